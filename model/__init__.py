@@ -1,0 +1,1 @@
+"""rechain model: instance, chain graph, formulation, results."""

@@ -1,0 +1,1 @@
+"""rechain solvers: solving, CLI."""
