@@ -1,0 +1,257 @@
+"""Sparse index sets and parameters of the LP, computed once from an instance (SPEC section 2).
+
+Every variable family and constraint family exists only where the data give it meaning; the
+rows are plain DataFrames, so the Pyomo formulation and any matrix builder read the same sets,
+and no constraint rule ever filters a Cartesian product.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InstanceError, Problem
+from .instance import Instance, expand
+from .schema import POLICY_KINDS
+
+INF = math.inf
+
+
+def crf(rate: float, lifetime: int) -> float:
+    """Capital recovery factor: the annuity per unit of capital over ``lifetime`` years."""
+    if rate == 0:
+        return 1.0 / lifetime
+    g = (1.0 + rate) ** lifetime
+    return rate * g / (g - 1.0)
+
+
+def discount_factors(years: list[int], base_year: int, rate: float) -> dict[int, float]:
+    """DF_y = (1 + i)^-(y - base_year)."""
+    return {y: (1.0 + rate) ** -(y - base_year) for y in years}
+
+
+@dataclass
+class ModelData:
+    """Index tables of every variable and constraint family, with their parameters.
+
+    Tables (columns):
+      - ``process``: process, availability, annuity, fixed_om, variable_cost, lifetime, lead_time
+      - ``new``: process, region, year, max_new, online_weight — one row per buildable vintage
+        that comes online within the horizon; ``online_weight`` = Σ DF_y over its online years
+      - ``cap``: process, region, year, residual, max_total — where capacity can be non-zero
+      - ``online``: process, region, vintage, year — vintage ``vintage`` counts in ``year``
+      - ``io``: process, commodity, coefficient (signed: + out, − in)
+      - ``supply``: commodity, region, year, max_quantity, price
+      - ``ship``: commodity, origin, destination, year, max_quantity, cost
+      - ``unmet``: commodity, region, year, demand, penalty
+      - ``dispose``: commodity, region, year, cost
+      - ``balance``: commodity, region, year, demand
+      - ``policy``: policy, year, kind, sense, value, penalty, line
+      - ``policy_terms``: policy, year, var, key (tuple index of the summed variable)
+    """
+
+    years: list[int]
+    df: dict[int, float]
+    process: pd.DataFrame
+    new: pd.DataFrame
+    cap: pd.DataFrame
+    online: pd.DataFrame
+    io: pd.DataFrame
+    supply: pd.DataFrame
+    ship: pd.DataFrame
+    unmet: pd.DataFrame
+    dispose: pd.DataFrame
+    balance: pd.DataFrame
+    policy: pd.DataFrame
+    policy_terms: pd.DataFrame
+
+
+def _min_limits(rows: pd.DataFrame, column: str, regions: list[str], years: list[int]) -> pd.DataFrame:
+    """Expand build-limit rows (``*`` region, blank year) to (process, region, year) and keep
+    the tightest value where several rows apply; blank values are unbounded (inf)."""
+    if rows.empty:
+        return pd.DataFrame(columns=["process", "region", "year", column])
+    r = rows[["process", "region", "year", column]].copy()
+    r["region"] = r["region"].map(lambda x: regions if x == "*" else [x])
+    r["year"] = [years if pd.isna(y) else [int(y)] for y in r["year"]]
+    r = r.explode("region").explode("year")
+    r[column] = r[column].astype("float64").fillna(INF)
+    r["year"] = r["year"].astype(int)
+    return r.groupby(["process", "region", "year"], as_index=False)[column].min()
+
+
+def prepare(inst: Instance) -> ModelData:
+    """Compute the sparse index tables and parameters of the LP for ``inst``."""
+    years = inst.years
+    Y = set(years)
+    first, last = inst.first_year, inst.last_year
+    rate = inst.discount_rate
+    df = discount_factors(years, inst.base_year, rate)
+    regions = list(inst.regions["region"])
+    T = inst.tables
+
+    proc = T["processes"][["process", "availability", "capex", "fixed_om", "variable_cost", "lifetime", "lead_time"]].copy()
+    proc["lifetime"] = proc["lifetime"].astype(int)
+    proc["lead_time"] = proc["lead_time"].astype(int)
+    proc["annuity"] = [c * crf(rate, L) for c, L in zip(proc["capex"], proc["lifetime"])]
+    proc = proc.set_index("process")
+
+    # -- residual (existing) capacity, carried forward to later years ------------------------
+    capt = T["capacity"]
+    res_rows = []
+    if len(capt):
+        for (p, r), g in capt.groupby(["process", "region"], sort=False):
+            g = g.sort_values("year")
+            ys = g["year"].astype(int).to_numpy()
+            vs = g["capacity"].to_numpy(dtype=float)
+            idx = np.searchsorted(ys, np.array(years), side="right") - 1
+            for y, i in zip(years, idx):
+                if i >= 0 and vs[i] > 0:
+                    res_rows.append((p, r, y, float(vs[i])))
+    residual = pd.DataFrame(res_rows, columns=["process", "region", "year", "residual"])
+
+    # -- buildable vintages and their limits --------------------------------------------------
+    bl = T["build_limits"]
+    max_new = _min_limits(bl, "max_new", regions, years)
+    max_total = _min_limits(bl, "max_total", regions, years)
+    lt = proc["lead_time"]
+    life = proc["lifetime"]
+    new = max_new.rename(columns={"year": "year"}).copy()
+    if len(new):
+        new = new[new["process"].isin(proc.index)]
+        on_first = new["year"].to_numpy() + lt.reindex(new["process"]).to_numpy()
+        new = new[on_first <= last].reset_index(drop=True)
+        new = new[new["max_new"] > 0].reset_index(drop=True)
+    online_rows = []
+    weights = []
+    for p, r, v in zip(new["process"], new["region"], new["year"]):
+        a = v + int(lt[p])
+        b = min(a + int(life[p]) - 1, last)
+        w = 0.0
+        for y in range(max(a, first), b + 1):
+            online_rows.append((p, r, v, y))
+            w += df[y]
+        weights.append(w)
+    new["online_weight"] = weights
+    new = new[["process", "region", "year", "max_new", "online_weight"]]
+    online = pd.DataFrame(online_rows, columns=["process", "region", "vintage", "year"])
+
+    # -- capacity and activity exist where residual or an online vintage exists ---------------
+    keys = pd.concat([residual[["process", "region", "year"]], online[["process", "region", "year"]]]).drop_duplicates()
+    cap = keys.merge(residual, how="left", on=["process", "region", "year"]).fillna({"residual": 0.0})
+    cap = cap.merge(max_total, how="left", on=["process", "region", "year"]).fillna({"max_total": INF})
+    cap = cap.sort_values(["process", "region", "year"]).reset_index(drop=True)
+
+    # -- process io (signed) ---------------------------------------------------------------
+    io = T["process_io"][["process", "commodity", "direction", "coefficient"]].copy()
+    io["coefficient"] = np.where(io["direction"] == "out", io["coefficient"], -io["coefficient"])
+    io = io[["process", "commodity", "coefficient"]].reset_index(drop=True)
+
+    # -- outside supply ----------------------------------------------------------------------
+    sp = T["supply"][["commodity", "region", "year", "max_quantity", "price"]].copy()
+    if len(sp):
+        sp["year"] = [years if pd.isna(y) else [int(y)] for y in sp["year"]]
+        sp = sp.explode("year")
+        sp["year"] = sp["year"].astype(int)
+        # a row for one year overrides an every-year row for that year
+        sp = sp.drop_duplicates(["commodity", "region", "year"], keep="last")
+        sp = sp.sort_values(["commodity", "region", "year"], kind="stable")
+    sp["max_quantity"] = sp["max_quantity"].astype("float64").fillna(INF)
+    sp = sp[sp["max_quantity"] > 0].reset_index(drop=True)
+
+    # -- shipments -------------------------------------------------------------------------
+    tr = T["trade"][["commodity", "origin", "destination", "cost", "max_quantity"]].copy()
+    tr["max_quantity"] = tr["max_quantity"].astype("float64").fillna(INF)
+    tr = tr[tr["max_quantity"] > 0]
+    ship = tr.merge(pd.DataFrame({"year": years}), how="cross")[["commodity", "origin", "destination", "year", "max_quantity", "cost"]]
+
+    # -- demand, unmet demand ----------------------------------------------------------------
+    dem = T["demand"][["commodity", "region", "year", "quantity"]].rename(columns={"quantity": "demand"}).copy()
+    dem["year"] = dem["year"].astype(int)
+    com = T["commodities"].set_index("commodity")
+    pen_col = com["unmet_penalty"] if "unmet_penalty" in com.columns else pd.Series(np.nan, index=com.index)
+    pen = pen_col.astype("float64").fillna(inst.unmet_penalty if inst.unmet_penalty is not None else np.nan)
+    unmet = dem[dem["demand"] > 0].copy()
+    unmet["penalty"] = pen.reindex(unmet["commodity"]).to_numpy()
+    unmet = unmet.reset_index(drop=True)
+
+    # -- balance rows: every (commodity, region, year) that anything touches ------------------
+    actkeys = cap[["process", "region", "year"]]
+    touched = actkeys.merge(io[["process", "commodity"]], on="process")[["commodity", "region", "year"]]
+    parts = [
+        touched,
+        sp[["commodity", "region", "year"]],
+        ship[["commodity", "origin", "year"]].rename(columns={"origin": "region"}),
+        ship[["commodity", "destination", "year"]].rename(columns={"destination": "region"}),
+        dem[dem["demand"] > 0][["commodity", "region", "year"]],
+    ]
+    bal = pd.concat(parts).drop_duplicates().sort_values(["commodity", "region", "year"]).reset_index(drop=True)
+    bal = bal.merge(dem, how="left", on=["commodity", "region", "year"]).fillna({"demand": 0.0})
+
+    # -- disposal where the commodity has a disposal cost and something can bring it ---------
+    dcost = com["disposal_cost"].astype("float64") if "disposal_cost" in com.columns else pd.Series(dtype=float)
+    dcost = dcost.dropna()
+    produced = pd.concat([
+        actkeys.merge(io[io["coefficient"] > 0][["process", "commodity"]], on="process")[["commodity", "region", "year"]],
+        sp[["commodity", "region", "year"]],
+        ship[["commodity", "destination", "year"]].rename(columns={"destination": "region"}),
+    ]).drop_duplicates()
+    dispose = produced[produced["commodity"].isin(dcost.index)].copy()
+    dispose["cost"] = dcost.reindex(dispose["commodity"]).to_numpy()
+    dispose = dispose.sort_values(["commodity", "region", "year"]).reset_index(drop=True)
+
+    policy, terms = _policies(inst, years, regions, cap, new, sp, ship)
+
+    return ModelData(
+        years=years, df=df, process=proc, new=new, cap=cap, online=online, io=io, supply=sp,
+        ship=ship.reset_index(drop=True), unmet=unmet, dispose=dispose, balance=bal, policy=policy,
+        policy_terms=terms,
+    )
+
+
+def _policies(inst, years, regions, cap, new, sp, ship):
+    pol = inst.policies
+    rows, terms = [], []
+    problems = []
+    processes = list(inst.processes["process"])
+    commodities = list(inst.commodities["commodity"])
+    by = {
+        "activity": cap[["process", "region", "year"]],
+        "capacity": cap[["process", "region", "year"]],
+        "new capacity": new[["process", "region", "year"]],
+    }
+    var_of = {"activity": "act", "capacity": "cap", "new capacity": "new", "outside supply": "supply", "shipments": "ship"}
+    for ln, row in zip(pol.index, pol.to_dict("records")):
+        sums, selector, sense = POLICY_KINDS[row["kind"]]
+        ys = years if pd.isna(row["year"]) else [int(row["year"])]
+        regs = set(expand(row["regions"], regions))
+        if selector == "processes":
+            items = set(expand(row["processes"], processes))
+            base = by[sums]
+            sel = base[base["process"].isin(items) & base["region"].isin(regs)]
+            keycols = ["process", "region", "year"]
+        elif sums == "outside supply":
+            items = set(expand(row["commodities"], commodities))
+            sel = sp[sp["commodity"].isin(items) & sp["region"].isin(regs)]
+            keycols = ["commodity", "region", "year"]
+        else:
+            items = set(expand(row["commodities"], commodities))
+            dests = set(expand(row["destinations"], regions))
+            sel = ship[ship["commodity"].isin(items) & ship["origin"].isin(regs) & ship["destination"].isin(dests)]
+            keycols = ["commodity", "origin", "destination", "year"]
+        penalty = None if pd.isna(row["penalty"]) else float(row["penalty"])
+        for y in ys:
+            ks = [tuple(k) for k in sel[sel["year"] == y][keycols].itertuples(index=False, name=None)]
+            if not ks and sense == "min" and row["value"] > 0 and penalty is None:
+                problems.append(Problem(inst.label("policies"), f"policy '{row['policy']}' requires {row['value']:g} of {sums} in {y} but covers nothing that can exist then (no capacity or build option)", row=int(ln), column="value"))
+                continue
+            rows.append((row["policy"], y, row["kind"], sense, float(row["value"]), penalty, int(ln), len(ks)))
+            terms.extend((row["policy"], y, var_of[sums], k) for k in ks)
+    if problems:
+        raise InstanceError(problems)
+    policy = pd.DataFrame(rows, columns=["policy", "year", "kind", "sense", "value", "penalty", "line", "n_terms"])
+    terms = pd.DataFrame(terms, columns=["policy", "year", "var", "key"])
+    return policy, terms

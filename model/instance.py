@@ -1,0 +1,915 @@
+"""Instances: reading a folder or workbook (SPEC section 1), validating it, applying scenarios.
+
+An :class:`Instance` holds typed tables (pandas DataFrames whose index is the line number of
+each row in its file, so every later message can point at the row) and the scalar settings.
+Every problem found is collected and raised together as one :class:`InstanceError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+import yaml
+
+from .errors import InstanceError, Problem
+from .schema import FREE_COLUMNS, POLICY_KINDS, SETTINGS, TABLE_ORDER, TABLES, Column, Table
+
+TRUE = {"true", "yes", "y", "1", "x", "t"}
+FALSE = {"false", "no", "n", "0", "f", ""}
+SCENARIO_TABLES = tuple(TABLES) + ("instance",)
+SCALAR_CHANGES = {"discount_rate": float, "unmet_penalty": float, "base_year": int}
+
+
+# --------------------------------------------------------------------------------------------
+# Cells
+# --------------------------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A cell that cannot be read as its column's type; the message says what was expected."""
+
+
+def parse_cell(col: Column, text: str) -> Any:
+    """Turn the text of one cell into a typed value (None for a blank), or raise _Bad."""
+    s = text.strip()
+    if s == "":
+        if col.blank or col.type == "bool":
+            return None
+        raise _Bad("a value is required here")
+    if col.type in ("name", "text"):
+        if col.choices is not None and s not in col.choices:
+            raise _Bad(f"expected one of {', '.join(col.choices)}")
+        return s
+    if col.type == "list":
+        return normalise_list(s)
+    if col.type == "bool":
+        low = s.lower()
+        if low in TRUE:
+            return True
+        if low in FALSE:
+            return False
+        raise _Bad("expected true or false")
+    try:
+        x = float(s)
+    except ValueError:
+        raise _Bad("expected a number") from None
+    if math.isnan(x) or math.isinf(x):
+        raise _Bad("expected a finite number")
+    if col.type == "int":
+        if x != int(x) or abs(x) > 1e9:
+            raise _Bad("expected a whole number")
+        x = int(x)
+    check_range(col, x)
+    return x
+
+
+def check_range(col: Column, x: float) -> None:
+    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+        raise _Bad("expected a finite number")
+    if col.min is not None and x < col.min:
+        raise _Bad(f"expected a number >= {col.min:g}")
+    if col.gt is not None and x <= col.gt:
+        raise _Bad(f"expected a number > {col.gt:g}")
+    if col.max is not None and x > col.max:
+        raise _Bad(f"expected a number <= {col.max:g}")
+
+
+def normalise_list(s: str) -> str:
+    parts = [p.strip() for p in str(s).split(";")]
+    parts = [p for p in parts if p]
+    if "*" in parts:
+        return "*"
+    return ";".join(parts)
+
+
+def expand(cell: Any, universe: Iterable[str]) -> list[str]:
+    """Names a `;`-separated cell selects from ``universe``; blank or ``*`` selects all."""
+    universe = list(universe)
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell) in ("", "*"):
+        return universe
+    return [p for p in str(cell).split(";") if p]
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def _dtype(col: Column):
+    return {"int": "Int64", "float": "float64", "bool": "bool"}.get(col.type, "object")
+
+
+def _typed_frame(table: Table, records: list[dict], index: list[int], extra: list[str]) -> pd.DataFrame:
+    cols = table.column_names + extra
+    df = pd.DataFrame.from_records(records, columns=cols, index=pd.Index(index, name="line"))
+    for col in table.columns:
+        if col.type == "bool":
+            df[col.name] = df[col.name].map(lambda v: bool(v) if not _is_blank(v) else False).astype(bool)
+        elif col.type == "float":
+            df[col.name] = pd.to_numeric(df[col.name].astype("object").where(df[col.name].notna(), None), errors="coerce").astype("float64")
+        elif col.type == "int":
+            df[col.name] = pd.array([None if _is_blank(v) else int(v) for v in df[col.name]], dtype="Int64")
+        else:
+            df[col.name] = df[col.name].astype(object)
+    for c in extra:
+        df[c] = df[c].astype(object)
+    return df
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    table = TABLES[name]
+    return _typed_frame(table, [], [], [])
+
+
+# --------------------------------------------------------------------------------------------
+# Raw reading: folder of CSV files or one workbook
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Raw:
+    """One table as text: header, rows, line numbers, and the label used in messages."""
+
+    label: str
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+
+
+def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            data = f.read()
+    except UnicodeDecodeError as e:
+        problems.append(Problem(label, f"not UTF-8 text ({e.reason} at byte {e.start})"))
+        return None
+    except OSError as e:
+        problems.append(Problem(label, f"cannot be read: {e.strerror or e}"))
+        return None
+    if "\x00" in data:
+        problems.append(Problem(label, "contains NUL bytes: not a text CSV file"))
+        return None
+    try:
+        reader = csv.reader(data.splitlines())
+        rows = list(reader)
+    except csv.Error as e:
+        problems.append(Problem(label, f"not a readable CSV file: {e}"))
+        return None
+    lines = list(range(1, len(rows) + 1))
+    # drop blank lines
+    kept = [(ln, r) for ln, r in zip(lines, rows) if any(c.strip() for c in r)]
+    if not kept:
+        problems.append(Problem(label, "is empty: expected a header row"))
+        return None
+    (hline, header), body = kept[0], kept[1:]
+    return _Raw(label, [h.strip() for h in header], [r for _, r in body], [ln for ln, _ in body])
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v)
+
+
+def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw], dict | None]:
+    """Sheets of a workbook as raw tables, plus the settings mapping built from its
+    ``instance``, ``sources`` and ``scenarios`` sheets. Formulas are never evaluated: cached
+    values are read, and macros are not loaded."""
+    import openpyxl
+
+    book_label = path.name
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False)
+    except Exception as e:  # openpyxl raises many kinds for a damaged or foreign file
+        problems.append(Problem(book_label, f"not a readable .xlsx workbook: {e}"))
+        return {}, None
+    raws: dict[str, _Raw] = {}
+    try:
+        for ws in wb.worksheets:
+            label = f"{book_label}[{ws.title}]"
+            rows = []
+            for r in ws.iter_rows(values_only=True):
+                rows.append([_cell_text(v) for v in r])
+            kept = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+            if not kept:
+                continue
+            (_, header), body = kept[0], kept[1:]
+            # trailing empty header cells come from formatted but empty columns
+            while header and not header[-1].strip():
+                header = header[:-1]
+            n = len(header)
+            raws[ws.title.strip()] = _Raw(label, [h.strip() for h in header], [r[:n] for _, r in body], [ln for ln, _ in body])
+    finally:
+        wb.close()
+    settings = _settings_from_sheets(raws, problems)
+    return raws, settings
+
+
+def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dict | None:
+    if "instance" not in raws:
+        problems.append(Problem("workbook", "missing sheet 'instance' (key,value rows of the settings)"))
+        return None
+    raw = raws.pop("instance")
+    settings: dict[str, Any] = {}
+    try:
+        ki, vi = raw.header.index("key"), raw.header.index("value")
+    except ValueError:
+        problems.append(Problem(raw.label, "expected columns key,value", row=1, value=",".join(raw.header)))
+        return None
+    for ln, r in zip(raw.lines, raw.rows):
+        key = r[ki].strip() if ki < len(r) else ""
+        val = r[vi].strip() if vi < len(r) else ""
+        if not key:
+            continue
+        parts = key.split(".")
+        node = settings
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                problems.append(Problem(raw.label, f"key '{key}' clashes with another key", row=ln, column="key"))
+                break
+        else:
+            node[parts[-1]] = yaml.safe_load(val) if val else None
+    if key_alias := {"first_year": "first", "last_year": "last"}:
+        for old, new in key_alias.items():
+            if old in settings:
+                settings.setdefault("years", {})[new] = settings.pop(old)
+    if "sources" in raws:
+        raw = raws.pop("sources")
+        settings["sources"] = [dict(zip(raw.header, r)) for r in raw.rows]
+    if "scenarios" in raws:
+        raw = raws.pop("scenarios")
+        scen: dict[str, Any] = {}
+        h = raw.header
+        for ln, r in zip(raw.lines, raw.rows):
+            rec = dict(zip(h, r + [""] * (len(h) - len(r))))
+            name = rec.get("scenario", "").strip()
+            if not name:
+                problems.append(Problem(raw.label, "a value is required here", row=ln, column="scenario"))
+                continue
+            s = scen.setdefault(name, {"description": "", "changes": []})
+            if rec.get("description", "").strip():
+                s["description"] = rec["description"].strip()
+            where = {}
+            for part in rec.get("where", "").split(";"):
+                if part.strip():
+                    if "=" not in part:
+                        problems.append(Problem(raw.label, "expected column=value;column=value", row=ln, column="where", value=rec["where"]))
+                        continue
+                    k, v = part.split("=", 1)
+                    where[k.strip()] = v.strip()
+            ch = {"table": rec.get("table", "").strip(), "where": where, "column": rec.get("column", "").strip(), "_line": ln, "_label": raw.label}
+            if rec.get("scale", "").strip():
+                ch["scale"] = yaml.safe_load(rec["scale"])
+            if rec.get("set", "").strip():
+                ch["set"] = yaml.safe_load(rec["set"])
+            s["changes"].append(ch)
+        settings["scenarios"] = scen
+    return settings
+
+
+def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Problem]]:
+    problems: list[Problem] = []
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        raws, settings = _read_workbook(path, problems)
+        return raws, settings, path.name, problems
+    if path.is_file() and path.name == "instance.yaml":
+        path = path.parent
+    if not path.exists():
+        raise InstanceError([Problem(str(path), "no such instance folder or workbook")])
+    if not path.is_dir():
+        raise InstanceError([Problem(str(path), "expected an instance folder or an .xlsx workbook")])
+    settings = None
+    ypath = path / "instance.yaml"
+    if not ypath.is_file():
+        problems.append(Problem("instance.yaml", "missing required file"))
+    else:
+        try:
+            text = ypath.read_text(encoding="utf-8-sig")
+            settings = yaml.safe_load(text)
+        except UnicodeDecodeError as e:
+            problems.append(Problem("instance.yaml", f"not UTF-8 text ({e.reason})"))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            problems.append(Problem("instance.yaml", f"not valid YAML: {getattr(e, 'problem', None) or e}",
+                                    row=(mark.line + 1) if mark else None))
+        if settings is not None and not isinstance(settings, dict):
+            problems.append(Problem("instance.yaml", f"expected a mapping of settings (key: value), found a {type(settings).__name__}"))
+            settings = None
+        elif settings is None and not problems:
+            problems.append(Problem("instance.yaml", "is empty: expected a mapping of settings"))
+    raws: dict[str, _Raw] = {}
+    for name in TABLE_ORDER:
+        f = path / f"{name}.csv"
+        if f.is_file():
+            raw = _read_csv(f, f.name, problems)
+            if raw is not None:
+                raws[name] = raw
+    return raws, settings, path.name, problems
+
+
+# --------------------------------------------------------------------------------------------
+# The instance
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Instance:
+    """A validated planning instance: scalar settings plus typed tables (SPEC section 1).
+
+    Each table is a DataFrame whose index is the row's line number in its file (header = 1).
+    Money is in ``units['money']`` (the model itself is unit-agnostic).
+    """
+
+    name: str
+    title: str
+    first_year: int
+    last_year: int
+    base_year: int
+    discount_rate: float
+    unmet_penalty: float | None
+    tables: dict[str, pd.DataFrame]
+    units: dict = field(default_factory=dict)
+    sources: list[dict] = field(default_factory=list)
+    scenarios: dict = field(default_factory=dict)
+    description: str = ""
+    origin: str | None = None
+    applied: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # table -> file label for messages
+
+    # -- convenient access ----------------------------------------------------------------
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    def __getattr__(self, item: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables")
+        if tables is not None and item in TABLES:
+            return tables[item]
+        raise AttributeError(item)
+
+    def label(self, table: str) -> str:
+        return self.labels.get(table, f"{table}.csv")
+
+    @property
+    def scenario(self) -> str | None:
+        """The applied scenarios, joined by '+', or None for the base instance."""
+        return "+".join(self.applied) if self.applied else None
+
+    def copy(self) -> "Instance":
+        return replace(
+            self,
+            tables={k: v.copy() for k, v in self.tables.items()},
+            units=dict(self.units),
+            sources=copy.deepcopy(self.sources),
+            scenarios=copy.deepcopy(self.scenarios),
+            applied=list(self.applied),
+            labels=dict(self.labels),
+        )
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items() if len(v))
+        scen = f", scenario={self.scenario!r}" if self.applied else ""
+        return f"Instance({self.name!r}, years={self.first_year}-{self.last_year}{scen}, {sizes})"
+
+    # -- scenarios and changes -------------------------------------------------------------
+    def with_scenario(self, *names: str) -> "Instance":
+        """A copy with the named scenarios of ``instance.yaml`` applied, in the order given."""
+        inst = self
+        for name in names:
+            if name not in self.scenarios:
+                known = ", ".join(sorted(self.scenarios)) or "none"
+                raise InstanceError([Problem("instance.yaml", f"no scenario named '{name}' (known: {known})", column="scenarios")])
+            inst = inst.with_changes(self.scenarios[name].get("changes") or [], label=name, where_from=f"scenario '{name}'")
+        return inst
+
+    def with_changes(self, changes: Iterable[Mapping] | Mapping, label: str | None = None, where_from: str = "change") -> "Instance":
+        """A copy with scenario-style changes applied, in order.
+
+        Each change is a mapping ``{table, where, column, scale | set}`` as in ``instance.yaml``:
+        ``where`` selects rows by column equality (``{}`` or absent: every row), then ``column``
+        is multiplied by ``scale`` or replaced by ``set``. ``table: instance`` changes a scalar
+        setting (``discount_rate``, ``unmet_penalty``, ``base_year``).
+        """
+        if isinstance(changes, Mapping):
+            changes = [changes]
+        inst = self.copy()
+        problems: list[Problem] = []
+        for i, ch in enumerate(changes, 1):
+            _apply_change(inst, ch, f"{where_from}, change {i}", problems)
+        if problems:
+            raise InstanceError(problems)
+        _check_references(inst, problems)
+        if problems:
+            raise InstanceError(problems)
+        inst.applied.append(label or f"changes{len(inst.applied) + 1}")
+        return inst
+
+    def with_years(self, first: int | None = None, last: int | None = None) -> "Instance":
+        """A copy restricted to a sub-horizon; rows of years outside it are dropped."""
+        first = self.first_year if first is None else int(first)
+        last = self.last_year if last is None else int(last)
+        if not (self.first_year <= first <= last <= self.last_year):
+            raise InstanceError([Problem("instance.yaml", f"years {first}:{last} are not within the instance's horizon {self.first_year}:{self.last_year}", column="years")])
+        inst = self.copy()
+        inst.first_year, inst.last_year = first, last
+        for name, df in inst.tables.items():
+            if "year" in df.columns and name != "capacity":
+                y = df["year"]
+                keep = y.isna() | ((y >= first) & (y <= last))
+                inst.tables[name] = df[keep.fillna(True).astype(bool)]
+            elif name == "capacity":
+                inst.tables[name] = df[df["year"] <= last]
+        return inst
+
+    # -- writing ---------------------------------------------------------------------------
+    def settings(self) -> dict:
+        out: dict[str, Any] = {"format_version": 1, "name": self.name, "title": self.title}
+        if self.description:
+            out["description"] = self.description
+        out["years"] = {"first": self.first_year, "last": self.last_year}
+        out["base_year"] = self.base_year
+        out["discount_rate"] = self.discount_rate
+        if self.units:
+            out["units"] = dict(self.units)
+        if self.unmet_penalty is not None:
+            out["unmet_penalty"] = self.unmet_penalty
+        if self.sources:
+            out["sources"] = [dict(s) for s in self.sources]
+        if self.scenarios:
+            out["scenarios"] = {
+                k: {"description": v.get("description", ""),
+                    "changes": [{kk: vv for kk, vv in c.items() if not kk.startswith("_")} for c in v.get("changes", [])]}
+                for k, v in self.scenarios.items()
+            }
+        return out
+
+    def to_folder(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the instance as a folder (instance.yaml plus one CSV a table), atomically."""
+        path = Path(path)
+
+        def write(tmp: Path) -> None:
+            with open(tmp / "instance.yaml", "w", encoding="utf-8") as f:
+                yaml.safe_dump(self.settings(), f, sort_keys=False, allow_unicode=True)
+            for name in TABLE_ORDER:
+                df = self.tables.get(name)
+                if df is None or (len(df) == 0 and not TABLES[name].required):
+                    continue
+                table_to_text(name, df).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+
+        atomic_write_folder(path, write, overwrite=overwrite)
+        return path
+
+
+def table_to_text(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A typed table as text cells: blanks empty, floats exact, booleans true/false."""
+    out = pd.DataFrame(index=range(len(df)))
+    for c in df.columns:
+        col = TABLES[name].column(c) if c in TABLES[name].column_names else None
+        vals = df[c].tolist()
+        if col is not None and col.type == "bool":
+            out[c] = ["true" if v else "false" for v in vals]
+        elif col is not None and col.type == "float":
+            out[c] = ["" if _is_blank(v) else repr(float(v)) for v in vals]
+        elif col is not None and col.type == "int":
+            out[c] = ["" if _is_blank(v) else str(int(v)) for v in vals]
+        else:
+            out[c] = ["" if _is_blank(v) else str(v) for v in vals]
+    return out
+
+
+def atomic_write_folder(path: Path, write, overwrite: bool = True) -> None:
+    """Fill a temporary sibling folder with ``write(tmp)``, then move it into place.
+
+    An interrupted or failed write leaves ``path`` as it was and removes the temporary folder.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists (pass overwrite=True to replace it)")
+    parent = path.parent if str(path.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
+    try:
+        write(tmp)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=parent))
+            os.replace(path, old / "x")
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                os.replace(old / "x", path)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and validation
+# --------------------------------------------------------------------------------------------
+
+
+def load_instance(path: str | os.PathLike, scenario: str | Iterable[str] | None = None) -> Instance:
+    """Read and validate an instance folder or ``.xlsx`` workbook; apply named scenarios.
+
+    ``scenario`` is a name, a list of names (applied in order), or ``'a+b'``.
+    Raises :class:`InstanceError` listing every problem found.
+    """
+    inst = parse_instance(path)
+    if scenario:
+        names = [scenario] if isinstance(scenario, str) else list(scenario)
+        names = [n for s in names for n in str(s).split("+") if n]
+        inst = inst.with_scenario(*names)
+    return inst
+
+
+def parse_instance(path: str | os.PathLike) -> Instance:
+    raws, settings, default_name, problems = _read_source(Path(path))
+    is_book = Path(path).suffix.lower() in (".xlsx", ".xlsm")
+    tables: dict[str, pd.DataFrame] = {}
+    labels: dict[str, str] = {}
+    for name, table in TABLES.items():
+        raw = raws.pop(name, None)
+        label = raw.label if raw else (f"{Path(path).name}[{name}]" if is_book else table.file)
+        labels[name] = label
+        if raw is None:
+            if table.required:
+                problems.append(Problem(label, "missing required " + ("sheet" if is_book else "file")))
+            tables[name] = empty_table(name)
+            continue
+        tables[name] = _parse_table(table, raw, problems)
+    if is_book:
+        for name, raw in raws.items():
+            problems.append(Problem(raw.label, f"unknown sheet '{name}' (expected: {', '.join(list(TABLES) + ['instance', 'sources', 'scenarios'])})"))
+    s = _parse_settings(settings or {}, default_name, problems, "instance.yaml" if not is_book else f"{Path(path).name}[instance]") if settings is not None else None
+    if s is None:
+        raise InstanceError(problems or [Problem("instance.yaml", "no settings")])
+    inst = Instance(tables=tables, labels=labels, origin=str(path), **s)
+    if not any(p.severity == "error" for p in problems):
+        _check_references(inst, problems)
+        _check_scenarios(inst, problems)
+    if any(p.severity == "error" for p in problems):
+        raise InstanceError(problems)
+    return inst
+
+
+def _parse_table(table: Table, raw: _Raw, problems: list[Problem]) -> pd.DataFrame:
+    header = raw.header
+    ok = True
+    seen = set()
+    for i, h in enumerate(header):
+        if h == "":
+            problems.append(Problem(raw.label, f"column {i + 1} has no name", row=1))
+            ok = False
+        elif h in seen:
+            problems.append(Problem(raw.label, f"duplicate column '{h}'", row=1, column=h))
+            ok = False
+        seen.add(h)
+    known = set(table.column_names)
+    extra = [h for h in header if h and h not in known and h in FREE_COLUMNS]
+    for h in header:
+        if h and h not in known and h not in FREE_COLUMNS:
+            problems.append(Problem(raw.label, f"unknown column '{h}' (expected: {', '.join(table.column_names)}; free: {', '.join(FREE_COLUMNS)})", row=1, column=h))
+            ok = False
+    for col in table.columns:
+        if col.required and col.name not in header:
+            problems.append(Problem(raw.label, f"missing column '{col.name}'", row=1, column=col.name))
+            ok = False
+    if not ok:
+        return _typed_frame(table, [], [], [])
+    pos = {h: i for i, h in enumerate(header)}
+    records, index = [], []
+    for ln, r in zip(raw.lines, raw.rows):
+        if len(r) > len(header) and any(c.strip() for c in r[len(header):]):
+            problems.append(Problem(raw.label, f"row has {len(r)} cells but the header has {len(header)}", row=ln))
+            continue
+        rec: dict[str, Any] = {}
+        good = True
+        for col in table.columns:
+            text = r[pos[col.name]] if col.name in pos and pos[col.name] < len(r) else ""
+            if col.name not in pos:
+                rec[col.name] = None
+                continue
+            try:
+                rec[col.name] = parse_cell(col, text)
+            except _Bad as e:
+                problems.append(Problem(raw.label, str(e), row=ln, column=col.name, value=text))
+                good = False
+        for h in extra:
+            rec[h] = r[pos[h]].strip() if pos[h] < len(r) else ""
+        if good:
+            records.append(rec)
+            index.append(ln)
+    df = _typed_frame(table, records, index, extra)
+    if table.key and len(df):
+        dup = df.duplicated(list(table.key), keep="first")
+        for ln in df.index[dup]:
+            first = df.index[(df[list(table.key)] == df.loc[ln, list(table.key)]).all(axis=1)][0]
+            key = ", ".join(f"{k}={df.at[ln, k]}" for k in table.key)
+            problems.append(Problem(raw.label, f"duplicate row for ({key}); first given on row {first}", row=int(ln), column=table.key[0]))
+    return df
+
+
+def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: str) -> dict | None:
+    for k in s:
+        if k not in SETTINGS:
+            problems.append(Problem(label, f"unknown setting '{k}' (expected: {', '.join(SETTINGS)})", column=str(k)))
+
+    def num(key, cast, default=None, required=False, check=None, node=s, name=None):
+        name = name or key
+        v = node.get(key, None) if isinstance(node, dict) else None
+        if v is None:
+            if required:
+                problems.append(Problem(label, f"missing setting '{name}'", column=name))
+            return default
+        try:
+            if isinstance(v, bool):
+                raise ValueError
+            x = float(v)
+            if math.isnan(x) or math.isinf(x):
+                raise ValueError
+            if cast is int:
+                if x != int(x):
+                    raise ValueError
+                x = int(x)
+        except (TypeError, ValueError):
+            problems.append(Problem(label, f"setting '{name}' must be a {'whole ' if cast is int else ''}number", column=name, value=v))
+            return default
+        if check and not check[0](x):
+            problems.append(Problem(label, f"setting '{name}' {check[1]}", column=name, value=v))
+            return default
+        return x
+
+    years = s.get("years")
+    first = last = None
+    if not isinstance(years, dict):
+        problems.append(Problem(label, "setting 'years' must be a mapping {first: YEAR, last: YEAR}", column="years", value=years))
+    else:
+        for k in years:
+            if k not in ("first", "last"):
+                problems.append(Problem(label, f"unknown key '{k}' in 'years' (expected first, last)", column="years"))
+        first = num("first", int, required=True, node=years, name="years.first")
+        last = num("last", int, required=True, node=years, name="years.last")
+        if first is not None and last is not None and last < first:
+            problems.append(Problem(label, f"years.last ({last}) is before years.first ({first})", column="years"))
+            first = last = None
+        if first is not None and last is not None and last - first > 200:
+            problems.append(Problem(label, "the horizon is longer than 200 years", column="years"))
+            first = last = None
+    base = num("base_year", int, default=first)
+    rate = num("discount_rate", float, default=0.0, check=(lambda x: -1 < x <= 1, "must lie in (-1, 1]"))
+    pen = num("unmet_penalty", float, default=None, check=(lambda x: x >= 0, "must be >= 0"))
+    units = s.get("units") or {}
+    if not isinstance(units, dict):
+        problems.append(Problem(label, "setting 'units' must be a mapping", column="units", value=units))
+        units = {}
+    sources = s.get("sources") or []
+    if not isinstance(sources, list):
+        problems.append(Problem(label, "setting 'sources' must be a list of {id, title, url}", column="sources"))
+        sources = []
+    clean_sources = []
+    ids = set()
+    for i, src in enumerate(sources, 1):
+        if not isinstance(src, dict) or not str(src.get("id") or "").strip():
+            problems.append(Problem(label, f"source {i} must be a mapping with an 'id'", column="sources", value=src))
+            continue
+        sid = str(src["id"]).strip()
+        if sid in ids:
+            problems.append(Problem(label, f"duplicate source id '{sid}'", column="sources"))
+        ids.add(sid)
+        clean_sources.append({"id": sid, "title": str(src.get("title") or ""), "url": str(src.get("url") or "")})
+    scen = s.get("scenarios") or {}
+    if not isinstance(scen, dict):
+        problems.append(Problem(label, "setting 'scenarios' must be a mapping of name: {description, changes}", column="scenarios"))
+        scen = {}
+    clean_scen = {}
+    for name, body in scen.items():
+        if isinstance(body, list):
+            body = {"changes": body}
+        if not isinstance(body, dict) or not isinstance(body.get("changes", []), list):
+            problems.append(Problem(label, f"scenario '{name}' must be a mapping with a list 'changes'", column="scenarios"))
+            continue
+        for k in body:
+            if k not in ("description", "changes"):
+                problems.append(Problem(label, f"scenario '{name}': unknown key '{k}' (expected description, changes)", column="scenarios"))
+        clean_scen[str(name)] = {"description": str(body.get("description") or ""), "changes": list(body.get("changes") or [])}
+    for key in ("name", "title", "description"):
+        if key in s and s[key] is not None and not isinstance(s[key], (str, int, float)):
+            problems.append(Problem(label, f"setting '{key}' must be text", column=key))
+    if first is None or last is None:
+        return None
+    name = str(s.get("name") or default_name)
+    return dict(
+        name=name,
+        title=str(s.get("title") or name),
+        description=str(s.get("description") or ""),
+        first_year=first,
+        last_year=last,
+        base_year=base if base is not None else first,
+        discount_rate=rate if rate is not None else 0.0,
+        unmet_penalty=pen,
+        units={str(k): str(v) for k, v in units.items()},
+        sources=clean_sources,
+        scenarios=clean_scen,
+    )
+
+
+def _check_references(inst: Instance, problems: list[Problem]) -> None:
+    """Cross-table checks: names that exist, years in the horizon, process_io rules, sources."""
+    T = inst.tables
+    regions = set(T["regions"]["region"])
+    commodities = set(T["commodities"]["commodity"])
+    processes = set(T["processes"]["process"])
+    years = (inst.first_year, inst.last_year)
+    sources = {s["id"] for s in inst.sources}
+    universe = {"region": regions, "origin": regions, "destination": regions, "commodity": commodities, "process": processes}
+    list_universe = {"processes": processes, "commodities": commodities, "regions": regions, "destinations": regions}
+
+    for name, df in T.items():
+        label = inst.label(name)
+        for ln, row in zip(df.index, df.to_dict("records")):
+            for col, known in universe.items():
+                if col in row and not (name == "build_limits" and col == "region" and row[col] == "*"):
+                    if col in df.columns and row[col] not in known and not (name in ("regions", "commodities", "processes")):
+                        what = {"origin": "region", "destination": "region"}.get(col, col)
+                        problems.append(Problem(label, f"unknown {what} '{row[col]}'", row=int(ln), column=col, value=None))
+            for col, known in list_universe.items():
+                if name == "policies" and col in row and not _is_blank(row[col]) and row[col] not in ("", "*"):
+                    for item in str(row[col]).split(";"):
+                        if item not in known:
+                            problems.append(Problem(label, f"unknown {col[:-1] if col != 'processes' else 'process'} '{item}'", row=int(ln), column=col))
+            if "year" in row and not _is_blank(row["year"]):
+                y = int(row["year"])
+                if name == "capacity":
+                    if y > years[1]:
+                        problems.append(Problem(label, f"year after the horizon {years[0]}-{years[1]}", row=int(ln), column="year", value=y))
+                elif not (years[0] <= y <= years[1]):
+                    problems.append(Problem(label, f"year outside the horizon {years[0]}-{years[1]}", row=int(ln), column="year", value=y))
+            if "source" in row and sources and not _is_blank(row["source"]) and str(row["source"]).strip() and str(row["source"]).strip() not in sources:
+                problems.append(Problem(label, f"unknown source '{row['source']}' (not in instance.yaml's sources)", row=int(ln), column="source"))
+
+    trade = T["trade"]
+    for ln in trade.index[trade["origin"] == trade["destination"]]:
+        problems.append(Problem(inst.label("trade"), "a lane's origin and destination must differ", row=int(ln), column="destination", value=trade.at[ln, "destination"]))
+
+    io = T["process_io"]
+    label = inst.label("process_io")
+    for p in sorted(processes):
+        rows = io[io["process"] == p]
+        ref = rows[rows["reference"]]
+        if len(ref) != 1:
+            pline = int(T["processes"].index[T["processes"]["process"] == p][0])
+            lines = ", ".join(str(int(x)) for x in ref.index) or "none"
+            problems.append(Problem(inst.label("processes"), f"process '{p}' must have exactly one reference row in process_io.csv (found {len(ref)}: rows {lines})", row=pline, column="process"))
+        for ln in ref.index:
+            if ref.at[ln, "coefficient"] != 1:
+                problems.append(Problem(label, "the reference row's coefficient must be 1", row=int(ln), column="coefficient", value=ref.at[ln, "coefficient"]))
+    for ln in io.index[io.duplicated(["process", "commodity"], keep=False)]:
+        d = io.loc[ln]
+        others = io[(io["process"] == d["process"]) & (io["commodity"] == d["commodity"])]
+        if set(others["direction"]) == {"in", "out"} and ln == others.index[-1]:
+            problems.append(Problem(label, f"process '{d['process']}' both consumes and produces '{d['commodity']}'; state the net coefficient once", row=int(ln), column="commodity"))
+
+    pol = T["policies"]
+    label = inst.label("policies")
+    for ln, row in zip(pol.index, pol.to_dict("records")):
+        sums, selector, _ = POLICY_KINDS[row["kind"]]
+        if _is_blank(row[selector]) or row[selector] == "":
+            problems.append(Problem(label, f"kind {row['kind']} needs the {sums} it limits: name {selector} (or *)", row=int(ln), column=selector))
+        if row["kind"] != "max_trade" and not _is_blank(row["destinations"]) and row["destinations"] not in ("", "*"):
+            problems.append(Problem(label, f"destinations apply only to kind max_trade, not {row['kind']}", row=int(ln), column="destinations"))
+    for policy, grp in pol.groupby("policy", sort=False):
+        if grp["kind"].nunique() > 1:
+            problems.append(Problem(label, f"rows of policy '{policy}' must share one kind (found {', '.join(grp['kind'].unique())})", row=int(grp.index[1]), column="kind"))
+        if grp["year"].isna().any() and len(grp) > 1:
+            problems.append(Problem(label, f"policy '{policy}' has a row for every year (blank year) and other rows too", row=int(grp.index[grp['year'].isna()][0]), column="year"))
+
+    # an instance-wide unmet penalty or one per demanded commodity
+    if inst.unmet_penalty is None:
+        dem = T["demand"]
+        com = T["commodities"].set_index("commodity")
+        for c in sorted(set(dem.loc[dem["quantity"] > 0, "commodity"]) & commodities):
+            if _is_blank(com.at[c, "unmet_penalty"]) if "unmet_penalty" in com.columns else True:
+                problems.append(Problem("instance.yaml", f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty in instance.yaml or in commodities.csv", column="unmet_penalty"))
+
+
+def _check_scenarios(inst: Instance, problems: list[Problem]) -> None:
+    for name, body in inst.scenarios.items():
+        trial = inst.copy()
+        for i, ch in enumerate(body.get("changes") or [], 1):
+            _apply_change(trial, ch, f"scenario '{name}', change {i}", problems)
+
+
+def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Problem]) -> None:
+    """Apply one change in place; problems go to the list, located in instance.yaml."""
+    label = ch.get("_label", "instance.yaml") if isinstance(ch, Mapping) else "instance.yaml"
+    row = ch.get("_line") if isinstance(ch, Mapping) else None
+
+    def bad(msg, column=None, value=None):
+        problems.append(Problem(label, f"{where_from}: {msg}", row=row, column=column, value=value))
+
+    if not isinstance(ch, Mapping):
+        return bad("expected a mapping {table, where, column, scale | set}", value=ch)
+    keys = {k for k in ch if not str(k).startswith("_")}
+    unknown = keys - {"table", "where", "column", "scale", "set"}
+    if unknown:
+        return bad(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} (expected table, where, column, scale, set)")
+    table = ch.get("table")
+    if table not in SCENARIO_TABLES:
+        return bad(f"unknown table '{table}' (expected one of {', '.join(SCENARIO_TABLES)})", column="table", value=None)
+    column = ch.get("column")
+    has_scale, has_set = "scale" in ch, "set" in ch
+    if has_scale == has_set:
+        return bad("give exactly one of scale or set")
+    if table == "instance":
+        if column not in SCALAR_CHANGES:
+            return bad(f"unknown setting '{column}' (changeable: {', '.join(SCALAR_CHANGES)})", column="column")
+        cur = getattr(inst, column)
+        try:
+            v = float(ch["set"]) if has_set else float(ch["scale"]) * float(cur if cur is not None else float("nan"))
+            if math.isnan(v) or math.isinf(v):
+                raise ValueError
+            setattr(inst, column, SCALAR_CHANGES[column](v))
+        except (TypeError, ValueError):
+            bad("expected a finite number", column="set" if has_set else "scale", value=ch.get("set", ch.get("scale")))
+        return
+    schema = TABLES[table]
+    df = inst.tables[table]
+    if column not in schema.column_names:
+        return bad(f"table '{table}' has no column '{column}' (columns: {', '.join(schema.column_names)})", column="column", value=None)
+    col = schema.column(column)
+    where = ch.get("where") or {}
+    if not isinstance(where, Mapping):
+        return bad("'where' must be a mapping column: value", column="where", value=where)
+    mask = pd.Series(True, index=df.index)
+    for wc, wv in where.items():
+        if wc not in schema.column_names and wc not in df.columns:
+            return bad(f"table '{table}' has no column '{wc}' to select on", column="where", value=None)
+        cells = df[wc]
+        if wc in schema.column_names and schema.column(wc).type in ("int", "float"):
+            try:
+                target = float(wv)
+            except (TypeError, ValueError):
+                return bad(f"'{wc}' is numeric; cannot select on {wv!r}", column="where")
+            m = cells.astype("float64") == target
+        elif wc in schema.column_names and schema.column(wc).type == "bool":
+            m = cells == (str(wv).strip().lower() in TRUE)
+        else:
+            m = cells.astype(str) == str(wv)
+        mask &= m.fillna(False).astype(bool)
+    if not mask.any():
+        sel = ", ".join(f"{k}={v}" for k, v in where.items())
+        return bad(f"no row of '{table}' matches {sel or 'anything'}", column="where", value=None)
+    if has_scale:
+        if col.type not in ("int", "float"):
+            return bad(f"cannot scale column '{column}' (not numeric)", column="scale")
+        try:
+            k = float(ch["scale"])
+            if math.isnan(k) or math.isinf(k) or isinstance(ch["scale"], bool):
+                raise ValueError
+        except (TypeError, ValueError):
+            return bad("scale must be a finite number", column="scale", value=ch["scale"])
+        new = df.loc[mask, column].astype("float64") * k
+        if col.type == "int":
+            new = new.round()
+        values = new.tolist()
+    else:
+        text = "" if ch["set"] is None else _cell_text(ch["set"])
+        try:
+            v = parse_cell(col, text)
+        except _Bad as e:
+            return bad(f"set: {e}", column="set", value=ch["set"])
+        values = [v] * int(mask.sum())
+    for v in values:
+        if _is_blank(v):
+            continue
+        try:
+            if col.type in ("int", "float"):
+                check_range(col, v)
+        except _Bad as e:
+            return bad(f"the result for column '{column}' is invalid: {e}", value=v)
+    if col.type == "int":
+        df[column] = df[column].astype("Int64")
+        df.loc[mask, column] = pd.array([None if _is_blank(v) else int(v) for v in values], dtype="Int64")
+    elif col.type == "float":
+        df.loc[mask, column] = [float("nan") if _is_blank(v) else float(v) for v in values]
+    else:
+        df.loc[mask, column] = values
+    inst.tables[table] = df

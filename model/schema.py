@@ -1,0 +1,219 @@
+"""The instance data contract (SPEC v1, section 1): tables, columns, types and allowed values.
+
+One declaration serves loading, validation, writing back, and the documentation, so the
+contract lives in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FORMAT_VERSION = 1
+
+COMMODITY_KINDS = ("raw", "material", "product", "service", "waste")
+DIRECTIONS = ("in", "out")
+STAGES = ("mining", "beneficiation", "separation", "metal", "alloy", "magnet", "recycling", "end_use")
+
+POLICY_KINDS = {
+    # kind: (what it sums, which list column selects the summed items, sense)
+    "max_activity": ("activity", "processes", "max"),
+    "min_activity": ("activity", "processes", "min"),
+    "max_capacity": ("capacity", "processes", "max"),
+    "min_capacity": ("capacity", "processes", "min"),
+    "max_new_capacity": ("new capacity", "processes", "max"),
+    "max_supply": ("outside supply", "commodities", "max"),
+    "max_trade": ("shipments", "commodities", "max"),
+}
+
+# Columns any table may carry that the model ignores.
+FREE_COLUMNS = ("source", "note", "notes", "comment", "comments")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "name", "text", "int", "float", "bool", "list"
+    required: bool = True  # False: the column may be absent from the file
+    blank: bool = False  # True: a cell may be empty (meaning documented per column)
+    min: float | None = None  # value >= min
+    gt: float | None = None  # value > gt
+    max: float | None = None  # value <= max
+    choices: tuple[str, ...] | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    required: bool
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # columns that identify a row (duplicates are an error)
+    doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name, type, **kw) -> Column:
+    return Column(name, type, **kw)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "regions",
+            True,
+            (_c("region", "name"), _c("name", "text", blank=True)),
+            key=("region",),
+            doc="one row a region",
+        ),
+        Table(
+            "commodities",
+            True,
+            (
+                _c("commodity", "name"),
+                _c("unit", "text", blank=True),
+                _c("kind", "name", choices=COMMODITY_KINDS),
+                _c("description", "text", blank=True),
+                _c("unmet_penalty", "float", required=False, blank=True, min=0,
+                   doc="money per unit of unmet demand; blank: the instance's unmet_penalty"),
+                _c("disposal_cost", "float", required=False, blank=True, min=0,
+                   doc="money per unit disposed; blank: the commodity cannot be disposed of"),
+            ),
+            key=("commodity",),
+        ),
+        Table(
+            "processes",
+            True,
+            (
+                _c("process", "name"),
+                _c("name", "text", blank=True),
+                _c("stage", "name"),
+                _c("lifetime", "int", min=1, doc="years"),
+                _c("lead_time", "int", min=0, doc="years from start of building to use"),
+                _c("availability", "float", gt=0, max=1),
+                _c("capex", "float", min=0, doc="money per unit of annual capacity"),
+                _c("fixed_om", "float", min=0, doc="money per unit of capacity per year"),
+                _c("variable_cost", "float", min=0, doc="money per unit of activity"),
+            ),
+            key=("process",),
+        ),
+        Table(
+            "process_io",
+            True,
+            (
+                _c("process", "name"),
+                _c("commodity", "name"),
+                _c("direction", "name", choices=DIRECTIONS),
+                _c("coefficient", "float", gt=0, doc="units of commodity per unit of activity"),
+                _c("reference", "bool", blank=True, doc="true on exactly one row per process"),
+            ),
+            key=("process", "commodity", "direction"),
+        ),
+        Table(
+            "capacity",
+            False,
+            (
+                _c("process", "name"),
+                _c("region", "name"),
+                _c("year", "int"),
+                _c("capacity", "float", min=0),
+            ),
+            key=("process", "region", "year"),
+            doc="existing capacity (built before the horizon) available in that year",
+        ),
+        Table(
+            "build_limits",
+            False,
+            (
+                _c("process", "name"),
+                _c("region", "name", doc="a region or * (every region)"),
+                _c("year", "int", blank=True, doc="blank: every year"),
+                _c("max_new", "float", blank=True, min=0, doc="blank: unbounded"),
+                _c("max_total", "float", blank=True, min=0, doc="blank: unbounded"),
+            ),
+        ),
+        Table(
+            "demand",
+            False,
+            (
+                _c("commodity", "name"),
+                _c("region", "name"),
+                _c("year", "int"),
+                _c("quantity", "float", min=0),
+            ),
+            key=("commodity", "region", "year"),
+        ),
+        Table(
+            "supply",
+            False,
+            (
+                _c("commodity", "name"),
+                _c("region", "name"),
+                _c("year", "int", blank=True, doc="blank: every year"),
+                _c("max_quantity", "float", blank=True, min=0, doc="blank: unbounded"),
+                _c("price", "float", min=0),
+            ),
+            key=("commodity", "region", "year"),
+        ),
+        Table(
+            "trade",
+            False,
+            (
+                _c("commodity", "name"),
+                _c("origin", "name"),
+                _c("destination", "name"),
+                _c("cost", "float", min=0),
+                _c("max_quantity", "float", blank=True, min=0, doc="blank: unbounded per year"),
+            ),
+            key=("commodity", "origin", "destination"),
+        ),
+        Table(
+            "policies",
+            False,
+            (
+                _c("policy", "name"),
+                _c("kind", "name", choices=tuple(POLICY_KINDS)),
+                _c("year", "int", blank=True, doc="blank: every year"),
+                _c("value", "float", min=0),
+                _c("processes", "list", blank=True),
+                _c("commodities", "list", blank=True),
+                _c("regions", "list", blank=True, doc="blank or *: every region"),
+                _c("destinations", "list", blank=True, doc="max_trade only; blank or *: every region"),
+                _c("penalty", "float", blank=True, min=0, doc="blank: hard; a number: soft at that cost"),
+            ),
+            key=("policy", "year"),
+        ),
+    )
+}
+
+# Order in which tables are written and reported.
+TABLE_ORDER = tuple(TABLES)
+
+# Scalar settings of instance.yaml and their types.
+SETTINGS = {
+    "name": "text",
+    "title": "text",
+    "years": "mapping",
+    "base_year": "int",
+    "discount_rate": "float",
+    "units": "mapping",
+    "unmet_penalty": "float",
+    "sources": "list",
+    "scenarios": "mapping",
+    "format_version": "int",
+    "description": "text",
+}

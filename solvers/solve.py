@@ -1,0 +1,178 @@
+"""Solving a rechain model: HiGHS through Pyomo's persistent interface (highspy), or any
+other Pyomo solver by name. Nothing is written to files."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyomo.environ as pyo
+
+from rechain.model import Instance, Result, build_model, build_result
+from rechain.model.formulation import update_parameters
+
+_HIGHS_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "time_limit",
+}
+_MESSAGES = {
+    "optimal": "optimal solution found",
+    "infeasible": "the instance is infeasible: no plan meets every hard constraint",
+    "unbounded": "the instance is unbounded: some cost can fall without limit",
+    "time_limit": "the solver stopped at its time or iteration limit before proving optimality",
+}
+FAMILIES = {  # variable family -> ModelData table whose rows index it
+    "act": "cap", "cap": "cap", "new": "new", "supply": "supply", "ship": "ship",
+    "unmet": "unmet", "dispose": "dispose", "violation": "policy",
+}
+
+
+def _keys(d, table):
+    t = getattr(d, table)
+    cols = {
+        "cap": ["process", "region", "year"], "new": ["process", "region", "year"],
+        "supply": ["commodity", "region", "year"], "ship": ["commodity", "origin", "destination", "year"],
+        "unmet": ["commodity", "region", "year"], "dispose": ["commodity", "region", "year"],
+        "balance": ["commodity", "region", "year"], "policy": ["policy", "year"],
+    }[table]
+    return list(t[cols].itertuples(index=False, name=None))
+
+
+def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False, **options) -> Result:
+    """Solve an :class:`Instance` (built here) or a model from :func:`build_model`.
+
+    ``solver`` is ``"highs"`` (persistent HiGHS via highspy: re-solving the same model after
+    :func:`update_parameters` reuses the solver model, warm-started) or the name of any Pyomo
+    solver installed on the machine. ``options`` go to the solver (HiGHS option names).
+    The status is one of ``optimal, infeasible, unbounded, time_limit, error``.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if isinstance(instance_or_model, Instance):
+        inst = instance_or_model
+        m = build_model(inst)
+        timings["build"] = time.perf_counter() - t0
+    else:
+        m = instance_or_model
+        inst = m._rechain_instance
+    meta = dict(solver=solver, instance_name=inst.name, scenario=inst.scenario)
+    try:
+        if solver == "highs":
+            status, obj, values, duals, msg, sub = _solve_highs(m, time_limit, tee, options)
+        else:
+            status, obj, values, duals, msg, sub = _solve_generic(m, solver, time_limit, tee, options)
+    except Exception as e:  # a solver failure is a result, not a crash
+        timings["total"] = time.perf_counter() - t0
+        return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta)
+    timings.update(sub)
+    t1 = time.perf_counter()
+    res = build_result(m._rechain_data, values, duals, status, obj, message=msg, timings=timings, **meta)
+    timings["extract"] = time.perf_counter() - t1
+    timings["total"] = time.perf_counter() - t0
+    return res
+
+
+def resolve(model, instance: Instance, **kw) -> Result:
+    """Update the mutable parameters of ``model`` to ``instance`` and solve again (no rebuild)."""
+    update_parameters(model, instance)
+    return solve(model, **kw)
+
+
+def _persistent(m):
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    opt = getattr(m, "_rechain_highs", None)
+    if opt is None:
+        opt = Highs()
+        if not opt.available():
+            raise RuntimeError("HiGHS (highspy) is not installed: pip install highspy")
+        m._rechain_highs = opt
+    return opt
+
+
+def _solve_highs(m, time_limit, tee, options):
+    import highspy
+
+    sub = {}
+    opt = _persistent(m)
+    t = time.perf_counter()
+    opts = {"output_flag": bool(tee)}
+    opts.update(options)
+    results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                        time_limit=time_limit, tee=tee, solver_options=opts)
+    sub["solve"] = time.perf_counter() - t
+    h = opt._solver_model
+    sub["highs_run"] = float(h.getRunTime())
+    st = h.getModelStatus()
+    name = h.modelStatusToString(st)
+    key = next((k for k in _HIGHS_STATUS if getattr(highspy.HighsModelStatus, k) == st), None)
+    status = _HIGHS_STATUS.get(key, "error")
+    if status != "optimal":
+        msg = _MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
+        if status == "time_limit":
+            msg += f" ({time_limit} s)" if time_limit else ""
+        return status, None, {}, {}, msg + f" [HiGHS: {name}]", sub
+    t = time.perf_counter()
+    sol = h.getSolution()
+    col = np.asarray(sol.col_value, dtype=float)
+    rowd = np.asarray(sol.row_dual, dtype=float)
+    vmap = opt._pyomo_var_to_solver_var_map
+    cmap = opt._pyomo_con_to_solver_con_map
+    d = m._rechain_data
+    values = {}
+    for fam, table in FAMILIES.items():
+        var = getattr(m, fam)
+        keys = _keys(d, table)
+        out = np.zeros(len(keys))
+        for i, k in enumerate(keys):
+            if k in var:
+                out[i] = col[vmap[id(var[k])]]
+        values[fam] = out
+    duals = {}
+    for fam, table in (("balance", "balance"), ("policy", "policy")):
+        con = getattr(m, fam)
+        keys = _keys(d, table)
+        out = np.zeros(len(keys))
+        for i, k in enumerate(keys):
+            if k in con:
+                out[i] = rowd[cmap[con[k]]]
+        duals[fam] = out
+    sub["read"] = time.perf_counter() - t
+    obj = float(h.getInfo().objective_function_value)
+    return "optimal", obj, values, duals, _MESSAGES["optimal"], sub
+
+
+def _solve_generic(m, solver, time_limit, tee, options):
+    sub = {}
+    opt = pyo.SolverFactory(solver)
+    if opt is None or not opt.available(exception_flag=False):
+        raise RuntimeError(f"solver '{solver}' is not available on this machine")
+    if not hasattr(m, "dual"):
+        m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    if time_limit is not None:
+        options.setdefault("time_limit" if "highs" in solver else "timelimit", time_limit)
+    t = time.perf_counter()
+    res = opt.solve(m, tee=tee, options=options, load_solutions=False)
+    sub["solve"] = time.perf_counter() - t
+    tc = str(res.solver.termination_condition)
+    status = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
+              "infeasibleOrUnbounded": "infeasible", "maxTimeLimit": "time_limit"}.get(tc, "error")
+    if status != "optimal":
+        return status, None, {}, {}, _MESSAGES.get(status, f"{solver} stopped: {tc}"), sub
+    m.solutions.load_from(res)
+    d = m._rechain_data
+    values = {}
+    for fam, table in FAMILIES.items():
+        var = getattr(m, fam)
+        values[fam] = np.array([(var[k].value or 0.0) if k in var else 0.0 for k in _keys(d, table)])
+    duals = {}
+    for fam in ("balance", "policy"):
+        con = getattr(m, fam)
+        duals[fam] = np.array([m.dual.get(con[k], 0.0) if k in con else 0.0 for k in _keys(d, fam)])
+    obj = float(pyo.value(m.cost))
+    return "optimal", obj, values, duals, _MESSAGES["optimal"], sub
