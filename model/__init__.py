@@ -6,6 +6,7 @@ This package never imports :mod:`rechain.solvers`: solving sits on top of it.
 from .data import ModelData, crf, discount_factors, prepare
 from .errors import InstanceError, Problem
 from .formulation import build_model, update_parameters
+from .graph import chain_graph, check_chain, downstream, intensity, upstream
 from .instance import Instance, load_instance
 from .results import Result, build_result
 
@@ -17,6 +18,11 @@ __all__ = [
     "Result",
     "build_model",
     "build_result",
+    "chain_graph",
+    "check_chain",
+    "downstream",
+    "intensity",
+    "upstream",
     "crf",
     "discount_factors",
     "load_instance",
