@@ -149,8 +149,19 @@ def _solve_highs(m, time_limit, tee, options):
 
 def _solve_generic(m, solver, time_limit, tee, options):
     sub = {}
-    opt = pyo.SolverFactory(solver)
-    if opt is None or not opt.available(exception_flag=False):
+    import logging
+
+    quiet = logging.getLogger("pyomo")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # an unknown name makes Pyomo log a traceback
+    try:
+        opt = pyo.SolverFactory(solver)
+        ok = opt is not None and opt.available(exception_flag=False)
+    except Exception:
+        ok = False
+    finally:
+        quiet.setLevel(level)
+    if not ok:
         raise RuntimeError(f"solver '{solver}' is not available on this machine")
     if not hasattr(m, "dual"):
         m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
