@@ -1,0 +1,51 @@
+"""Solving: statuses, other Pyomo solvers by name, timings, re-solving a built model."""
+
+import pytest
+
+from rechain import instances
+from rechain.model import build_model, load_instance
+from rechain.solvers import solve
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return load_instance(instances.path("toy"))
+
+
+def test_status_optimal_and_timings(toy):
+    r = solve(toy)
+    assert r.status == "optimal" and r.ok
+    assert r.objective > 0
+    assert {"build", "solve", "extract", "total"} <= set(r.timings)
+    assert r.instance_name == "toy" and r.scenario is None
+
+
+def test_another_pyomo_solver_by_name_gives_the_same_answer(toy):
+    a = solve(toy)
+    b = solve(toy, solver="appsi_highs")  # Pyomo's other HiGHS interface, through SolverFactory
+    assert b.status == "optimal"
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    assert (a.prices["price"] - b.prices["price"]).abs().max() < 1e-7
+    assert (a.policies["shadow_price"] - b.policies["shadow_price"]).abs().max() < 1e-7
+
+
+def test_unknown_solver_is_an_error_status_not_a_crash(toy):
+    r = solve(toy, solver="no_such_solver")
+    assert r.status == "error"
+    assert "no_such_solver" in r.message and "not available" in r.message
+
+
+def test_infeasible_status(toy):
+    # a hard target above what may be built: 22 existing + nothing else allowed
+    bad = toy.with_changes([{"table": "build_limits", "where": {"process": "magnet_making"}, "column": "max_new", "set": 1}])
+    r = solve(bad)
+    assert r.status == "infeasible"
+    assert "infeasible" in r.message
+    assert r.objective is None and r.capacity.empty
+
+
+def test_solve_a_built_model_twice(toy):
+    m = build_model(toy)
+    a = solve(m)
+    b = solve(m)  # the persistent solver is reused
+    assert a.objective == pytest.approx(b.objective, rel=1e-12)
