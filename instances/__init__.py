@@ -3,7 +3,7 @@
 from importlib.resources import files
 from pathlib import Path
 
-DEFAULT = "toy"
+DEFAULT = "inner_mongolia_2021_2025"
 
 
 def path(name: str = DEFAULT) -> Path:
