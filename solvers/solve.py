@@ -130,8 +130,10 @@ def _solve_highs(m, time_limit, tee, options):
         keys = _keys(d, table)
         out = np.zeros(len(keys))
         for i, k in enumerate(keys):
-            if k in var:
-                out[i] = col[vmap[id(var[k])]]
+            # a variable no active row or objective term mentions is not in the solver model
+            j = vmap.get(id(var[k])) if k in var else None
+            if j is not None:
+                out[i] = col[j]
         values[fam] = out
     duals = {}
     for fam, table in (("balance", "balance"), ("policy", "policy")):
@@ -139,8 +141,10 @@ def _solve_highs(m, time_limit, tee, options):
         keys = _keys(d, table)
         out = np.zeros(len(keys))
         for i, k in enumerate(keys):
-            if k in con:
-                out[i] = rowd[cmap[con[k]]]
+            # a deactivated row (e.g. a family dropped to study its effect) has no dual: 0
+            j = cmap.get(con[k]) if k in con else None
+            if j is not None:
+                out[i] = rowd[j]
         duals[fam] = out
     sub["read"] = time.perf_counter() - t
     obj = float(h.getInfo().objective_function_value)
