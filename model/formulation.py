@@ -230,9 +230,11 @@ def update_parameters(m: pyo.ConcreteModel, instance: Instance) -> pyo.ConcreteM
             continue
         for k, v in vals.items():
             comp[k] = float(v)
-    for name in ("new", "cap", "supply", "ship", "unmet", "dispose", "balance"):
+    # ``online`` too: a lifetime or lead-time change can move the years a vintage serves
+    # while every index set stays the same, and the capacity rows would keep the old vintages
+    for name in ("new", "cap", "online", "supply", "ship", "unmet", "dispose", "balance"):
         a, b = getattr(old, name), getattr(new, name)
-        cols = [c for c in a.columns if c in ("process", "commodity", "region", "origin", "destination", "year")]
+        cols = [c for c in a.columns if c in ("process", "commodity", "region", "origin", "destination", "vintage", "year")]
         if not a[cols].reset_index(drop=True).equals(b[cols].reset_index(drop=True)):
             problems.append(f"the set of '{name}' differs")
     if not old.policy_terms[["policy", "year", "var"]].equals(new.policy_terms[["policy", "year", "var"]]) or list(old.policy_terms["key"]) != list(new.policy_terms["key"]):

@@ -262,3 +262,18 @@ def test_update_that_changes_the_sparsity_is_refused(toy):
     longer = toy.with_changes({"table": "processes", "where": {"process": "magnet_making"}, "column": "lead_time", "set": 3})
     with pytest.raises(InstanceError, match="rebuild"):
         update_parameters(m, longer)
+
+
+def test_update_that_moves_the_online_years_of_a_vintage_is_refused():
+    # 1 existing in every year keeps the capacity rows the same when the lifetime drops from
+    # 30 to 1, but the 2021 vintage then serves 2021 only: the capacity rows of the built
+    # model would keep it online to 2023 (re-solve 810, fresh solve 18270)
+    inst = make_instance(commodities=["good"], processes={"make": dict(capex=30, lifetime=30)}, io=[("make", "good", "out", 1)],
+                         capacity=[("make", "r", 2021, 1)], build_limits=[("make", "r", 2021)],
+                         demand=[("good", "r", y, 10) for y in (2021, 2022, 2023)])
+    short = inst.with_changes({"table": "processes", "where": {}, "column": "lifetime", "set": 1})
+    assert solved(short).objective == pytest.approx(9 * 30 * 1 + (9 + 9) * 1000, rel=1e-9)
+    m = build_model(inst)
+    assert solved(m).objective == pytest.approx(9 * 1 * 3, rel=1e-9)
+    with pytest.raises(InstanceError, match="rebuild"):
+        update_parameters(m, short)
