@@ -237,6 +237,11 @@ def update_parameters(m: pyo.ConcreteModel, instance: Instance) -> pyo.ConcreteM
         cols = [c for c in a.columns if c in ("process", "commodity", "region", "origin", "destination", "vintage", "year")]
         if not a[cols].reset_index(drop=True).equals(b[cols].reset_index(drop=True)):
             problems.append(f"the set of '{name}' differs")
+    # process_io coefficients and policy senses are fixed in the built rows, not parameters
+    if not old.io.reset_index(drop=True).equals(new.io.reset_index(drop=True)):
+        problems.append("the process_io coefficients differ")
+    if list(old.policy["sense"]) != list(new.policy["sense"]):
+        problems.append("a policy kind differs (max or min)")
     if not old.policy_terms[["policy", "year", "var"]].equals(new.policy_terms[["policy", "year", "var"]]) or list(old.policy_terms["key"]) != list(new.policy_terms["key"]):
         problems.append("the policy rows or their terms differ")
     if problems:

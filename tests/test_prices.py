@@ -229,6 +229,7 @@ CHANGES = {
     "disposal_cost": {"table": "commodities", "where": {"commodity": "lace_oxide"}, "column": "disposal_cost", "set": 3},
     "discount_rate": {"table": "instance", "column": "discount_rate", "set": 0.11},
     "unmet_penalty": {"table": "instance", "column": "unmet_penalty", "set": 20},
+    "commodity_unmet_penalty": {"table": "commodities", "where": {"commodity": "ev"}, "column": "unmet_penalty", "set": 5},
 }
 
 
@@ -256,12 +257,23 @@ def test_several_changes_then_back(toy):
     assert solved(m).objective == pytest.approx(base, rel=1e-9)
 
 
-def test_update_that_changes_the_sparsity_is_refused(toy):
+REFUSED = {
+    # a lead-time change moves which vintages exist
+    "lead_time": {"table": "processes", "where": {"process": "magnet_making"}, "column": "lead_time", "set": 3},
+    # coefficients and policy senses sit in the built rows (accepted, the re-solve kept the old
+    # ones: 890.14 instead of 1072.01, and an optimum instead of infeasible)
+    "coefficient": {"table": "process_io", "where": {"process": "separation", "commodity": "lace_oxide"}, "column": "coefficient", "set": 0.5},
+    "policy_kind": {"table": "policies", "where": {"policy": "mining_quota"}, "column": "kind", "set": "min_activity"},
+    # a hard policy turned soft gains a violation variable
+    "penalty": {"table": "policies", "where": {"policy": "mining_quota"}, "column": "penalty", "set": 3},
+}
+
+
+@pytest.mark.parametrize("change", list(REFUSED))
+def test_update_that_changes_the_built_rows_is_refused(toy, change):
     m = build_model(toy)
-    # a lifetime change moves which vintages are online: the model must be rebuilt
-    longer = toy.with_changes({"table": "processes", "where": {"process": "magnet_making"}, "column": "lead_time", "set": 3})
     with pytest.raises(InstanceError, match="rebuild"):
-        update_parameters(m, longer)
+        update_parameters(m, toy.with_changes(REFUSED[change]))
 
 
 def test_update_that_moves_the_online_years_of_a_vintage_is_refused():
