@@ -218,6 +218,16 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw]
     return raws, settings
 
 
+def _yaml_cell(text: str, label: str, line: int, column: str, problems: list[Problem]) -> Any:
+    """A workbook cell read as a YAML scalar (safely); a cell that is not valid YAML is a
+    located problem, and its text is kept so later checks can still name it."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        problems.append(Problem(label, f"not a valid value: {getattr(e, 'problem', None) or e}", row=line, column=column, value=text))
+        return text
+
+
 def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dict | None:
     if "instance" not in raws:
         problems.append(Problem("workbook", "missing sheet 'instance' (key,value rows of the settings)"))
@@ -242,7 +252,7 @@ def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dic
                 problems.append(Problem(raw.label, f"key '{key}' clashes with another key", row=ln, column="key"))
                 break
         else:
-            node[parts[-1]] = yaml.safe_load(val) if val else None
+            node[parts[-1]] = _yaml_cell(val, raw.label, ln, "value", problems) if val else None
     if key_alias := {"first_year": "first", "last_year": "last"}:
         for old, new in key_alias.items():
             if old in settings:
@@ -273,9 +283,9 @@ def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dic
                     where[k.strip()] = v.strip()
             ch = {"table": rec.get("table", "").strip(), "where": where, "column": rec.get("column", "").strip(), "_line": ln, "_label": raw.label}
             if rec.get("scale", "").strip():
-                ch["scale"] = yaml.safe_load(rec["scale"])
+                ch["scale"] = _yaml_cell(rec["scale"], raw.label, ln, "scale", problems)
             if rec.get("set", "").strip():
-                ch["set"] = yaml.safe_load(rec["set"])
+                ch["set"] = _yaml_cell(rec["set"], raw.label, ln, "set", problems)
             s["changes"].append(ch)
         settings["scenarios"] = scen
     return settings
@@ -619,10 +629,14 @@ def _parse_table(table: Table, raw: _Raw, problems: list[Problem]) -> pd.DataFra
             index.append(ln)
     df = _typed_frame(table, records, index, extra)
     if table.key and len(df):
-        dup = df.duplicated(list(table.key), keep="first")
-        for ln in df.index[dup]:
-            first = df.index[(df[list(table.key)] == df.loc[ln, list(table.key)]).all(axis=1)][0]
-            key = ", ".join(f"{k}={df.at[ln, k]}" for k in table.key)
+        # keys as plain tuples: a blank (NA) key cell cannot be compared with ==
+        keys = [tuple(None if _is_blank(v) else v for v in k) for k in df[list(table.key)].itertuples(index=False, name=None)]
+        first_line: dict[tuple, int] = {}
+        for ln, k in zip(df.index, keys):
+            first = first_line.setdefault(k, ln)
+            if first == ln:
+                continue
+            key = ", ".join(f"{c}={'(blank)' if v is None else v}" for c, v in zip(table.key, k))
             problems.append(Problem(raw.label, f"duplicate row for ({key}); first given on row {first}", row=int(ln), column=table.key[0]))
     return df
 
