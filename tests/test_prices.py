@@ -289,3 +289,17 @@ def test_update_that_moves_the_online_years_of_a_vintage_is_refused():
     assert solved(m).objective == pytest.approx(9 * 1 * 3, rel=1e-9)
     with pytest.raises(InstanceError, match="rebuild"):
         update_parameters(m, short)
+
+
+def test_update_moves_the_unmet_bound_with_the_demand():
+    # nothing can make 'good': all of it is unmet, and unmet <= demand must follow the new
+    # demand (with the old bound of 10 the re-solve would be infeasible)
+    inst = make_instance(commodities=["good"], demand=[("good", "r", 2021, 10)], years=(2021, 2021))
+    more = inst.with_changes({"table": "demand", "where": {}, "column": "quantity", "set": 20})
+    m = build_model(inst)
+    assert solved(m).objective == pytest.approx(10 * 1000, rel=1e-9)
+    update_parameters(m, more)
+    r = solved(m)
+    assert r.objective == pytest.approx(20 * 1000, rel=1e-9)
+    assert column(r.unmet, "quantity") == pytest.approx(20)
+    assert m.unmet["good", "r", 2021].ub == 20
