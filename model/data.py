@@ -153,6 +153,8 @@ def prepare(inst: Instance) -> ModelData:
     # -- outside supply ----------------------------------------------------------------------
     sp = T["supply"][["commodity", "region", "year", "max_quantity", "price"]].copy()
     if len(sp):
+        # every-year rows first, whatever the file's order, so a row for one year overrides them
+        sp = sp.iloc[np.argsort(sp["year"].notna().to_numpy(), kind="stable")]
         sp["year"] = [years if pd.isna(y) else [int(y)] for y in sp["year"]]
         sp = sp.explode("year")
         sp["year"] = sp["year"].astype(int)

@@ -298,10 +298,12 @@ def test_supply_limit():
     assert flipped(inst, "supply_limit").objective == pytest.approx(16, rel=1e-9)
 
 
-def test_supply_blank_max_is_unbounded_and_year_rows_override():
-    # the blank-year row (price 2, unbounded) holds in 2021 and 2023; 2022 has its own row
-    inst = make_instance(commodities=["ore"], supply=[("ore", "r", None, None, 2), ("ore", "r", 2022, 3, 4)],
-                         demand=[("ore", "r", y, 8) for y in Y3])
+@pytest.mark.parametrize("order", [1, -1])
+def test_supply_blank_max_is_unbounded_and_year_rows_override(order):
+    # the blank-year row (price 2, unbounded) holds in 2021 and 2023; 2022 has its own row,
+    # in whichever order the file lists them (listed first, it used to be overridden: 48)
+    rows = [("ore", "r", None, None, 2), ("ore", "r", 2022, 3, 4)][::order]
+    inst = make_instance(commodities=["ore"], supply=rows, demand=[("ore", "r", y, 8) for y in Y3])
     r = solved(inst)
     assert r.objective == pytest.approx(8 * 2 + (3 * 4 + 5 * 1000) + 8 * 2, rel=1e-9)
     assert len(build_model(inst).supply_limit) == 1
