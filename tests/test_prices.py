@@ -303,3 +303,21 @@ def test_update_moves_the_unmet_bound_with_the_demand():
     assert r.objective == pytest.approx(20 * 1000, rel=1e-9)
     assert column(r.unmet, "quantity") == pytest.approx(20)
     assert m.unmet["good", "r", 2021].ub == 20
+
+
+@pytest.mark.parametrize("kind", ["max_capacity", "max_new_capacity"])
+def test_capacity_policy_shadow_price_is_the_finite_difference(kind):
+    # a plant buildable in 2023 only (capex 30 over 30 years at 5 %: annuity a a year) or buying
+    # at 5; 8 wanted in 2023. One more unit of plant allowed replaces a unit bought: a - 5
+    def inst_with(value):
+        return make_instance(
+            commodities=["good"], processes={"make": dict(capex=30)}, io=[("make", "good", "out", 1)],
+            build_limits=[("make", "r", 2023)], supply=[("good", "r", None, None, 5)], demand=[("good", "r", 2023, 8)],
+            policies=[dict(policy="p", kind=kind, year=2023, value=value, processes="make")], discount_rate=0.05)
+    r = solved(inst_with(3))
+    a = 30 * 0.05 * 1.05**30 / (1.05**30 - 1)
+    sp = column(r.policies, "shadow_price", year=2023)
+    assert sp == pytest.approx(a - 5, rel=1e-9)
+    d = 1.05**-3
+    up, down = solved(inst_with(3 + H)).objective, solved(inst_with(3 - H)).objective
+    assert_price(sp, (up - r.objective) / H / d, (r.objective - down) / H / d)
