@@ -555,6 +555,9 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     is_book = Path(path).suffix.lower() in (".xlsx", ".xlsm")
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
+    # tables that lack rows of their file (missing, unreadable header, or rows with bad cells):
+    # names they define cannot be trusted as complete, so checks against them are skipped
+    incomplete: set[str] = set()
     for name, table in TABLES.items():
         raw = raws.pop(name, None)
         label = raw.label if raw else (f"{Path(path).name}[{name}]" if is_book else table.file)
@@ -562,9 +565,12 @@ def parse_instance(path: str | os.PathLike) -> Instance:
         if raw is None:
             if table.required:
                 problems.append(Problem(label, "missing required " + ("sheet" if is_book else "file")))
+                incomplete.add(name)
             tables[name] = empty_table(name)
             continue
         tables[name] = _parse_table(table, raw, problems)
+        if len(tables[name]) < len(raw.rows):
+            incomplete.add(name)
     if is_book:
         for name, raw in raws.items():
             problems.append(Problem(raw.label, f"unknown sheet '{name}' (expected: {', '.join(list(TABLES) + ['instance', 'sources', 'scenarios'])})"))
@@ -572,9 +578,9 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     if s is None:
         raise InstanceError(problems or [Problem("instance.yaml", "no settings")])
     inst = Instance(tables=tables, labels=labels, origin=str(path), **s)
-    if not any(p.severity == "error" for p in problems):
-        _check_references(inst, problems)
-        _check_scenarios(inst, problems)
+    # cross-table checks run even when cells were refused, so one load reports every problem
+    _check_references(inst, problems, incomplete)
+    _check_scenarios(inst, problems, incomplete)
     if any(p.severity == "error" for p in problems):
         raise InstanceError(problems)
     return inst
@@ -745,8 +751,14 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
     )
 
 
-def _check_references(inst: Instance, problems: list[Problem]) -> None:
-    """Cross-table checks: names that exist, years in the horizon, process_io rules, sources."""
+def _check_references(inst: Instance, problems: list[Problem], incomplete: Iterable[str] = ()) -> None:
+    """Cross-table checks: names that exist, years in the horizon, process_io rules, sources.
+
+    ``incomplete`` names tables some of whose rows were refused: a name missing from such a
+    table is not reported as unknown elsewhere (it may be on a refused row), and process_io's
+    reference rows are not counted when process_io is incomplete.
+    """
+    incomplete = set(incomplete)
     T = inst.tables
     regions = set(T["regions"]["region"])
     commodities = set(T["commodities"]["commodity"])
@@ -755,6 +767,21 @@ def _check_references(inst: Instance, problems: list[Problem]) -> None:
     sources = {s["id"] for s in inst.sources}
     universe = {"region": regions, "origin": regions, "destination": regions, "commodity": commodities, "process": processes}
     list_universe = {"processes": processes, "commodities": commodities, "regions": regions, "destinations": regions}
+    defined_in = {"region": "regions", "origin": "regions", "destination": "regions", "commodity": "commodities",
+                  "process": "processes", "processes": "processes", "commodities": "commodities",
+                  "regions": "regions", "destinations": "regions"}
+    singular = {"origin": "region", "destination": "region", "processes": "process", "commodities": "commodity",
+                "regions": "region", "destinations": "region"}
+    universe = {c: u for c, u in universe.items() if defined_in[c] not in incomplete}
+    list_universe = {c: u for c, u in list_universe.items() if defined_in[c] not in incomplete}
+
+    def unknown(label, ln, col, name, known):
+        what = singular.get(col, col)
+        listed = ", ".join(sorted(known)) or "none"
+        if len(listed) > 200:
+            listed = listed[:200] + ", ..."
+        problems.append(Problem(label, f"unknown {what} '{name}' (expected a {what} of {defined_in[col]}.csv: {listed})",
+                                row=int(ln), column=col, value=name))
 
     for name, df in T.items():
         label = inst.label(name)
@@ -762,13 +789,12 @@ def _check_references(inst: Instance, problems: list[Problem]) -> None:
             for col, known in universe.items():
                 if col in row and not (name == "build_limits" and col == "region" and row[col] == "*"):
                     if col in df.columns and row[col] not in known and not (name in ("regions", "commodities", "processes")):
-                        what = {"origin": "region", "destination": "region"}.get(col, col)
-                        problems.append(Problem(label, f"unknown {what} '{row[col]}'", row=int(ln), column=col, value=None))
+                        unknown(label, ln, col, row[col], known)
             for col, known in list_universe.items():
                 if name == "policies" and col in row and not _is_blank(row[col]) and row[col] not in ("", "*"):
                     for item in str(row[col]).split(";"):
                         if item not in known:
-                            problems.append(Problem(label, f"unknown {col[:-1] if col != 'processes' else 'process'} '{item}'", row=int(ln), column=col))
+                            unknown(label, ln, col, item, known)
             if "year" in row and not _is_blank(row["year"]):
                 y = int(row["year"])
                 if name == "capacity":
@@ -785,7 +811,7 @@ def _check_references(inst: Instance, problems: list[Problem]) -> None:
 
     io = T["process_io"]
     label = inst.label("process_io")
-    for p in sorted(processes):
+    for p in sorted(processes) if "process_io" not in incomplete else ():
         rows = io[io["process"] == p]
         ref = rows[rows["reference"]]
         if len(ref) != 1:
@@ -794,7 +820,7 @@ def _check_references(inst: Instance, problems: list[Problem]) -> None:
             problems.append(Problem(inst.label("processes"), f"process '{p}' must have exactly one reference row in process_io.csv (found {len(ref)}: rows {lines})", row=pline, column="process"))
         for ln in ref.index:
             if ref.at[ln, "coefficient"] != 1:
-                problems.append(Problem(label, "the reference row's coefficient must be 1", row=int(ln), column="coefficient", value=ref.at[ln, "coefficient"]))
+                problems.append(Problem(label, "the reference row's coefficient must be 1", row=int(ln), column="coefficient", value=float(ref.at[ln, "coefficient"])))
     for ln in io.index[io.duplicated(["process", "commodity"], keep=False)]:
         d = io.loc[ln]
         others = io[(io["process"] == d["process"]) & (io["commodity"] == d["commodity"])]
@@ -824,11 +850,18 @@ def _check_references(inst: Instance, problems: list[Problem]) -> None:
                 problems.append(Problem("instance.yaml", f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty in instance.yaml or in commodities.csv", column="unmet_penalty"))
 
 
-def _check_scenarios(inst: Instance, problems: list[Problem]) -> None:
+def _check_scenarios(inst: Instance, problems: list[Problem], incomplete: Iterable[str] = ()) -> None:
+    """Apply every named scenario to a copy. A ``where`` that matches nothing in a table with
+    refused rows is not reported: the row it names may be one of those."""
+    incomplete = set(incomplete)
     for name, body in inst.scenarios.items():
         trial = inst.copy()
         for i, ch in enumerate(body.get("changes") or [], 1):
-            _apply_change(trial, ch, f"scenario '{name}', change {i}", problems)
+            found: list[Problem] = []
+            _apply_change(trial, ch, f"scenario '{name}', change {i}", found)
+            if isinstance(ch, Mapping) and ch.get("table") in incomplete:
+                found = [p for p in found if not (p.column == "where" and "matches" in p.message)]
+            problems.extend(found)
 
 
 def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Problem]) -> None:
