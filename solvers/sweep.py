@@ -1,0 +1,375 @@
+"""Scenario sweeps: solve many what-ifs of one instance, on this machine or a Dask cluster.
+
+Within a worker the model is built once and every further scenario re-solves the SAME model
+through the persistent HiGHS interface, after :func:`rechain.model.update_parameters` has
+changed its mutable parameters (HiGHS keeps its basis, so each re-solve is warm-started). A
+scenario whose changes alter the model's sparsity (e.g. a new demand row, a limit turned
+blank) is built afresh for itself. A scenario that fails is a row of the summary with status
+``error`` and the message, never the end of the sweep.
+
+The tables of a :class:`SweepResult` are the result tables of SPEC section 3 with a leading
+``scenario`` column, in the order the scenarios were given, whatever the number of workers
+and the order in which they finished.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+import traceback
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+
+from rechain.model import Instance, InstanceError, build_model, load_instance, update_parameters
+from rechain.model.results import TABLE_COLUMNS
+from rechain.model.scenarios import Scenario, as_scenario, scenario_table
+
+from .solve import solve
+
+SUMMARY_COLUMNS = ["scenario", "status", "objective", "message", "rebuilt", "iterations", "seconds", "worker"]
+
+
+@dataclass
+class SweepResult:
+    """Outcome of a sweep: ``summary`` (scenario, status, objective, message, rebuilt,
+    iterations, seconds, worker), one table per result kind (``capacity``, ``prices``, …)
+    with a ``scenario`` column, and ``parameters`` (scenario + the values a grid or sample
+    drew). Money in the instance's units, as in :class:`rechain.model.Result`."""
+
+    summary: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    parameters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["scenario"]))
+    timings: dict = field(default_factory=dict)
+
+    def __getattr__(self, item: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables")
+        if tables is not None and item in tables:
+            return tables[item]
+        raise AttributeError(item)
+
+    @property
+    def objectives(self) -> pd.Series:
+        """Objective by scenario label (NaN where a scenario did not solve)."""
+        return self.summary.set_index("scenario")["objective"]
+
+    @property
+    def ok(self) -> bool:
+        return bool((self.summary["status"] == "optimal").all())
+
+    def with_parameters(self, name: str) -> pd.DataFrame:
+        """Table ``name`` with the scenario parameters joined on as columns."""
+        return self.tables[name].merge(self.parameters, on="scenario", how="left")
+
+    def to_folder(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
+        """Write ``summary.csv``, ``parameters.csv`` and one CSV per table, atomically."""
+        from rechain.model.instance import atomic_write_folder
+
+        path = Path(path)
+
+        def write(tmp: Path) -> None:
+            kw = dict(index=False, lineterminator="\n", float_format="%.10g")
+            self.summary.to_csv(tmp / "summary.csv", **kw)
+            self.parameters.to_csv(tmp / "parameters.csv", **kw)
+            for name, t in self.tables.items():
+                t.to_csv(tmp / f"{name}.csv", **kw)
+
+        atomic_write_folder(path, write, overwrite=overwrite)
+        return path
+
+    def __repr__(self) -> str:
+        counts = self.summary["status"].value_counts().to_dict()
+        return f"SweepResult({len(self.summary)} scenarios, {counts})"
+
+
+# --------------------------------------------------------------------------------------------
+# Work done in a worker (a process of the pool, a Dask worker, or this process)
+# --------------------------------------------------------------------------------------------
+
+
+class _Runner:
+    """Solves scenarios of one instance, keeping one built model to re-solve in place."""
+
+    def __init__(self, instance: Instance, tables: Sequence[str], solve_options: dict):
+        self.instance = instance
+        self.tables = list(tables)
+        self.options = dict(solve_options)
+        self.model = None
+
+    def run(self, index: int, scenario: Scenario, cold: bool = False) -> dict:
+        t0 = time.perf_counter()
+        rec = {"index": index, "scenario": scenario.label, "status": "error", "objective": math.nan,
+               "message": "", "rebuilt": False, "iterations": math.nan, "worker": f"{os.getpid()}:{threading.get_ident()}",
+               "tables": {}}
+        try:
+            inst = scenario.apply(self.instance)
+            if self.model is None:
+                self.model = build_model(inst)
+                model = self.model
+            else:
+                try:
+                    update_parameters(self.model, inst)
+                    model = self.model
+                    if cold:
+                        _forget_basis(model)
+                except InstanceError:
+                    # another sparsity: a model of its own; the shared one stays for the rest
+                    model = build_model(inst)
+                    rec["rebuilt"] = True
+            res = solve(model, **self.options)
+            rec.update(status=res.status, message=res.message,
+                       objective=res.objective if res.objective is not None else math.nan)
+            rec["iterations"] = _iterations(model)
+            if res.ok:
+                rec["tables"] = {name: getattr(res, name) for name in self.tables}
+        except InstanceError as e:
+            rec["message"] = f"the scenario does not apply to the instance: {e}"
+        except Exception as e:  # reported in the summary, never fatal to the sweep
+            rec["message"] = f"{type(e).__name__}: {e}"
+            rec["traceback"] = traceback.format_exc()
+        rec["seconds"] = time.perf_counter() - t0
+        return rec
+
+    def run_chunk(self, items: Sequence[tuple[int, Scenario]]) -> list[dict]:
+        # The first scenario of a chunk starts cold, the rest warm from their predecessor: an
+        # LP with several optimal bases (common: degenerate duals) then gives the same answer
+        # whichever worker ran the chunk and whatever it ran before.
+        return [self.run(i, s, cold=(k == 0)) for k, (i, s) in enumerate(items)]
+
+
+def _forget_basis(model) -> None:
+    opt = getattr(model, "_rechain_highs", None)
+    h = getattr(opt, "_solver_model", None)
+    if h is not None:
+        h.clearSolver()
+
+
+def _iterations(model) -> float:
+    opt = getattr(model, "_rechain_highs", None)
+    try:
+        return float(opt._solver_model.getInfo().simplex_iteration_count)
+    except Exception:
+        return math.nan
+
+
+# local process pool: one runner per worker process, made by the pool's initializer
+_RUNNER: _Runner | None = None
+
+
+def _init_process(instance, tables, solve_options):
+    global _RUNNER
+    _RUNNER = _Runner(instance, tables, solve_options)
+
+
+def _process_chunk(items):
+    return _RUNNER.run_chunk(items)
+
+
+# Dask: runners cached per (sweep token, worker thread), so each worker thread builds once
+_DASK_RUNNERS: dict = {}
+_DASK_LOCK = threading.Lock()
+
+
+def _dask_chunk(token, instance, tables, solve_options, items):
+    key = (token, threading.get_ident())
+    with _DASK_LOCK:
+        runner = _DASK_RUNNERS.get(key)
+        if runner is None:
+            runner = _DASK_RUNNERS[key] = _Runner(instance, tables, solve_options)
+    return runner.run_chunk(items)
+
+
+def _dask_forget(token):
+    with _DASK_LOCK:
+        for key in [k for k in _DASK_RUNNERS if k[0] == token]:
+            del _DASK_RUNNERS[key]
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# The sweep
+# --------------------------------------------------------------------------------------------
+
+
+def sweep(
+    instance: Instance | str | os.PathLike,
+    scenarios: Iterable[Any],
+    workers: int = 1,
+    backend: str = "local",
+    scheduler: Any = None,
+    progress: bool = True,
+    tables: Sequence[str] | None = None,
+    chunk_size: int | None = None,
+    on_result: Callable[[dict], None] | None = None,
+    time_limit: float | None = None,
+    **solver_options,
+) -> SweepResult:
+    """Solve every scenario of ``scenarios`` on ``instance`` and gather the results.
+
+    ``instance``: an :class:`Instance` or the path of one. ``scenarios``: :class:`Scenario`
+    values, scenario names, change mappings or lists of them, ``None`` for the base
+    (labels must be unique). ``workers``: processes (``backend="local"``; 1 solves in this
+    process) or Dask workers of the LocalCluster started when ``backend="dask"`` and no
+    ``scheduler`` is given; ``scheduler`` is a Dask scheduler address, a
+    ``distributed.Client`` or a cluster. ``tables``: the result kinds to keep (default all).
+    Scenarios go to workers in chunks of ``chunk_size`` (default 10): each chunk starts
+    cold and warm-starts within, so the tables depend on the chunk size but not on the
+    number of workers, the backend or the order in which chunks finish. ``on_result`` is called with each scenario's summary row as it
+    arrives; ``progress`` shows a progress bar. ``time_limit`` and ``solver_options`` go
+    to :func:`rechain.solvers.solve` for every scenario.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(instance, Instance):
+        instance = load_instance(instance)
+    scens = [as_scenario(s) for s in scenarios]
+    counts = pd.Series([s.label for s in scens], dtype=object).value_counts()
+    dupes = sorted(counts[counts > 1].index)
+    if dupes:
+        raise ValueError(f"scenario labels must be unique; repeated: {', '.join(dupes[:5])}")
+    tables = list(TABLE_COLUMNS) if tables is None else list(tables)
+    unknown = [t for t in tables if t not in TABLE_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown result table(s) {', '.join(unknown)} (known: {', '.join(TABLE_COLUMNS)})")
+    if backend not in ("local", "dask"):
+        raise ValueError(f"backend is 'local' or 'dask', not {backend!r}")
+    workers = max(1, int(workers))
+    options = dict(solver_options)
+    if time_limit is not None:
+        options["time_limit"] = time_limit
+
+    items = list(enumerate(scens))
+    n = len(items)
+    if chunk_size is None:
+        chunk_size = 10
+    chunks = [items[i:i + chunk_size] for i in range(0, n, chunk_size)]
+
+    records: dict[int, dict] = {}
+    with _Progress(n, progress, f"sweep of {instance.name}") as bar:
+        def collect(recs):
+            for r in recs:
+                records[r["index"]] = r
+                if on_result is not None:
+                    on_result({k: r[k] for k in SUMMARY_COLUMNS if k in r})
+            bar.advance(len(recs), recs[-1]["scenario"] if recs else "")
+
+        def lost(chunk, exc):
+            collect([_failed(i, s, f"the worker failed: {type(exc).__name__}: {exc}") for i, s in chunk])
+
+        if backend == "local" and (workers == 1 or len(chunks) <= 1):
+            runner = _Runner(instance, tables, options)
+            for chunk in chunks:
+                collect(runner.run_chunk(chunk))
+        elif backend == "local":
+            _run_pool(instance, tables, options, chunks, workers, collect, lost)
+        else:
+            _run_dask(instance, tables, options, chunks, workers, scheduler, collect, lost)
+
+    ordered = [records[i] for i in range(n)]
+    summary = pd.DataFrame([{k: r.get(k) for k in SUMMARY_COLUMNS} for r in ordered], columns=SUMMARY_COLUMNS)
+    summary["objective"] = summary["objective"].astype("float64")
+    summary["rebuilt"] = summary["rebuilt"].astype(bool)
+    out = {}
+    for name in tables:
+        parts = []
+        for r in ordered:
+            t = r["tables"].get(name)
+            if t is not None:
+                parts.append(t.assign(scenario=r["scenario"])[["scenario"] + list(t.columns)])
+        out[name] = (pd.concat(parts, ignore_index=True) if parts
+                     else pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name]))
+    return SweepResult(summary, out, scenario_table(scens), {"total": time.perf_counter() - t0, "workers": workers,
+                                                                "backend": backend, "chunks": len(chunks)})
+
+
+def _failed(index, scenario, message):
+    return {"index": index, "scenario": scenario.label, "status": "error", "objective": math.nan,
+            "message": message, "rebuilt": False, "iterations": math.nan, "seconds": math.nan,
+            "worker": "", "tables": {}}
+
+
+def _run_pool(instance, tables, options, chunks, workers, collect, lost):
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_init_process,
+                             initargs=(instance, tables, options)) as pool:
+        futures = {pool.submit(_process_chunk, c): c for c in chunks}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                exc = f.exception()
+                if exc is not None:
+                    lost(futures[f], exc)
+                else:
+                    collect(f.result())
+
+
+def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, lost):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as e:  # pragma: no cover - depends on the installation
+        raise ImportError("backend='dask' needs dask.distributed: pip install 'rechain[dask]'") from e
+
+    own_client = own_cluster = None
+    if isinstance(scheduler, Client):
+        client = scheduler
+    elif scheduler is None:
+        own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+        client = own_client = Client(own_cluster)
+    else:  # an address, or a cluster object
+        client = own_client = Client(scheduler)
+    token = uuid.uuid4().hex
+    try:
+        inst_f = client.scatter(instance, broadcast=True)
+        futures = {}
+        for c in chunks:
+            f = client.submit(_dask_chunk, token, inst_f, tables, options, c, pure=False)
+            futures[f.key] = (f, c)
+        for f in as_completed([f for f, _ in futures.values()]):
+            chunk = futures[f.key][1]
+            try:
+                collect(f.result())
+            except Exception as exc:
+                lost(chunk, exc)
+    finally:
+        try:
+            client.run(_dask_forget, token)
+        except Exception:
+            pass
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+
+
+class _Progress:
+    """A rich progress bar, or nothing."""
+
+    def __init__(self, total: int, show: bool, title: str):
+        self.total, self.show, self.title = total, show, title
+        self.bar = None
+
+    def __enter__(self):
+        if self.show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
+                                transient=False)
+            self.bar.__enter__()
+            self.task = self.bar.add_task(self.title, total=self.total, last="")
+        return self
+
+    def advance(self, k: int, last: str = ""):
+        if self.bar is not None:
+            self.bar.update(self.task, advance=k, last=last)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
