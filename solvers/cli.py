@@ -1,0 +1,678 @@
+"""The ``rechain`` command line: solve, validate, graph, report, compare, scenarios, init.
+
+Exit codes (every command):
+
+====  ==========================================================================================
+0     success (``solve``: an optimal plan)
+2     invalid input: a broken instance (each problem printed on its own line), a bad option,
+      a missing folder, or an output folder that exists (pass ``--force`` to replace it)
+3     ``solve``: the instance is infeasible (an explanation follows) or unbounded
+4     ``solve``: solver error, or the time limit reached before an optimum (no plan is written:
+      a time-limited, unproven plan is not reported as a result)
+====  ==========================================================================================
+
+Errors are printed without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rechain.model import InstanceError, Problem
+
+OK, INVALID, INFEASIBLE, SOLVER_ERROR = 0, 2, 3, 4
+STATUS_EXIT = {"optimal": OK, "infeasible": INFEASIBLE, "unbounded": INFEASIBLE, "time_limit": SOLVER_ERROR, "error": SOLVER_ERROR}
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+app = typer.Typer(
+    name="rechain",
+    help=(
+        "Plan the rare-earth permanent-magnet supply chain: a least-cost capacity-expansion LP.\n\n"
+        "Examples:\n\n"
+        "  rechain solve                                  # the shipped default instance\n\n"
+        "  rechain solve --scenario nev_boom --out results/nev_boom --report\n\n"
+        "  rechain validate my_instance/\n\n"
+        "  rechain compare results/base results/nev_boom\n\n"
+        "Exit codes: 0 ok, 2 invalid input, 3 infeasible or unbounded, 4 solver error or time limit."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Opts:
+    quiet = False
+    verbose = False
+    debug = False
+
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors (no progress).")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show the solver log and timings.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+
+
+def _set_opts(quiet=False, verbose=False, debug=False):
+    Opts.quiet = Opts.quiet or quiet
+    Opts.verbose = Opts.verbose or verbose
+    Opts.debug = Opts.debug or debug
+
+
+class Fail(Exception):
+    """An error for people: its message is printed, then the process exits with ``code``."""
+
+    def __init__(self, message: str, code: int = INVALID):
+        super().__init__(message)
+        self.code = code
+
+
+def _problems(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    n = len(errors)
+    err.print(f"[red]invalid input[/red]: {n} problem{'s' if n != 1 else ''}", markup=True)
+    for p in problems:
+        err.print(str(p), markup=False)
+
+
+def _guard(fn):
+    """Run a command body: people-readable errors and exit codes, tracebacks only with --debug."""
+    try:
+        code = fn()
+    except typer.Exit:
+        raise
+    except InstanceError as e:
+        if Opts.debug:
+            err.print_exception()
+        _problems(e.problems)
+        code = INVALID
+    except Fail as e:
+        if Opts.debug:
+            err.print_exception()
+        err.print(f"error: {e}", markup=False)
+        code = e.code
+    except (FileNotFoundError, FileExistsError, NotADirectoryError) as e:
+        if Opts.debug:
+            err.print_exception()
+        err.print(f"error: {e}", markup=False)
+        code = INVALID
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        code = 130
+    except Exception as e:  # anything else is a bug or a solver failure: say so plainly
+        if Opts.debug:
+            err.print_exception()
+        err.print(f"error: {type(e).__name__}: {e}", markup=False)
+        if not Opts.debug:
+            err.print("(run again with --debug to see the traceback)", markup=False)
+        code = SOLVER_ERROR
+    raise typer.Exit(code or 0)
+
+
+class Steps:
+    """Progress of the phases of a command (on stderr); silent with --quiet."""
+
+    def __init__(self):
+        self.progress = None
+        if not Opts.quiet:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(SpinnerColumn(finished_text="[green]✓[/green]"), TextColumn("{task.description}"),
+                                     TimeElapsedColumn(), console=err, transient=False)
+
+    def __enter__(self):
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *a):
+        if self.progress:
+            self.progress.stop()
+
+    @contextlib.contextmanager
+    def step(self, text: str):
+        task = self.progress.add_task(text, total=1) if self.progress else None
+        try:
+            yield
+        except BaseException:
+            if task is not None:
+                self.progress.update(task, description=f"{text} [red]failed[/red]")
+                self.progress.stop_task(task)
+            raise
+        if task is not None:
+            self.progress.update(task, completed=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Changes on the command line
+# --------------------------------------------------------------------------------------------
+
+_CHANGE = re.compile(r"^\s*(?P<table>[A-Za-z_]\w*)\.(?P<column>[A-Za-z_]\w*)\s*(?:\[(?P<where>[^\]]*)\])?\s*=(?P<value>.*)$")
+
+
+def parse_change(text: str, kind: str) -> dict:
+    """``TABLE.COLUMN[col=value;col=value]=VALUE`` as a change mapping for ``with_changes``
+    (``kind`` is ``set`` or ``scale``; for ``scale`` the value is the factor)."""
+    m = _CHANGE.match(text)
+    if not m:
+        raise Fail(f"--{kind} {text!r}: expected TABLE.COLUMN[COLUMN=VALUE;...]=VALUE, e.g. "
+                   f"\"demand.quantity[commodity=ev;region=south]={'1.2' if kind == 'scale' else '20'}\"")
+    where = {}
+    for part in re.split(r"[;,]", m.group("where") or ""):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise Fail(f"--{kind} {text!r}: the selection {part.strip()!r} is not COLUMN=VALUE")
+        k, v = part.split("=", 1)
+        where[k.strip()] = v.strip()
+    value = m.group("value").strip()
+    ch = {"table": m.group("table"), "column": m.group("column")}
+    if where:
+        ch["where"] = where
+    if kind == "scale":
+        try:
+            ch["scale"] = float(value)
+        except ValueError:
+            raise Fail(f"--scale {text!r}: the factor {value!r} is not a number") from None
+    else:
+        ch["set"] = value
+    return ch
+
+
+def parse_years(text: str) -> tuple[int | None, int | None]:
+    m = re.fullmatch(r"\s*(\d{4})?\s*:\s*(\d{4})?\s*", text or "")
+    if not m or not (m.group(1) or m.group(2)):
+        raise Fail(f"--years {text!r}: expected FIRST:LAST, e.g. 2021:2023 (either side may be left out)")
+    return (int(m.group(1)) if m.group(1) else None, int(m.group(2)) if m.group(2) else None)
+
+
+def _instance_path(path: Optional[Path]) -> Path:
+    import rechain.instances as shipped
+
+    if path is None:
+        return shipped.path()
+    if not path.exists():
+        # a shipped instance by name, e.g. `rechain solve toy`
+        if str(path) in shipped.names():
+            return shipped.path(str(path))
+        raise Fail(f"{path}: no such instance folder or workbook (shipped instances: {', '.join(shipped.names())})")
+    return path
+
+
+def load(path: Optional[Path], scenarios=(), sets=(), scales=(), years: str | None = None):
+    from rechain.model import load_instance
+
+    p = _instance_path(path)
+    inst = load_instance(p, scenario=list(scenarios) or None)
+    for kind, items in (("scale", scales), ("set", sets)):
+        for text in items:
+            ch = parse_change(text, kind)
+            inst = inst.with_changes([ch], label=text.strip() if kind == "set" else f"{text.split('=')[0].strip()}*{ch['scale']:g}",
+                                     where_from=f"--{kind} {text!r}")
+    if years:
+        first, last = parse_years(years)
+        inst = inst.with_years(first, last)
+    return inst, p
+
+
+def _check_free(path: Path, force: bool, what: str = "folder") -> None:
+    if path.exists() and not force:
+        raise Fail(f"{path} exists: pass --force to replace it, or --out to choose another {what}")
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers and tables for the terminal
+# --------------------------------------------------------------------------------------------
+
+
+def fmt(x, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    x = float(x)
+    if x == 0:
+        return "0"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 1:
+        return f"{x:,.{max(0, digits - len(str(int(ax))))}f}".rstrip("0").rstrip(".")
+    return f"{x:.{digits}g}"
+
+
+def summary_tables(result, instance) -> list:
+    """Rich renderables: status line, capacity additions, binding policies, unmet demand."""
+    money = instance.units.get("money", "")
+    parts = []
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_row("instance", f"{instance.name}" + (f" (scenario {instance.scenario})" if instance.scenario else ""))
+    head.add_row("years", f"{instance.first_year}-{instance.last_year}")
+    head.add_row("status", result.status)
+    if result.objective is not None:
+        head.add_row("objective", f"{fmt(result.objective)} {money} (discounted to {instance.base_year})")
+    t = result.timings
+    if t:
+        head.add_row("time", ", ".join(f"{k} {v:.2f} s" for k, v in t.items() if k in ("build", "solve", "extract", "total")))
+    parts.append(head)
+    if not result.ok:
+        return parts
+    com_unit = dict(zip(instance.commodities["commodity"], instance.commodities["unit"].fillna("")))
+    io = instance.process_io
+    ref = io[io["reference"]]
+    punit = {p: com_unit.get(c, "") for p, c in zip(ref["process"], ref["commodity"])}
+
+    cap = result.capacity
+    new = cap[cap["new"] > 1e-9].groupby(["process", "region"], as_index=False)["new"].sum()
+    new = new.sort_values("new", ascending=False)
+    tb = Table(title="Top capacity additions (new capacity started, summed over the years)", title_justify="left")
+    for c in ("process", "region", "new", "unit/y"):
+        tb.add_column(c, justify="right" if c == "new" else "left")
+    for r in new.head(8).itertuples():
+        tb.add_row(r.process, r.region, fmt(r.new), punit.get(r.process, ""))
+    if not len(new):
+        tb.add_row("(none)", "", "", "")
+    parts.append(tb)
+
+    pol = result.policies
+    binding = pol[(pol["shadow_price"].abs() > 1e-9) | (pol["violation"] > 1e-9)]
+    tb = Table(title=f"Binding policies (shadow price: {money} per unit more of the policy's value)", title_justify="left")
+    for c in ("policy", "year", "shadow price", "violation"):
+        tb.add_column(c, justify="left" if c == "policy" else "right")
+    for r in binding.itertuples():
+        tb.add_row(r.policy, str(int(r.year)), fmt(r.shadow_price), fmt(r.violation))
+    if not len(binding):
+        tb.add_row("(none)", "", "", "")
+    parts.append(tb)
+
+    un = result.unmet
+    un = un[un["quantity"] > 1e-9]
+    dem = instance.demand.set_index(["commodity", "region", "year"])["quantity"]
+    tb = Table(title="Unmet demand", title_justify="left")
+    for c in ("commodity", "region", "year", "unmet", "of demand", "unit"):
+        tb.add_column(c, justify="left" if c in ("commodity", "region", "unit") else "right")
+    for r in un.itertuples():
+        d = float(dem.get((r.commodity, r.region, int(r.year)), float("nan")))
+        share = f"{100 * r.quantity / d:.1f} %" if d and not math.isnan(d) else "-"
+        tb.add_row(r.commodity, r.region, str(int(r.year)), fmt(r.quantity), share, com_unit.get(r.commodity, ""))
+    if not len(un):
+        tb.add_row("(none: all demand met)", "", "", "", "", "")
+    parts.append(tb)
+    return parts
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+PathArg = Annotated[Optional[Path], typer.Argument(help="Instance folder or .xlsx workbook, or the name of a shipped instance (default: the shipped default).", show_default=False)]
+
+
+@app.command(help=(
+    "Solve an instance and print a summary (status, objective, capacity additions, binding policies, unmet demand).\n\n"
+    "Examples:\n\n"
+    "  rechain solve\n\n"
+    "  rechain solve instances/toy --scenario ev_boom --out results/ev_boom --report\n\n"
+    "  rechain solve --set \"demand.quantity[commodity=nev;year=2025]=20000\" --out results/more_nev\n\n"
+    "  rechain solve --scale \"demand.quantity[commodity=nev]=1.3\" --years 2021:2023 --lp model.lp\n\n"
+    "Changes apply in this order: --scenario (in the order given), --scale, --set, --years. "
+    "Without --out nothing is written, except with --report, which writes results/<instance>[+<scenario>]."
+))
+def solve(
+    path: PathArg = None,
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
+    set_: Annotated[list[str], typer.Option("--set", help="Replace values: TABLE.COLUMN[COLUMN=VALUE;...]=VALUE (repeatable).")] = [],
+    scale: Annotated[list[str], typer.Option("--scale", help="Multiply values: TABLE.COLUMN[COLUMN=VALUE;...]=FACTOR (repeatable).")] = [],
+    years: Annotated[Optional[str], typer.Option("--years", help="Solve a sub-horizon FIRST:LAST.")] = None,
+    solver: Annotated[str, typer.Option("--solver", help="highs, or any Pyomo solver installed.")] = "highs",
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for the solver.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the results folder here.")] = None,
+    format: Annotated[str, typer.Option("--format", help="Tables as csv, parquet or xlsx.")] = "csv",
+    report: Annotated[bool, typer.Option("--report", help="Also write the report (report/report.html and PNG charts) into the results folder.")] = False,
+    lp: Annotated[Optional[Path], typer.Option("--lp", help="Write the model with readable names to FILE (.lp or .mps) before solving.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing results folder.")] = False,
+    explain: Annotated[bool, typer.Option("--explain/--no-explain", help="On infeasibility, explain it (elastic re-solve and IIS).")] = True,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        if format not in ("csv", "parquet", "xlsx"):
+            raise Fail(f"--format {format!r}: expected csv, parquet or xlsx")
+        from rechain.model import build_model
+        from rechain.solvers import solve as solve_model
+
+        with Steps() as steps:
+            with steps.step("loading the instance"):
+                inst, src = load(path, scenario, set_, scale, years)
+            target = out_dir
+            if target is None and report:
+                target = Path("results") / (inst.name + (f"+{'+'.join(scenario)}" if scenario else ""))
+            if target is not None:
+                _check_free(target, force)
+            with steps.step("building the model"):
+                t0 = time.perf_counter()
+                model = build_model(inst)
+                t_build = time.perf_counter() - t0
+            if lp is not None:
+                with steps.step(f"writing {lp}"):
+                    lp.parent.mkdir(parents=True, exist_ok=True)
+                    model.write(str(lp), io_options={"symbolic_solver_labels": True})
+            with steps.step(f"solving ({solver})"):
+                if verbose and steps.progress:
+                    steps.progress.stop()
+                result = solve_model(model, solver=solver, time_limit=time_limit, tee=verbose)
+                result.timings = {"build": t_build, **result.timings}
+                result.timings["total"] = result.timings.get("total", 0.0) + t_build
+            if result.ok and target is not None:
+                with steps.step(f"writing {target}" + (" and the report" if report else "")):
+                    from .export import write_results
+
+                    def add_report(tmp: Path) -> None:
+                        if report:
+                            from .report import build_report
+
+                            build_report(tmp, tmp / "report")
+
+                    write_results(result, target, fmt=format, instance=inst, overwrite=force, also=add_report,
+                                  extra={"source": str(src), "years": [inst.first_year, inst.last_year],
+                                         "command": " ".join(sys.argv[1:]) if sys.argv else ""})
+        for part in summary_tables(result, inst):
+            out.print(part)
+        if result.ok:
+            if target is not None:
+                out.print(f"results written to {target}" + (f"; report: {target / 'report' / 'report.html'}" if report else ""))
+            elif not quiet:
+                out.print("(nothing written: add --out DIR to save the tables, --report for a report)")
+            return OK
+        out.print(f"{result.status}: {result.message}", markup=False)
+        if result.status == "infeasible" and explain:
+            from .explain import explain as explain_it
+
+            with Steps() as steps, steps.step("explaining the infeasibility (elastic re-solve, IIS)"):
+                ex = explain_it(inst)
+            out.print(str(ex), markup=False)
+        return STATUS_EXIT.get(result.status, SOLVER_ERROR)
+
+    _guard(body)
+
+
+@app.command(help=(
+    "Check an instance: print every problem (one a line, exit 2), or 'valid' with a short inventory.\n\n"
+    "Examples:\n\n  rechain validate instances/toy\n\n  rechain validate my_workbook.xlsx --scenario nev_boom"
+))
+def validate(
+    path: PathArg = None,
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="Validate with these scenarios applied.")] = [],
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        from rechain.model import check_chain, prepare
+
+        inst, src = load(path, scenario)
+        problems = list(check_chain(inst))
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise InstanceError(problems)
+        prepare(inst)  # the sparse index sets: a policy covering nothing is found here
+        for p in problems:
+            err.print(str(p), markup=False)
+        out.print(f"valid: {src}" + (f" (scenario {inst.scenario})" if inst.scenario else ""), markup=False)
+        if quiet:
+            return OK
+        out.print(inventory(inst))
+        return OK
+
+    _guard(body)
+
+
+def inventory(inst) -> Table:
+    t = Table(show_header=False, box=None, pad_edge=False)
+    T = inst.tables
+    t.add_row("name", inst.name)
+    t.add_row("title", inst.title)
+    t.add_row("years", f"{inst.first_year}-{inst.last_year} (money discounted to {inst.base_year} at {inst.discount_rate:g})")
+    t.add_row("regions", f"{len(T['regions'])}: " + ", ".join(T["regions"]["region"]))
+    kinds = T["commodities"]["kind"].value_counts()
+    t.add_row("commodities", f"{len(T['commodities'])} (" + ", ".join(f"{v} {k}" for k, v in kinds.items()) + ")")
+    stages = T["processes"]["stage"].value_counts()
+    t.add_row("processes", f"{len(T['processes'])} (" + ", ".join(f"{v} {k}" for k, v in stages.items()) + ")")
+    for name, what in (("capacity", "existing-capacity rows"), ("build_limits", "build-limit rows"), ("demand", "demand rows"),
+                       ("supply", "outside-supply rows"), ("trade", "trade lanes")):
+        t.add_row(name, f"{len(T[name])} {what}")
+    pol = T["policies"]
+    t.add_row("policies", f"{pol['policy'].nunique()}" + (": " + ", ".join(dict.fromkeys(pol["policy"])) if len(pol) else ""))
+    t.add_row("scenarios", f"{len(inst.scenarios)}" + (": " + ", ".join(inst.scenarios) if inst.scenarios else ""))
+    t.add_row("sources", str(len(inst.sources)))
+    return t
+
+
+@app.command(help=(
+    "Draw the chain graph (commodities and processes), laid out by stage from mining to end uses.\n\n"
+    "Without --out, the stages and their processes are listed. The file type follows the extension: "
+    ".html (interactive), .png or .svg.\n\n"
+    "Examples:\n\n  rechain graph instances/toy --out toy_chain.png\n\n  rechain graph --out chain.html"
+))
+def graph(
+    path: PathArg = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="FILE.html, FILE.png or FILE.svg.")] = None,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        from .report import chain_figure_html, chain_figure_png, stage_listing
+
+        inst, _ = load(path)
+        if out_file is None:
+            for line in stage_listing(inst):
+                out.print(line, markup=False)
+            return OK
+        ext = out_file.suffix.lower()
+        if ext not in (".html", ".png", ".svg"):
+            raise Fail(f"--out {out_file}: expected a .html, .png or .svg file")
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        if ext == ".html":
+            chain_figure_html(inst, out_file)
+        else:
+            chain_figure_png(inst, out_file)
+        out.print(f"chain graph written to {out_file}", markup=False)
+        return OK
+
+    _guard(body)
+
+
+@app.command(help=(
+    "Build the report (report.html, self-contained, plus PNG charts) from a results folder.\n\n"
+    "Examples:\n\n  rechain report results/base\n\n  rechain report results/base --out shared/base_report --force"
+))
+def report(
+    results_dir: Annotated[Path, typer.Argument(help="A results folder written by `rechain solve --out`.")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Report folder (default: RESULTS_DIR/report).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing report folder.")] = False,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        from rechain.model.instance import atomic_write_folder
+
+        from .export import read_results
+        from .report import build_report
+
+        summary, _ = read_results(results_dir)
+        if summary.get("status") != "optimal":
+            raise Fail(f"{results_dir}: status is {summary.get('status')!r}; a report needs an optimal solve")
+        target = out_dir or results_dir / "report"
+        _check_free(target, force)
+        with Steps() as steps, steps.step(f"writing {target}"):
+            atomic_write_folder(target, lambda tmp: build_report(results_dir, tmp), overwrite=True)
+        out.print(f"report written to {target / 'report.html'}", markup=False)
+        return OK
+
+    _guard(body)
+
+
+@app.command(help=(
+    "Compare two results folders: objective, capacity, activity, prices and unmet demand.\n\n"
+    "Examples:\n\n  rechain compare results/base results/nev_boom\n\n  rechain compare results/base results/nev_boom --top 20"
+))
+def compare(
+    results_a: Annotated[Path, typer.Argument(help="The reference results folder.")],
+    results_b: Annotated[Path, typer.Argument(help="The results folder to compare with it.")],
+    top: Annotated[int, typer.Option("--top", help="Rows per table (largest changes first).")] = 10,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        from .export import read_results
+
+        sa, ta = read_results(results_a)
+        sb, tb = read_results(results_b)
+        for part in compare_tables(sa, ta, sb, tb, top):
+            out.print(part)
+        return OK
+
+    _guard(body)
+
+
+def _delta_table(title, a: pd.Series, b: pd.Series, keys: list[str], top: int, value: str = "value") -> Table:
+    df = pd.concat([a.rename("A"), b.rename("B")], axis=1).fillna(0.0)
+    df["change"] = df["B"] - df["A"]
+    df = df[df["change"].abs() > 1e-9 * (1 + df[["A", "B"]].abs().max(axis=1))]
+    df = df.reindex(df["change"].abs().sort_values(ascending=False).index)
+    t = Table(title=f"{title} ({len(df)} changed)", title_justify="left")
+    for k in keys:
+        t.add_column(k)
+    for c in ("A", "B", "change", "%"):
+        t.add_column(c, justify="right")
+    for idx, r in df.head(top).iterrows():
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        pct = f"{100 * r['change'] / abs(r['A']):+.1f} %" if abs(r["A"]) > 1e-12 else "new"
+        t.add_row(*[str(i) for i in idx], fmt(r["A"]), fmt(r["B"]), f"{'+' if r['change'] > 0 else ''}{fmt(r['change'])}", pct)
+    if not len(df):
+        t.add_row(*(["(no change)"] + [""] * (len(keys) + 3)))
+    return t
+
+
+def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
+    parts = []
+    head = Table(show_header=True, title="Runs", title_justify="left")
+    for c in ("", "A", "B", "change"):
+        head.add_column(c, justify="left" if c == "" else "right")
+    oa, ob = sa.get("objective"), sb.get("objective")
+    head.add_row("instance", str(sa.get("instance")), str(sb.get("instance")), "")
+    head.add_row("scenario", str(sa.get("scenario") or "-"), str(sb.get("scenario") or "-"), "")
+    head.add_row("status", str(sa.get("status")), str(sb.get("status")), "")
+    if oa is not None and ob is not None:
+        pct = f" ({100 * (ob - oa) / abs(oa):+.2f} %)" if oa else ""
+        head.add_row("objective", fmt(oa), fmt(ob), f"{'+' if ob > oa else ''}{fmt(ob - oa)}{pct}")
+    parts.append(head)
+    if sa.get("status") != "optimal" or sb.get("status") != "optimal":
+        return parts
+    k3 = ["process", "region", "year"]
+    parts.append(_delta_table("Capacity (total) by process, region, year", ta["capacity"].set_index(k3)["total"], tb["capacity"].set_index(k3)["total"], k3, top))
+    k2 = ["process", "region"]
+    parts.append(_delta_table("Activity summed over the years, by process and region", ta["activity"].groupby(k2)["activity"].sum(), tb["activity"].groupby(k2)["activity"].sum(), k2, top))
+    kc = ["commodity", "region", "year"]
+    parts.append(_delta_table("Prices by commodity, region, year", ta["prices"].set_index(kc)["price"], tb["prices"].set_index(kc)["price"], kc, top))
+    parts.append(_delta_table("Unmet demand", ta["unmet"].set_index(kc)["quantity"], tb["unmet"].set_index(kc)["quantity"], kc, top))
+    cc = ["component"]
+    parts.append(_delta_table("Discounted cost by component", ta["costs"].groupby("component")["discounted"].sum(), tb["costs"].groupby("component")["discounted"].sum(), cc, top))
+    return parts
+
+
+@app.command(help=(
+    "List the named scenarios of an instance and what each one changes.\n\n"
+    "Example:\n\n  rechain scenarios instances/toy"
+))
+def scenarios(
+    path: PathArg = None,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        inst, src = load(path)
+        if not inst.scenarios:
+            out.print(f"{inst.name}: no named scenarios", markup=False)
+            return OK
+        out.print(f"{inst.name}: {len(inst.scenarios)} scenario(s) — solve one with `rechain solve {src} --scenario NAME`", markup=False)
+        for name, body_ in inst.scenarios.items():
+            out.print("")
+            out.print(f"[bold]{name}[/bold]: {body_.get('description', '')}")
+            for ch in body_.get("changes") or []:
+                out.print("  - " + describe_change(ch), markup=False)
+        return OK
+
+    _guard(body)
+
+
+def describe_change(ch: dict) -> str:
+    where = ch.get("where") or {}
+    sel = " where " + ", ".join(f"{k} = {v}" for k, v in where.items()) if where else " (every row)"
+    col = f"{ch.get('table')}.{ch.get('column')}"
+    if "scale" in ch:
+        return f"{col}{sel}: × {ch['scale']:g}"
+    return f"{col}{sel}: set to {ch.get('set')}"
+
+
+@app.command(help=(
+    "Copy a starter instance into a new folder for you to edit.\n\n"
+    "Examples:\n\n  rechain init my_chain\n\n  rechain init my_chain --from inner_mongolia_2021_2025"
+))
+def init(
+    directory: Annotated[Path, typer.Argument(help="The new instance folder.")],
+    from_: Annotated[str, typer.Option("--from", help="Shipped instance to copy.")] = "toy",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        import rechain.instances as shipped
+        from rechain.model.instance import atomic_write_folder
+
+        if from_ not in shipped.names():
+            raise Fail(f"--from {from_!r}: no shipped instance of that name (shipped: {', '.join(shipped.names())})")
+        _check_free(directory, force, "folder")
+        src = shipped.path(from_)
+
+        def copy(tmp: Path) -> None:
+            for f in sorted(src.iterdir()):
+                if f.is_file() and f.suffix in (".csv", ".yaml", ".md"):
+                    shutil.copy2(f, tmp / f.name)
+
+        atomic_write_folder(directory, copy, overwrite=True)
+        files = sorted(f.name for f in directory.iterdir())
+        out.print(f"created {directory} from the shipped instance '{from_}' ({len(files)} files: {', '.join(files)})", markup=False)
+        if not quiet:
+            out.print(f"next: edit the CSV files, then `rechain validate {directory}` and `rechain solve {directory}`", markup=False)
+        return OK
+
+    _guard(body)
+
+
+def main() -> None:
+    """Entry point of the ``rechain`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

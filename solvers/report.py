@@ -1,0 +1,776 @@
+"""The report of a results folder: one self-contained ``report.html`` (plotly.js embedded, so it
+opens offline) and the same charts as PNG files (matplotlib) for documents.
+
+Charts: material flows (a Sankey a year, chosen with a slider), capacity by stage and region
+(existing vs new), utilisation, prices (balance shadow prices) by commodity over time, unmet
+demand, binding policies with their shadow prices, and the cost breakdown. The chain graph
+drawn by ``rechain graph`` lives here too, laid out by the same stages.
+
+The report reads only the results folder (see :mod:`rechain.solvers.export`): the result
+tables, ``summary.json`` and the solved instance in ``instance/`` (stages, units, kinds).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .export import read_instance_tables, read_results
+
+STAGES = ["mining", "beneficiation", "separation", "metal", "alloy", "magnet", "recycling", "end_use"]
+STAGE_COLOURS = {
+    "mining": "#8c564b", "beneficiation": "#bcbd22", "separation": "#1f77b4", "metal": "#7f7f7f",
+    "alloy": "#9467bd", "magnet": "#d62728", "recycling": "#2ca02c", "end_use": "#ff7f0e",
+}
+KIND_COLOURS = {"raw": "#a67c52", "material": "#6baed6", "product": "#fb6a4a", "service": "#fdae6b", "waste": "#74c476"}
+OTHER = "#999999"
+CHARTS = ["sankey", "capacity", "utilisation", "prices", "unmet", "policies", "costs"]
+TITLES = {
+    "sankey": "Material flows",
+    "capacity": "Capacity by stage and region (existing vs new)",
+    "utilisation": "Utilisation of capacity",
+    "prices": "Prices (shadow prices of the commodity balances)",
+    "unmet": "Unmet demand",
+    "policies": "Binding policies and their shadow prices",
+    "costs": "Cost breakdown",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+class Data:
+    """What the charts need from a results folder."""
+
+    def __init__(self, results_dir: str | Path):
+        self.dir = Path(results_dir)
+        self.summary, self.t = read_results(self.dir)
+        inst = read_instance_tables(self.dir)
+        self.processes = inst.get("processes", pd.DataFrame(columns=["process", "name", "stage"]))
+        self.commodities = inst.get("commodities", pd.DataFrame(columns=["commodity", "unit", "kind"]))
+        self.demand = inst.get("demand", pd.DataFrame(columns=["commodity", "region", "year", "quantity"]))
+        self.money = ""
+        yml = self.dir / "instance" / "instance.yaml"
+        self.title = ""
+        if yml.is_file():
+            import yaml
+
+            s = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+            self.money = (s.get("units") or {}).get("money", "")
+            self.title = s.get("title", "")
+        self.stage = dict(zip(self.processes["process"], self.processes["stage"]))
+        self.unit = dict(zip(self.commodities["commodity"], self.commodities["unit"].fillna("")))
+        self.kind = dict(zip(self.commodities["commodity"], self.commodities["kind"]))
+        cap = self.t["capacity"]
+        self.years = sorted(int(y) for y in pd.unique(self.t["costs"]["year"])) if len(self.t["costs"]) else sorted(int(y) for y in pd.unique(cap["year"]))
+
+    def stage_of(self, p: str) -> str:
+        return self.stage.get(p, "other")
+
+    def stages(self) -> list[str]:
+        used = list(dict.fromkeys(self.stage_of(p) for p in self.t["capacity"]["process"]))
+        return [s for s in STAGES if s in used] + [s for s in used if s not in STAGES]
+
+
+def stage_rank(stage: str) -> float:
+    if stage in STAGES:
+        i = STAGES.index(stage)
+        return i if stage != "end_use" else len(STAGES)
+    return STAGES.index("recycling") - 0.5  # a stage rechain does not know: between magnets and recycling
+
+
+# --------------------------------------------------------------------------------------------
+# Sankey links
+# --------------------------------------------------------------------------------------------
+
+SUPPLY_NODE, DEMAND_NODE, DISPOSAL_NODE = "outside supply", "final demand", "disposal"
+
+
+def sankey_links(d: Data, year: int) -> pd.DataFrame:
+    """Links (source, target, value, unit) of the material flows of ``year``, summed over
+    regions: commodity → process for inputs, process → commodity for outputs, outside supply →
+    commodity, commodity → disposal, and commodity → final demand for what is left (a
+    commodity's make + buy − use − disposal). Services (kind ``service``, e.g. vehicles) are not
+    material: the end-use processes are the sinks of the chain."""
+    f = d.t["flows"]
+    f = f[(f["year"] == year) & (f["quantity"] > 1e-9)]
+    f = f[f["commodity"].map(lambda c: d.kind.get(c) != "service")]
+    g = f.groupby(["process", "commodity", "direction"], as_index=False)["quantity"].sum()
+    links = []
+    for p, c, dr, q in g.itertuples(index=False, name=None):
+        links.append(("c:" + c, "p:" + p, q) if dr == "in" else ("p:" + p, "c:" + c, q))
+    net: dict[str, float] = {}
+    for p, c, dr, q in g.itertuples(index=False, name=None):
+        net[c] = net.get(c, 0.0) + (q if dr == "out" else -q)
+    s = d.t["supply"]
+    s = s[(s["year"] == year) & (s["quantity"] > 1e-9)].groupby("commodity")["quantity"].sum()
+    for c, q in s.items():
+        if d.kind.get(c) == "service":
+            continue
+        links.append(("x:" + SUPPLY_NODE, "c:" + c, q))
+        net[c] = net.get(c, 0.0) + q
+    disp = d.t["disposal"]
+    disp = disp[(disp["year"] == year) & (disp["quantity"] > 1e-9)].groupby("commodity")["quantity"].sum()
+    for c, q in disp.items():
+        links.append(("c:" + c, "x:" + DISPOSAL_NODE, q))
+        net[c] = net.get(c, 0.0) - q
+    for c, q in net.items():
+        if q > 1e-6 * max(1.0, abs(q)) and d.kind.get(c) != "service":
+            links.append(("c:" + c, "x:" + DEMAND_NODE, q))
+    out = pd.DataFrame(links, columns=["source", "target", "value"])
+    out["unit"] = [d.unit.get(s[2:] if s.startswith("c:") else t[2:], "") for s, t in zip(out["source"], out["target"])]
+    return out
+
+
+def node_colour(d: Data, node: str) -> str:
+    kind, name = node[:1], node[2:]
+    if kind == "p":
+        return STAGE_COLOURS.get(d.stage_of(name), OTHER)
+    if kind == "c":
+        return KIND_COLOURS.get(d.kind.get(name, ""), OTHER)
+    return "#444444"
+
+
+def node_x(d: Data, node: str, links: pd.DataFrame) -> float:
+    """Column of a node, by stage: processes at 2·rank, a commodity one step right of its first
+    producer (or left of its first user), supply at the far left, sinks at the far right."""
+    kind, name = node[:1], node[2:]
+    if kind == "p":
+        return 2 * stage_rank(d.stage_of(name))
+    if kind == "x":
+        return -1.0 if name == SUPPLY_NODE else 2 * len(STAGES) + 2
+    prod = [2 * stage_rank(d.stage_of(s[2:])) for s in links.loc[links["target"] == node, "source"] if s.startswith("p:")]
+    if prod:
+        return min(prod) + 1
+    use = [2 * stage_rank(d.stage_of(t[2:])) for t in links.loc[links["source"] == node, "target"] if t.startswith("p:")]
+    return (min(use) - 1) if use else 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Plotly figures (for report.html)
+# --------------------------------------------------------------------------------------------
+
+
+def _fig_sankey(d: Data):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    nonempty = []
+    for i, y in enumerate(d.years):
+        L = sankey_links(d, y)
+        nodes = list(dict.fromkeys(list(L["source"]) + list(L["target"])))
+        idx = {n: k for k, n in enumerate(nodes)}
+        fig.add_trace(go.Sankey(
+            name=str(y), visible=(i == len(d.years) - 1), arrangement="snap", valueformat=",.4~g",
+            node=dict(label=[n[2:] for n in nodes], color=[node_colour(d, n) for n in nodes], pad=12, thickness=14,
+                      customdata=[d.unit.get(n[2:], "") if n.startswith("c:") else (d.stage_of(n[2:]) if n.startswith("p:") else "") for n in nodes],
+                      hovertemplate="%{label}<br>%{value:,.4~g}<br>%{customdata}<extra></extra>"),
+            link=dict(source=[idx[s] for s in L["source"]], target=[idx[t] for t in L["target"]], value=list(L["value"]),
+                      customdata=list(L["unit"]), color="rgba(120,120,120,0.35)",
+                      hovertemplate="%{source.label} → %{target.label}<br>%{value:,.4~g} %{customdata}<extra></extra>"),
+        ))
+        nonempty.append(len(L))
+    steps = []
+    for i, y in enumerate(d.years):
+        vis = [j == i for j in range(len(d.years))]
+        steps.append(dict(method="update", label=str(y), args=[{"visible": vis}, {"title.text": f"Material flows in {y} (summed over regions)"}]))
+    fig.update_layout(
+        title=f"Material flows in {d.years[-1]} (summed over regions)" if d.years else "Material flows",
+        sliders=[dict(active=len(d.years) - 1, steps=steps, currentvalue=dict(prefix="year: "), pad=dict(t=30))],
+        height=720, margin=dict(l=10, r=10, t=50, b=10),
+    )
+    return fig
+
+
+def capacity_by_stage(d: Data) -> pd.DataFrame:
+    cap = d.t["capacity"].copy()
+    cap["stage"] = cap["process"].map(d.stage_of)
+    cap["existing"] = cap["residual"]
+    cap["new_online"] = (cap["total"] - cap["residual"]).clip(lower=0)
+    return cap.groupby(["stage", "region", "year"], as_index=False)[["existing", "new_online"]].sum()
+
+
+def _stage_units(d: Data, stage: str) -> str:
+    io = read_instance_tables(d.dir).get("process_io")
+    if io is None:
+        return ""
+    ref = io[io["reference"].astype(str).str.lower().isin(["true", "1", "yes"])]
+    procs = [p for p, s in d.stage.items() if s == stage]
+    units = sorted({d.unit.get(c, "") for p, c in zip(ref["process"], ref["commodity"]) if p in procs} - {""})
+    return "; ".join(units) if len(units) <= 2 else "mixed units"
+
+
+
+def _fig_capacity(d: Data):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    cs = capacity_by_stage(d)
+    stages = d.stages()
+    regions = list(dict.fromkeys(cs["region"]))
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    ncols = 2
+    nrows = max(1, math.ceil(len(stages) / ncols))
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[f"{s} ({_stage_units(d, s)}/y)" for s in stages],
+                        vertical_spacing=0.35 / max(nrows, 1), horizontal_spacing=0.08)
+    for i, s in enumerate(stages):
+        r, c = i // ncols + 1, i % ncols + 1
+        sub = cs[cs["stage"] == s]
+        for k, reg in enumerate(regions):
+            g = sub[sub["region"] == reg].sort_values("year")
+            if not len(g):
+                continue
+            col = palette[k % len(palette)]
+            fig.add_trace(go.Bar(x=g["year"], y=g["existing"], name=f"{reg} existing", legendgroup=f"{reg} existing",
+                                 marker_color=col, showlegend=(i == 0)), row=r, col=c)
+            fig.add_trace(go.Bar(x=g["year"], y=g["new_online"], name=f"{reg} new", legendgroup=f"{reg} new",
+                                 marker=dict(color=col, opacity=0.45, pattern_shape="/"), showlegend=(i == 0)), row=r, col=c)
+    fig.update_layout(barmode="stack", height=300 * nrows, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def utilisation(d: Data) -> pd.DataFrame:
+    cap = d.t["capacity"]
+    g = cap.groupby(["process", "year"], as_index=False)[["total"]].sum()
+    act = d.t["activity"].groupby(["process", "year"], as_index=False)["activity"].sum()
+    g = g.merge(act, on=["process", "year"], how="left").fillna({"activity": 0.0})
+    g["utilisation"] = np.where(g["total"] > 1e-12, g["activity"] / g["total"].where(g["total"] > 1e-12, 1.0), np.nan)
+    g["stage"] = g["process"].map(d.stage_of)
+    g["rank"] = g["stage"].map(stage_rank)
+    order = g.drop_duplicates("process").sort_values(["rank", "process"])["process"].tolist()
+    m = g.pivot(index="process", columns="year", values="utilisation").reindex(order)
+    return m
+
+
+def _fig_utilisation(d: Data):
+    import plotly.graph_objects as go
+
+    m = utilisation(d)
+    fig = go.Figure(go.Heatmap(z=m.values, x=[str(c) for c in m.columns], y=list(m.index), zmin=0, zmax=1, colorscale="Viridis",
+                               colorbar=dict(title="activity / capacity"),
+                               hovertemplate="%{y} %{x}: %{z:.0%}<extra></extra>"))
+    fig.update_layout(height=max(300, 22 * len(m) + 120), margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def _price_commodities(d: Data) -> list[str]:
+    p = d.t["prices"]
+    order = p.groupby("commodity")["price"].apply(lambda s: s.abs().max()).sort_values(ascending=False)
+    kinds = {"raw": 0, "material": 1, "product": 2, "waste": 3, "service": 4}
+    return sorted(order.index, key=lambda c: (kinds.get(d.kind.get(c, ""), 5), c))
+
+
+def _fig_prices(d: Data):
+    import plotly.graph_objects as go
+
+    p = d.t["prices"]
+    coms = _price_commodities(d)
+    fig = go.Figure()
+    owner = []
+    for i, c in enumerate(coms):
+        for reg, g in p[p["commodity"] == c].groupby("region"):
+            g = g.sort_values("year")
+            fig.add_trace(go.Scatter(x=g["year"], y=g["price"], mode="lines+markers", name=reg, visible=(i == 0),
+                                     hovertemplate=f"{c} in {reg} %{{x}}: %{{y:,.4~g}} {d.money}/{d.unit.get(c, 'unit')}<extra></extra>"))
+            owner.append(i)
+    buttons = []
+    for i, c in enumerate(coms):
+        buttons.append(dict(method="update", label=c, args=[{"visible": [o == i for o in owner]},
+                                                            {"yaxis.title.text": f"{d.money} per {d.unit.get(c, 'unit')}", "title.text": f"Price of {c}"}]))
+    fig.update_layout(
+        title=f"Price of {coms[0]}" if coms else "Prices",
+        updatemenus=[dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.15, yanchor="top")] if coms else [],
+        yaxis_title=f"{d.money} per {d.unit.get(coms[0], 'unit')}" if coms else "", xaxis=dict(dtick=1),
+        height=420, margin=dict(l=10, r=10, t=60, b=10),
+    )
+    return fig
+
+
+def _fig_unmet(d: Data):
+    import plotly.graph_objects as go
+
+    u = d.t["unmet"]
+    u = u[u["quantity"] > 1e-9]
+    fig = go.Figure()
+    for (c, r), g in u.groupby(["commodity", "region"]):
+        fig.add_trace(go.Bar(x=g["year"], y=g["quantity"], name=f"{c} in {r} ({d.unit.get(c, '')})"))
+    if not len(u):
+        fig.add_annotation(text="all demand is met in every year", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16))
+        fig.add_trace(go.Bar(x=[str(y) for y in d.years], y=[0] * len(d.years), name="unmet", showlegend=False))
+    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(dtick=1))
+    return fig
+
+
+def binding_policies(d: Data) -> pd.DataFrame:
+    pol = d.t["policies"]
+    return pol[(pol["shadow_price"].abs() > 1e-9) | (pol["violation"] > 1e-9) | (pol["slack"].abs() <= 1e-7)].copy()
+
+
+def _fig_policies(d: Data):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    pol = d.t["policies"]
+    b = binding_policies(d)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], specs=[[{"type": "xy"}, {"type": "table"}]],
+                        subplot_titles=[f"shadow price ({d.money} per unit of the policy's value)", "every policy row"])
+    lab = [f"{p} {int(y)}" for p, y in zip(b["policy"], b["year"])]
+    fig.add_trace(go.Bar(y=lab, x=b["shadow_price"], orientation="h", marker_color="#d62728", name="shadow price",
+                         hovertemplate="%{y}: %{x:,.4~g}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Table(
+        header=dict(values=["policy", "year", "shadow price", "slack", "violation"], align="left"),
+        cells=dict(values=[pol["policy"], pol["year"].astype(int), [f"{v:,.4g}" for v in pol["shadow_price"]],
+                           [f"{v:,.4g}" for v in pol["slack"]], [f"{v:,.4g}" for v in pol["violation"]]], align="left"),
+    ), row=1, col=2)
+    if not len(b):
+        fig.add_annotation(text="no policy binds", showarrow=False, x=0.2, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(height=max(320, 26 * len(pol) + 120), showlegend=False, margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def _fig_costs(d: Data):
+    import plotly.graph_objects as go
+
+    c = d.t["costs"]
+    fig = go.Figure()
+    for comp, g in c.groupby("component", sort=False):
+        if g["undiscounted"].abs().sum() <= 1e-12:
+            continue
+        fig.add_trace(go.Bar(x=g["year"], y=g["undiscounted"], name=comp, hovertemplate=f"{comp} %{{x}}: %{{y:,.4~g}} {d.money}<extra></extra>"))
+    fig.update_layout(barmode="relative", height=380, yaxis_title=f"{d.money} (undiscounted)", xaxis=dict(dtick=1),
+                      margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+FIGURES = {"sankey": _fig_sankey, "capacity": _fig_capacity, "utilisation": _fig_utilisation, "prices": _fig_prices,
+           "unmet": _fig_unmet, "policies": _fig_policies, "costs": _fig_costs}
+
+
+# --------------------------------------------------------------------------------------------
+# Matplotlib (PNG)
+# --------------------------------------------------------------------------------------------
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _bezier_band(ax, x0, y0a, y0b, x1, y1a, y1b, colour, alpha=0.35):
+    """A band from the span (y0a, y0b) at x0 to (y1a, y1b) at x1, as a filled cubic curve."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MPath
+
+    dx = (x1 - x0) * 0.5 if x1 > x0 else max(1.0, (x0 - x1) * 0.25)
+    verts = [(x0, y0a), (x0 + dx, y0a), (x1 - dx, y1a), (x1, y1a), (x1, y1b), (x1 - dx, y1b), (x0 + dx, y0b), (x0, y0b), (x0, y0a)]
+    codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
+    ax.add_patch(PathPatch(MPath(verts, codes), facecolor=colour, edgecolor="none", alpha=alpha))
+
+
+def png_sankey(d: Data, year: int, path: Path) -> None:
+    plt = _plt()
+    L = sankey_links(d, year)
+    fig, ax = plt.subplots(figsize=(16, 9))
+    if not len(L):
+        ax.text(0.5, 0.5, f"no material flows in {year}", ha="center")
+        ax.axis("off")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return
+    nodes = list(dict.fromkeys(list(L["source"]) + list(L["target"])))
+    inflow = L.groupby("target")["value"].sum()
+    outflow = L.groupby("source")["value"].sum()
+    size = {n: max(inflow.get(n, 0.0), outflow.get(n, 0.0)) for n in nodes}
+    xs = {n: node_x(d, n, L) for n in nodes}
+    cols: dict[float, list[str]] = {}
+    for n in nodes:
+        cols.setdefault(xs[n], []).append(n)
+    total = max(sum(size[n] for n in col) for col in cols.values())
+    gap = 0.02 * total
+    height = max(sum(size[n] for n in col) + gap * (len(col) - 1) for col in cols.values())
+    y0 = {}
+    for x, col in cols.items():
+        col.sort(key=lambda n: -size[n])
+        h = sum(size[n] for n in col) + gap * (len(col) - 1)
+        y = (height - h) / 2
+        for n in col:
+            y0[n] = y
+            y += size[n] + gap
+    w = 0.35
+    out_used = {n: 0.0 for n in nodes}
+    in_used = {n: 0.0 for n in nodes}
+    for s, t, v in sorted(L[["source", "target", "value"]].itertuples(index=False, name=None), key=lambda r: (xs[r[1]], y0[r[1]])):
+        a = y0[s] + out_used[s]
+        b = y0[t] + in_used[t]
+        out_used[s] += v
+        in_used[t] += v
+        _bezier_band(ax, xs[s] + w / 2, a, a + v, xs[t] - w / 2, b, b + v, node_colour(d, s))
+    for n in nodes:
+        ax.add_patch(plt.Rectangle((xs[n] - w / 2, y0[n]), w, max(size[n], height * 0.002), color=node_colour(d, n)))
+        ax.text(xs[n] + w / 2 + 0.05, y0[n] + size[n] / 2, n[2:], va="center", fontsize=7)
+    ax.set_xlim(min(xs.values()) - 1, max(xs.values()) + 2.5)
+    ax.set_ylim(height * 1.02, -height * 0.02)
+    ax.axis("off")
+    ax.set_title(f"Material flows in {year} (summed over regions; widths in the flow's unit, mostly t)")
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.01)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def png_capacity(d: Data, path: Path) -> None:
+    plt = _plt()
+    cs = capacity_by_stage(d)
+    stages = d.stages()
+    regions = list(dict.fromkeys(cs["region"]))
+    ncols = 2
+    nrows = max(1, math.ceil(len(stages) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(13, 3.2 * nrows), squeeze=False)
+    colours = plt.get_cmap("tab10")
+    for i, s in enumerate(stages):
+        ax = axes[i // ncols][i % ncols]
+        sub = cs[cs["stage"] == s]
+        bottom = np.zeros(len(d.years))
+        for k, reg in enumerate(regions):
+            g = sub[sub["region"] == reg].set_index("year").reindex(d.years).fillna(0.0)
+            ax.bar(d.years, g["existing"], bottom=bottom, color=colours(k), label=f"{reg} existing" if i == 0 else None)
+            bottom += g["existing"].to_numpy()
+            ax.bar(d.years, g["new_online"], bottom=bottom, color=colours(k), alpha=0.45, hatch="//", label=f"{reg} new" if i == 0 else None)
+            bottom += g["new_online"].to_numpy()
+        ax.set_title(f"{s} ({_stage_units(d, s)}/y)", fontsize=9)
+        ax.set_xticks(d.years)
+        ax.tick_params(labelsize=7)
+    for j in range(len(stages), nrows * ncols):
+        axes[j // ncols][j % ncols].axis("off")
+    fig.legend(loc="lower center", ncol=min(8, 2 * len(regions)), fontsize=7)
+    fig.suptitle("Capacity by stage and region: existing (solid) and new (hatched)")
+    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / (3.2 * nrows), bottom=0.9 / (3.2 * nrows), hspace=0.45, wspace=0.15)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def png_utilisation(d: Data, path: Path) -> None:
+    plt = _plt()
+    m = utilisation(d)
+    fig, ax = plt.subplots(figsize=(8, max(3, 0.28 * len(m) + 1.5)))
+    im = ax.imshow(np.ma.masked_invalid(m.values.astype(float)), aspect="auto", vmin=0, vmax=1, cmap="viridis")
+    ax.set_yticks(range(len(m)), m.index, fontsize=7)
+    ax.set_xticks(range(len(m.columns)), [str(c) for c in m.columns], fontsize=8)
+    fig.colorbar(im, ax=ax, label="activity / capacity")
+    ax.set_title("Utilisation of capacity (summed over regions)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def png_prices(d: Data, path: Path) -> None:
+    plt = _plt()
+    p = d.t["prices"]
+    coms = _price_commodities(d)
+    ncols = 5
+    nrows = max(1, math.ceil(len(coms) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 2.3 * nrows), squeeze=False)
+    for i, c in enumerate(coms):
+        ax = axes[i // ncols][i % ncols]
+        for reg, g in p[p["commodity"] == c].groupby("region"):
+            g = g.sort_values("year")
+            ax.plot(g["year"], g["price"], marker="o", ms=3, label=reg)
+        ax.set_title(f"{c} ({d.money}/{d.unit.get(c, 'unit')})", fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_xticks(d.years)
+    for j in range(len(coms), nrows * ncols):
+        axes[j // ncols][j % ncols].axis("off")
+    handles, labels = [], []
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8)
+    fig.suptitle("Prices by commodity (balance shadow prices, undiscounted)")
+    fig.subplots_adjust(left=0.04, right=0.99, top=1 - 1.0 / (2.3 * nrows), bottom=0.6 / (2.3 * nrows), hspace=0.6, wspace=0.3)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def png_unmet(d: Data, path: Path) -> None:
+    plt = _plt()
+    u = d.t["unmet"]
+    u = u[u["quantity"] > 1e-9]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    if not len(u):
+        ax.text(0.5, 0.5, "all demand is met in every year", ha="center", va="center", fontsize=14, transform=ax.transAxes)
+        ax.set_xticks(d.years)
+    else:
+        groups = list(u.groupby(["commodity", "region"]))
+        w = 0.8 / len(groups)
+        for k, ((c, r), g) in enumerate(groups):
+            ax.bar(g["year"] - 0.4 + w * (k + 0.5), g["quantity"], width=w, label=f"{c} in {r} ({d.unit.get(c, '')})")
+        ax.legend(fontsize=7)
+        ax.set_xticks(d.years)
+    ax.set_title("Unmet demand")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def png_policies(d: Data, path: Path) -> None:
+    plt = _plt()
+    b = binding_policies(d)
+    fig, ax = plt.subplots(figsize=(9, max(3, 0.35 * len(b) + 1.5)))
+    if not len(b):
+        ax.text(0.5, 0.5, "no policy binds", ha="center", va="center", fontsize=14, transform=ax.transAxes)
+    else:
+        lab = [f"{p} {int(y)}" for p, y in zip(b["policy"], b["year"])]
+        ax.barh(lab, b["shadow_price"], color="#d62728")
+        ax.invert_yaxis()
+        ax.axvline(0, color="k", lw=0.5)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel(f"shadow price ({d.money} per unit of the policy's value)")
+    ax.set_title("Binding policies")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def png_costs(d: Data, path: Path) -> None:
+    plt = _plt()
+    c = d.t["costs"]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    pos = np.zeros(len(d.years))
+    neg = np.zeros(len(d.years))
+    for comp, g in c.groupby("component", sort=False):
+        v = g.set_index("year")["undiscounted"].reindex(d.years).fillna(0.0).to_numpy()
+        if np.abs(v).sum() <= 1e-12:
+            continue
+        base = np.where(v >= 0, pos, neg)
+        ax.bar(d.years, v, bottom=base, label=comp)
+        pos += np.where(v >= 0, v, 0)
+        neg += np.where(v < 0, v, 0)
+    ax.set_xticks(d.years)
+    ax.set_ylabel(f"{d.money} (undiscounted)")
+    ax.legend(fontsize=8)
+    ax.set_title("Cost breakdown by year")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+
+_HEAD_JS = """
+window.__rechain = {errors: [], rendered: 0};
+window.addEventListener('error', function (e) { window.__rechain.errors.push(String(e.message || e)); });
+window.addEventListener('unhandledrejection', function (e) { window.__rechain.errors.push(String(e.reason)); });
+"""
+
+_RENDER_JS = """
+(function () {
+  var figs = %s;
+  var pending = [];
+  Object.keys(figs).forEach(function (id) {
+    var f = figs[id];
+    pending.push(Plotly.newPlot(id, f.data, f.layout, {responsive: true, displaylogo: false}).then(function () {
+      window.__rechain.rendered += 1;
+      document.getElementById(id).setAttribute('data-rendered', 'true');
+    }));
+  });
+  Promise.all(pending).then(function () {
+    document.body.setAttribute('data-charts-rendered', String(window.__rechain.rendered));
+  }, function (e) { window.__rechain.errors.push(String(e)); }).then(function () {
+    var box = document.getElementById('report-status');
+    box.textContent = 'charts rendered: ' + window.__rechain.rendered + ' of ' + Object.keys(figs).length +
+      (window.__rechain.errors.length ? '; script errors: ' + window.__rechain.errors.join(' | ') : '');
+    document.body.setAttribute('data-script-errors', String(window.__rechain.errors.length));
+  });
+})();
+"""
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px; padding: 0 16px 40px; color: #222; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
+table.summary td { padding: 2px 12px 2px 0; } .note { color: #555; font-size: 0.9em; } #report-status { color: #888; font-size: 0.8em; }
+nav a { margin-right: 12px; }
+"""
+
+NOTES = {
+    "sankey": "Move the slider to choose the year. Flows are summed over regions (trade between regions does not show); "
+              "service outputs (vehicles, GW) are left out, so end-use processes are where the material ends.",
+    "capacity": "Existing capacity (built before the horizon) and new capacity online, per stage and region.",
+    "utilisation": "Activity divided by installed capacity, summed over regions; blank where there is no capacity.",
+    "prices": "Choose the commodity in the menu. A price is the marginal cost of one more unit demanded in that region "
+              "and year, in money of that year (balance dual ÷ discount factor).",
+    "unmet": "Demand left unmet at the commodity's unmet-demand penalty.",
+    "policies": "Policies whose limit binds (shadow price ≠ 0 or no slack), and every policy row. A shadow price is the change "
+                "of the objective, in money of that year, per unit more of the policy's value.",
+    "costs": "Cost components by year, undiscounted; the objective is their discounted sum.",
+}
+
+
+def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True) -> Path:
+    """Write ``report.html`` (self-contained) and the PNG charts for ``results_dir`` into
+    ``out_dir`` (created if needed). Returns the path of report.html."""
+    from plotly.offline import get_plotlyjs
+
+    d = Data(results_dir)
+    if d.summary.get("status") != "optimal":
+        raise ValueError(f"{results_dir}: status is {d.summary.get('status')!r}; a report needs an optimal solve")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figs = {name: FIGURES[name](d) for name in CHARTS}
+    payload = {f"chart-{k}": json.loads(f.to_json()) for k, f in figs.items()}
+    s = d.summary
+    esc = html.escape
+    rows = [("instance", s.get("instance")), ("title", d.title), ("scenario", s.get("scenario") or "base"),
+            ("years", f"{d.years[0]}–{d.years[-1]}" if d.years else ""), ("status", s.get("status")),
+            ("objective", f"{s.get('objective'):,.6g} {d.money} (discounted)" if s.get("objective") is not None else "-"),
+            ("solver", s.get("solver"))]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>rechain report: {esc(str(s.get('instance')))}</title>",
+        f"<style>{_CSS}</style>",
+        f"<script>{_HEAD_JS}</script>",
+        f"<script>{get_plotlyjs()}</script>",
+        "</head><body>",
+        f"<h1>rechain report: {esc(str(s.get('instance')))}</h1>",
+        "<table class='summary'>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(str(v))}</td></tr>" for k, v in rows) + "</table>",
+        "<nav>" + "".join(f"<a href='#sec-{k}'>{esc(TITLES[k])}</a>" for k in CHARTS) + "</nav>",
+    ]
+    for k in CHARTS:
+        parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>"
+                     f"<div id='chart-{k}' class='chart'></div>")
+    parts.append("<p id='report-status'>charts not rendered (JavaScript disabled?)</p>")
+    parts.append(f"<script>{_RENDER_JS % json.dumps(payload)}</script>")
+    parts.append("</body></html>")
+    page = out_dir / "report.html"
+    page.write_text("\n".join(parts), encoding="utf-8")
+    if png:
+        for y in d.years:
+            png_sankey(d, y, out_dir / f"sankey_{y}.png")
+        png_capacity(d, out_dir / "capacity.png")
+        png_utilisation(d, out_dir / "utilisation.png")
+        png_prices(d, out_dir / "prices.png")
+        png_unmet(d, out_dir / "unmet.png")
+        png_policies(d, out_dir / "policies.png")
+        png_costs(d, out_dir / "costs.png")
+    return page
+
+
+# --------------------------------------------------------------------------------------------
+# The chain graph (rechain graph)
+# --------------------------------------------------------------------------------------------
+
+
+def chain_layout(instance):
+    """The chain graph and node positions laid out by stage (x) and spread evenly within a column (y)."""
+    from rechain.model import chain_graph
+
+    g = chain_graph(instance)
+    stage = {n: a.get("stage", "") for n, a in g.nodes(data=True) if a.get("type") == "process"}
+    x = {p: 2 * stage_rank(s) for p, s in stage.items()}
+    for n, a in g.nodes(data=True):
+        if a.get("type") != "commodity":
+            continue
+        prod = [x[p] for p in g.predecessors(n)]
+        use = [x[p] for p in g.successors(n)]
+        x[n] = (min(prod) + 1) if prod else ((min(use) - 1) if use else -1.0)
+    cols: dict[float, list[str]] = {}
+    for n in g.nodes:
+        cols.setdefault(x[n], []).append(n)
+    pos = {}
+    for cx, col in cols.items():
+        col.sort()
+        for i, n in enumerate(col):
+            pos[n] = (cx, -(i - (len(col) - 1) / 2))
+    return g, pos
+
+
+def stage_listing(instance) -> list[str]:
+    g, _ = chain_layout(instance)
+    lines = [f"{instance.name}: {sum(1 for _, a in g.nodes(data=True) if a.get('type') == 'process')} processes, "
+             f"{sum(1 for _, a in g.nodes(data=True) if a.get('type') == 'commodity')} commodities"]
+    procs = [(n, a) for n, a in g.nodes(data=True) if a.get("type") == "process"]
+    for s in sorted({a.get("stage", "") for _, a in procs}, key=stage_rank):
+        lines.append(f"{s}:")
+        for n, a in sorted((p for p in procs if p[1].get("stage") == s), key=lambda t: t[0]):
+            ins = ", ".join(f"{g.edges[c, n]['coefficient']:g} {c}" for c in g.predecessors(n)) or "-"
+            outs = ", ".join(f"{g.edges[n, c]['coefficient']:g} {c}" for c in g.successors(n)) or "-"
+            lines.append(f"  {n}: {ins} -> {outs}")
+    return lines
+
+
+def chain_figure_png(instance, path: Path) -> None:
+    plt = _plt()
+    import networkx as nx
+
+    g, pos = chain_layout(instance)
+    ncol = len({x for x, _ in pos.values()})
+    nrow = max(sum(1 for p in pos.values() if p[0] == x) for x in {x for x, _ in pos.values()})
+    fig, ax = plt.subplots(figsize=(max(10, 1.9 * ncol), max(5, 0.55 * nrow + 1.5)))
+    procs = [n for n, a in g.nodes(data=True) if a.get("type") == "process"]
+    coms = [n for n, a in g.nodes(data=True) if a.get("type") == "commodity"]
+    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=8, edge_color="#999999", width=0.7,
+                           connectionstyle="arc3,rad=0.08", node_size=300)
+    nx.draw_networkx_nodes(g, pos, nodelist=procs, node_shape="s", node_size=260, ax=ax,
+                           node_color=[STAGE_COLOURS.get(g.nodes[n].get("stage"), OTHER) for n in procs])
+    nx.draw_networkx_nodes(g, pos, nodelist=coms, node_shape="o", node_size=110, ax=ax,
+                           node_color=[KIND_COLOURS.get(g.nodes[n].get("kind"), OTHER) for n in coms])
+    for n, (x, y) in pos.items():
+        ax.text(x, y - 0.28, n, fontsize=6, ha="center", va="top")
+    stages = sorted({g.nodes[p].get("stage") for p in procs}, key=stage_rank)
+    for s in stages:
+        ax.text(2 * stage_rank(s), max(y for _, y in pos.values()) + 0.8, s, ha="center", fontsize=9, weight="bold",
+                color=STAGE_COLOURS.get(s, OTHER))
+    ax.set_title(f"{instance.name}: the chain by stage (squares: processes, circles: commodities)")
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def chain_figure_html(instance, path: Path) -> None:
+    import plotly.graph_objects as go
+
+    g, pos = chain_layout(instance)
+    ex, ey = [], []
+    for a, b in g.edges:
+        ex += [pos[a][0], pos[b][0], None]
+        ey += [pos[a][1], pos[b][1], None]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#bbbbbb", width=1), hoverinfo="skip", showlegend=False))
+    for typ, sym in (("process", "square"), ("commodity", "circle")):
+        ns = [n for n, a in g.nodes(data=True) if a.get("type") == typ]
+        col = [STAGE_COLOURS.get(g.nodes[n].get("stage"), OTHER) if typ == "process" else KIND_COLOURS.get(g.nodes[n].get("kind"), OTHER) for n in ns]
+        hover = []
+        for n in ns:
+            a = g.nodes[n]
+            if typ == "process":
+                ins = ", ".join(f"{g.edges[c, n]['coefficient']:g} {c}" for c in g.predecessors(n))
+                outs = ", ".join(f"{g.edges[n, c]['coefficient']:g} {c}" for c in g.successors(n))
+                hover.append(f"<b>{n}</b> ({a.get('stage')})<br>{html.escape(str(a.get('name', '')))}<br>in: {ins}<br>out: {outs}")
+            else:
+                hover.append(f"<b>{n}</b> ({a.get('kind')}, {a.get('unit')})")
+        fig.add_trace(go.Scatter(x=[pos[n][0] for n in ns], y=[pos[n][1] for n in ns], mode="markers+text", text=ns,
+                                 textposition="bottom center", textfont=dict(size=9), name=typ + "es" if typ == "process" else "commodities",
+                                 marker=dict(symbol=sym, size=16 if typ == "process" else 10, color=col, line=dict(width=0.5, color="#333")),
+                                 hovertext=hover, hoverinfo="text"))
+    top = max(y for _, y in pos.values()) + 1
+    for s in sorted({a.get("stage") for _, a in g.nodes(data=True) if a.get("type") == "process"}, key=stage_rank):
+        fig.add_annotation(x=2 * stage_rank(s), y=top, text=f"<b>{s}</b>", showarrow=False, font=dict(color=STAGE_COLOURS.get(s, OTHER)))
+    fig.update_layout(title=f"{instance.name}: the chain by stage", xaxis=dict(visible=False), yaxis=dict(visible=False),
+                      height=max(500, 40 * max(sum(1 for p in pos.values() if p[0] == x) for x in {x for x, _ in pos.values()})),
+                      plot_bgcolor="white")
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
