@@ -56,12 +56,16 @@ def _r(rng: random.Random, lo: float, hi: float, digits: int = 4) -> float:
     return round(rng.uniform(lo, hi), digits)
 
 
-def generate(seed: int) -> dict:
-    """Settings and table rows (dicts keyed by column) of one random valid instance."""
+def generate(seed: int, regions: int | None = None, years: int | None = None) -> dict:
+    """Settings and table rows (dicts keyed by column) of one random valid instance.
+
+    ``regions`` and ``years`` override the drawn counts (1-3, 2-4) to make larger instances,
+    e.g. for time-limit tests; the draw is otherwise the same for a seed."""
     rng = random.Random(seed)
-    regions = [f"r{i}" for i in range(rng.randint(1, 3))]
+    n_regions, n_years = rng.randint(1, 3), rng.randint(2, 4)
+    regions = [f"r{i}" for i in range(regions or n_regions)]
     first = 2030
-    years = list(range(first, first + rng.randint(2, 4)))
+    years = list(range(first, first + (years or n_years)))
     n = rng.randint(2, 4)  # stages after the mine
     final = f"c{n}"
 
@@ -229,9 +233,9 @@ def write_tables(folder, data: dict) -> Path:
     return folder
 
 
-def write_instance(folder, seed: int) -> Path:
+def write_instance(folder, seed: int, **size) -> Path:
     """Write the random instance of ``seed`` into ``folder`` and return the folder."""
-    return write_tables(folder, generate(seed))
+    return write_tables(folder, generate(seed, **size))
 
 
 def money_changes(inst, k: float) -> list[dict]:
