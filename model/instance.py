@@ -107,20 +107,23 @@ def _dtype(col: Column):
 
 
 def _typed_frame(table: Table, records: list[dict], index: list[int], extra: list[str]) -> pd.DataFrame:
-    cols = table.column_names + extra
-    df = pd.DataFrame.from_records(records, columns=cols, index=pd.Index(index, name="line"))
+    # built column by column from plain lists, in one DataFrame call: a frame is made for every
+    # table of every load, and assigning typed columns one at a time costs more than the parse
+    idx = pd.Index(index, name="line")
+    data: dict[str, Any] = {}
     for col in table.columns:
+        vals = [r.get(col.name) for r in records]
         if col.type == "bool":
-            df[col.name] = df[col.name].map(lambda v: bool(v) if not _is_blank(v) else False).astype(bool)
+            data[col.name] = pd.Series([False if _is_blank(v) else bool(v) for v in vals], index=idx, dtype=bool)
         elif col.type == "float":
-            df[col.name] = pd.to_numeric(df[col.name].astype("object").where(df[col.name].notna(), None), errors="coerce").astype("float64")
+            data[col.name] = pd.Series([float("nan") if _is_blank(v) else float(v) for v in vals], index=idx, dtype="float64")
         elif col.type == "int":
-            df[col.name] = pd.array([None if _is_blank(v) else int(v) for v in df[col.name]], dtype="Int64")
+            data[col.name] = pd.Series(pd.array([None if _is_blank(v) else int(v) for v in vals], dtype="Int64"), index=idx)
         else:
-            df[col.name] = df[col.name].astype(object)
+            data[col.name] = pd.Series(vals, index=idx, dtype=object)
     for c in extra:
-        df[c] = df[c].astype(object)
-    return df
+        data[c] = pd.Series([r.get(c) for r in records], index=idx, dtype=object)
+    return pd.DataFrame(data, index=idx, columns=table.column_names + extra)
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -555,9 +558,9 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     is_book = Path(path).suffix.lower() in (".xlsx", ".xlsm")
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
-    # tables that lack rows of their file (missing, unreadable header, or rows with bad cells):
-    # names they define cannot be trusted as complete, so checks against them are skipped
-    incomplete: set[str] = set()
+    # tables that lack rows of their file: None when the whole table is unusable (missing, bad
+    # header), else the names (first column) on its refused rows; checks against those skip them
+    incomplete: dict[str, set[str] | None] = {}
     for name, table in TABLES.items():
         raw = raws.pop(name, None)
         label = raw.label if raw else (f"{Path(path).name}[{name}]" if is_book else table.file)
@@ -565,12 +568,14 @@ def parse_instance(path: str | os.PathLike) -> Instance:
         if raw is None:
             if table.required:
                 problems.append(Problem(label, "missing required " + ("sheet" if is_book else "file")))
-                incomplete.add(name)
+                incomplete[name] = None
             tables[name] = empty_table(name)
             continue
-        tables[name] = _parse_table(table, raw, problems)
-        if len(tables[name]) < len(raw.rows):
-            incomplete.add(name)
+        refused: list[dict | None] = []
+        tables[name] = _parse_table(table, raw, problems, refused)
+        if refused:
+            first = table.columns[0].name
+            incomplete[name] = None if None in refused else {str(r.get(first) or "").strip() for r in refused}
     if is_book:
         for name, raw in raws.items():
             problems.append(Problem(raw.label, f"unknown sheet '{name}' (expected: {', '.join(list(TABLES) + ['instance', 'sources', 'scenarios'])})"))
@@ -586,7 +591,10 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     return inst
 
 
-def _parse_table(table: Table, raw: _Raw, problems: list[Problem]) -> pd.DataFrame:
+def _parse_table(table: Table, raw: _Raw, problems: list[Problem], refused: list | None = None) -> pd.DataFrame:
+    """The typed table; problems go to the list. ``refused`` (if given) gets None when the
+    whole table is unusable, else the cell texts ({column: text}) of each refused row."""
+    refused = [] if refused is None else refused
     header = raw.header
     ok = True
     seen = set()
@@ -609,12 +617,15 @@ def _parse_table(table: Table, raw: _Raw, problems: list[Problem]) -> pd.DataFra
             problems.append(Problem(raw.label, f"missing column '{col.name}'", row=1, column=col.name))
             ok = False
     if not ok:
+        if raw.rows:
+            refused.append(None)
         return _typed_frame(table, [], [], [])
     pos = {h: i for i, h in enumerate(header)}
     records, index = [], []
     for ln, r in zip(raw.lines, raw.rows):
         if len(r) > len(header) and any(c.strip() for c in r[len(header):]):
             problems.append(Problem(raw.label, f"row has {len(r)} cells but the header has {len(header)}", row=ln))
+            refused.append(dict(zip(header, r)))
             continue
         rec: dict[str, Any] = {}
         good = True
@@ -633,6 +644,8 @@ def _parse_table(table: Table, raw: _Raw, problems: list[Problem]) -> pd.DataFra
         if good:
             records.append(rec)
             index.append(ln)
+        else:
+            refused.append(dict(zip(header, r)))
     df = _typed_frame(table, records, index, extra)
     if table.key and len(df):
         # keys as plain tuples: a blank (NA) key cell cannot be compared with ==
@@ -751,14 +764,14 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
     )
 
 
-def _check_references(inst: Instance, problems: list[Problem], incomplete: Iterable[str] = ()) -> None:
+def _check_references(inst: Instance, problems: list[Problem], incomplete: Mapping[str, set | None] | None = None) -> None:
     """Cross-table checks: names that exist, years in the horizon, process_io rules, sources.
 
-    ``incomplete`` names tables some of whose rows were refused: a name missing from such a
-    table is not reported as unknown elsewhere (it may be on a refused row), and process_io's
-    reference rows are not counted when process_io is incomplete.
+    ``incomplete`` maps a table some of whose rows were refused to the names on those rows
+    (None: the whole table was refused). Such names are not reported as unknown elsewhere, and
+    the reference rows of a process are not counted when one of its process_io rows was refused.
     """
-    incomplete = set(incomplete)
+    incomplete = dict(incomplete or {})
     T = inst.tables
     regions = set(T["regions"]["region"])
     commodities = set(T["commodities"]["commodity"])
@@ -772,15 +785,25 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Itera
                   "regions": "regions", "destinations": "regions"}
     singular = {"origin": "region", "destination": "region", "processes": "process", "commodities": "commodity",
                 "regions": "region", "destinations": "region"}
-    universe = {c: u for c, u in universe.items() if defined_in[c] not in incomplete}
-    list_universe = {c: u for c, u in list_universe.items() if defined_in[c] not in incomplete}
+
+    def trusted(u: dict) -> dict:
+        out = {}
+        for c, known in u.items():
+            t = defined_in[c]
+            if t not in incomplete:
+                out[c] = known
+            elif incomplete[t] is not None:
+                out[c] = known | incomplete[t]
+        return out
+
+    universe, list_universe = trusted(universe), trusted(list_universe)
 
     def unknown(label, ln, col, name, known):
         what = singular.get(col, col)
         listed = ", ".join(sorted(known)) or "none"
         if len(listed) > 200:
             listed = listed[:200] + ", ..."
-        problems.append(Problem(label, f"unknown {what} '{name}' (expected a {what} of {defined_in[col]}.csv: {listed})",
+        problems.append(Problem(label, f"unknown {what} '{name}' (expected a {what} of {inst.label(defined_in[col])}: {listed})",
                                 row=int(ln), column=col, value=name))
 
     for name, df in T.items():
@@ -811,7 +834,10 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Itera
 
     io = T["process_io"]
     label = inst.label("process_io")
-    for p in sorted(processes) if "process_io" not in incomplete else ():
+    unsure = incomplete.get("process_io", set()) if "process_io" in incomplete else set()
+    for p in sorted(processes) if unsure is not None else ():
+        if p in unsure:
+            continue
         rows = io[io["process"] == p]
         ref = rows[rows["reference"]]
         if len(ref) != 1:
