@@ -151,8 +151,8 @@ class Steps:
             yield
         except BaseException:
             if task is not None:
-                self.progress.update(task, description=f"{text} [red]failed[/red]")
-                self.progress.stop_task(task)
+                self.progress.update(task, visible=False)
+                self.progress.console.print(f"[red]✗[/red] {text}: failed")
             raise
         if task is not None:
             self.progress.update(task, completed=1)
@@ -222,7 +222,7 @@ def load(path: Optional[Path], scenarios=(), sets=(), scales=(), years: str | No
     for kind, items in (("scale", scales), ("set", sets)):
         for text in items:
             ch = parse_change(text, kind)
-            inst = inst.with_changes([ch], label=text.strip() if kind == "set" else f"{text.split('=')[0].strip()}*{ch['scale']:g}",
+            inst = inst.with_changes([ch], label=text.strip() if kind == "set" else f"{text.rsplit('=', 1)[0].strip()}*{ch['scale']:g}",
                                      where_from=f"--{kind} {text!r}")
     if years:
         first, last = parse_years(years)
@@ -230,9 +230,9 @@ def load(path: Optional[Path], scenarios=(), sets=(), scales=(), years: str | No
     return inst, p
 
 
-def _check_free(path: Path, force: bool, what: str = "folder") -> None:
+def _check_free(path: Path, force: bool, hint: str = ", or --out to choose another folder") -> None:
     if path.exists() and not force:
-        raise Fail(f"{path} exists: pass --force to replace it, or --out to choose another {what}")
+        raise Fail(f"{path} exists: pass --force to replace it{hint}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -613,7 +613,7 @@ def scenarios(
         if not inst.scenarios:
             out.print(f"{inst.name}: no named scenarios", markup=False)
             return OK
-        out.print(f"{inst.name}: {len(inst.scenarios)} scenario(s) — solve one with `rechain solve {src} --scenario NAME`", markup=False)
+        out.print(f"{inst.name}: {len(inst.scenarios)} scenario(s) — solve one with `rechain solve {(str(path) + ' ') if path else ''}--scenario NAME`", markup=False)
         for name, body_ in inst.scenarios.items():
             out.print("")
             out.print(f"[bold]{name}[/bold]: {body_.get('description', '')}")
@@ -651,7 +651,7 @@ def init(
 
         if from_ not in shipped.names():
             raise Fail(f"--from {from_!r}: no shipped instance of that name (shipped: {', '.join(shipped.names())})")
-        _check_free(directory, force, "folder")
+        _check_free(directory, force, hint=", or choose another folder")
         src = shipped.path(from_)
 
         def copy(tmp: Path) -> None:

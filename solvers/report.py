@@ -734,6 +734,8 @@ def chain_figure_png(instance, path: Path) -> None:
     for s in stages:
         ax.text(2 * stage_rank(s), max(y for _, y in pos.values()) + 0.8, s, ha="center", fontsize=9, weight="bold",
                 color=STAGE_COLOURS.get(s, OTHER))
+    ys = [y for _, y in pos.values()]
+    ax.set_ylim(min(ys) - 1.0, max(ys) + 1.3)
     ax.set_title(f"{instance.name}: the chain by stage (squares: processes, circles: commodities)")
     ax.axis("off")
     fig.tight_layout()
