@@ -310,7 +310,7 @@ def _distribution(name: str, d: Any) -> Distribution:
     raise TypeError(f"axis '{name}': expected a distribution (uniform(a, b), ('normal', m, s), a list to choose from), got {d!r}")
 
 
-def sample(n: int, seed: int = 0, **distributions: Any) -> list[Scenario]:
+def sample(n: int, /, seed: int = 0, **distributions: Any) -> list[Scenario]:
     """``n`` random scenarios, reproducible from ``seed``: each axis draws from its own
     stream (spawned from the seed in axis order), so adding an axis at the end leaves the
     draws of the others unchanged. Labels are ``sample0001``…; ``params`` hold the draws."""

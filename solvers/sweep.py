@@ -171,9 +171,12 @@ def _process_chunk(items):
     return _RUNNER.run_chunk(items)
 
 
-# Dask: runners cached per (sweep token, worker thread), so each worker thread builds once
+# Dask: runners cached per (sweep token, worker thread), so each worker thread builds once.
+# Pyomo is not thread-safe (its solver output capture redirects file descriptors), so Dask
+# workers that are threads of one process (LocalCluster(processes=False)) take turns.
 _DASK_RUNNERS: dict = {}
 _DASK_LOCK = threading.Lock()
+_PYOMO_LOCK = threading.Lock()
 
 
 def _dask_chunk(token, instance, tables, solve_options, items):
@@ -182,7 +185,8 @@ def _dask_chunk(token, instance, tables, solve_options, items):
         runner = _DASK_RUNNERS.get(key)
         if runner is None:
             runner = _DASK_RUNNERS[key] = _Runner(instance, tables, solve_options)
-    return runner.run_chunk(items)
+    with _PYOMO_LOCK:
+        return runner.run_chunk(items)
 
 
 def _dask_forget(token):
