@@ -70,25 +70,28 @@ def test_existing_capacity_above_max_total(toy):
 
 
 def test_supply_too_low_for_hard_activity_floor(toy):
-    # separation must process 70 t of ore in 2022; the mine may run 55 (mining_quota) and
-    # outside ore is capped at 5, so 10 t are missing. Cheapest relative fix: the floor (10/70).
+    # separation (60 t/y of capacity) must process 59 t of ore in 2022; the mine may run 55
+    # (mining_quota) and outside ore is capped at 1, so 3 t are missing. Relative costs of the
+    # fixes: the floor 3/59, the quota 3/55, the supply cap 3/1: the floor is named.
     # (PrNd oxide may be disposed of here, so its use downstream does not limit separation.)
     inst = toy.with_changes([{"table": "commodities", "where": {"commodity": "prnd_oxide"}, "column": "disposal_cost", "set": 0.1}])
-    inst = _add_policy(inst, policy="separation_floor", kind="min_activity", year=2022, value=70.0, processes="separation", regions="north")
+    inst = _add_policy(inst, policy="separation_floor", kind="min_activity", year=2022, value=59.0, processes="separation", regions="north")
     inst = inst.copy()
     inst.tables["supply"] = pd.DataFrame(
-        [dict(commodity="ore", region="north", year=None, max_quantity=5.0, price=50.0, source="toy")], index=[2]
+        [dict(commodity="ore", region="north", year=None, max_quantity=1.0, price=50.0, source="toy")], index=[2]
     ).astype({"year": "Int64"})
     assert solve(inst).status == "infeasible"
     ex = elastic(inst)
     assert [(r.family, r.key) for r in ex.relaxations] == [("policy", ("separation_floor", 2022))]
-    assert ex.relaxations[0].amount == pytest.approx(10.0, abs=1e-6)
-    fixed = inst.with_changes([{"table": "policies", "where": {"policy": "separation_floor"}, "column": "value", "set": 60}])
+    assert ex.relaxations[0].amount == pytest.approx(3.0, abs=1e-6)
+    fixed = inst.with_changes([{"table": "policies", "where": {"policy": "separation_floor"}, "column": "value", "set": 56}])
     assert solve(fixed).status == "optimal"
-    # raising the outside-supply cap by the same 10 t fixes it too (the other minimal fix)
-    more = inst.with_changes([{"table": "supply", "where": {"commodity": "ore"}, "column": "max_quantity", "set": 15}])
+    # raising the outside-supply cap by the same 3 t fixes it too (a costlier fix, relatively)
+    more = inst.with_changes([{"table": "supply", "where": {"commodity": "ore"}, "column": "max_quantity", "set": 4}])
     assert solve(more).status == "optimal"
-    assert "policy `separation_floor` 2022 (min_activity, value 70) must ask for 10 less (at most 60)" == ex.relaxations[0].text
+    less = inst.with_changes([{"table": "supply", "where": {"commodity": "ore"}, "column": "max_quantity", "set": 3.5}])
+    assert solve(less).status == "infeasible"
+    assert ex.relaxations[0].text == "policy `separation_floor` 2022 (min_activity, value 59) must ask for 3 less (at most 56)"
 
 
 def test_magnets_nowhere_to_go(toy):
