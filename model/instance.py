@@ -255,7 +255,12 @@ def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dic
                 problems.append(Problem(raw.label, f"key '{key}' clashes with another key", row=ln, column="key"))
                 break
         else:
-            node[parts[-1]] = _yaml_cell(val, raw.label, ln, "value", problems) if val else None
+            # text settings keep their cell as written: read as YAML, a title such as
+            # "Toy: two regions" became a mapping and "yes" became true
+            if SETTINGS.get(parts[0]) == "text" or parts[0] == "units":
+                node[parts[-1]] = val or None
+            else:
+                node[parts[-1]] = _yaml_cell(val, raw.label, ln, "value", problems) if val else None
     if key_alias := {"first_year": "first", "last_year": "last"}:
         for old, new in key_alias.items():
             if old in settings:
