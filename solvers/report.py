@@ -153,6 +153,36 @@ def node_x(d: Data, node: str, links: pd.DataFrame) -> float:
     return (min(use) - 1) if use else 0.0
 
 
+def sankey_layout(d: Data, L: pd.DataFrame):
+    """Nodes of a Sankey with their column (by stage), top and size (throughput), columns
+    stacked and centred; the same layout for the PNG and the HTML chart."""
+    nodes = list(dict.fromkeys(list(L["source"]) + list(L["target"])))
+    inflow = L.groupby("target")["value"].sum()
+    outflow = L.groupby("source")["value"].sum()
+    size = {n: max(inflow.get(n, 0.0), outflow.get(n, 0.0)) for n in nodes}
+    xs = {n: node_x(d, n, L) for n in nodes}
+    cols: dict[float, list[str]] = {}
+    for n in nodes:
+        cols.setdefault(xs[n], []).append(n)
+    total = max(sum(size[n] for n in col) for col in cols.values())
+    gap = 0.02 * total
+    height = max(sum(size[n] for n in col) + gap * (len(col) - 1) for col in cols.values())
+    y0 = {}
+    for x, col in cols.items():
+        col.sort(key=lambda n: -size[n])
+        h = sum(size[n] for n in col) + gap * (len(col) - 1)
+        y = (height - h) / 2
+        for n in col:
+            y0[n] = y
+            y += size[n] + gap
+    return nodes, xs, y0, size, height
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
 # --------------------------------------------------------------------------------------------
 # Plotly figures (for report.html)
 # --------------------------------------------------------------------------------------------
@@ -165,15 +195,21 @@ def _fig_sankey(d: Data):
     nonempty = []
     for i, y in enumerate(d.years):
         L = sankey_links(d, y)
-        nodes = list(dict.fromkeys(list(L["source"]) + list(L["target"])))
+        if len(L):
+            nodes, xs, y0, size, height = sankey_layout(d, L)
+            lo, hi = min(xs.values()), max(xs.values())
+            nx_ = [0.01 + 0.98 * (xs[n] - lo) / ((hi - lo) or 1) for n in nodes]
+            ny_ = [min(0.99, max(0.01, (y0[n] + size[n] / 2) / (height or 1))) for n in nodes]
+        else:
+            nodes, nx_, ny_ = [], [], []
         idx = {n: k for k, n in enumerate(nodes)}
         fig.add_trace(go.Sankey(
             name=str(y), visible=(i == len(d.years) - 1), arrangement="snap", valueformat=",.4~g",
-            node=dict(label=[n[2:] for n in nodes], color=[node_colour(d, n) for n in nodes], pad=12, thickness=14,
+            node=dict(label=[n[2:] for n in nodes], color=[node_colour(d, n) for n in nodes], pad=12, thickness=14, x=nx_, y=ny_,
                       customdata=[d.unit.get(n[2:], "") if n.startswith("c:") else (d.stage_of(n[2:]) if n.startswith("p:") else "") for n in nodes],
                       hovertemplate="%{label}<br>%{value:,.4~g}<br>%{customdata}<extra></extra>"),
             link=dict(source=[idx[s] for s in L["source"]], target=[idx[t] for t in L["target"]], value=list(L["value"]),
-                      customdata=list(L["unit"]), color="rgba(120,120,120,0.35)",
+                      customdata=list(L["unit"]), color=[_rgba(node_colour(d, n), 0.35) for n in L["source"]],
                       hovertemplate="%{source.label} → %{target.label}<br>%{value:,.4~g} %{customdata}<extra></extra>"),
         ))
         nonempty.append(len(L))
@@ -220,6 +256,7 @@ def _fig_capacity(d: Data):
     nrows = max(1, math.ceil(len(stages) / ncols))
     fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[f"{s} ({_stage_units(d, s)}/y)" for s in stages],
                         vertical_spacing=0.35 / max(nrows, 1), horizontal_spacing=0.08)
+    shown: set[str] = set()
     for i, s in enumerate(stages):
         r, c = i // ncols + 1, i % ncols + 1
         sub = cs[cs["stage"] == s]
@@ -229,9 +266,10 @@ def _fig_capacity(d: Data):
                 continue
             col = palette[k % len(palette)]
             fig.add_trace(go.Bar(x=g["year"], y=g["existing"], name=f"{reg} existing", legendgroup=f"{reg} existing",
-                                 marker_color=col, showlegend=(i == 0)), row=r, col=c)
+                                 marker_color=col, showlegend=reg not in shown), row=r, col=c)
             fig.add_trace(go.Bar(x=g["year"], y=g["new_online"], name=f"{reg} new", legendgroup=f"{reg} new",
-                                 marker=dict(color=col, opacity=0.45, pattern_shape="/"), showlegend=(i == 0)), row=r, col=c)
+                                 marker=dict(color=col, opacity=0.45, pattern_shape="/"), showlegend=reg not in shown), row=r, col=c)
+            shown.add(reg)
     fig.update_layout(barmode="stack", height=300 * nrows, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -389,25 +427,7 @@ def png_sankey(d: Data, year: int, path: Path) -> None:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return
-    nodes = list(dict.fromkeys(list(L["source"]) + list(L["target"])))
-    inflow = L.groupby("target")["value"].sum()
-    outflow = L.groupby("source")["value"].sum()
-    size = {n: max(inflow.get(n, 0.0), outflow.get(n, 0.0)) for n in nodes}
-    xs = {n: node_x(d, n, L) for n in nodes}
-    cols: dict[float, list[str]] = {}
-    for n in nodes:
-        cols.setdefault(xs[n], []).append(n)
-    total = max(sum(size[n] for n in col) for col in cols.values())
-    gap = 0.02 * total
-    height = max(sum(size[n] for n in col) + gap * (len(col) - 1) for col in cols.values())
-    y0 = {}
-    for x, col in cols.items():
-        col.sort(key=lambda n: -size[n])
-        h = sum(size[n] for n in col) + gap * (len(col) - 1)
-        y = (height - h) / 2
-        for n in col:
-            y0[n] = y
-            y += size[n] + gap
+    nodes, xs, y0, size, height = sankey_layout(d, L)
     w = 0.35
     out_used = {n: 0.0 for n in nodes}
     in_used = {n: 0.0 for n in nodes}
@@ -438,16 +458,18 @@ def png_capacity(d: Data, path: Path) -> None:
     nrows = max(1, math.ceil(len(stages) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(13, 3.2 * nrows), squeeze=False)
     colours = plt.get_cmap("tab10")
+    shown: set[str] = set()
     for i, s in enumerate(stages):
         ax = axes[i // ncols][i % ncols]
         sub = cs[cs["stage"] == s]
         bottom = np.zeros(len(d.years))
         for k, reg in enumerate(regions):
-            g = sub[sub["region"] == reg].set_index("year").reindex(d.years).fillna(0.0)
-            ax.bar(d.years, g["existing"], bottom=bottom, color=colours(k), label=f"{reg} existing" if i == 0 else None)
+            g = sub[sub["region"] == reg].set_index("year")[["existing", "new_online"]].reindex(d.years).fillna(0.0)
+            ax.bar(d.years, g["existing"], bottom=bottom, color=colours(k), label=f"{reg} existing" if reg not in shown else None)
             bottom += g["existing"].to_numpy()
-            ax.bar(d.years, g["new_online"], bottom=bottom, color=colours(k), alpha=0.45, hatch="//", label=f"{reg} new" if i == 0 else None)
+            ax.bar(d.years, g["new_online"], bottom=bottom, color=colours(k), alpha=0.45, hatch="//", label=f"{reg} new" if reg not in shown else None)
             bottom += g["new_online"].to_numpy()
+            shown.add(reg)
         ax.set_title(f"{s} ({_stage_units(d, s)}/y)", fontsize=9)
         ax.set_xticks(d.years)
         ax.tick_params(labelsize=7)
@@ -573,8 +595,12 @@ def png_costs(d: Data, path: Path) -> None:
 
 _HEAD_JS = """
 window.__rechain = {errors: [], rendered: 0};
-window.addEventListener('error', function (e) { window.__rechain.errors.push(String(e.message || e)); });
-window.addEventListener('unhandledrejection', function (e) { window.__rechain.errors.push(String(e.reason)); });
+window.__rechain.fail = function (msg) {
+  window.__rechain.errors.push(msg);
+  if (document.body) { document.body.setAttribute('data-script-errors', String(window.__rechain.errors.length)); }
+};
+window.addEventListener('error', function (e) { window.__rechain.fail(String(e.message || e)); });
+window.addEventListener('unhandledrejection', function (e) { window.__rechain.fail(String(e.reason)); });
 """
 
 _RENDER_JS = """
@@ -590,7 +616,7 @@ _RENDER_JS = """
   });
   Promise.all(pending).then(function () {
     document.body.setAttribute('data-charts-rendered', String(window.__rechain.rendered));
-  }, function (e) { window.__rechain.errors.push(String(e)); }).then(function () {
+  }, function (e) { window.__rechain.fail(String(e)); }).then(function () {
     var box = document.getElementById('report-status');
     box.textContent = 'charts rendered: ' + window.__rechain.rendered + ' of ' + Object.keys(figs).length +
       (window.__rechain.errors.length ? '; script errors: ' + window.__rechain.errors.join(' | ') : '');
