@@ -28,6 +28,7 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rechain.model import InstanceError, Problem
@@ -259,7 +260,7 @@ def summary_tables(result, instance) -> list:
     money = instance.units.get("money", "")
     parts = []
     head = Table(show_header=False, box=None, pad_edge=False)
-    head.add_row("instance", f"{instance.name}" + (f" (scenario {instance.scenario})" if instance.scenario else ""))
+    head.add_row("instance", escape(f"{instance.name}" + (f" (scenario {instance.scenario})" if instance.scenario else "")))
     head.add_row("years", f"{instance.first_year}-{instance.last_year}")
     head.add_row("status", result.status)
     if result.objective is not None:
@@ -578,7 +579,7 @@ def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
         head.add_column(c, justify="left" if c == "" else "right")
     oa, ob = sa.get("objective"), sb.get("objective")
     head.add_row("instance", str(sa.get("instance")), str(sb.get("instance")), "")
-    head.add_row("scenario", str(sa.get("scenario") or "-"), str(sb.get("scenario") or "-"), "")
+    head.add_row("scenario", escape(str(sa.get("scenario") or "-")), escape(str(sb.get("scenario") or "-")), "")
     head.add_row("status", str(sa.get("status")), str(sb.get("status")), "")
     if oa is not None and ob is not None:
         pct = f" ({100 * (ob - oa) / abs(oa):+.2f} %)" if oa else ""
@@ -616,7 +617,7 @@ def scenarios(
         out.print(f"{inst.name}: {len(inst.scenarios)} scenario(s) — solve one with `rechain solve {(str(path) + ' ') if path else ''}--scenario NAME`", markup=False)
         for name, body_ in inst.scenarios.items():
             out.print("")
-            out.print(f"[bold]{name}[/bold]: {body_.get('description', '')}")
+            out.print(f"[bold]{escape(name)}[/bold]: {escape(str(body_.get('description', '')))}")
             for ch in body_.get("changes") or []:
                 out.print("  - " + describe_change(ch), markup=False)
         return OK
