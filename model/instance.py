@@ -109,7 +109,7 @@ def _dtype(col: Column):
 def _typed_frame(table: Table, records: list[dict], index: list[int], extra: list[str]) -> pd.DataFrame:
     # built column by column from plain lists, in one DataFrame call: a frame is made for every
     # table of every load, and assigning typed columns one at a time costs more than the parse
-    idx = pd.Index(index, name="line")
+    idx = pd.Index(index, name="line", dtype="int64")
     data: dict[str, Any] = {}
     for col in table.columns:
         vals = [r.get(col.name) for r in records]
@@ -256,8 +256,11 @@ def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dic
                 break
         else:
             # text settings keep their cell as written: read as YAML, a title such as
-            # "Toy: two regions" became a mapping and "yes" became true
+            # "Toy: two regions" became a mapping, "yes" became true and "Toy #2" lost "#2".
+            # A cell YAML cannot read at all is still reported, as for every other setting.
             if SETTINGS.get(parts[0]) == "text" or parts[0] == "units":
+                if val:
+                    _yaml_cell(val, raw.label, ln, "value", problems)
                 node[parts[-1]] = val or None
             else:
                 node[parts[-1]] = _yaml_cell(val, raw.label, ln, "value", problems) if val else None
@@ -415,20 +418,25 @@ class Instance:
             inst = inst.with_changes(self.scenarios[name].get("changes") or [], label=name, where_from=f"scenario '{name}'")
         return inst
 
-    def with_changes(self, changes: Iterable[Mapping] | Mapping, label: str | None = None, where_from: str = "change") -> "Instance":
+    def with_changes(self, changes: Iterable[Mapping] | Mapping, label: str | None = None, where_from: str | None = None) -> "Instance":
         """A copy with scenario-style changes applied, in order.
 
         Each change is a mapping ``{table, where, column, scale | set}`` as in ``instance.yaml``:
         ``where`` selects rows by column equality (``{}`` or absent: every row), then ``column``
         is multiplied by ``scale`` or replaced by ``set``. ``table: instance`` changes a scalar
         setting (``discount_rate``, ``unmet_penalty``, ``base_year``).
+
+        A change that does not fit raises :class:`InstanceError` naming it (``change 2``, after
+        ``where_from`` when given); changes made in code are reported under ``with_changes``,
+        those of a named scenario under ``instance.yaml``.
         """
         if isinstance(changes, Mapping):
             changes = [changes]
         inst = self.copy()
         problems: list[Problem] = []
         for i, ch in enumerate(changes, 1):
-            _apply_change(inst, ch, f"{where_from}, change {i}", problems)
+            _apply_change(inst, ch, f"{where_from}, change {i}" if where_from else f"change {i}", problems,
+                          file="instance.yaml" if where_from else "with_changes")
         if problems:
             raise InstanceError(problems)
         _check_references(inst, problems)
@@ -895,9 +903,10 @@ def _check_scenarios(inst: Instance, problems: list[Problem], incomplete: Iterab
             problems.extend(found)
 
 
-def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Problem]) -> None:
-    """Apply one change in place; problems go to the list, located in instance.yaml."""
-    label = ch.get("_label", "instance.yaml") if isinstance(ch, Mapping) else "instance.yaml"
+def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Problem], file: str = "instance.yaml") -> None:
+    """Apply one change in place; problems go to the list, located in ``file`` (or the
+    workbook sheet and row the change was read from)."""
+    label = ch.get("_label", file) if isinstance(ch, Mapping) else file
     row = ch.get("_line") if isinstance(ch, Mapping) else None
 
     def bad(msg, column=None, value=None):

@@ -235,12 +235,12 @@ def test_workbook_text_settings_are_kept_as_written(toy_book):
     ws = wb["instance"]
     for row in ws.iter_rows(min_row=2):
         if row[0].value == "title":
-            row[1].value = "Toy: two regions, yes"
+            row[1].value = "Toy: two regions, yes #2"
         if row[0].value == "name":
             row[1].value = "yes"
     wb.save(toy_book)
     inst = load_instance(toy_book)
-    assert inst.title == "Toy: two regions, yes" and inst.name == "yes"
+    assert inst.title == "Toy: two regions, yes #2" and inst.name == "yes"
 
 
 def test_workbook_cell_problems_name_the_sheet_and_row(toy_book):
