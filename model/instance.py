@@ -221,14 +221,44 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw]
     return raws, settings
 
 
+MAX_YAML_VALUES = 100_000  # settings hold hundreds; a mapping past this is an alias bomb
+MAX_YAML_DEPTH = 50  # settings nest about 5 deep
+
+
+def _too_many_values(obj: Any, limit: int = MAX_YAML_VALUES, depth: int = MAX_YAML_DEPTH) -> bool:
+    """True when ``obj`` holds more than ``limit`` values, counting a shared (aliased) node each
+    time it is reached, or nests deeper than ``depth``: YAML aliases nested a few levels deep
+    ("billion laughs") expand to billions of values, and turning them into text would never
+    finish; deep nesting makes copying or printing exceed Python's recursion limit."""
+    stack, n = [(obj, 0)], 0
+    while stack:
+        x, d = stack.pop()
+        n += 1
+        if n > limit or d > depth:
+            return True
+        if isinstance(x, dict):
+            stack.extend((k, d + 1) for k in x.keys())
+            stack.extend((v, d + 1) for v in x.values())
+        elif isinstance(x, (list, tuple, set)):
+            stack.extend((v, d + 1) for v in x)
+    return False
+
+
 def _yaml_cell(text: str, label: str, line: int, column: str, problems: list[Problem]) -> Any:
     """A workbook cell read as a YAML scalar (safely); a cell that is not valid YAML is a
     located problem, and its text is kept so later checks can still name it."""
     try:
-        return yaml.safe_load(text)
+        value = yaml.safe_load(text)
+    except RecursionError:
+        problems.append(Problem(label, "nests too deeply to be read", row=line, column=column))
+        return None
     except yaml.YAMLError as e:
         problems.append(Problem(label, f"not a valid value: {getattr(e, 'problem', None) or e}", row=line, column=column, value=text))
         return text
+    if _too_many_values(value):
+        problems.append(Problem(label, f"holds more than {MAX_YAML_VALUES} values once its aliases are expanded, or nests deeper than {MAX_YAML_DEPTH} levels", row=line, column=column))
+        return None
+    return value
 
 
 def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dict | None:
@@ -322,6 +352,12 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Pr
         try:
             text = ypath.read_text(encoding="utf-8-sig")
             settings = yaml.safe_load(text)
+            if _too_many_values(settings):
+                problems.append(Problem("instance.yaml", f"holds more than {MAX_YAML_VALUES} values once its aliases (*name) are expanded, "
+                                                         f"or nests deeper than {MAX_YAML_DEPTH} levels: not a settings file"))
+                settings = None
+        except RecursionError:
+            problems.append(Problem("instance.yaml", "nests too deeply to be read: not a settings file"))
         except UnicodeDecodeError as e:
             problems.append(Problem("instance.yaml", f"not UTF-8 text ({e.reason})"))
         except yaml.YAMLError as e:

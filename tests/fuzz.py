@@ -297,6 +297,7 @@ def m_yaml(rng, folder, case):
         "years_bool", "years_unknown", "rate_text", "rate_nan", "rate_inf", "rate_big", "penalty_negative",
         "penalty_nan", "base_float", "python_tag", "name_mapping", "sources_bad", "units_list", "scenarios_list",
         "scenario_bad", "bad_syntax", "tabs", "key_int", "anchors", "null", "years_missing", "base_text",
+        "laughs", "deep",
     ])
     text = None
     if how == "list":
@@ -383,10 +384,30 @@ def m_yaml(rng, folder, case):
         text = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n" \
                "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n" \
                "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ndescription: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n" + yaml.safe_dump({k: v for k, v in s.items() if k != "description"})
+    elif how == "laughs":  # aliases nested 9 deep: 9**10 values once expanded
+        text = billion_laughs(rng.choice(["description", "title", "units", "sources", "scenarios", "years"])) + \
+            yaml.safe_dump({k: v for k, v in s.items() if k not in ("description", "title", "units", "sources", "scenarios", "years")})
+    elif how == "deep":
+        n = rng.choice([60, 900, 5000])
+        text = yaml.safe_dump(s) + rng.choice(["description: " + "[" * n + "]" * n, "colour: " + "{a: " * n + "1" + "}" * n]) + "\n"
     if text is None:
         text = yaml.safe_dump(s, allow_unicode=True)
     y.write_text(text, encoding="utf-8")
     return f"yaml {how}"
+
+
+def laughs_flow(levels: int = 8) -> str:
+    """One line of YAML (a workbook cell) whose aliases expand to 9**levels values."""
+    items = ["&l0 [x, x, x, x, x, x, x, x, x]"] + [f"&l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return "[" + ", ".join(items) + "]"
+
+
+def billion_laughs(key: str, levels: int = 9) -> str:
+    """YAML whose ``key`` expands, through nested aliases, to 9**(levels+1) values."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    lines.append(f"{key}: [" + ", ".join([f"*l{levels - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
 
 
 FOLDER_MUTATIONS = [m_cell, m_cell, m_cell, m_empty_cell, m_negate, m_bom, m_crlf, m_blank_lines, m_free_column,
@@ -466,7 +487,8 @@ def mutate_workbook(rng, book: Path, case) -> str:
         inst = wb["instance"]
         inst.append(["title" if how == "python_tag" else "discount_rate",
                      "!!python/object/apply:os.system ['echo fuzz > pwned.txt']" if how == "python_tag"
-                     else rng.choice(["[unclosed", "a: b: c", "{x", ".nan", "- 1", "'"])])
+                     else rng.choice(["[unclosed", "a: b: c", "{x", ".nan", "- 1", "'", "[" * 3000 + "]" * 3000,
+                                      laughs_flow(8)])])
     wb.save(book)
     return f"workbook {how}"
 

@@ -220,3 +220,45 @@ def test_workbook_roundtrip_of_a_generated_instance_loads(base, tmp_path):
     a, b = load_instance(base), load_instance(book)
     assert fuzz._same_as_original(b, base) is True
     assert a.years == b.years
+
+
+@pytest.mark.parametrize("key", ["description", "title", "units", "sources", "scenarios"])
+def test_yaml_aliases_that_expand_to_billions_are_refused_quickly(base, tmp_path, key):
+    # "billion laughs": nine levels of aliases; turning the settings into text never finished
+    import time
+
+    import yaml
+
+    folder = _copy(base, tmp_path)
+    y = folder / "instance.yaml"
+    s = yaml.safe_load(y.read_text(encoding="utf-8"))
+    s.pop(key, None)
+    y.write_text(fuzz.billion_laughs(key) + yaml.safe_dump(s), encoding="utf-8")
+    t = time.perf_counter()
+    probs = _problems(folder)
+    assert time.perf_counter() - t < 10
+    assert any(p.file == "instance.yaml" and "aliases" in p.message for p in probs), probs
+
+
+@pytest.mark.parametrize("text", ["description: " + "[" * 5000 + "]" * 5000, "colour: " + "{a: " * 3000 + "1" + "}" * 3000,
+                                  "description: " + "[" * 400 + "]" * 400])
+def test_deeply_nested_yaml_is_refused(base, tmp_path, text):
+    # the YAML parser (or a later copy) raised RecursionError out of load_instance
+    folder = _copy(base, tmp_path)
+    y = folder / "instance.yaml"
+    y.write_text(y.read_text(encoding="utf-8") + text + "\n", encoding="utf-8")
+    probs = _problems(folder)
+    assert any(p.file == "instance.yaml" and ("deep" in p.message or "deeper" in p.message) for p in probs), probs
+
+
+@pytest.mark.parametrize("value", ["[" * 3000 + "]" * 3000, fuzz.laughs_flow(8)])
+def test_workbook_setting_nested_or_aliased_beyond_reason_is_located(base, tmp_path, value):
+    import openpyxl
+
+    book = fuzz.folder_to_workbook(base, tmp_path / "book.xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["instance"].append(["discount_rate", value])
+    line = wb["instance"].max_row
+    wb.save(book)
+    probs = _problems(book)
+    assert any(p.file == "book.xlsx[instance]" and p.row == line for p in probs), probs
