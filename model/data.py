@@ -83,6 +83,66 @@ def _min_limits(rows: pd.DataFrame, column: str, regions: list[str], years: list
     return r.groupby(["process", "region", "year"], as_index=False)[column].min()
 
 
+def _carry_forward(capt: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    """Existing capacity per (process, region, year): the value of the latest listed year at or
+    before the year, where positive; (process, region) in order of first listing, years ascending."""
+    cols = ["process", "region", "year", "residual"]
+    if not len(capt):
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "residual" else ("int64" if c == "year" else object)) for c in cols})
+    grp, _ = pd.factorize(pd.MultiIndex.from_arrays([capt["process"].to_numpy(), capt["region"].to_numpy()]))
+    ys = capt["year"].astype("int64").to_numpy()
+    vs = capt["capacity"].to_numpy(dtype=float)
+    order = np.lexsort((ys, grp))
+    span = int(max(ys.max(), years[-1]) - min(ys.min(), years[0]) + 2)
+    base = int(min(ys.min(), years[0]))
+    key = grp[order].astype(np.int64) * span + (ys[order] - base)
+    ng = int(grp.max()) + 1
+    g_of = np.repeat(np.arange(ng, dtype=np.int64), len(years))
+    y_of = np.tile(np.asarray(years, dtype=np.int64), ng)
+    i = np.searchsorted(key, g_of * span + (y_of - base), side="right") - 1
+    ok = i >= 0
+    ok[ok] = grp[order][i[ok]] == g_of[ok]
+    val = np.where(ok, vs[order][np.maximum(i, 0)], 0.0)
+    keep = ok & (val > 0)
+    first_row = order[np.searchsorted(grp[order], np.arange(ng))]  # a row of each group
+    pick = first_row[g_of[keep]]
+    return pd.DataFrame({
+        "process": capt["process"].to_numpy()[pick], "region": capt["region"].to_numpy()[pick],
+        "year": y_of[keep], "residual": val[keep].astype(float),
+    })
+
+
+def _vintages(new: pd.DataFrame, lt: pd.Series, life: pd.Series, years: list[int], df: dict[int, float]):
+    """The years each buildable vintage is online within the horizon (``online``) and its
+    ``online_weight`` Σ DF_y over them (summed year by year, as the objective states it)."""
+    first, last = years[0], years[-1]
+    v = new["year"].to_numpy(dtype=np.int64)
+    a = v + lt.reindex(new["process"]).to_numpy(dtype=np.int64)
+    b = np.minimum(a + life.reindex(new["process"]).to_numpy(dtype=np.int64) - 1, last)
+    lo = np.maximum(a, first)
+    cnt = np.maximum(b - lo + 1, 0)
+    # Σ DF over [s, e], added in year order from 0.0, for every pair of years of the horizon
+    ny = len(years)
+    table = np.zeros((ny + 1, ny + 1))
+    for i in range(ny):
+        w = 0.0
+        for j in range(i, ny):
+            w += df[years[j]]
+            table[i, j + 1] = w
+    si = np.clip(lo - first, 0, ny)
+    ei = np.clip(b - first + 1, 0, ny)
+    new = new.copy()
+    new["online_weight"] = np.where(cnt > 0, table[si, np.maximum(ei, si)], 0.0)
+    new = new[["process", "region", "year", "max_new", "online_weight"]]
+    rep = np.repeat(np.arange(len(new)), cnt)
+    off = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    online = pd.DataFrame({
+        "process": new["process"].to_numpy()[rep], "region": new["region"].to_numpy()[rep],
+        "vintage": v[rep], "year": lo[rep] + off,
+    })
+    return new, online
+
+
 def prepare(inst: Instance) -> ModelData:
     """Compute the sparse index tables and parameters of the LP for ``inst``."""
     years = inst.years
@@ -101,17 +161,7 @@ def prepare(inst: Instance) -> ModelData:
 
     # -- residual (existing) capacity, carried forward to later years ------------------------
     capt = T["capacity"]
-    res_rows = []
-    if len(capt):
-        for (p, r), g in capt.groupby(["process", "region"], sort=False):
-            g = g.sort_values("year")
-            ys = g["year"].astype(int).to_numpy()
-            vs = g["capacity"].to_numpy(dtype=float)
-            idx = np.searchsorted(ys, np.array(years), side="right") - 1
-            for y, i in zip(years, idx):
-                if i >= 0 and vs[i] > 0:
-                    res_rows.append((p, r, y, float(vs[i])))
-    residual = pd.DataFrame(res_rows, columns=["process", "region", "year", "residual"])
+    residual = _carry_forward(capt, years)
 
     # -- buildable vintages and their limits --------------------------------------------------
     bl = T["build_limits"]
@@ -125,19 +175,7 @@ def prepare(inst: Instance) -> ModelData:
         on_first = new["year"].to_numpy() + lt.reindex(new["process"]).to_numpy()
         new = new[on_first <= last].reset_index(drop=True)
         new = new[new["max_new"] > 0].reset_index(drop=True)
-    online_rows = []
-    weights = []
-    for p, r, v in zip(new["process"], new["region"], new["year"]):
-        a = v + int(lt[p])
-        b = min(a + int(life[p]) - 1, last)
-        w = 0.0
-        for y in range(max(a, first), b + 1):
-            online_rows.append((p, r, v, y))
-            w += df[y]
-        weights.append(w)
-    new["online_weight"] = weights
-    new = new[["process", "region", "year", "max_new", "online_weight"]]
-    online = pd.DataFrame(online_rows, columns=["process", "region", "vintage", "year"])
+    new, online = _vintages(new, lt, life, years, df)
 
     # -- capacity and activity exist where residual or an online vintage exists ---------------
     keys = pd.concat([residual[["process", "region", "year"]], online[["process", "region", "year"]]]).drop_duplicates()
@@ -245,8 +283,14 @@ def _policies(inst, years, regions, cap, new, sp, ship):
             sel = ship[ship["commodity"].isin(items) & ship["origin"].isin(regs) & ship["destination"].isin(dests)]
             keycols = ["commodity", "origin", "destination", "year"]
         penalty = None if pd.isna(row["penalty"]) else float(row["penalty"])
+        # the selected rows' keys once, then split by year (in table order within a year)
+        keys = list(zip(*(sel[c].tolist() for c in keycols))) if len(sel) else []
+        sy = sel["year"].to_numpy()
+        by_year: dict = {}
+        for y, k in zip(sy.tolist(), keys):
+            by_year.setdefault(y, []).append(k)
         for y in ys:
-            ks = [tuple(k) for k in sel[sel["year"] == y][keycols].itertuples(index=False, name=None)]
+            ks = by_year.get(y, [])
             if not ks and sense == "min" and row["value"] > 0 and penalty is None:
                 problems.append(Problem(inst.label("policies"), f"policy '{row['policy']}' requires {row['value']:g} of {sums} in {y} but covers nothing that can exist then (no capacity or build option)", row=int(ln), column="value"))
                 continue

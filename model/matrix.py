@@ -6,8 +6,8 @@ scipy, without building Python objects per element; it is the same LP as the Pyo
 
 - rows come family by family in the Pyomo model's order (``capacity``, ``use``,
   ``build_new_limit``, ``build_total_limit``, ``balance``, ``supply_limit``, ``trade_limit``,
-  ``policy``), each over its index table in table order, and a policy row with no terms that
-  holds anyway is left out, as Pyomo does (``Constraint.Feasible``);
+  ``policy``), each over its index table in table order (a policy row with no terms that
+  holds anyway is the empty row ``0 <= 0``, as Pyomo passes ``Constraint.Feasible``);
 - the terms of a row are in the order the Pyomo rule writes them;
 - columns are numbered in the order the variables first appear in the rows, which is the order
   Pyomo's persistent HiGHS interface adds them.
@@ -278,12 +278,13 @@ def assemble(d: ModelData) -> LinearProgram:
         is_max = (pol["sense"] == "max").to_numpy()
         value = pol["value"].to_numpy(dtype=float)
         nterms = pol["n_terms"].to_numpy() if "n_terms" in pol.columns else _count_terms(d)
-        # a hard row without terms is Constraint.Feasible (left out) or Infeasible (kept: the
-        # solver then reports the instance infeasible, as it is)
+        lo, up = np.where(is_max, -INF, value), np.where(is_max, value, INF)
+        # a hard row without terms that holds anyway is Pyomo's Constraint.Feasible, which
+        # Pyomo passes on as the empty row 0 <= 0; one that cannot hold keeps its bounds, and
+        # the solver reports the instance infeasible, as it is
         empty_ok = (nterms == 0) & ~soft & np.where(is_max, value >= 0, value <= 0)
-        keep = ~empty_ok
-        rows = add_rows("policy", int(keep.sum()), np.where(is_max, -INF, value)[keep], np.where(is_max, value, INF)[keep])
-        pol_rows[keep] = rows
+        lo[empty_ok], up[empty_ok] = -INF, 0.0
+        pol_rows[:] = add_rows("policy", len(pol), lo, up)
         t = d.policy_terms
         if len(t):
             pk = pd.MultiIndex.from_arrays([pol["policy"].to_numpy(), pol["year"].to_numpy()])

@@ -43,14 +43,28 @@ def _keys(d, table):
     return list(t[cols].itertuples(index=False, name=None))
 
 
-def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False, **options) -> Result:
+def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False,
+          method: str = "auto", **options) -> Result:
     """Solve an :class:`Instance` (built here) or a model from :func:`build_model`.
+
+    ``method``: ``"direct"`` hands the LP arrays of :mod:`rechain.model.matrix` to HiGHS
+    without Pyomo (:mod:`rechain.solvers.direct`; the same LP, optimum and duals, built much
+    faster); ``"pyomo"`` builds the Pyomo model; ``"auto"`` (default) is direct for an
+    Instance solved with HiGHS and Pyomo otherwise (a built model, another solver).
 
     ``solver`` is ``"highs"`` (persistent HiGHS via highspy: re-solving the same model after
     :func:`update_parameters` reuses the solver model, warm-started) or the name of any Pyomo
     solver installed on the machine. ``options`` go to the solver (HiGHS option names).
     The status is one of ``optimal, infeasible, unbounded, time_limit, error``.
     """
+    if method not in ("auto", "direct", "pyomo"):
+        raise ValueError(f"method {method!r}: expected auto, direct or pyomo")
+    if isinstance(instance_or_model, Instance) and solver == "highs" and method in ("auto", "direct"):
+        from .direct import solve_direct
+
+        return solve_direct(instance_or_model, time_limit=time_limit, tee=tee, **options)
+    if method == "direct":
+        raise ValueError("method 'direct' needs an Instance and solver 'highs' (a built model is solved through Pyomo)")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if isinstance(instance_or_model, Instance):

@@ -1,0 +1,298 @@
+"""Benchmarks of rechain against HiGHS alone, per size of synthetic instance.
+
+    python benchmarks/run.py --sizes S,M,L
+
+For each size: the instance is generated (benchmarks/generate.py) and the same LP is written
+once to MPS. Then, each in a fresh process so that its peak memory is its own:
+
+- rechain: load the instance, build (prepare the index tables + assemble the LP arrays), hand
+  the arrays to HiGHS (passModel), solve (HiGHS run), extract the result tables;
+- the reference: a fresh ``highspy.Highs()`` reads the MPS file and runs, timed around ``run``.
+
+Printed: a table of the stages, ``end-to-end / reference solve`` and ``peak memory /
+reference peak memory``; the growth exponent of the build time over the sizes (log-log fit
+against nonzeros); a sweep benchmark on the default instance (persistent re-solve against a
+rebuild per scenario, 1 and 2 workers); the start-up + solve time of ``rechain solve`` on
+the default instance against ``python -c "import pyomo.environ, highspy"``; and every target
+of the benchmark as met or not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+TARGETS = {"ratio_L": 1.5, "ratio_M": 2.0, "memory_L": 3.0, "build_exponent": 1.1, "sweep": 10.0,
+           "workers": 1.6, "cli": 2.5}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+# ---------------------------------------------------------------------------------------------
+# measurements, each run in a fresh process (python run.py --worker KIND ARGS)
+# ---------------------------------------------------------------------------------------------
+
+def worker_rechain(path: str) -> dict:
+    t = time.perf_counter()
+    from rechain.model import load_instance
+    from rechain.solvers.direct import solve_direct
+
+    t_import = time.perf_counter() - t
+    base_mb = _peak_mb()
+    t = time.perf_counter()
+    inst = load_instance(path)
+    load = time.perf_counter() - t
+    res = solve_direct(inst)
+    tm = res.timings
+    out = dict(status=res.status, objective=res.objective, imports=t_import, load=load, build=tm["build"],
+               prepare=tm["prepare"], assemble=tm["assemble"], handover=tm["handover"], solve=tm["solve"],
+               extract=tm.get("read", 0.0) + tm.get("extract", 0.0), peak_mb=_peak_mb(), base_mb=base_mb)
+    out["end_to_end"] = load + tm["total"]
+    return out
+
+
+def worker_pyomo(path: str) -> dict:
+    from rechain.model import build_model, load_instance
+    from rechain.solvers.solve import solve
+
+    t = time.perf_counter()
+    inst = load_instance(path)
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    m = build_model(inst)
+    build = time.perf_counter() - t
+    res = solve(m)
+    tm = res.timings
+    return dict(status=res.status, objective=res.objective, load=load, build=build,
+                handover=tm["solve"] - tm["highs_run"], solve=tm["highs_run"],
+                extract=tm.get("read", 0.0) + tm.get("extract", 0.0), peak_mb=_peak_mb(),
+                end_to_end=load + build + tm["total"])
+
+
+def worker_mps(path: str, mps: str) -> dict:
+    from rechain.model import load_instance, prepare
+    from rechain.model.matrix import assemble
+    from rechain.solvers.direct import to_highs
+
+    lp = assemble(prepare(load_instance(path)))
+    h = to_highs(lp)
+    h.writeModel(mps)
+    return dict(num_col=lp.num_col, num_row=lp.num_row, num_nz=lp.num_nz)
+
+
+def worker_reference(mps: str) -> dict:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(mps)
+    t = time.perf_counter()
+    h.run()
+    solve = time.perf_counter() - t
+    return dict(status=h.modelStatusToString(h.getModelStatus()), objective=h.getInfo().objective_function_value,
+                solve=solve, peak_mb=_peak_mb())
+
+
+def _sweep_scenarios(inst, n):
+    c = str(inst.tables["demand"]["commodity"].iloc[0])
+    return [[{"table": "demand", "where": {"commodity": c}, "column": "quantity", "scale": round(0.8 + 0.4 * i / max(n - 1, 1), 4)}]
+            for i in range(n)]
+
+
+def worker_sweep(n: str, workers: str) -> dict:
+    """Persistent re-solves of n scenarios of the default instance with the sweep API."""
+    import rechain.instances as ri
+    from rechain.model import load_instance
+    from rechain.solvers.sweep import sweep
+
+    inst = load_instance(ri.path())
+    scen = _sweep_scenarios(inst, int(n))
+    t = time.perf_counter()
+    res = sweep(inst, scen, workers=int(workers), progress=False, chunk_size=max(1, int(n) // int(workers)))
+    dt = time.perf_counter() - t
+    return dict(seconds=dt, ok=bool(res.ok), rebuilt=int(res.summary["rebuilt"].sum()))
+
+
+def worker_rebuild(n: str, method: str) -> dict:
+    """One full build and solve per scenario (no model kept between scenarios)."""
+    import rechain.instances as ri
+    from rechain.model import load_instance
+    from rechain.solvers.solve import solve
+
+    inst = load_instance(ri.path())
+    scen = _sweep_scenarios(inst, int(n))
+    t = time.perf_counter()
+    ok = True
+    for ch in scen:
+        ok &= solve(inst.with_changes(ch), method=method).ok
+    return dict(seconds=time.perf_counter() - t, ok=ok)
+
+
+WORKERS = {"rechain": worker_rechain, "pyomo": worker_pyomo, "mps": worker_mps, "reference": worker_reference,
+           "sweep": worker_sweep, "rebuild": worker_rebuild}
+
+
+def run_worker(kind: str, *args: str, timeout: float = 900) -> dict:
+    p = subprocess.run([sys.executable, __file__, "--worker", kind, *args], capture_output=True, text=True, timeout=timeout)
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if p.returncode != 0 or not lines:
+        raise RuntimeError(f"worker {kind} {args} failed:\n{p.stdout[-2000:]}\n{p.stderr[-4000:]}")
+    return json.loads(lines[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# the benchmark
+# ---------------------------------------------------------------------------------------------
+
+def _fit_exponent(xs, ys) -> float:
+    lx = [math.log(x) for x in xs]
+    ly = [math.log(y) for y in ys]
+    mx, my = statistics.fmean(lx), statistics.fmean(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+
+
+def _wall(cmd: list[str], repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="rechain benchmarks (see benchmarks/README.md)")
+    ap.add_argument("--sizes", default="S,M,L")
+    ap.add_argument("--pyomo", default="S", help="sizes also solved through the Pyomo model, for comparison ('' for none)")
+    ap.add_argument("--scenarios", type=int, default=20, help="scenarios in the sweep benchmark")
+    ap.add_argument("--no-sweep", action="store_true")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "rechain-bench"))
+    ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker:
+        print(json.dumps(WORKERS[a.worker[0]](*a.worker[1:])))
+        return 0
+
+    from generate import SIZES, generate
+
+    t_all = time.perf_counter()
+    sizes = [s.strip() for s in a.sizes.split(",") if s.strip()]
+    pyomo_sizes = {s.strip() for s in a.pyomo.split(",") if s.strip()}
+    work = Path(a.workdir)
+    rows = {}
+    verdicts = []
+    for size in sizes:
+        folder = work / size
+        t = time.perf_counter()
+        generate(size, folder)
+        gen = time.perf_counter() - t
+        mps = str(work / f"{size}.mps")
+        shape = run_worker("mps", str(folder), mps)
+        ref = run_worker("reference", mps)
+        rc = run_worker("rechain", str(folder))
+        row = dict(shape=shape, ref=ref, rechain=rc, generate=gen)
+        if size in pyomo_sizes:
+            row["pyomo"] = run_worker("pyomo", str(folder))
+        rows[size] = row
+        same = math.isclose(rc["objective"], ref["objective"], rel_tol=1e-6)
+        print(f"[{size}] {shape['num_nz']:,} nonzeros: rechain {rc['end_to_end']:.2f} s, reference solve {ref['solve']:.2f} s, "
+              f"objectives {'equal' if same else 'DIFFER'} ({rc['objective']:.10g} / {ref['objective']:.10g})", flush=True)
+
+    # ---- the table -----------------------------------------------------------------------------
+    head = f"{'size':<5}{'nonzeros':>11}{'load':>8}{'build':>8}{'hand-over':>10}{'solve':>8}{'extract':>9}{'end-to-end':>11}{'ref solve':>10}{'ratio':>7}{'peak MB':>9}{'ref MB':>8}{'mem ratio':>10}"
+    print()
+    print("rechain (direct path) against HiGHS alone on the same LP read from MPS; seconds, peak RSS in MB")
+    print(head)
+    print("-" * len(head))
+    for size, r in rows.items():
+        rc, ref = r["rechain"], r["ref"]
+        print(f"{size:<5}{r['shape']['num_nz']:>11,}{rc['load']:>8.2f}{rc['build']:>8.2f}{rc['handover']:>10.2f}{rc['solve']:>8.2f}"
+              f"{rc['extract']:>9.2f}{rc['end_to_end']:>11.2f}{ref['solve']:>10.2f}{rc['end_to_end'] / ref['solve']:>7.2f}"
+              f"{rc['peak_mb']:>9.0f}{ref['peak_mb']:>8.0f}{rc['peak_mb'] / ref['peak_mb']:>10.2f}")
+    for size, r in rows.items():
+        if "pyomo" in r:
+            p = r["pyomo"]
+            print(f"{size + '*':<5}{r['shape']['num_nz']:>11,}{p['load']:>8.2f}{p['build']:>8.2f}{p['handover']:>10.2f}{p['solve']:>8.2f}"
+                  f"{p['extract']:>9.2f}{p['end_to_end']:>11.2f}{r['ref']['solve']:>10.2f}{p['end_to_end'] / r['ref']['solve']:>7.2f}"
+                  f"{p['peak_mb']:>9.0f}{r['ref']['peak_mb']:>8.0f}{p['peak_mb'] / r['ref']['peak_mb']:>10.2f}")
+    if any("pyomo" in r for r in rows.values()):
+        print("(* = through the Pyomo model and its persistent HiGHS interface, for comparison)")
+    print("build = prepare (index tables) + assemble (LP arrays); extract = solution read + result tables")
+
+    def verdict(name, value, limit, fmt="{:.2f}"):
+        ok = value <= limit if name != "sweep" and name != "workers" else value >= limit
+        verdicts.append((name, ok))
+        return f"{'MET    ' if ok else 'NOT MET'}  {name}: " + fmt.format(value)
+
+    lines = []
+    if "L" in rows:
+        r = rows["L"]
+        lines.append(verdict("end-to-end / reference solve at L", r["rechain"]["end_to_end"] / r["ref"]["solve"], TARGETS["ratio_L"]) + f" (target <= {TARGETS['ratio_L']})")
+        lines.append(verdict("peak memory / reference at L", r["rechain"]["peak_mb"] / r["ref"]["peak_mb"], TARGETS["memory_L"]) + f" (target <= {TARGETS['memory_L']})")
+    if "M" in rows:
+        r = rows["M"]
+        lines.append(verdict("end-to-end / reference solve at M", r["rechain"]["end_to_end"] / r["ref"]["solve"], TARGETS["ratio_M"]) + f" (target <= {TARGETS['ratio_M']})")
+    if len(rows) >= 2:
+        nz = [r["shape"]["num_nz"] for r in rows.values()]
+        bt = [r["rechain"]["build"] for r in rows.values()]
+        e = _fit_exponent(nz, bt)
+        print(f"\nscaling: build time {', '.join(f'{s} {b:.3f} s' for s, b in zip(rows, bt))}; growth exponent {e:.2f} (log-log fit against nonzeros)")
+        lines.append(verdict("build time growth exponent", e, TARGETS["build_exponent"]) + f" (target <= {TARGETS['build_exponent']})")
+
+    # ---- sweep ---------------------------------------------------------------------------------
+    if not a.no_sweep:
+        n = a.scenarios
+        s1 = run_worker("sweep", str(n), "1")
+        s2 = run_worker("sweep", str(n), "2")
+        rb = run_worker("rebuild", str(n), "pyomo")
+        rd = run_worker("rebuild", str(n), "direct")
+        rate = {k: n / v["seconds"] for k, v in (("persistent, 1 worker", s1), ("persistent, 2 workers", s2),
+                                                 ("rebuild (Pyomo model)", rb), ("rebuild (direct path)", rd))}
+        print(f"\nsweep: {n} scenarios of the default instance (demand scaled 0.8-1.2), scenarios per second")
+        for k, v in rate.items():
+            print(f"  {k:<24}{v:8.2f}")
+        ratio = rate["persistent, 1 worker"] / rate["rebuild (Pyomo model)"]
+        print(f"  persistent / rebuild of the Pyomo model: {ratio:.2f}; persistent / rebuild on the direct path: "
+              f"{rate['persistent, 1 worker'] / rate['rebuild (direct path)']:.2f}; models rebuilt in the sweeps: {s1['rebuilt']}, {s2['rebuilt']}")
+        lines.append(verdict("sweep: persistent / rebuild scenarios per second", ratio, TARGETS["sweep"]) + f" (target >= {TARGETS['sweep']})")
+        w = rate["persistent, 2 workers"] / rate["persistent, 1 worker"]
+        lines.append(verdict("sweep: 2 workers / 1 worker", w, TARGETS["workers"]) + f" (target >= {TARGETS['workers']})")
+
+    # ---- start-up ------------------------------------------------------------------------------
+    import rechain.instances as ri
+
+    base = _wall([sys.executable, "-c", "import pyomo.environ, highspy"])
+    exe = Path(sys.executable).with_name("rechain")
+    cmd = [str(exe) if exe.exists() else "rechain", "solve", str(ri.path()), "--quiet"]
+    try:
+        cli = _wall(cmd)
+        print(f"\nstart-up: `rechain solve` (default instance) {cli:.2f} s; `python -c \"import pyomo.environ, highspy\"` {base:.2f} s")
+        lines.append(verdict("rechain solve / import pyomo+highspy wall time", cli / base, TARGETS["cli"]) + f" (target <= {TARGETS['cli']})")
+    except (subprocess.CalledProcessError, FileNotFoundError) as e:
+        print(f"\nstart-up: `rechain solve` could not be run ({e})")
+        verdicts.append(("cli", False))
+        lines.append("NOT MET  rechain solve could not be run")
+
+    print(f"\ntargets (this machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end):")
+    for ln in lines:
+        print("  " + ln)
+    print(f"\n{sum(ok for _, ok in verdicts)} of {len(verdicts)} targets met; benchmark wall time {time.perf_counter() - t_all:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
