@@ -492,6 +492,21 @@ def test_a_refused_row_does_not_make_its_names_unknown_elsewhere(toy_dir):
     assert [(p.file, p.column) for p in problems] == [("processes.csv", "capex")], problems
 
 
+def test_a_refused_row_a_scenario_selects_is_not_reported_twice(toy_dir):
+    # scenario no_target selects policy south_magnet_target, whose row is refused
+    line = line_of(toy_dir, "policies", policy="south_magnet_target")
+    set_cell(toy_dir, "policies", line, "value", "-32")
+    problems = problems_of(toy_dir)
+    assert [(p.file, p.row, p.column) for p in problems] == [("policies.csv", line, "value")], problems
+
+
+def test_a_row_with_more_cells_than_the_header(toy_dir):
+    rows = read_rows(toy_dir, "demand")
+    rows[2] = rows[2] + ["surplus"]
+    write_rows(toy_dir, "demand", rows)
+    find_problem(problems_of(toy_dir), "demand.csv", 3, says="row has 6 cells but the header has 5")
+
+
 def test_error_message_lists_every_problem(toy_dir):
     set_cell(toy_dir, "demand", 2, "quantity", "x")
     set_cell(toy_dir, "trade", 2, "cost", "-1")
