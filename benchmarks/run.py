@@ -233,8 +233,8 @@ def main(argv=None) -> int:
         print("(* = through the Pyomo model and its persistent HiGHS interface, for comparison)")
     print("build = prepare (index tables) + assemble (LP arrays); extract = solution read + result tables")
 
-    def verdict(name, value, limit, fmt="{:.2f}"):
-        ok = value <= limit if name != "sweep" and name != "workers" else value >= limit
+    def verdict(name, value, limit, fmt="{:.2f}", higher=False):
+        ok = value >= limit if higher else value <= limit
         verdicts.append((name, ok))
         return f"{'MET    ' if ok else 'NOT MET'}  {name}: " + fmt.format(value)
 
@@ -268,9 +268,9 @@ def main(argv=None) -> int:
         ratio = rate["persistent, 1 worker"] / rate["rebuild (Pyomo model)"]
         print(f"  persistent / rebuild of the Pyomo model: {ratio:.2f}; persistent / rebuild on the direct path: "
               f"{rate['persistent, 1 worker'] / rate['rebuild (direct path)']:.2f}; models rebuilt in the sweeps: {s1['rebuilt']}, {s2['rebuilt']}")
-        lines.append(verdict("sweep: persistent / rebuild scenarios per second", ratio, TARGETS["sweep"]) + f" (target >= {TARGETS['sweep']})")
+        lines.append(verdict("sweep: persistent / rebuild scenarios per second", ratio, TARGETS["sweep"], higher=True) + f" (target >= {TARGETS['sweep']})")
         w = rate["persistent, 2 workers"] / rate["persistent, 1 worker"]
-        lines.append(verdict("sweep: 2 workers / 1 worker", w, TARGETS["workers"]) + f" (target >= {TARGETS['workers']})")
+        lines.append(verdict("sweep: 2 workers / 1 worker", w, TARGETS["workers"], higher=True) + f" (target >= {TARGETS['workers']})")
 
     # ---- start-up ------------------------------------------------------------------------------
     import rechain.instances as ri

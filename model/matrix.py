@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .data import ModelData
 
@@ -49,6 +48,26 @@ _DIM = {"process": "process", "commodity": "commodity", "region": "region", "ori
 
 
 @dataclass
+class CSC:
+    """A sparse matrix in compressed sparse column form (the layout of ``scipy.sparse.csc_matrix``
+    and of HiGHS's column-wise matrix); scipy itself is not needed, and costs time to import."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    shape: tuple[int, int]
+
+    @property
+    def nnz(self) -> int:
+        return len(self.data)
+
+    def to_scipy(self):
+        import scipy.sparse as sp
+
+        return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+
+@dataclass
 class LinearProgram:
     """A minimisation LP ``min c·x  s.t.  row_lower <= A x <= row_upper, col_lower <= x <= col_upper``.
 
@@ -63,7 +82,7 @@ class LinearProgram:
     col_upper: np.ndarray
     row_lower: np.ndarray
     row_upper: np.ndarray
-    matrix: sp.csc_matrix
+    matrix: CSC
     cols: dict[str, np.ndarray] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     offset: float = 0.0
@@ -319,8 +338,12 @@ def assemble(d: ModelData) -> LinearProgram:
     newpos = np.empty(ncol, dtype=np.int64)
     newpos[perm] = np.arange(ncol)
 
-    A = sp.csc_matrix((V, (R, newpos[C])), shape=(nrow, ncol))
-    A.sort_indices()
+    # entries are in row order, so a stable sort by column keeps each column's rows ascending
+    NC = newpos[C]
+    by_col = np.argsort(NC, kind="stable")
+    indptr = np.zeros(ncol + 1, dtype=np.int64)
+    np.cumsum(np.bincount(NC, minlength=ncol), out=indptr[1:])
+    A = CSC(indptr=indptr, indices=R[by_col], data=np.ascontiguousarray(V[by_col], dtype=float), shape=(nrow, ncol))
     cols = {}
     for fam, _ in FAMILIES:
         fc = fcol[fam]

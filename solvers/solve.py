@@ -7,10 +7,9 @@ import math
 import time
 
 import numpy as np
-import pyomo.environ as pyo
 
-from rechain.model import Instance, Result, build_model, build_result
-from rechain.model.formulation import update_parameters
+from rechain.model.instance import Instance
+from rechain.model.results import Result, build_result
 
 _HIGHS_STATUS = {
     "kOptimal": "optimal",
@@ -68,6 +67,8 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if isinstance(instance_or_model, Instance):
+        from rechain.model.formulation import build_model
+
         inst = instance_or_model
         m = build_model(inst)
         timings["build"] = time.perf_counter() - t0
@@ -93,6 +94,8 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
 
 def resolve(model, instance: Instance, **kw) -> Result:
     """Update the mutable parameters of ``model`` to ``instance`` and solve again (no rebuild)."""
+    from rechain.model.formulation import update_parameters
+
     update_parameters(model, instance)
     return solve(model, **kw)
 
@@ -168,6 +171,8 @@ def _solve_highs(m, time_limit, tee, options):
 def _solve_generic(m, solver, time_limit, tee, options):
     sub = {}
     import logging
+
+    import pyomo.environ as pyo
 
     quiet = logging.getLogger("pyomo")
     level = quiet.level
