@@ -37,9 +37,21 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # -- time limit ---------------------------------------------------------------------------------
 
 
-def test_time_limit_gives_status_time_limit_and_a_clear_message(tmp_path):
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
     # 8 regions x 8 years: HiGHS needs far longer than a millisecond
-    inst = load_instance(write_instance(tmp_path / "big", 5, regions=8, years=8))
+    return load_instance(write_instance(tmp_path_factory.mktemp("big") / "big", 5, regions=8, years=8))
+
+
+def test_time_limit_gives_status_time_limit_and_a_clear_message_direct(big):
+    r = solve(big, time_limit=1e-3)  # an Instance with HiGHS: the direct path
+    assert r.status == "time_limit" and not r.ok
+    assert "time" in r.message and "limit" in r.message and "0.001" in r.message
+    assert r.objective is None and r.tables == {}
+
+
+def test_time_limit_gives_status_time_limit_and_a_clear_message_pyomo(big):
+    inst = big
     m = build_model(inst)
     r = solve(m, time_limit=1e-3)
     assert r.status == "time_limit" and not r.ok
@@ -55,21 +67,23 @@ def test_time_limit_gives_status_time_limit_and_a_clear_message(tmp_path):
 # -- solver failure -------------------------------------------------------------------------
 
 
-def test_a_crashing_solver_gives_status_error_and_its_message(toy, monkeypatch):
+@pytest.mark.parametrize("method", ["direct", "pyomo"])
+def test_a_crashing_solver_gives_status_error_and_its_message(toy, monkeypatch, method):
     import highspy
 
     def crash(self, *a, **k):
         raise RuntimeError("simulated solver crash")
 
     monkeypatch.setattr(highspy.Highs, "run", crash)
-    r = solve(toy)
+    r = solve(toy, method=method)
     assert r.status == "error" and not r.ok
     assert "simulated solver crash" in r.message
     assert r.objective is None
 
 
 def test_an_invalid_option_value_gives_status_error_and_a_message(toy):
-    r = solve(toy, time_limit=-1)
+    # through Pyomo; the direct path ignores HiGHS's refusal of an option (reported)
+    r = solve(toy, time_limit=-1, method="pyomo")
     assert r.status == "error"
     assert "time_limit" in r.message
 

@@ -241,7 +241,7 @@ def test_yaml_aliases_that_expand_to_billions_are_refused_quickly(base, tmp_path
 
 
 @pytest.mark.parametrize("text", ["description: " + "[" * 5000 + "]" * 5000, "colour: " + "{a: " * 3000 + "1" + "}" * 3000,
-                                  "description: " + "[" * 400 + "]" * 400])
+                                  "description: " + "[" * 400 + "]" * 400], ids=["list5000", "map3000", "list400"])
 def test_deeply_nested_yaml_is_refused(base, tmp_path, text):
     # the YAML parser (or a later copy) raised RecursionError out of load_instance
     folder = _copy(base, tmp_path)
@@ -251,7 +251,7 @@ def test_deeply_nested_yaml_is_refused(base, tmp_path, text):
     assert any(p.file == "instance.yaml" and ("deep" in p.message or "deeper" in p.message) for p in probs), probs
 
 
-@pytest.mark.parametrize("value", ["[" * 3000 + "]" * 3000, fuzz.laughs_flow(8)])
+@pytest.mark.parametrize("value", ["[" * 3000 + "]" * 3000, fuzz.laughs_flow(8)], ids=["nested", "aliased"])
 def test_workbook_setting_nested_or_aliased_beyond_reason_is_located(base, tmp_path, value):
     import openpyxl
 
