@@ -119,12 +119,17 @@ def solve_direct(instance: Instance, time_limit: float | None = None, tee: bool 
     t2 = time.perf_counter()
     timings.update(prepare=t1 - t0, assemble=t2 - t1, build=t2 - t0)
     try:
+        import highspy
+
         h = new_highs()
         h.setOptionValue("output_flag", bool(tee))
+        opts = dict(options)
         if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
-        for k, v in options.items():
-            h.setOptionValue(k, v)
+            opts["time_limit"] = float(time_limit)
+        for k, v in opts.items():
+            # HiGHS refuses an unknown option or a value out of range with a status, not an error
+            if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
+                raise ValueError(f"HiGHS refused the option {k}={v!r}")
         to_highs(lp, h)
         t3 = time.perf_counter()
         timings["handover"] = t3 - t2
