@@ -122,27 +122,32 @@ class _Coder:
     keys that numpy can sort and search."""
 
     def __init__(self, d: ModelData):
+        # columns stay pandas Series: pandas' Arrow-backed strings factorize fast, while
+        # converting them to numpy objects is the slow part
         parts: dict[str, list] = {"process": [], "commodity": [], "region": [], "year": []}
         for name in ("cap", "new", "supply", "ship", "unmet", "dispose", "balance", "online"):
             t = getattr(d, name)
             for c in t.columns:
                 if c in _DIM:
-                    parts[_DIM[c]].append(t[c].to_numpy())
-        parts["process"].append(np.asarray(d.process.index, dtype=object))
-        parts["process"].append(d.io["process"].to_numpy())
-        parts["commodity"].append(d.io["commodity"].to_numpy())
-        parts["year"].append(np.asarray(d.years))
+                    parts[_DIM[c]].append(t[c])
+        parts["process"].append(pd.Series(d.process.index))
+        parts["process"].append(d.io["process"])
+        parts["commodity"].append(d.io["commodity"])
+        parts["year"].append(pd.Series(d.years, dtype="int64"))
         self.uniques = {}
-        for dim, arrays in parts.items():
-            arr = np.concatenate([np.asarray(a, dtype=object) for a in arrays]) if arrays else np.array([], dtype=object)
-            self.uniques[dim] = pd.Index(pd.unique(arr))
+        for dim, series in parts.items():
+            s = pd.concat([x.reset_index(drop=True) for x in series if len(x)], ignore_index=True) if any(len(x) for x in series) else pd.Series([], dtype=object)
+            if dim == "year":
+                s = s.astype("int64")
+            self.uniques[dim] = pd.Index(s.unique())
 
     def codes(self, t: pd.DataFrame, cols) -> np.ndarray:
         """One int64 key per row of ``t`` from its columns ``cols`` (mixed radix)."""
         key = np.zeros(len(t), dtype=np.int64)
         for c in cols:
             u = self.uniques[_DIM[c]]
-            code = u.get_indexer(t[c].to_numpy())
+            v = t[c]
+            code = u.get_indexer(v.astype("int64") if _DIM[c] == "year" else v)
             key = key * len(u) + code
         return key
 
@@ -183,13 +188,18 @@ def assemble(d: ModelData) -> LinearProgram:
     cost = np.zeros(ncol)
     lower = np.zeros(ncol)
     upper = np.full(ncol, INF)
-    cap_p = d.cap["process"].to_numpy()
+    PU = code.uniques["process"]
+    cp = PU.get_indexer(d.cap["process"])  # process code of each cap row
+
+    def per_process(col, rows):
+        return proc[col].reindex(PU).to_numpy(dtype=float)[rows]
+
     cap_df = df_of.reindex(d.cap["year"].to_numpy()).to_numpy()
     if len(d.new):
-        cost[fcol["new"]] = proc["annuity"].reindex(d.new["process"].to_numpy()).to_numpy() * d.new["online_weight"].to_numpy(dtype=float)
+        cost[fcol["new"]] = per_process("annuity", PU.get_indexer(d.new["process"])) * d.new["online_weight"].to_numpy(dtype=float)
     if len(d.cap):
-        cost[fcol["cap"]] = cap_df * proc["fixed_om"].reindex(cap_p).to_numpy()
-        cost[fcol["act"]] = cap_df * proc["variable_cost"].reindex(cap_p).to_numpy()
+        cost[fcol["cap"]] = cap_df * per_process("fixed_om", cp)
+        cost[fcol["act"]] = cap_df * per_process("variable_cost", cp)
     for fam, col in (("supply", "price"), ("ship", "cost"), ("unmet", "penalty"), ("dispose", "cost")):
         t = getattr(d, fam)
         if len(t):
@@ -235,7 +245,7 @@ def assemble(d: ModelData) -> LinearProgram:
     # use: act - availability·cap <= 0
     rows = add_rows("use", len(d.cap), -INF, 0.0)
     add_terms(rows, fcol["act"], 1.0)
-    add_terms(rows, fcol["cap"], -proc["availability"].reindex(cap_p).to_numpy(dtype=float))
+    add_terms(rows, fcol["cap"], -per_process("availability", cp))
 
     # build limits
     fin = np.flatnonzero(d.new["max_new"].to_numpy(dtype=float) < INF) if len(d.new) else np.zeros(0, dtype=np.int64)
@@ -256,7 +266,6 @@ def assemble(d: ModelData) -> LinearProgram:
         pc = code.uniques["process"].get_indexer(io["process"].to_numpy())
         order = np.argsort(pc, kind="stable")
         pc_sorted = pc[order]
-        cp = code.uniques["process"].get_indexer(cap_p)
         lo = np.searchsorted(pc_sorted, cp, side="left")
         hi = np.searchsorted(pc_sorted, cp, side="right")
         cnt = hi - lo
@@ -264,8 +273,8 @@ def assemble(d: ModelData) -> LinearProgram:
         off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         io_i = order[np.repeat(lo, cnt) + off]
         com = code.uniques["commodity"].get_indexer(io["commodity"].to_numpy())[io_i]
-        ru = code.uniques["region"].get_indexer(d.cap["region"].to_numpy())[cap_i]
-        yu = code.uniques["year"].get_indexer(d.cap["year"].to_numpy())[cap_i]
+        ru = code.uniques["region"].get_indexer(d.cap["region"])[cap_i]
+        yu = code.uniques["year"].get_indexer(d.cap["year"].astype("int64"))[cap_i]
         nR, nY = len(code.uniques["region"]), len(code.uniques["year"])
         key = (com.astype(np.int64) * nR + ru) * nY + yu
         add_terms(rows[_lookup(bal_key, key)], fcol["act"][cap_i], io["coefficient"].to_numpy(dtype=float)[io_i])
