@@ -69,7 +69,7 @@ def _num(x: float) -> str:
         return "+inf"
     if x == -INF:
         return "-inf"
-    return f"{x:.6g}"
+    return f"{x + 0.0:.6g}"  # + 0.0: no "-0"
 
 
 def sensitivity(instance_or_model, **solve_options) -> Sensitivity:
