@@ -364,20 +364,28 @@ def solve(
                 target = Path("results") / (inst.name + (f"+{'+'.join(scenario)}" if scenario else ""))
             if target is not None:
                 _check_free(target, force)
-            with steps.step("building the model"):
-                t0 = time.perf_counter()
-                model = build_model(inst)
-                t_build = time.perf_counter() - t0
-            if lp is not None:
-                with steps.step(f"writing {lp}"):
-                    lp.parent.mkdir(parents=True, exist_ok=True)
-                    model.write(str(lp), io_options={"symbolic_solver_labels": True})
-            with steps.step(f"solving ({solver})"):
-                if verbose and steps.progress:
-                    steps.progress.stop()
-                result = solve_model(model, solver=solver, time_limit=time_limit, tee=verbose)
-                result.timings = {"build": t_build, **result.timings}
-                result.timings["total"] = result.timings.get("total", 0.0) + t_build
+            direct = lp is None and solver == "highs"
+            if direct:
+                # the LP goes to HiGHS as arrays (no Pyomo model): the fast path
+                with steps.step(f"building and solving ({solver})"):
+                    if verbose and steps.progress:
+                        steps.progress.stop()
+                    result = solve_model(inst, solver=solver, time_limit=time_limit, tee=verbose)
+            else:
+                with steps.step("building the model"):
+                    t0 = time.perf_counter()
+                    model = build_model(inst)
+                    t_build = time.perf_counter() - t0
+                if lp is not None:
+                    with steps.step(f"writing {lp}"):
+                        lp.parent.mkdir(parents=True, exist_ok=True)
+                        model.write(str(lp), io_options={"symbolic_solver_labels": True})
+                with steps.step(f"solving ({solver})"):
+                    if verbose and steps.progress:
+                        steps.progress.stop()
+                    result = solve_model(model, solver=solver, time_limit=time_limit, tee=verbose)
+                    result.timings = {"build": t_build, **result.timings}
+                    result.timings["total"] = result.timings.get("total", 0.0) + t_build
             if result.ok and target is not None:
                 with steps.step(f"writing {target}" + (" and the report" if report else "")):
                     from .export import write_results
