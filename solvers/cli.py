@@ -353,7 +353,6 @@ def solve(
     def body():
         if format not in ("csv", "parquet", "xlsx"):
             raise Fail(f"--format {format!r}: expected csv, parquet or xlsx")
-        from rechain.model import build_model
         from rechain.solvers import solve as solve_model
 
         with Steps() as steps:
@@ -372,6 +371,8 @@ def solve(
                         steps.progress.stop()
                     result = solve_model(inst, solver=solver, time_limit=time_limit, tee=verbose)
             else:
+                from rechain.model import build_model  # imports Pyomo: only on this path
+
                 with steps.step("building the model"):
                     t0 = time.perf_counter()
                     model = build_model(inst)
