@@ -262,3 +262,18 @@ def test_workbook_setting_nested_or_aliased_beyond_reason_is_located(base, tmp_p
     wb.save(book)
     probs = _problems(book)
     assert any(p.file == "book.xlsx[instance]" and p.row == line for p in probs), probs
+
+
+def test_a_long_process_io_is_refused_in_reasonable_time(base, tmp_path):
+    # duplicated (process, commodity) rows were compared row by row against the whole table:
+    # 9000 rows took minutes; now one pass over the groups
+    import time
+
+    folder = _copy(base, tmp_path)
+    f = folder / "process_io.csv"
+    rows = fuzz._read_rows(f)
+    fuzz._write_rows(f, [rows[0]] + [rows[1:][k % (len(rows) - 1)] for k in range(9000)])
+    t = time.perf_counter()
+    probs = _problems(folder)
+    assert time.perf_counter() - t < 20
+    assert sum("duplicate row" in p.message for p in probs) == 9000 - (len(rows) - 1)
