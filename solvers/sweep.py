@@ -227,6 +227,10 @@ def sweep(
     number of workers, the backend or the order in which chunks finish. ``on_result`` is called with each scenario's summary row as it
     arrives; ``progress`` shows a progress bar. ``time_limit`` and ``solver_options`` go
     to :func:`rechain.solvers.solve` for every scenario.
+
+    Worker processes (``backend="local"`` with ``workers > 1``, or the default Dask
+    LocalCluster) start fresh interpreters on some platforms: call ``sweep`` from under
+    ``if __name__ == "__main__":`` in a script.
     """
     t0 = time.perf_counter()
     if not isinstance(instance, Instance):
