@@ -217,6 +217,7 @@ def update_parameters(m: pyo.ConcreteModel, instance: Instance) -> pyo.ConcreteM
     problems = []
     if old.years != new.years:
         problems.append("the years differ")
+    updates = []  # every check runs before any value is set: a refused update changes nothing
     for name, (table, keys, col) in _PARAMS.items():
         comp = getattr(m, name)
         t = getattr(new, table)
@@ -228,8 +229,7 @@ def update_parameters(m: pyo.ConcreteModel, instance: Instance) -> pyo.ConcreteM
         if set(vals) != set(comp.keys()):
             problems.append(f"the rows of '{name}' differ (e.g. a limit turned blank or a new demand)")
             continue
-        for k, v in vals.items():
-            comp[k] = float(v)
+        updates.append((comp, vals))
     # ``online`` too: a lifetime or lead-time change can move the years a vintage serves
     # while every index set stays the same, and the capacity rows would keep the old vintages
     for name in ("new", "cap", "online", "supply", "ship", "unmet", "dispose", "balance"):
@@ -246,6 +246,9 @@ def update_parameters(m: pyo.ConcreteModel, instance: Instance) -> pyo.ConcreteM
         problems.append("the policy rows or their terms differ")
     if problems:
         raise InstanceError([Problem("model", "cannot update the built model in place: " + p + "; rebuild it") for p in problems])
+    for comp, vals in updates:
+        for k, v in vals.items():
+            comp[k] = float(v)
     for y, v in new.df.items():
         m.df[y] = v
     for p, row in new.process.iterrows():
