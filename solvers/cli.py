@@ -634,6 +634,136 @@ def scenarios(
     _guard(body)
 
 
+_AXIS = re.compile(r"^(?P<change>.+?)(?P<op>\*?=)(?P<values>[^=\]]*)$")
+_DIST = re.compile(r"^\s*(?P<name>[a-z]+)\s*\((?P<args>.*)\)\s*$")
+
+
+def _number_or_text(v: str):
+    v = v.strip()
+    try:
+        return float(v)
+    except ValueError:
+        return v
+
+
+def parse_axis(text: str, sampling: bool, option: str):
+    """``TABLE.COLUMN[WHERE]*=VALUES`` (multiply) or ``TABLE.COLUMN[WHERE]=VALUES`` (set) as
+    an axis ``(factory, values)`` of :func:`rechain.model.scenarios.grid` / ``sample``. VALUES
+    is ``v1,v2,...`` for a grid; for a sample, a distribution: ``uniform(a,b)``,
+    ``normal(mean,sd)``, ``lognormal(mean,sigma)``, ``triangular(low,mode,high)`` or
+    ``choice(v1,v2,...)``."""
+    from rechain.model import scenarios as sc
+
+    m = _AXIS.match(text)
+    if not m or not m.group("values").strip():
+        raise Fail(f"{option} {text!r}: expected TABLE.COLUMN[COLUMN=VALUE;...]*=VALUES (multiply) or "
+                   f"...=VALUES (set), e.g. \"demand.quantity[commodity=nev]*={'uniform(0.8,1.4)' if sampling else '0.8,1,1.3'}\"")
+    ch = parse_change(m.group("change") + "=0", "set")
+    factory = (sc.scale if m.group("op") == "*=" else sc.setter)(ch["table"], ch["column"], ch.get("where"))
+    values = m.group("values")
+    if not sampling:
+        return factory, [_number_or_text(v) for v in values.split(",") if v.strip()]
+    d = _DIST.match(values)
+    if not d:
+        raise Fail(f"{option} {text!r}: expected a distribution: uniform(a,b), normal(mean,sd), "
+                   "lognormal(mean,sigma), triangular(low,mode,high) or choice(v1,v2,...)")
+    args = [_number_or_text(a) for a in d.group("args").split(",") if a.strip()]
+    makers = {"uniform": sc.uniform, "normal": sc.normal, "lognormal": sc.lognormal,
+              "triangular": sc.triangular, "choice": lambda *v: sc.choice(v)}
+    if d.group("name") not in makers:
+        raise Fail(f"{option} {text!r}: unknown distribution {d.group('name')!r} (expected {', '.join(makers)})")
+    try:
+        dist = makers[d.group("name")](*args)
+    except TypeError as e:
+        raise Fail(f"{option} {text!r}: {e}") from None
+    return factory, dist
+
+
+@app.command(help=(
+    "Solve many scenarios of an instance: a grid or a seeded random sample over parameters, "
+    "and/or named scenarios. Each worker builds the model once and re-solves it in place.\n\n"
+    "An axis is TABLE.COLUMN[WHERE]*=VALUES (multiply) or TABLE.COLUMN[WHERE]=VALUES (set).\n\n"
+    "Examples:\n\n"
+    "  rechain sweep --grid \"demand.quantity[commodity=nev]*=0.8,1,1.3\" "
+    "--grid \"policies.value[policy=im_magnet_target]=45000,100000\" --out results/grid\n\n"
+    "  rechain sweep --sample 200 --seed 1 --vary \"demand.quantity[commodity=nev]*=uniform(0.8,1.4)\" --workers 2\n\n"
+    "  rechain sweep --scenario nev_boom --scenario wind_slowdown --backend dask --scheduler tcp://host:8786"
+))
+def sweep(
+    path: PathArg = None,
+    grid: Annotated[list[str], typer.Option("--grid", "-g", help="A grid axis: TABLE.COLUMN[WHERE]*=v1,v2,... (repeat for a product).")] = [],
+    sample: Annotated[Optional[int], typer.Option("--sample", help="Draw this many random scenarios over the --vary axes.")] = None,
+    vary: Annotated[list[str], typer.Option("--vary", help="A sampled axis: TABLE.COLUMN[WHERE]*=uniform(a,b) (or normal, lognormal, triangular, choice).")] = [],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample (the same seed, the same scenarios).")] = 0,
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="A named scenario of the instance to include (repeatable).")] = [],
+    base: Annotated[bool, typer.Option("--base/--no-base", help="Include the unchanged instance.")] = True,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (or Dask workers).")] = 1,
+    backend: Annotated[str, typer.Option("--backend", help="local (processes on this machine) or dask.")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per scenario.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        from rechain.model import scenarios as sc
+        from rechain.solvers import sweep as run_sweep
+
+        if scheduler:
+            backend_ = "dask"
+        else:
+            backend_ = backend
+        if backend_ not in ("local", "dask"):
+            raise Fail(f"--backend {backend!r}: expected local or dask")
+        if sample is not None and not vary:
+            raise Fail("--sample needs at least one --vary axis")
+        if vary and sample is None:
+            raise Fail("--vary axes are drawn by --sample N")
+        if out_dir is not None:
+            _check_free(out_dir, force)
+        inst, src = load(path)
+        runs = [sc.Scenario.base()] if base else []
+        runs += [sc.Scenario.named(n) for n in scenario]
+        if grid:
+            axes = {f"axis{i + 1}": parse_axis(t, False, "--grid") for i, t in enumerate(grid)}
+            runs += [s.relabel(f"grid{k + 1:04d}") for k, s in enumerate(sc.grid(**axes))]
+        if sample is not None:
+            axes = {f"axis{i + 1}": parse_axis(t, True, "--vary") for i, t in enumerate(vary)}
+            runs += sc.sample(sample, seed=seed, **axes)
+        if not runs:
+            raise Fail("nothing to solve: give --grid, --sample with --vary, --scenario, or keep --base")
+        names = dict(zip([f"axis{i + 1}" for i in range(len(grid or vary))], grid or vary))
+        res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
+                        progress=not Opts.quiet, time_limit=time_limit)
+        if out_dir is not None:
+            res.to_folder(out_dir, overwrite=True)
+        s = res.summary
+        t = Table(title=f"{inst.name}: {len(s)} scenario(s), {workers} worker(s), {backend_}")
+        for c in ("", "value"):
+            t.add_column(c, justify="right" if c else "left")
+        for status, n in s["status"].value_counts().items():
+            t.add_row(f"status {status}", str(n))
+        obj = s["objective"].dropna()
+        if len(obj):
+            money = inst.units.get("money", "")
+            for label, v in (("objective min", obj.min()), ("objective median", obj.median()), ("objective max", obj.max())):
+                t.add_row(label, f"{fmt(v)} {money}")
+        t.add_row("time", f"{res.timings.get('total', float('nan')):.1f} s")
+        out.print(t)
+        if names:
+            out.print("axes: " + "; ".join(f"{k} = {v}" for k, v in names.items()), markup=False)
+        bad = s[s["status"] != "optimal"]
+        for row in bad.head(10).itertuples():
+            out.print(f"{row.scenario}: {row.status}: {row.message}", markup=False)
+        if out_dir is not None:
+            out.print(f"results written to {out_dir}", markup=False)
+        return OK if len(bad) == 0 else (STATUS_EXIT.get(str(bad["status"].iloc[0]), SOLVER_ERROR))
+
+    _guard(body)
+
+
 def describe_change(ch: dict) -> str:
     where = ch.get("where") or {}
     sel = " where " + ", ".join(f"{k} = {v}" for k, v in where.items()) if where else " (every row)"
