@@ -102,6 +102,123 @@ def status_of(h) -> tuple[str, str]:
     return HIGHS_STATUS.get(key, "error"), name
 
 
+def _set_options(h, options: dict) -> None:
+    import highspy
+
+    for k, v in options.items():
+        # HiGHS refuses an unknown option or a value out of range with a status, not an error
+        if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
+            raise ValueError(f"HiGHS refused the option {k}={v!r}")
+
+
+class DirectModel:
+    """The LP of one instance kept inside HiGHS, to solve it and then changed instances of the
+    same shape in place: :meth:`update` re-derives the arrays of the changed instance and
+    passes only the costs and bounds that differ (``changeColsCost``, ``changeColsBounds``,
+    ``changeRowsBounds``), so the next :meth:`solve` warm-starts from the last basis.
+
+    An instance of another shape (other rows, columns or coefficients: e.g. a blank limit
+    turned finite, a new demand row, a changed io coefficient) raises
+    :class:`~rechain.model.InstanceError`; build a new ``DirectModel`` for it.
+    """
+
+    def __init__(self, instance: Instance, tee: bool = False, **options):
+        self.timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        self.instance = instance
+        self.data = prepare(instance)
+        t1 = time.perf_counter()
+        self.lp = assemble(self.data)
+        t2 = time.perf_counter()
+        self.timings.update(prepare=t1 - t0, assemble=t2 - t1, build=t2 - t0)
+        self.highs = new_highs()
+        self.highs.setOptionValue("output_flag", bool(tee))
+        _set_options(self.highs, options)
+        to_highs(self.lp, self.highs)
+        self.timings["handover"] = time.perf_counter() - t2
+
+    def update(self, instance: Instance) -> "DirectModel":
+        """Make the LP in HiGHS that of ``instance`` (same shape), keeping the basis."""
+        from rechain.model.errors import InstanceError, Problem
+
+        t0 = time.perf_counter()
+        d = prepare(instance)
+        lp = assemble(d)
+        old = self.lp
+        a, b = old.matrix, lp.matrix
+        same = (lp.num_col == old.num_col and lp.num_row == old.num_row and a.nnz == b.nnz
+                and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+                and np.array_equal(a.data, b.data)
+                and all(np.array_equal(old.cols[k], lp.cols[k]) for k in old.cols)
+                and all(np.array_equal(old.rows[k], lp.rows[k]) for k in old.rows))
+        if not same:
+            raise InstanceError([Problem("model", "cannot update the LP in place: the instance gives other rows, "
+                                                  "columns or coefficients; build a new model for it")])
+        h = self.highs
+        idx = np.flatnonzero(lp.col_cost != old.col_cost).astype(np.int32)
+        if len(idx):
+            h.changeColsCost(len(idx), idx, lp.col_cost[idx])
+        idx = np.flatnonzero((lp.col_lower != old.col_lower) | (lp.col_upper != old.col_upper)).astype(np.int32)
+        if len(idx):
+            h.changeColsBounds(len(idx), idx, lp.col_lower[idx], lp.col_upper[idx])
+        idx = np.flatnonzero((lp.row_lower != old.row_lower) | (lp.row_upper != old.row_upper)).astype(np.int32)
+        if len(idx):
+            h.changeRowsBounds(len(idx), idx, lp.row_lower[idx], lp.row_upper[idx])
+        if lp.offset != old.offset:
+            h.changeObjectiveOffset(lp.offset)
+        self.instance, self.data, self.lp = instance, d, lp
+        self.timings = {"update": time.perf_counter() - t0}
+        return self
+
+    def forget_basis(self) -> None:
+        """Start the next solve cold (from no basis)."""
+        self.highs.clearSolver()
+
+    @property
+    def iterations(self) -> int:
+        return int(self.highs.getInfo().simplex_iteration_count)
+
+    def solve(self, instance: Instance | None = None, time_limit: float | None = None, **options) -> Result:
+        """Solve the LP as it stands (after :meth:`update` with ``instance`` when given)."""
+        if instance is not None:
+            self.update(instance)
+        timings = dict(self.timings)
+        inst = self.instance
+        meta = dict(solver="highs", instance_name=inst.name, scenario=inst.scenario)
+        t0 = time.perf_counter()
+        h = self.highs
+        try:
+            opts = dict(options)
+            if time_limit is not None:
+                opts["time_limit"] = float(time_limit)
+            _set_options(h, opts)
+            h.run()
+            t1 = time.perf_counter()
+            timings["solve"] = t1 - t0
+            timings["highs_run"] = float(h.getRunTime())
+            status, name = status_of(h)
+        except Exception as e:  # a solver failure is a result, not a crash
+            timings["total"] = sum(v for k, v in timings.items() if k in ("build", "handover", "update")) + time.perf_counter() - t0
+            return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta)
+        if status != "optimal":
+            msg = MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
+            if status == "time_limit" and time_limit:
+                msg += f" ({time_limit} s)"
+            timings["total"] = sum(v for k, v in timings.items() if k in ("build", "handover", "update", "solve"))
+            return Result(status=status, message=msg + f" [HiGHS: {name}]", timings=timings, **meta)
+        t1 = time.perf_counter()
+        sol = h.getSolution()
+        values = self.lp.values(np.asarray(sol.col_value, dtype=float))
+        duals = self.lp.duals(np.asarray(sol.row_dual, dtype=float))
+        obj = float(h.getInfo().objective_function_value)
+        t2 = time.perf_counter()
+        timings["read"] = t2 - t1
+        res = build_result(self.data, values, duals, "optimal", obj, message=MESSAGES["optimal"], timings=timings, **meta)
+        timings["extract"] = time.perf_counter() - t2
+        timings["total"] = sum(v for k, v in timings.items() if k in ("build", "handover", "update", "solve", "read", "extract"))
+        return res
+
+
 def solve_direct(instance: Instance, time_limit: float | None = None, tee: bool = False, **options) -> Result:
     """Solve ``instance`` with HiGHS through the LP arrays (no Pyomo).
 
@@ -110,52 +227,14 @@ def solve_direct(instance: Instance, time_limit: float | None = None, tee: bool 
     ``run``), ``highs_run`` (HiGHS's own clock), ``read`` (solution arrays), ``extract``
     (result tables), ``total``.
     """
-    timings: dict[str, float] = {}
-    meta = dict(solver="highs", instance_name=instance.name, scenario=instance.scenario)
-    t0 = time.perf_counter()
-    d = prepare(instance)
-    t1 = time.perf_counter()
-    lp = assemble(d)
-    t2 = time.perf_counter()
-    timings.update(prepare=t1 - t0, assemble=t2 - t1, build=t2 - t0)
-    try:
-        import highspy
+    from rechain.model.errors import InstanceError
 
-        h = new_highs()
-        h.setOptionValue("output_flag", bool(tee))
-        opts = dict(options)
-        if time_limit is not None:
-            opts["time_limit"] = float(time_limit)
-        for k, v in opts.items():
-            # HiGHS refuses an unknown option or a value out of range with a status, not an error
-            if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
-                raise ValueError(f"HiGHS refused the option {k}={v!r}")
-        to_highs(lp, h)
-        t3 = time.perf_counter()
-        timings["handover"] = t3 - t2
-        h.run()
-        t4 = time.perf_counter()
-        timings["solve"] = t4 - t3
-        timings["highs_run"] = float(h.getRunTime())
-        status, name = status_of(h)
-    except Exception as e:  # a solver failure is a result, not a crash
-        timings["total"] = time.perf_counter() - t0
-        return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta)
-    if status != "optimal":
-        msg = MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
-        if status == "time_limit" and time_limit:
-            msg += f" ({time_limit} s)"
-        timings["total"] = time.perf_counter() - t0
-        return Result(status=status, message=msg + f" [HiGHS: {name}]", timings=timings, **meta)
-    t4 = time.perf_counter()
-    sol = h.getSolution()
-    values = lp.values(np.asarray(sol.col_value, dtype=float))
-    duals = lp.duals(np.asarray(sol.row_dual, dtype=float))
-    obj = float(h.getInfo().objective_function_value)
-    t5 = time.perf_counter()
-    timings["read"] = t5 - t4
-    res = build_result(d, values, duals, "optimal", obj, message=MESSAGES["optimal"], timings=timings, **meta)
-    t6 = time.perf_counter()
-    timings["extract"] = t6 - t5
-    timings["total"] = t6 - t0
-    return res
+    t0 = time.perf_counter()
+    try:
+        model = DirectModel(instance, tee=tee, **options)
+    except InstanceError:
+        raise  # the instance itself is wrong: that is for the caller to report
+    except Exception as e:  # a refused option or a solver failure is a result, not a crash
+        return Result(status="error", message=f"{type(e).__name__}: {e}", solver="highs", instance_name=instance.name,
+                      scenario=instance.scenario, timings={"total": time.perf_counter() - t0})
+    return model.solve(time_limit=time_limit)

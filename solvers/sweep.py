@@ -1,9 +1,11 @@
 """Scenario sweeps: solve many what-ifs of one instance, on this machine or a Dask cluster.
 
 Within a worker the model is built once and every further scenario re-solves the SAME model
-through the persistent HiGHS interface, after :func:`rechain.model.update_parameters` has
-changed its mutable parameters (HiGHS keeps its basis, so each re-solve is warm-started). A
-scenario whose changes alter the model's sparsity (e.g. a new demand row, a limit turned
+in place: with HiGHS, the LP stays inside HiGHS and only the costs and bounds that the
+scenario changes are passed to it (:class:`rechain.solvers.direct.DirectModel`); with another
+solver, the Pyomo model's mutable parameters are changed (:func:`rechain.model.update_parameters`)
+and its persistent interface re-solves. HiGHS keeps its basis, so each re-solve is
+warm-started. A scenario whose changes alter the model's sparsity (e.g. a new demand row, a limit turned
 blank) is built afresh for itself. A scenario that fails is a row of the summary with status
 ``error`` and the message, never the end of the sweep.
 
@@ -109,23 +111,10 @@ class _Runner:
                "tables": {}}
         try:
             inst = scenario.apply(self.instance)
-            if self.model is None:
-                self.model = build_model(inst)
-                model = self.model
-            else:
-                try:
-                    update_parameters(self.model, inst)
-                    model = self.model
-                    if cold:
-                        _forget_basis(model)
-                except InstanceError:
-                    # another sparsity: a model of its own; the shared one stays for the rest
-                    model = build_model(inst)
-                    rec["rebuilt"] = True
-            res = solve(model, **self.options)
+            res, used = self._solve(inst, cold, rec)
             rec.update(status=res.status, message=res.message,
                        objective=res.objective if res.objective is not None else math.nan)
-            rec["iterations"] = _iterations(model)
+            rec["iterations"] = _iterations(used)
             if res.ok:
                 rec["tables"] = {name: getattr(res, name) for name in self.tables}
         except InstanceError as e:
@@ -135,6 +124,41 @@ class _Runner:
             rec["traceback"] = traceback.format_exc()
         rec["seconds"] = time.perf_counter() - t0
         return rec
+
+    def _solve(self, inst: Instance, cold: bool, rec: dict):
+        """Solve ``inst`` on the kept model, changed in place (warm), or on a model of its own
+        when its shape differs. With HiGHS the kept model is the LP inside HiGHS
+        (:class:`~rechain.solvers.direct.DirectModel`); with another solver, the Pyomo model."""
+        opts = dict(self.options)
+        solver, method = opts.pop("solver", "highs"), opts.pop("method", "auto")
+        if solver == "highs" and method in ("auto", "direct"):
+            from .direct import DirectModel
+
+            if self.model is None:
+                self.model = DirectModel(inst)
+                return self.model.solve(**opts), self.model
+            try:
+                self.model.update(inst)
+            except InstanceError:
+                rec["rebuilt"] = True  # another shape: a model of its own; the kept one stays
+                other = DirectModel(inst)
+                return other.solve(**opts), other
+            if cold:
+                self.model.forget_basis()
+            return self.model.solve(**opts), self.model
+        if self.model is None:
+            self.model = build_model(inst)
+            model = self.model
+        else:
+            try:
+                update_parameters(self.model, inst)
+                model = self.model
+                if cold:
+                    _forget_basis(model)
+            except InstanceError:
+                model = build_model(inst)
+                rec["rebuilt"] = True
+        return solve(model, **self.options), model
 
     def run_chunk(self, items: Sequence[tuple[int, Scenario]]) -> list[dict]:
         # The first scenario of a chunk starts cold, the rest warm from their predecessor: an
@@ -151,9 +175,10 @@ def _forget_basis(model) -> None:
 
 
 def _iterations(model) -> float:
-    opt = getattr(model, "_rechain_highs", None)
     try:
-        return float(opt._solver_model.getInfo().simplex_iteration_count)
+        if hasattr(model, "iterations"):  # a DirectModel
+            return float(model.iterations)
+        return float(model._rechain_highs._solver_model.getInfo().simplex_iteration_count)
     except Exception:
         return math.nan
 
