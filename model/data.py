@@ -146,8 +146,7 @@ def _vintages(new: pd.DataFrame, lt: pd.Series, life: pd.Series, years: list[int
 def prepare(inst: Instance) -> ModelData:
     """Compute the sparse index tables and parameters of the LP for ``inst``."""
     years = inst.years
-    Y = set(years)
-    first, last = inst.first_year, inst.last_year
+    last = inst.last_year
     rate = inst.discount_rate
     df = discount_factors(years, inst.base_year, rate)
     regions = list(inst.regions["region"])

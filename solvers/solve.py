@@ -3,7 +3,6 @@ other Pyomo solver by name. Nothing is written to files."""
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -11,20 +10,9 @@ import numpy as np
 from rechain.model.instance import Instance
 from rechain.model.results import Result, build_result
 
-_HIGHS_STATUS = {
-    "kOptimal": "optimal",
-    "kInfeasible": "infeasible",
-    "kUnbounded": "unbounded",
-    "kUnboundedOrInfeasible": "infeasible",
-    "kTimeLimit": "time_limit",
-    "kIterationLimit": "time_limit",
-}
-_MESSAGES = {
-    "optimal": "optimal solution found",
-    "infeasible": "the instance is infeasible: no plan meets every hard constraint",
-    "unbounded": "the instance is unbounded: some cost can fall without limit",
-    "time_limit": "the solver stopped at its time or iteration limit before proving optimality",
-}
+# statuses and their messages are those of the direct path, so both paths say the same
+from .direct import MESSAGES as _MESSAGES, status_of  # noqa: E402
+
 FAMILIES = {  # variable family -> ModelData table whose rows index it
     "act": "cap", "cap": "cap", "new": "new", "supply": "supply", "ship": "ship",
     "unmet": "unmet", "dispose": "dispose", "violation": "policy",
@@ -113,22 +101,17 @@ def _persistent(m):
 
 
 def _solve_highs(m, time_limit, tee, options):
-    import highspy
-
     sub = {}
     opt = _persistent(m)
     t = time.perf_counter()
     opts = {"output_flag": bool(tee)}
     opts.update(options)
-    results = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+    opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                         time_limit=time_limit, tee=tee, solver_options=opts)
     sub["solve"] = time.perf_counter() - t
     h = opt._solver_model
     sub["highs_run"] = float(h.getRunTime())
-    st = h.getModelStatus()
-    name = h.modelStatusToString(st)
-    key = next((k for k in _HIGHS_STATUS if getattr(highspy.HighsModelStatus, k) == st), None)
-    status = _HIGHS_STATUS.get(key, "error")
+    status, name = status_of(h)
     if status != "optimal":
         msg = _MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
         if status == "time_limit":
