@@ -81,11 +81,17 @@ def test_a_crashing_solver_gives_status_error_and_its_message(toy, monkeypatch, 
     assert r.objective is None
 
 
-def test_an_invalid_option_value_gives_status_error_and_a_message(toy):
-    # through Pyomo; the direct path ignores HiGHS's refusal of an option (reported)
-    r = solve(toy, time_limit=-1, method="pyomo")
+@pytest.mark.parametrize("method", ["direct", "pyomo"])
+def test_an_invalid_option_value_gives_status_error_and_a_message(toy, method):
+    r = solve(toy, time_limit=-1, method=method)
     assert r.status == "error"
     assert "time_limit" in r.message
+
+
+def test_an_unknown_option_gives_status_error_direct(toy):
+    # (through Pyomo an unknown HiGHS option is still ignored silently — reported)
+    r = solve(toy, no_such_option=1)
+    assert r.status == "error" and "no_such_option" in r.message
 
 
 def test_an_error_result_writes_a_summary_with_its_message(toy, monkeypatch, tmp_path):
