@@ -132,7 +132,8 @@ pd.set_option("display.max_columns", 14)
 inst = load_instance(instances.path("inner_mongolia_2021_2025"))
 money = inst.units.get("money", "")
 stage = inst.processes.set_index("process")["stage"]
-last = inst.last_year"""
+last = inst.last_year
+years = list(range(inst.first_year, last + 1))"""
 
 NB02 = [
 md("""# 02 · NEV boom vs wind slowdown
@@ -187,6 +188,7 @@ code("""act = sw.activity
 magnets = act[act["process"].isin(["magnet_finishing", "magnet_bonded"])]
 output = magnets.pivot_table(index="year", columns="scenario", values="activity", aggfunc="sum")[names]
 ax = output.plot(marker="o", figsize=(8, 4), title="Magnet output (finished sintered + bonded), t")
+ax.set_xticks(years)
 ax.set_ylabel("t")
 plt.tight_layout()
 plt.show()
@@ -203,6 +205,7 @@ code("""fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for ax, com in zip(axes, ["prnd_oxide", "finished_magnet"]):
     p = pr[(pr["commodity"] == com) & (pr["region"] == "inner_mongolia")]
     p.pivot_table(index="year", columns="scenario", values="price")[names].plot(ax=ax, marker="o")
+    ax.set_xticks(years)
     ax.set_title(f"{com}, Inner Mongolia")
     ax.set_ylabel(f"{money} per t")
 plt.tight_layout()
@@ -273,8 +276,9 @@ price_tab"""),
 code("""fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for ax, com in zip(axes, heavy):
     q = p[p["commodity"] == com].groupby(["scenario", "year"])["price"].max().unstack("scenario")[names]
-    q.plot(ax=ax, marker="o")
-    ax.set_title(f"{com}: highest regional price")
+    q.plot(ax=ax, marker="o", logy=True)
+    ax.set_xticks(years)
+    ax.set_title(f"{com}: highest regional price (log scale)")
     ax.set_ylabel(f"{money} per t")
 plt.tight_layout()
 plt.show()"""),
@@ -478,9 +482,17 @@ else:
                  f"of {base_disposed:,.0f} t unused.")
 short = ok[ok["lace_unmet"] > 1e-6]
 if len(short):
-    lines.append(f"- From {short['factor'].iloc[0]:g} times the base, some La/Ce end uses go unserved while a residue is still "
-                 f"disposed of ({short['la_disposed'].iloc[0]:,.0f} t La, {short['ce_disposed'].iloc[0]:,.0f} t Ce): mining, "
-                 f"quotas and the geography of the surplus, not demand, then set the balance.")
+    f0 = short["factor"].iloc[0]
+    label = runs[factors.index(f0)].label
+    users = set(inst.demand[inst.demand["commodity"].isin(lace_uses)]["region"])
+    lanes = inst.trade[inst.trade["commodity"].isin(lace) & inst.trade["destination"].isin(users)]
+    reach = users | set(lanes["origin"])
+    res_d = sw.disposal[(sw.disposal["scenario"] == label) & sw.disposal["commodity"].isin(lace)]
+    stranded = res_d[~res_d["region"].isin(reach)]
+    lines.append(f"- From {f0:g} times the base, some La/Ce end uses go unserved while {res_d['quantity'].sum():,.0f} t of La/Ce "
+                 f"oxide is still disposed of; {100 * stranded['quantity'].sum() / res_d['quantity'].sum():.0f} % of it in "
+                 f"{', '.join(sorted(stranded['region'].unique())) or 'no region'}, which has no La/Ce end use and no trade lane "
+                 f"to one (La/Ce demand is in {', '.join(sorted(users))} only).")
 print("\\n".join(lines))"""),
 ]
 
@@ -541,10 +553,10 @@ axes[0].plot(ok["capacity_factor"], ok["mined_t_REO"] / 1e3, marker="o")
 axes[0].set_xlabel("existing recycling capacity, multiple")
 axes[0].set_ylabel("kt REO mined, whole horizon")
 axes[0].set_title("Mined REO")
-axes[1].plot(ok["capacity_factor"], ok[f"prnd_price_{last}"], marker="o", color="C1")
+axes[1].semilogy(ok["capacity_factor"], ok[f"prnd_price_{last}"], marker="o", color="C1")
 axes[1].set_xlabel("existing recycling capacity, multiple")
 axes[1].set_ylabel(f"{money} per t")
-axes[1].set_title(f"PrNd oxide price {last} (highest region)")
+axes[1].set_title(f"PrNd oxide price {last} (highest region, log scale)")
 plt.tight_layout()
 plt.show()"""),
 md("""## Sweep 2: swarf recovery
@@ -645,6 +657,7 @@ ptab = pr.pivot_table(index=["commodity", "scenario"], columns="year", values="p
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for ax, com in zip(axes, ["prnd_oxide", "finished_magnet"]):
     pr[pr["commodity"] == com].pivot_table(index="year", columns="scenario", values="price")[labels].plot(ax=ax, marker="o")
+    ax.set_xticks(years)
     ax.set_title(f"{com}, Inner Mongolia")
     ax.set_ylabel(f"{money} per t")
 plt.tight_layout()
