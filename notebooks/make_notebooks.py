@@ -761,7 +761,8 @@ def build(name: str) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    wanted = [n for n in NOTEBOOKS if not argv or any(n.startswith(a.removesuffix(".ipynb")) for a in argv)]
+    prefixes = [Path(a).name.removesuffix(".ipynb") for a in argv]
+    wanted = [n for n in NOTEBOOKS if not prefixes or any(n.startswith(p) for p in prefixes)]
     if not wanted:
         print(f"no notebook matches {' '.join(argv)}; known: {', '.join(NOTEBOOKS)}", file=sys.stderr)
         return 2
