@@ -25,11 +25,10 @@ Bayan Obo and Baotou under China's 2021–25 plan: four regions, ore to end uses
 the national mining and separation quotas and Inner Mongolia's target of 100,000 t/y of magnet
 capacity by 2025. This notebook solves it, then reads the plan: capacity, the flows of 2025 as a
 Sankey diagram, commodity prices, what the magnet target costs, and a few named what-ifs."""),
-code("""import tempfile
+code("""%matplotlib inline
+import tempfile
 from pathlib import Path
 
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Image, display
