@@ -102,6 +102,21 @@ def status_of(h) -> tuple[str, str]:
     return HIGHS_STATUS.get(key, "error"), name
 
 
+#: LPs up to this many non-zeros get the numerics report by default (it costs about a quarter of
+#: the build time, so larger ones ask for it with ``check_numerics=True``)
+NUMERICS_AUTO_LIMIT = 200_000
+
+
+def numerics_warnings(data, nonzeros: int, check: bool | None) -> list[str]:
+    """Warnings of :func:`rechain.model.numerics.report` (badly scaled rows, tiny coefficients)
+    when ``check`` is True, or None and the LP is small enough to check at little cost."""
+    if check is False or (check is None and nonzeros > NUMERICS_AUTO_LIMIT):
+        return []
+    from rechain.model.numerics import report
+
+    return list(report(data).warnings)
+
+
 def _set_options(h, options: dict) -> None:
     import highspy
 
@@ -122,7 +137,7 @@ class DirectModel:
     :class:`~rechain.model.InstanceError`; build a new ``DirectModel`` for it.
     """
 
-    def __init__(self, instance: Instance, tee: bool = False, **options):
+    def __init__(self, instance: Instance, tee: bool = False, check_numerics: bool | None = None, **options):
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
         self.instance = instance
@@ -131,6 +146,9 @@ class DirectModel:
         self.lp = assemble(self.data)
         t2 = time.perf_counter()
         self.timings.update(prepare=t1 - t0, assemble=t2 - t1, build=t2 - t0)
+        self.warnings = numerics_warnings(self.data, self.lp.num_nz, check_numerics)
+        self.timings["numerics"] = time.perf_counter() - t2
+        t2 = time.perf_counter()
         self.highs = new_highs()
         self.highs.setOptionValue("output_flag", bool(tee))
         _set_options(self.highs, options)
@@ -189,8 +207,9 @@ class DirectModel:
         h = self.highs
         try:
             opts = dict(options)
-            if time_limit is not None:
-                opts["time_limit"] = float(time_limit)
+            # always set: HiGHS keeps an option until it is changed, and a limit from an
+            # earlier solve must not cut this one short
+            opts["time_limit"] = float(time_limit) if time_limit is not None else float("inf")
             _set_options(h, opts)
             h.run()
             t1 = time.perf_counter()
@@ -202,7 +221,7 @@ class DirectModel:
             return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta)
         if status != "optimal":
             msg = MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
-            if status == "time_limit" and time_limit:
+            if status == "time_limit" and time_limit is not None:
                 msg += f" ({time_limit} s)"
             timings["total"] = sum(v for k, v in timings.items() if k in ("build", "handover", "update", "solve"))
             return Result(status=status, message=msg + f" [HiGHS: {name}]", timings=timings, **meta)
@@ -214,12 +233,14 @@ class DirectModel:
         t2 = time.perf_counter()
         timings["read"] = t2 - t1
         res = build_result(self.data, values, duals, "optimal", obj, message=MESSAGES["optimal"], timings=timings, **meta)
+        res.warnings.extend(self.warnings)
         timings["extract"] = time.perf_counter() - t2
-        timings["total"] = sum(v for k, v in timings.items() if k in ("build", "handover", "update", "solve", "read", "extract"))
+        timings["total"] = sum(v for k, v in timings.items() if k in ("build", "numerics", "handover", "update", "solve", "read", "extract"))
         return res
 
 
-def solve_direct(instance: Instance, time_limit: float | None = None, tee: bool = False, **options) -> Result:
+def solve_direct(instance: Instance, time_limit: float | None = None, tee: bool = False,
+                 check_numerics: bool | None = None, **options) -> Result:
     """Solve ``instance`` with HiGHS through the LP arrays (no Pyomo).
 
     ``options`` go to HiGHS (its option names). Timings (s): ``prepare`` (index tables),
@@ -231,7 +252,7 @@ def solve_direct(instance: Instance, time_limit: float | None = None, tee: bool 
 
     t0 = time.perf_counter()
     try:
-        model = DirectModel(instance, tee=tee, **options)
+        model = DirectModel(instance, tee=tee, check_numerics=check_numerics, **options)
     except InstanceError:
         raise  # the instance itself is wrong: that is for the caller to report
     except Exception as e:  # a refused option or a solver failure is a result, not a crash

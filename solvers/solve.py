@@ -31,7 +31,7 @@ def _keys(d, table):
 
 
 def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False,
-          method: str = "auto", **options) -> Result:
+          method: str = "auto", check_numerics: bool | None = None, **options) -> Result:
     """Solve an :class:`Instance` (built here) or a model from :func:`build_model`.
 
     ``method``: ``"direct"`` hands the LP arrays of :mod:`rechain.model.matrix` to HiGHS
@@ -43,13 +43,17 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
     :func:`update_parameters` reuses the solver model, warm-started) or the name of any Pyomo
     solver installed on the machine. ``options`` go to the solver (HiGHS option names).
     The status is one of ``optimal, infeasible, unbounded, time_limit, error``.
+
+    ``check_numerics``: add the warnings of :func:`rechain.model.numerics.report` (badly
+    scaled rows, coefficients tiny against their row) to ``Result.warnings``; ``None`` (the
+    default) checks LPs of up to 200,000 non-zeros, where it costs little.
     """
     if method not in ("auto", "direct", "pyomo"):
         raise ValueError(f"method {method!r}: expected auto, direct or pyomo")
     if isinstance(instance_or_model, Instance) and solver == "highs" and method in ("auto", "direct"):
         from .direct import solve_direct
 
-        return solve_direct(instance_or_model, time_limit=time_limit, tee=tee, **options)
+        return solve_direct(instance_or_model, time_limit=time_limit, tee=tee, check_numerics=check_numerics, **options)
     if method == "direct":
         raise ValueError("method 'direct' needs an Instance and solver 'highs' (a built model is solved through Pyomo)")
     timings: dict[str, float] = {}
@@ -75,9 +79,22 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
     timings.update(sub)
     t1 = time.perf_counter()
     res = build_result(m._rechain_data, values, duals, status, obj, message=msg, timings=timings, **meta)
+    if res.ok:
+        from .direct import numerics_warnings
+
+        d = m._rechain_data
+        res.warnings.extend(numerics_warnings(d, _nonzeros(d), check_numerics))
     timings["extract"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t0
     return res
+
+
+def _nonzeros(d) -> int:
+    """The LP's non-zeros, counted from the index tables (as :mod:`rechain.model.matrix` lays them)."""
+    per_process = d.io.groupby("process").size()
+    io_terms = int(d.cap["process"].map(per_process).fillna(0).sum())
+    return (io_terms + 3 * len(d.cap) + len(d.online) + len(d.supply) + 2 * len(d.ship)
+            + len(d.unmet) + len(d.dispose) + len(d.policy_terms))
 
 
 def resolve(model, instance: Instance, **kw) -> Result:
@@ -86,6 +103,14 @@ def resolve(model, instance: Instance, **kw) -> Result:
 
     update_parameters(model, instance)
     return solve(model, **kw)
+
+
+def _check_options(options: dict) -> None:
+    """Refuse an option HiGHS does not know or a value out of its range (HiGHS itself only
+    answers with a status, which Pyomo's interface does not look at)."""
+    from .direct import _set_options, new_highs
+
+    _set_options(new_highs(), options)
 
 
 def _persistent(m):
@@ -106,16 +131,20 @@ def _solve_highs(m, time_limit, tee, options):
     t = time.perf_counter()
     opts = {"output_flag": bool(tee)}
     opts.update(options)
+    # always set: the persistent HiGHS keeps an option until it is changed, and a limit from
+    # an earlier solve of this model must not cut this one short
+    opts["time_limit"] = float(time_limit) if time_limit is not None else float("inf")
+    _check_options(opts)
     opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                        time_limit=time_limit, tee=tee, solver_options=opts)
+              tee=tee, solver_options=opts)
     sub["solve"] = time.perf_counter() - t
     h = opt._solver_model
     sub["highs_run"] = float(h.getRunTime())
     status, name = status_of(h)
     if status != "optimal":
         msg = _MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
-        if status == "time_limit":
-            msg += f" ({time_limit} s)" if time_limit else ""
+        if status == "time_limit" and time_limit is not None:
+            msg += f" ({time_limit} s)"
         return status, None, {}, {}, msg + f" [HiGHS: {name}]", sub
     t = time.perf_counter()
     sol = h.getSolution()

@@ -53,3 +53,21 @@ def test_another_shape_is_refused_and_leaves_the_model_usable(toy):
     with pytest.raises(InstanceError, match="build a new model"):
         model.update(other)
     assert model.solve().objective == pytest.approx(before, rel=1e-12)
+
+
+def test_a_time_limit_does_not_stick(toy):
+    model = DirectModel(toy)
+    assert model.solve(time_limit=0.0).status == "time_limit"
+    assert model.solve().status == "optimal"
+
+
+@pytest.mark.parametrize("method", ["direct", "pyomo"])
+def test_numerics_warnings_reach_the_result(toy, method):
+    assert solve(toy, method=method).warnings == []
+    # a coefficient 1e-12 of its row's largest: the numerics report names the row
+    bad = toy.with_changes([{"table": "process_io", "where": {"process": "separation", "commodity": "lace_oxide"},
+                             "column": "coefficient", "set": 0.8e-12}])
+    res = solve(bad, method=method)
+    assert res.status == "optimal"
+    assert any("separation" in w or "lace_oxide" in w for w in res.warnings), res.warnings
+    assert solve(bad, method=method, check_numerics=False).warnings == []

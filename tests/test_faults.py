@@ -88,10 +88,18 @@ def test_an_invalid_option_value_gives_status_error_and_a_message(toy, method):
     assert "time_limit" in r.message
 
 
-def test_an_unknown_option_gives_status_error_direct(toy):
-    # (through Pyomo an unknown HiGHS option is still ignored silently — reported)
-    r = solve(toy, no_such_option=1)
+@pytest.mark.parametrize("method", ["direct", "pyomo"])
+def test_an_unknown_option_gives_status_error(toy, method):
+    r = solve(toy, no_such_option=1, method=method)
     assert r.status == "error" and "no_such_option" in r.message
+
+
+def test_a_time_limit_does_not_stick_to_a_built_model(toy):
+    from rechain.model import build_model
+
+    m = build_model(toy)
+    assert solve(m, time_limit=0.0).status == "time_limit"
+    assert solve(m).status == "optimal"
 
 
 def test_an_error_result_writes_a_summary_with_its_message(toy, monkeypatch, tmp_path):
@@ -142,10 +150,9 @@ def test_interrupt_mid_write_leaves_previous_results_whole(toy, tmp_path, sig):
     out = parent / "results"
     solve(toy).to_folder(out)
     before = snapshot(out)
-    # the child's handler for SIGTERM: what a command-line tool does (exit, running cleanups);
-    # SIGINT keeps Python's default (KeyboardInterrupt)
-    prelude = "import signal, sys\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(128 + 15))\n" if sig == signal.SIGTERM else ""
-    child = subprocess.Popen([sys.executable, "-c", prelude + CHILD, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the child keeps Python's default signal handling: SIGINT raises KeyboardInterrupt, and
+    # SIGTERM (whose default kills without clean-up) is caught by atomic_write_folder itself
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         n = 0
         deadline = time.monotonic() + 60
