@@ -27,6 +27,7 @@ import yaml
 
 from rechain.model import build_model, load_instance
 from rechain.solvers import solve
+from instance_gen import _cell  # one way to write a cell, shared with the random instances
 
 PROCESS_DEFAULTS = dict(stage="metal", lifetime=30, lead_time=0, availability=1.0, capex=0.0, fixed_om=0.0, variable_cost=0.0)
 
@@ -38,16 +39,6 @@ COLUMNS = {
     "trade": ["commodity", "origin", "destination", "cost", "max_quantity"],
     "policies": ["policy", "kind", "year", "value", "processes", "commodities", "regions", "destinations", "penalty"],
 }
-
-
-def _cell(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
 
 
 def _write(path: Path, columns: list[str], rows: list) -> None:
