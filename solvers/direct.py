@@ -150,7 +150,12 @@ class DirectModel:
         self.timings["numerics"] = time.perf_counter() - t2
         t2 = time.perf_counter()
         self.highs = new_highs()
-        self.highs.setOptionValue("output_flag", bool(tee))
+        # HiGHS's log goes to the console only with tee; its warnings are always collected
+        # (a logging callback) and reported in Result.warnings
+        self.highs.setOptionValue("output_flag", True)
+        self.highs.setOptionValue("log_to_console", bool(tee))
+        self.solver_warnings: list[str] = []
+        self.highs.cbLogging.subscribe(self._log)
         _set_options(self.highs, options)
         to_highs(self.lp, self.highs)
         self.timings["handover"] = time.perf_counter() - t2
@@ -188,6 +193,14 @@ class DirectModel:
         self.timings = {"update": time.perf_counter() - t0}
         return self
 
+    def _log(self, event) -> None:
+        import highspy
+
+        if event.data_out.log_type in (highspy.HighsLogType.kWarning, highspy.HighsLogType.kError):
+            text = str(event.message).strip()
+            if text and len(self.solver_warnings) < 50:
+                self.solver_warnings.append("HiGHS: " + text)
+
     def forget_basis(self) -> None:
         """Start the next solve cold (from no basis)."""
         self.highs.clearSolver()
@@ -211,6 +224,8 @@ class DirectModel:
             # earlier solve must not cut this one short
             opts["time_limit"] = float(time_limit) if time_limit is not None else float("inf")
             _set_options(h, opts)
+            handover_warnings = list(self.solver_warnings)  # said while the LP was passed or changed
+            self.solver_warnings.clear()
             h.run()
             t1 = time.perf_counter()
             timings["solve"] = t1 - t0
@@ -233,7 +248,7 @@ class DirectModel:
         t2 = time.perf_counter()
         timings["read"] = t2 - t1
         res = build_result(self.data, values, duals, "optimal", obj, message=MESSAGES["optimal"], timings=timings, **meta)
-        res.warnings.extend(self.warnings)
+        res.warnings.extend(self.warnings + handover_warnings + self.solver_warnings)
         timings["extract"] = time.perf_counter() - t2
         timings["total"] = sum(v for k, v in timings.items() if k in ("build", "numerics", "handover", "update", "solve", "read", "extract"))
         return res
