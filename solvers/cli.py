@@ -402,6 +402,8 @@ def solve(
                                          "command": " ".join(sys.argv[1:]) if sys.argv else ""})
         for part in summary_tables(result, inst):
             out.print(part)
+        for w in result.warnings:  # badly scaled rows, the solver's own warnings
+            err.print(f"warning: {w}", markup=False)
         if result.ok:
             if target is not None:
                 out.print(f"results written to {target}" + (f"; report: {target / 'report' / 'report.html'}" if report else ""))
