@@ -126,6 +126,15 @@ def _set_options(h, options: dict) -> None:
             raise ValueError(f"HiGHS refused the option {k}={v!r}")
 
 
+# the stages that add up to a solve's wall time (``prepare`` and ``assemble`` are within ``build``,
+# ``highs_run`` within ``solve``)
+_STAGES = ("build", "numerics", "handover", "update", "solve", "read", "extract")
+
+
+def _total(timings: dict) -> float:
+    return sum(timings.get(k, 0.0) for k in _STAGES)
+
+
 class DirectModel:
     """The LP of one instance kept inside HiGHS, to solve it and then changed instances of the
     same shape in place: :meth:`update` re-derives the arrays of the changed instance and
@@ -232,13 +241,14 @@ class DirectModel:
             timings["highs_run"] = float(h.getRunTime())
             status, name = status_of(h)
         except Exception as e:  # a solver failure is a result, not a crash
-            timings["total"] = sum(v for k, v in timings.items() if k in ("build", "handover", "update")) + time.perf_counter() - t0
+            timings["solve"] = time.perf_counter() - t0
+            timings["total"] = _total(timings)
             return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta)
         if status != "optimal":
             msg = MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
             if status == "time_limit" and time_limit is not None:
                 msg += f" ({time_limit} s)"
-            timings["total"] = sum(v for k, v in timings.items() if k in ("build", "handover", "update", "solve"))
+            timings["total"] = _total(timings)
             return Result(status=status, message=msg + f" [HiGHS: {name}]", timings=timings, **meta)
         t1 = time.perf_counter()
         sol = h.getSolution()
@@ -250,7 +260,7 @@ class DirectModel:
         res = build_result(self.data, values, duals, "optimal", obj, message=MESSAGES["optimal"], timings=timings, **meta)
         res.warnings.extend(self.warnings + handover_warnings + self.solver_warnings)
         timings["extract"] = time.perf_counter() - t2
-        timings["total"] = sum(v for k, v in timings.items() if k in ("build", "numerics", "handover", "update", "solve", "read", "extract"))
+        timings["total"] = _total(timings)
         return res
 
 
