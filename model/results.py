@@ -187,10 +187,9 @@ def build_result(
         "policies": policies,
         "costs": costs,
     }
-    for k in ("year",):
-        for name, t in res.tables.items():
-            if k in t.columns and len(t):
-                t[k] = t[k].astype(int)
+    for t in res.tables.values():
+        if "year" in t.columns and len(t):
+            t["year"] = t["year"].astype(int)
     return res
 
 
