@@ -74,7 +74,9 @@ class LinearProgram:
     ``cols[family]`` gives, for each row of the family's ModelData table, the column of its
     variable (-1 where the variable does not exist, e.g. ``violation`` of a hard policy);
     ``rows[family]`` gives, for each row of the family's index table, its row (-1 where the
-    row is left out). ``matrix`` is CSC (columns contiguous), ``num_row`` × ``num_col``.
+    row is left out): ``capacity``, ``use`` and ``build_total_limit`` over ``cap``,
+    ``build_new_limit`` over ``new``, ``balance``, ``supply_limit`` over ``supply``,
+    ``trade_limit`` over ``ship``, ``policy``. ``matrix`` is CSC (columns contiguous), ``num_row`` × ``num_col``.
     """
 
     col_cost: np.ndarray
@@ -98,6 +100,19 @@ class LinearProgram:
     @property
     def num_nz(self) -> int:
         return int(self.matrix.nnz)
+
+    def positions(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Index into ``matrix.data`` of each entry (``rows[k]``, ``cols[k]``); -1 where the
+        matrix has no such entry. The rows of a column are ascending, so one search does it."""
+        a = self.matrix
+        nrow = max(self.num_row, 1)
+        col_of = np.repeat(np.arange(self.num_col, dtype=np.int64), np.diff(a.indptr))
+        keys = col_of * nrow + a.indices.astype(np.int64)
+        q = np.asarray(cols, dtype=np.int64) * nrow + np.asarray(rows, dtype=np.int64)
+        if not len(keys):
+            return np.full(len(q), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+        return np.where(keys[pos] == q, pos, -1)
 
     def values(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Primal values per variable family, aligned with the ModelData tables (0 where absent)."""
@@ -248,12 +263,17 @@ def assemble(d: ModelData) -> LinearProgram:
     add_terms(rows, fcol["cap"], -per_process("availability", cp))
 
     # build limits
-    fin = np.flatnonzero(d.new["max_new"].to_numpy(dtype=float) < INF) if len(d.new) else np.zeros(0, dtype=np.int64)
-    rows = add_rows("build_new_limit", len(fin), -INF, d.new["max_new"].to_numpy(dtype=float)[fin])
-    add_terms(rows, fcol["new"][fin], 1.0)
-    fin = np.flatnonzero(d.cap["max_total"].to_numpy(dtype=float) < INF) if len(d.cap) else np.zeros(0, dtype=np.int64)
-    rows = add_rows("build_total_limit", len(fin), -INF, d.cap["max_total"].to_numpy(dtype=float)[fin])
-    add_terms(rows, fcol["cap"][fin], 1.0)
+    aligned = {}  # row of each row of a family's table, -1 where it has none (an infinite limit)
+
+    def limit_rows(name, table, column, fam):
+        fin = np.flatnonzero(table[column].to_numpy(dtype=float) < INF) if len(table) else np.zeros(0, dtype=np.int64)
+        rows = add_rows(name, len(fin), -INF, table[column].to_numpy(dtype=float)[fin])
+        add_terms(rows, fcol[fam][fin], 1.0)
+        aligned[name] = np.full(len(table), -1, dtype=np.int64)
+        aligned[name][fin] = rows
+
+    limit_rows("build_new_limit", d.new, "max_new", "new")
+    limit_rows("build_total_limit", d.cap, "max_total", "cap")
 
     # balance: Σ io·act + supply + Σ ship in − Σ ship out + unmet − dispose == demand
     dem = d.balance["demand"].to_numpy(dtype=float)
@@ -292,12 +312,8 @@ def assemble(d: ModelData) -> LinearProgram:
         add_terms(rows[_lookup(bal_key, code.codes(d.dispose, S3))], fcol["dispose"], -1.0)
 
     # outside supply and lanes
-    fin = np.flatnonzero(d.supply["max_quantity"].to_numpy(dtype=float) < INF) if len(d.supply) else np.zeros(0, dtype=np.int64)
-    rows = add_rows("supply_limit", len(fin), -INF, d.supply["max_quantity"].to_numpy(dtype=float)[fin])
-    add_terms(rows, fcol["supply"][fin], 1.0)
-    fin = np.flatnonzero(d.ship["max_quantity"].to_numpy(dtype=float) < INF) if len(d.ship) else np.zeros(0, dtype=np.int64)
-    rows = add_rows("trade_limit", len(fin), -INF, d.ship["max_quantity"].to_numpy(dtype=float)[fin])
-    add_terms(rows, fcol["ship"][fin], 1.0)
+    limit_rows("supply_limit", d.supply, "max_quantity", "supply")
+    limit_rows("trade_limit", d.ship, "max_quantity", "ship")
 
     # policies: Σ terms (− violation for max, + violation for min) <= / >= value
     pol_rows = np.full(len(d.policy), -1, dtype=np.int64)
@@ -360,7 +376,8 @@ def assemble(d: ModelData) -> LinearProgram:
     return LinearProgram(
         col_cost=cost[perm], col_lower=lower[perm], col_upper=upper[perm],
         row_lower=np.concatenate(rlo) if rlo else np.zeros(0), row_upper=np.concatenate(rup) if rup else np.zeros(0),
-        matrix=A, cols=cols, rows={"balance": rowpos["balance"], "policy": pol_rows},
+        matrix=A, cols=cols,
+        rows={"capacity": rowpos["capacity"], "use": rowpos["use"], **aligned, "balance": rowpos["balance"], "policy": pol_rows},
     )
 
 

@@ -129,68 +129,240 @@ def build_result(
     unmet, dispose, violation``) and ``duals`` (keys ``balance``, ``policy``), each aligned with
     the rows of the matching ModelData table (``act`` and ``cap`` with ``data.cap``;
     ``violation`` and ``policy`` with ``data.policy``, NaN where a row does not exist)."""
-    d = data
-    res = Result(status=status, objective=objective, **meta)
     if status != "optimal":
+        return Result(status=status, objective=objective, **meta)
+    return ResultLayout(data).build(values, duals, objective, **meta)
+
+
+#: the parameters the result tables read, per ModelData table row (see :meth:`ResultLayout.parameters`)
+PARAMETERS = ("residual", "io", "policy_value", "cost_act", "cost_new", "cost_cap", "cost_supply", "cost_ship",
+              "cost_unmet", "cost_dispose", "cost_violation")
+
+
+class ResultLayout:
+    """Everything about the result tables of one ModelData that does not depend on the
+    solution: their key columns, in their final order, and index arrays from each variable
+    family into them. :meth:`build` then makes a :class:`Result` from solution arrays with
+    numpy alone, so re-solves of the same model (sweeps) pay little for their tables.
+
+    The parameters the tables read (residual capacity, io coefficients, policy values, unit
+    costs) are given to :meth:`build` as arrays (:meth:`parameters`), so a model whose numbers
+    were changed in place need not be prepared again.
+    """
+
+    def __init__(self, data: ModelData):
+        d = self.data = data
+        P3 = ["process", "region", "year"]
+        self.years = list(d.years)
+        self.df = np.array([d.df[y] for y in self.years], dtype=float)
+        year_pos = {y: i for i, y in enumerate(self.years)}
+
+        def ypos(col) -> np.ndarray:
+            return np.fromiter((year_pos[int(y)] for y in col), dtype=np.int64, count=len(col))
+
+        def keys(t: pd.DataFrame, cols) -> pd.DataFrame:
+            k = t[list(cols)].reset_index(drop=True)
+            if "year" in k.columns:
+                k["year"] = k["year"].astype("int64")
+            return k
+
+        # capacity: the union of the keys of cap (residual, total, activity) and new, sorted
+        both = pd.concat([keys(d.cap, P3).assign(_src=0, _i=np.arange(len(d.cap))),
+                          keys(d.new, P3).assign(_src=1, _i=np.arange(len(d.new)))], ignore_index=True)
+        inv = pd.factorize(pd.MultiIndex.from_frame(both[P3]))[0] if len(both) else np.zeros(0, dtype=np.int64)
+        first = np.full(int(inv.max()) + 1 if len(inv) else 0, -1, dtype=np.int64)
+        first[inv[::-1]] = np.arange(len(both))[::-1]
+        cap_keys = both.iloc[first][P3].reset_index(drop=True)
+        order = cap_keys.sort_values(P3, kind="stable").index.to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        self.capacity_keys = cap_keys.iloc[order].reset_index(drop=True)
+        src = both["_src"].to_numpy()
+        self.cap_pos = rank[inv[src == 0]]  # row of the capacity table of each cap row
+        self.new_pos = rank[inv[src == 1]]  # ... and of each new row
+        self.activity_keys = keys(d.cap, P3)
+
+        # flows: every cap row with every io row of its process, sorted
+        io_proc = d.io["process"].to_numpy()
+        pc = pd.Index(pd.unique(np.concatenate([d.cap["process"].to_numpy(dtype=object), io_proc.astype(object)]))) if len(d.cap) else pd.Index([])
+        cap_pc = pc.get_indexer(d.cap["process"].to_numpy(dtype=object)) if len(d.cap) else np.zeros(0, dtype=np.int64)
+        io_pc = pc.get_indexer(io_proc.astype(object)) if len(pc) else np.full(len(io_proc), -1)
+        io_order = np.argsort(io_pc, kind="stable")
+        sorted_pc = io_pc[io_order]
+        lo = np.searchsorted(sorted_pc, cap_pc, side="left")
+        hi = np.searchsorted(sorted_pc, cap_pc, side="right")
+        cnt = hi - lo
+        fc = np.repeat(np.arange(len(d.cap)), cnt)
+        off = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        fi = io_order[np.repeat(lo, cnt) + off]
+        signed = d.io["coefficient"].to_numpy(dtype=float)
+        fl = self.activity_keys.iloc[fc].reset_index(drop=True)
+        fl["commodity"] = d.io["commodity"].to_numpy()[fi] if len(fi) else pd.Series([], dtype=object)
+        fl["direction"] = np.where(signed[fi] > 0, "out", "in")
+        fl = fl[["process", "commodity", "region", "year", "direction"]]
+        forder = fl.sort_values(["process", "region", "year", "direction", "commodity"], kind="stable").index.to_numpy()
+        self.flow_keys = fl.iloc[forder].reset_index(drop=True)
+        self.flow_cap, self.flow_io = fc[forder], fi[forder]
+
+        self.trade_keys = keys(d.ship, ["commodity", "origin", "destination", "year"])
+        self.supply_keys = keys(d.supply, ["commodity", "region", "year"])
+        self.unmet_keys = keys(d.unmet, ["commodity", "region", "year"])
+        self.disposal_keys = keys(d.dispose, ["commodity", "region", "year"])
+        self.price_keys = keys(d.balance, ["commodity", "region", "year"])
+        self.policy_keys = keys(d.policy, ["policy", "year"])
+        self.balance_df = self.df[ypos(d.balance["year"])] if len(d.balance) else np.zeros(0)
+        self.policy_df = self.df[ypos(d.policy["year"])] if len(d.policy) else np.zeros(0)
+        self.policy_max = (d.policy["sense"] == "max").to_numpy() if len(d.policy) else np.zeros(0, dtype=bool)
+
+        # policy left-hand sides: (policy row, family, position in the family's table) per term
+        self.terms = []
+        t = d.policy_terms
+        if len(t):
+            pk = pd.MultiIndex.from_arrays([d.policy["policy"].to_numpy(), d.policy["year"].to_numpy()])
+            trow = pk.get_indexer(pd.MultiIndex.from_arrays([t["policy"].to_numpy(), t["year"].to_numpy()]))
+            var = t["var"].to_numpy()
+            for fam in pd.unique(var):
+                sel = np.flatnonzero(var == fam)
+                table, cols = FAMILY_TABLE[fam]
+                base = getattr(d, table)
+                idx = pd.MultiIndex.from_frame(base[cols]) if len(base) else pd.MultiIndex.from_arrays([[]] * len(cols))
+                pos = idx.get_indexer(pd.MultiIndex.from_tuples(list(t["key"].to_numpy()[sel]), names=cols))
+                self.terms.append((fam, trow[sel], pos))
+
+        # cost table: the year (position) of each row of each family, and the online years of vintages
+        self.year_of = {
+            "cap": ypos(d.cap["year"]) if len(d.cap) else np.zeros(0, dtype=np.int64),
+            "supply": ypos(d.supply["year"]) if len(d.supply) else np.zeros(0, dtype=np.int64),
+            "ship": ypos(d.ship["year"]) if len(d.ship) else np.zeros(0, dtype=np.int64),
+            "unmet": ypos(d.unmet["year"]) if len(d.unmet) else np.zeros(0, dtype=np.int64),
+            "dispose": ypos(d.dispose["year"]) if len(d.dispose) else np.zeros(0, dtype=np.int64),
+            "policy": ypos(d.policy["year"]) if len(d.policy) else np.zeros(0, dtype=np.int64),
+        }
+        if len(d.online) and len(d.new):
+            nk = pd.MultiIndex.from_frame(d.new[P3])
+            self.online_new = nk.get_indexer(pd.MultiIndex.from_arrays(
+                [d.online["process"].to_numpy(), d.online["region"].to_numpy(), d.online["vintage"].to_numpy()]))
+            self.online_year = ypos(d.online["year"])
+        else:
+            self.online_new = self.online_year = np.zeros(0, dtype=np.int64)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The numbers the tables read, from the ModelData: ``residual`` (per cap row), ``io``
+        (signed coefficient per io row), ``policy_value`` (per policy row) and the unit cost
+        of each variable family in money of its year (``cost_new`` is the annuity)."""
+        d = self.data
+        proc = d.process
+
+        def per_process(col, t):
+            return proc[col].reindex(t["process"]).to_numpy(dtype=float) if len(t) else np.zeros(0)
+
+        return {
+            "residual": d.cap["residual"].to_numpy(dtype=float).copy(),
+            "io": d.io["coefficient"].to_numpy(dtype=float).copy(),
+            "policy_value": d.policy["value"].to_numpy(dtype=float).copy() if len(d.policy) else np.zeros(0),
+            "cost_act": per_process("variable_cost", d.cap),
+            "cost_cap": per_process("fixed_om", d.cap),
+            "cost_new": per_process("annuity", d.new),
+            "cost_supply": d.supply["price"].to_numpy(dtype=float).copy(),
+            "cost_ship": d.ship["cost"].to_numpy(dtype=float).copy(),
+            "cost_unmet": d.unmet["penalty"].to_numpy(dtype=float).copy(),
+            "cost_dispose": d.dispose["cost"].to_numpy(dtype=float).copy(),
+            "cost_violation": d.policy["penalty"].fillna(0.0).to_numpy(dtype=float) if len(d.policy) else np.zeros(0),
+        }
+
+    def build(self, values: dict[str, np.ndarray], duals: dict[str, np.ndarray], objective: float | None,
+              parameters: dict[str, np.ndarray] | None = None, **meta) -> Result:
+        """An optimal :class:`Result` with every table, from the solution (as for
+        :func:`build_result`) and ``parameters`` (default: those of the ModelData)."""
+        p = self.parameters() if parameters is None else parameters
+        act = clean(values["act"])
+        cap_v = clean(values["cap"])
+        new_v = clean(values["new"])
+        ship = clean(values["ship"])
+        supply = clean(values["supply"])
+        unmet = clean(values["unmet"])
+        dispose = clean(values["dispose"])
+        npol = len(self.policy_keys)
+        viol = np.nan_to_num(np.asarray(values.get("violation", np.zeros(npol)), dtype=float))
+
+        n = len(self.capacity_keys)
+        residual, total, new, activity = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+        residual[self.cap_pos] = p["residual"]
+        total[self.cap_pos] = cap_v
+        new[self.new_pos] = new_v
+        activity[self.cap_pos] = act
+        with np.errstate(divide="ignore", invalid="ignore"):
+            util = np.where(total > 0, activity / total, 0.0)
+        capacity = self.capacity_keys.copy()
+        capacity["residual"], capacity["new"], capacity["total"], capacity["utilisation"] = residual, new, total, clean(util)
+
+        flows = self.flow_keys.copy()
+        flows["quantity"] = clean(act[self.flow_cap] * np.abs(p["io"][self.flow_io]))
+        activity_t = self.activity_keys.copy()
+        activity_t["activity"] = act
+
+        lhs = np.zeros(npol)
+        fam_values = {"act": act, "cap": cap_v, "new": new_v, "supply": supply, "ship": ship}
+        for fam, rows, pos in self.terms:
+            lhs += np.bincount(rows, weights=fam_values[fam][pos], minlength=npol)
+        value = p["policy_value"]
+        slack = np.where(self.policy_max, value - (lhs - viol), (lhs + viol) - value)
+        policies = self.policy_keys.copy()
+        policies["shadow_price"] = clean(np.asarray(duals["policy"], dtype=float) / self.policy_df, 1e-10) if npol else np.zeros(0)
+        policies["slack"], policies["violation"] = clean(slack), clean(viol)
+
+        prices = self.price_keys.copy()
+        prices["price"] = clean(np.asarray(duals["balance"], dtype=float) / self.balance_df, 1e-10) if len(prices) else np.zeros(0)
+
+        res = Result(status="optimal", objective=objective, **meta)
+        res.tables = {
+            "capacity": capacity[TABLE_COLUMNS["capacity"]],
+            "activity": activity_t,
+            "flows": flows[TABLE_COLUMNS["flows"]],
+            "trade": _with(self.trade_keys, quantity=ship),
+            "supply": _with(self.supply_keys, quantity=supply),
+            "unmet": _with(self.unmet_keys, quantity=unmet),
+            "disposal": _with(self.disposal_keys, quantity=dispose),
+            "prices": prices,
+            "policies": policies,
+            "costs": self._costs(p, act, cap_v, new_v, supply, ship, unmet, dispose, viol),
+        }
         return res
-    P3 = ["process", "region", "year"]
-    act = clean(values["act"])
-    cap_v = clean(values["cap"])
-    new_v = clean(values["new"])
 
-    # capacity: residual, new started in the year, total
-    cap = _frame(d.cap, P3 + ["residual"], total=cap_v)
-    newt = _frame(d.new, P3, new=new_v)
-    capacity = cap.merge(newt, how="outer", on=P3)
-    capacity["residual"] = capacity["residual"].fillna(0.0)
-    capacity["total"] = capacity["total"].fillna(0.0)
-    capacity["new"] = capacity["new"].fillna(0.0)
-    acts = _frame(d.cap, P3, activity=act)
-    capacity = capacity.merge(acts, how="left", on=P3).fillna({"activity": 0.0})
-    with np.errstate(divide="ignore", invalid="ignore"):
-        util = np.where(capacity["total"] > 0, capacity["activity"] / capacity["total"], 0.0)
-    capacity["utilisation"] = clean(util)
-    capacity = capacity.sort_values(P3, kind="stable").reset_index(drop=True)[TABLE_COLUMNS["capacity"]]
+    def _costs(self, p, act, cap_v, new_v, supply, ship, unmet, dispose, viol) -> pd.DataFrame:
+        """Cost components by year (undiscounted, in money of that year) and discounted."""
+        ny = len(self.years)
+        y = self.year_of
 
-    flows = acts.merge(d.io, on="process")
-    flows["direction"] = np.where(flows["coefficient"] > 0, "out", "in")
-    flows["quantity"] = clean(flows["activity"] * flows["coefficient"].abs())
-    flows = flows[TABLE_COLUMNS["flows"]].sort_values(["process", "region", "year", "direction", "commodity"], kind="stable").reset_index(drop=True)
+        def by_year(pos, amounts):
+            return np.bincount(pos, weights=amounts, minlength=ny) if len(pos) else np.zeros(ny)
 
-    trade = _frame(d.ship, ["commodity", "origin", "destination", "year"], quantity=clean(values["ship"]))
-    supply = _frame(d.supply, ["commodity", "region", "year"], quantity=clean(values["supply"]))
-    unmet = _frame(d.unmet, ["commodity", "region", "year"], quantity=clean(values["unmet"]))
-    disposal = _frame(d.dispose, ["commodity", "region", "year"], quantity=clean(values["dispose"]))
+        parts = {
+            # capex: the annuity of every vintage in each year it is online
+            "capex": by_year(self.online_year, new_v[self.online_new] * p["cost_new"][self.online_new]) if len(self.online_new) else np.zeros(ny),
+            "fixed_om": by_year(y["cap"], cap_v * p["cost_cap"]),
+            "variable": by_year(y["cap"], act * p["cost_act"]),
+            "supply": by_year(y["supply"], supply * p["cost_supply"]),
+            "trade": by_year(y["ship"], ship * p["cost_ship"]),
+            "unmet": by_year(y["unmet"], unmet * p["cost_unmet"]),
+            "disposal": by_year(y["dispose"], dispose * p["cost_dispose"]),
+            "violation": by_year(y["policy"], viol * p["cost_violation"]),
+        }
+        und = np.column_stack([parts[c] for c in COST_COMPONENTS])  # years x components
+        k = len(COST_COMPONENTS)
+        return pd.DataFrame({
+            "year": np.repeat(np.asarray(self.years, dtype=np.int64), k),
+            "component": np.tile(np.array(COST_COMPONENTS, dtype=object), ny),
+            "undiscounted": und.ravel(),
+            "discounted": (und * self.df[:, None]).ravel(),
+        })
 
-    dfy = d.balance["year"].map(d.df).to_numpy(dtype=float)
-    prices = _frame(d.balance, ["commodity", "region", "year"], price=clean(np.asarray(duals["balance"], dtype=float) / dfy, 1e-10))
 
-    pol = d.policy
-    pdf = pol["year"].map(d.df).to_numpy(dtype=float)
-    viol = np.nan_to_num(np.asarray(values.get("violation", np.zeros(len(pol))), dtype=float))
-    lhs = policy_lhs(d, {"act": act, "cap": cap_v, "new": new_v, "supply": clean(values["supply"]), "ship": clean(values["ship"])})
-    slack = np.where(pol["sense"] == "max", pol["value"] - (lhs - viol), (lhs + viol) - pol["value"])
-    policies = _frame(pol, ["policy", "year"], shadow_price=clean(np.asarray(duals["policy"], dtype=float) / pdf, 1e-10),
-                      slack=clean(slack), violation=clean(viol))
-
-    costs = _costs(d, act, cap_v, new_v, values, viol)
-
-    res.tables = {
-        "capacity": capacity,
-        "activity": acts[TABLE_COLUMNS["activity"]],
-        "flows": flows,
-        "trade": trade,
-        "supply": supply,
-        "unmet": unmet,
-        "disposal": disposal,
-        "prices": prices,
-        "policies": policies,
-        "costs": costs,
-    }
-    for t in res.tables.values():
-        if "year" in t.columns and len(t):
-            t["year"] = t["year"].astype(int)
-    return res
+def _with(keys: pd.DataFrame, **values) -> pd.DataFrame:
+    out = keys.copy()
+    for k, v in values.items():
+        out[k] = np.asarray(v, dtype="float64")
+    return out
 
 
 FAMILY_TABLE = {"act": ("cap", ["process", "region", "year"]), "cap": ("cap", ["process", "region", "year"]),
@@ -213,42 +385,6 @@ def policy_lhs(d: ModelData, values: dict[str, np.ndarray]) -> np.ndarray:
         vals = np.fromiter((v[pos[k]] for k in g["key"]), dtype=float, count=len(g))
         np.add.at(out, rows, vals)
     return out
-
-
-def _costs(d: ModelData, act, cap_v, new_v, values, viol) -> pd.DataFrame:
-    """Cost components by year (undiscounted, in money of that year) and discounted."""
-    rows = {y: dict.fromkeys(COST_COMPONENTS, 0.0) for y in d.years}
-    proc = d.process
-    # capex: annuity of every vintage in each year it is online
-    if len(d.online):
-        nv = d.new[["process", "region", "year"]].copy()
-        nv["value"] = new_v
-        on = d.online.merge(nv.rename(columns={"year": "vintage"}), on=["process", "region", "vintage"])
-        on["cost"] = on["value"] * proc["annuity"].reindex(on["process"]).to_numpy()
-        for y, v in on.groupby("year")["cost"].sum().items():
-            rows[int(y)]["capex"] += v
-
-    def add(component, years, amounts):
-        s = pd.Series(np.asarray(amounts, dtype=float)).groupby(np.asarray(years)).sum()
-        for y, v in s.items():
-            rows[int(y)][component] += v
-
-    if len(d.cap):
-        add("fixed_om", d.cap["year"], cap_v * proc["fixed_om"].reindex(d.cap["process"]).to_numpy())
-        add("variable", d.cap["year"], act * proc["variable_cost"].reindex(d.cap["process"]).to_numpy())
-    if len(d.supply):
-        add("supply", d.supply["year"], clean(values["supply"]) * d.supply["price"].to_numpy())
-    if len(d.ship):
-        add("trade", d.ship["year"], clean(values["ship"]) * d.ship["cost"].to_numpy())
-    if len(d.unmet):
-        add("unmet", d.unmet["year"], clean(values["unmet"]) * d.unmet["penalty"].to_numpy())
-    if len(d.dispose):
-        add("disposal", d.dispose["year"], clean(values["dispose"]) * d.dispose["cost"].to_numpy())
-    if len(d.policy):
-        pen = d.policy["penalty"].fillna(0.0).to_numpy()
-        add("violation", d.policy["year"], viol * pen)
-    out = [(y, c, v, v * d.df[y]) for y in d.years for c, v in rows[y].items()]
-    return pd.DataFrame(out, columns=TABLE_COLUMNS["costs"])
 
 
 def objective_from_costs(result: Result) -> float:
