@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -428,11 +429,26 @@ class Instance:
         return "+".join(self.applied) if self.applied else None
 
     def copy(self) -> "Instance":
+        """A deep copy: its tables can be changed in place without touching ``self``."""
         return replace(
             self,
             tables={k: v.copy() for k, v in self.tables.items()},
             units=dict(self.units),
             sources=copy.deepcopy(self.sources),
+            scenarios=copy.deepcopy(self.scenarios),
+            applied=list(self.applied),
+            labels=dict(self.labels),
+        )
+
+    def _shallow_copy(self) -> "Instance":
+        """A copy that shares the table DataFrames of ``self`` (the settings, lists and mappings
+        are copied). A shared table must never be written into: code that changes a table puts
+        a changed copy in its place (as :func:`_apply_change` does)."""
+        return replace(
+            self,
+            tables=dict(self.tables),
+            units=dict(self.units),
+            sources=[dict(s) for s in self.sources],
             scenarios=copy.deepcopy(self.scenarios),
             applied=list(self.applied),
             labels=dict(self.labels),
@@ -465,17 +481,30 @@ class Instance:
         A change that does not fit raises :class:`InstanceError` naming it (``change 2``, after
         ``where_from`` when given); changes made in code are reported under ``with_changes``,
         those of a named scenario under ``instance.yaml``.
+
+        The copy shares with ``self`` the DataFrames of the tables no change touches: to write
+        into a table of the result in place, take :meth:`copy` of it first.
         """
-        if isinstance(changes, Mapping):
-            changes = [changes]
-        inst = self.copy()
+        changes = [changes] if isinstance(changes, Mapping) else list(changes)
+        # the copy shares every table no change touches (a changed table is replaced by a
+        # changed copy), so a sweep of thousands of changes does not copy the whole instance
+        inst = self._shallow_copy()
         problems: list[Problem] = []
         for i, ch in enumerate(changes, 1):
             _apply_change(inst, ch, f"{where_from}, change {i}" if where_from else f"change {i}", problems,
                           file="instance.yaml" if where_from else "with_changes")
         if problems:
             raise InstanceError(problems)
-        _check_references(inst, problems)
+        # numbers (not names, years or flags) changed: only the checks reading those numbers can
+        # newly fail; the ranges of the new values were checked as they were applied
+        needed = _value_checks(changes)
+        if needed is None:
+            _check_references(inst, problems)
+        else:
+            if "reference_coefficients" in needed:
+                _check_reference_rows(inst, problems, counts=False)
+            if "unmet_penalty" in needed:
+                _check_unmet_penalty(inst, problems)
         if problems:
             raise InstanceError(problems)
         inst.applied.append(label or f"changes{len(inst.applied) + 1}")
@@ -839,8 +868,23 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Mappi
     ``incomplete`` maps a table some of whose rows were refused to the names on those rows
     (None: the whole table was refused). Such names are not reported as unknown elsewhere, and
     the reference rows of a process are not counted when one of its process_io rows was refused.
+
+    Runs every part below, in this order; :meth:`Instance.with_changes` runs only the parts a
+    change of numbers can affect (see :func:`_value_checks`).
     """
     incomplete = dict(incomplete or {})
+    _check_row_references(inst, problems, incomplete)
+    _check_trade_lanes(inst, problems)
+    unsure = incomplete.get("process_io", set()) if "process_io" in incomplete else set()
+    _check_reference_rows(inst, problems, unsure)
+    _check_io_directions(inst, problems)
+    _check_policy_rows(inst, problems)
+    _check_unmet_penalty(inst, problems)
+
+
+def _check_row_references(inst: Instance, problems: list[Problem], incomplete: Mapping[str, set | None]) -> None:
+    """Row by row in every table: names of regions, commodities and processes that exist,
+    years in the horizon, sources listed in the settings."""
     T = inst.tables
     regions = set(T["regions"]["region"])
     commodities = set(T["commodities"]["commodity"])
@@ -897,25 +941,54 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Mappi
             if "source" in row and sources and not _is_blank(row["source"]) and str(row["source"]).strip() and str(row["source"]).strip() not in sources:
                 problems.append(Problem(label, f"unknown source '{row['source']}' (not in instance.yaml's sources)", row=int(ln), column="source"))
 
-    trade = T["trade"]
+
+def _check_trade_lanes(inst: Instance, problems: list[Problem]) -> None:
+    """A trade lane joins two different regions."""
+    trade = inst.tables["trade"]
     for ln in trade.index[trade["origin"] == trade["destination"]]:
         problems.append(Problem(inst.label("trade"), "a lane's origin and destination must differ", row=int(ln), column="destination", value=trade.at[ln, "destination"]))
 
+
+def _check_reference_rows(inst: Instance, problems: list[Problem], unsure: set | None = frozenset(),
+                          counts: bool = True, coefficients: bool = True) -> None:
+    """Each process has exactly one reference row in process_io (``counts``), whose coefficient
+    is 1 (``coefficients``); problems are given process by process, in name order.
+
+    ``unsure``: processes one of whose process_io rows was refused (not checked); None: the
+    whole table was refused (nothing is checked).
+    """
+    if unsure is None:
+        return
+    T = inst.tables
     io = T["process_io"]
     label = inst.label("process_io")
-    unsure = incomplete.get("process_io", set()) if "process_io" in incomplete else set()
-    for p in sorted(processes) if unsure is not None else ():
+    # the reference rows of each process, in file order: one pass over the table instead of
+    # one filter a process
+    ref = io[io["reference"].astype(bool)]
+    ref_lines: dict[Any, list] = {}
+    for ln, p in zip(ref.index, ref["process"]):
+        ref_lines.setdefault(p, []).append(ln)
+    coef = ref["coefficient"]
+    off = set(ref.index[(coef != 1).to_numpy(dtype=bool)]) if coefficients else set()
+    if not counts and not off:
+        return
+    for p in sorted(set(T["processes"]["process"])):
         if p in unsure:
             continue
-        rows = io[io["process"] == p]
-        ref = rows[rows["reference"]]
-        if len(ref) != 1:
+        lines = ref_lines.get(p, [])
+        if counts and len(lines) != 1:
             pline = int(T["processes"].index[T["processes"]["process"] == p][0])
-            lines = ", ".join(str(int(x)) for x in ref.index) or "none"
-            problems.append(Problem(inst.label("processes"), f"process '{p}' must have exactly one reference row in process_io.csv (found {len(ref)}: rows {lines})", row=pline, column="process"))
-        for ln in ref.index:
-            if ref.at[ln, "coefficient"] != 1:
+            listed = ", ".join(str(int(x)) for x in lines) or "none"
+            problems.append(Problem(inst.label("processes"), f"process '{p}' must have exactly one reference row in process_io.csv (found {len(lines)}: rows {listed})", row=pline, column="process"))
+        for ln in lines:
+            if ln in off:
                 problems.append(Problem(label, "the reference row's coefficient must be 1", row=int(ln), column="coefficient", value=float(ref.at[ln, "coefficient"])))
+
+
+def _check_io_directions(inst: Instance, problems: list[Problem]) -> None:
+    """A process does not both consume and produce one commodity."""
+    io = inst.tables["process_io"]
+    label = inst.label("process_io")
     # one pass over the groups (a row-by-row search took minutes on a file of thousands of rows)
     both = []
     for (p, c), grp in io[io.duplicated(["process", "commodity"], keep=False)].groupby(["process", "commodity"], sort=False):
@@ -924,7 +997,11 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Mappi
     for ln, p, c in sorted(both):
         problems.append(Problem(label, f"process '{p}' both consumes and produces '{c}'; state the net coefficient once", row=ln, column="commodity"))
 
-    pol = T["policies"]
+
+def _check_policy_rows(inst: Instance, problems: list[Problem]) -> None:
+    """Each policy row names what it limits; the rows of a policy share one kind and do not mix
+    an every-year row with rows for single years."""
+    pol = inst.tables["policies"]
     label = inst.label("policies")
     for ln, row in zip(pol.index, pol.to_dict("records")):
         sums, selector, _ = POLICY_KINDS[row["kind"]]
@@ -938,8 +1015,12 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Mappi
         if grp["year"].isna().any() and len(grp) > 1:
             problems.append(Problem(label, f"policy '{policy}' has a row for every year (blank year) and other rows too", row=int(grp.index[grp['year'].isna()][0]), column="year"))
 
-    # an instance-wide unmet penalty or one per demanded commodity
+
+def _check_unmet_penalty(inst: Instance, problems: list[Problem]) -> None:
+    """An instance-wide unmet penalty, or one for each demanded commodity."""
     if inst.unmet_penalty is None:
+        T = inst.tables
+        commodities = set(T["commodities"]["commodity"])
         dem = T["demand"]
         com = T["commodities"].set_index("commodity")
         for c in sorted(set(dem.loc[dem["quantity"] > 0, "commodity"]) & commodities):
@@ -947,12 +1028,48 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Mappi
                 problems.append(Problem("instance.yaml", f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty in instance.yaml or in commodities.csv", column="unmet_penalty"))
 
 
+# the numeric columns (besides years) that a cross-table check reads, and the check reading them;
+# every other int/float column is checked only for its range, which _apply_change does
+_VALUE_CHECKS = {
+    ("process_io", "coefficient"): "reference_coefficients",
+    ("demand", "quantity"): "unmet_penalty",
+    ("commodities", "unmet_penalty"): "unmet_penalty",
+    ("instance", "unmet_penalty"): "unmet_penalty",
+}
+
+
+def _value_checks(changes: list) -> set[str] | None:
+    """The cross-table checks that ``changes`` (already applied without problems) can make fail:
+    a set of names from ``_VALUE_CHECKS`` when every change sets or scales numbers of an int or
+    float column other than a year; None (run every check) for anything else: names, lists,
+    text, booleans, years, and settings other than ``unmet_penalty``."""
+    needed: set[str] = set()
+    for ch in changes:
+        if not isinstance(ch, Mapping):
+            return None
+        table, column = ch.get("table"), ch.get("column")
+        if not isinstance(table, str) or not isinstance(column, str):
+            return None
+        if table == "instance":
+            if (table, column) not in _VALUE_CHECKS:
+                return None
+        else:
+            schema = TABLES.get(table)
+            if schema is None or column not in schema.column_names or column == "year":
+                return None
+            if schema.column(column).type not in ("int", "float"):
+                return None
+        if (table, column) in _VALUE_CHECKS:
+            needed.add(_VALUE_CHECKS[(table, column)])
+    return needed
+
+
 def _check_scenarios(inst: Instance, problems: list[Problem], incomplete: Iterable[str] = ()) -> None:
     """Apply every named scenario to a copy. A ``where`` that matches nothing in a table with
     refused rows is not reported: the row it names may be one of those."""
     incomplete = set(incomplete)
     for name, body in inst.scenarios.items():
-        trial = inst.copy()
+        trial = inst._shallow_copy()
         for i, ch in enumerate(body.get("changes") or [], 1):
             found: list[Problem] = []
             _apply_change(trial, ch, f"scenario '{name}', change {i}", found)
@@ -962,8 +1079,12 @@ def _check_scenarios(inst: Instance, problems: list[Problem], incomplete: Iterab
 
 
 def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Problem], file: str = "instance.yaml") -> None:
-    """Apply one change in place; problems go to the list, located in ``file`` (or the
-    workbook sheet and row the change was read from)."""
+    """Apply one change to ``inst``; problems go to the list, located in ``file`` (or the
+    workbook sheet and row the change was read from).
+
+    The changed table is replaced in ``inst.tables`` by a changed copy: the DataFrame it held
+    is never written into, so instances sharing it (see :meth:`Instance._shallow_copy`) keep
+    their values."""
     label = ch.get("_label", file) if isinstance(ch, Mapping) else file
     row = ch.get("_line") if isinstance(ch, Mapping) else None
 
@@ -1035,6 +1156,16 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         if col.type == "int":
             new = new.round()
         values = new.tolist()
+        # the first out-of-range result, found without a Python call a row; a blank (NaN)
+        # result is not checked
+        arr = new.to_numpy(dtype="float64")
+        out = ~np.isnan(arr) & (
+            np.isinf(arr)
+            | (arr < col.min if col.min is not None else False)
+            | (arr <= col.gt if col.gt is not None else False)
+            | (arr > col.max if col.max is not None else False)
+        )
+        suspects = [values[int(np.argmax(out))]] if out.any() else []
     else:
         text = "" if ch["set"] is None else _cell_text(ch["set"])
         try:
@@ -1042,7 +1173,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         except _Bad as e:
             return bad(f"set: {e}", column="set", value=ch["set"])
         values = [v] * int(mask.sum())
-    for v in values:
+        suspects = [v]
+    for v in suspects:
         if _is_blank(v):
             continue
         try:
@@ -1050,6 +1182,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
                 check_range(col, v)
         except _Bad as e:
             return bad(f"the result for column '{column}' is invalid: {e}", value=v)
+    # write into a copy: the table held now may be shared with other instances
+    df = df.copy()
     if col.type == "int":
         df[column] = df[column].astype("Int64")
         df.loc[mask, column] = pd.array([None if _is_blank(v) else int(v) for v in values], dtype="Int64")
