@@ -62,7 +62,8 @@ class Result:
     def __getattr__(self, item: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables")
         if tables is not None and item in TABLE_COLUMNS:
-            return tables.get(item, _empty(item))
+            t = tables.get(item)
+            return t if t is not None else _empty(item)
         raise AttributeError(item)
 
     @property

@@ -20,7 +20,7 @@ import numpy as np
 from rechain.model.data import prepare
 from rechain.model.instance import Instance
 from rechain.model.matrix import LinearProgram, assemble
-from rechain.model.results import Result, build_result
+from rechain.model.results import Result
 
 HIGHS_STATUS = {
     "kOptimal": "optimal",
@@ -149,13 +149,13 @@ class DirectModel:
     def __init__(self, instance: Instance, tee: bool = False, check_numerics: bool | None = None, **options):
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        self.instance = instance
-        self.data = prepare(instance)
+        self.instance = self.base = instance
+        self._data = self._base_data = prepare(instance)
         t1 = time.perf_counter()
-        self.lp = assemble(self.data)
+        self.lp = self._base_lp = assemble(self._data)
         t2 = time.perf_counter()
         self.timings.update(prepare=t1 - t0, assemble=t2 - t1, build=t2 - t0)
-        self.warnings = numerics_warnings(self.data, self.lp.num_nz, check_numerics)
+        self.warnings = numerics_warnings(self._data, self.lp.num_nz, check_numerics)
         self.timings["numerics"] = time.perf_counter() - t2
         t2 = time.perf_counter()
         self.highs = new_highs()
@@ -168,24 +168,52 @@ class DirectModel:
         _set_options(self.highs, options)
         to_highs(self.lp, self.highs)
         self.timings["handover"] = time.perf_counter() - t2
+        self._layout = self._base_layout = None  # result layouts, made on the first solve
+        self._parameters = None  # result parameters after an in-place update (None: the ModelData's)
+        self._map = None  # rechain.model.params.ParameterMap of the base instance, made on the first update
+        self._col_of = None
+        #: how the last :meth:`update` went: "mapped" (numbers changed in place), "prepared"
+        #: (the instance prepared and assembled again, same shape) or None (no update yet)
+        self.last_update: str | None = None
+
+    @property
+    def data(self):
+        """The :class:`~rechain.model.data.ModelData` of the current instance (prepared on
+        first use after an update that changed numbers in place)."""
+        if self._data is None:
+            self._data = prepare(self.instance)
+        return self._data
 
     def update(self, instance: Instance) -> "DirectModel":
-        """Make the LP in HiGHS that of ``instance`` (same shape), keeping the basis."""
+        """Make the LP in HiGHS that of ``instance`` (same shape), keeping the basis.
+
+        Changed numbers that :mod:`rechain.model.params` maps (demands, prices, costs, limits,
+        policy values, coefficients, ...) go straight into the arrays; otherwise the instance
+        is prepared and assembled again and compared with the LP in HiGHS. Either way only the
+        costs, bounds and coefficients that differ are passed to HiGHS. An instance of another
+        shape raises :class:`~rechain.model.InstanceError` and leaves the model as it was."""
         from rechain.model.errors import InstanceError, Problem
+        from rechain.model.params import ParameterMap, ShapeChange
 
         t0 = time.perf_counter()
-        d = prepare(instance)
-        lp = assemble(d)
         old = self.lp
-        a, b = old.matrix, lp.matrix
-        same = (lp.num_col == old.num_col and lp.num_row == old.num_row and a.nnz == b.nnz
-                and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
-                and np.array_equal(a.data, b.data)
-                and all(np.array_equal(old.cols[k], lp.cols[k]) for k in old.cols)
-                and all(np.array_equal(old.rows[k], lp.rows[k]) for k in old.rows))
-        if not same:
-            raise InstanceError([Problem("model", "cannot update the LP in place: the instance gives other rows, "
-                                                  "columns or coefficients; build a new model for it")])
+        try:
+            if self._map is None:
+                self._map = ParameterMap(self.base, self._base_data, self._base_lp, self._base_result_layout().parameters())
+            upd = self._map.apply(instance)
+            lp, data, layout, parameters, how = upd.lp, None, self._base_result_layout(), upd.parameters, "mapped"
+        except ShapeChange:
+            data = prepare(instance)
+            lp = assemble(data)
+            a, b = old.matrix, lp.matrix
+            same = (lp.num_col == old.num_col and lp.num_row == old.num_row and a.nnz == b.nnz
+                    and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+                    and all(np.array_equal(old.cols[k], lp.cols[k]) for k in old.cols)
+                    and all(np.array_equal(old.rows[k], lp.rows[k]) for k in old.rows))
+            if not same:
+                raise InstanceError([Problem("model", "cannot update the LP in place: the instance gives other rows, "
+                                                      "columns or non-zeros; build a new model for it")])
+            layout, parameters, how = None, None, "prepared"
         h = self.highs
         idx = np.flatnonzero(lp.col_cost != old.col_cost).astype(np.int32)
         if len(idx):
@@ -196,11 +224,34 @@ class DirectModel:
         idx = np.flatnonzero((lp.row_lower != old.row_lower) | (lp.row_upper != old.row_upper)).astype(np.int32)
         if len(idx):
             h.changeRowsBounds(len(idx), idx, lp.row_lower[idx], lp.row_upper[idx])
+        if lp.matrix.data is not old.matrix.data:
+            idx = np.flatnonzero(lp.matrix.data != old.matrix.data)
+            if len(idx):
+                if self._col_of is None:
+                    self._col_of = np.repeat(np.arange(lp.num_col, dtype=np.int64), np.diff(lp.matrix.indptr))
+                rows, cols, vals = lp.matrix.indices[idx], self._col_of[idx], lp.matrix.data[idx]
+                for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
+                    h.changeCoeff(r, c, v)
         if lp.offset != old.offset:
             h.changeObjectiveOffset(lp.offset)
-        self.instance, self.data, self.lp = instance, d, lp
+        self.instance, self._data, self.lp = instance, data, lp
+        self._layout, self._parameters, self.last_update = layout, parameters, how
         self.timings = {"update": time.perf_counter() - t0}
         return self
+
+    def _base_result_layout(self):
+        from rechain.model.results import ResultLayout
+
+        if self._base_layout is None:
+            self._base_layout = ResultLayout(self._base_data)
+        return self._base_layout
+
+    def _result_layout(self):
+        from rechain.model.results import ResultLayout
+
+        if self._layout is None:
+            self._layout = self._base_result_layout() if self._data is self._base_data else ResultLayout(self.data)
+        return self._layout
 
     def _log(self, event) -> None:
         import highspy
@@ -235,10 +286,11 @@ class DirectModel:
             _set_options(h, opts)
             handover_warnings = list(self.solver_warnings)  # said while the LP was passed or changed
             self.solver_warnings.clear()
+            clock = float(h.getRunTime())  # HiGHS's run clock adds up over the runs of one Highs
             h.run()
             t1 = time.perf_counter()
             timings["solve"] = t1 - t0
-            timings["highs_run"] = float(h.getRunTime())
+            timings["highs_run"] = float(h.getRunTime()) - clock
             status, name = status_of(h)
         except Exception as e:  # a solver failure is a result, not a crash
             timings["solve"] = time.perf_counter() - t0
@@ -257,7 +309,8 @@ class DirectModel:
         obj = float(h.getInfo().objective_function_value)
         t2 = time.perf_counter()
         timings["read"] = t2 - t1
-        res = build_result(self.data, values, duals, "optimal", obj, message=MESSAGES["optimal"], timings=timings, **meta)
+        res = self._result_layout().build(values, duals, obj, parameters=self._parameters, message=MESSAGES["optimal"],
+                                          timings=timings, **meta)
         res.warnings.extend(self.warnings + handover_warnings + self.solver_warnings)
         timings["extract"] = time.perf_counter() - t2
         timings["total"] = _total(timings)

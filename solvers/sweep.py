@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from rechain.model import Instance, InstanceError, build_model, load_instance, update_parameters
@@ -309,13 +310,18 @@ def sweep(
     summary["rebuilt"] = summary["rebuilt"].astype(bool)
     out = {}
     for name in tables:
-        parts = []
+        parts, labels = [], []
         for r in ordered:
             t = r["tables"].get(name)
             if t is not None:
-                parts.append(t.assign(scenario=r["scenario"])[["scenario"] + list(t.columns)])
-        out[name] = (pd.concat(parts, ignore_index=True) if parts
-                     else pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name]))
+                parts.append(t)
+                labels.append((r["scenario"], len(t)))
+        if parts:
+            t = pd.concat(parts, ignore_index=True)
+            t.insert(0, "scenario", np.repeat(np.array([s for s, _ in labels], dtype=object), [k for _, k in labels]))
+            out[name] = t
+        else:
+            out[name] = pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name])
     return SweepResult(summary, out, scenario_table(scens), {"total": time.perf_counter() - t0, "workers": workers,
                                                                 "backend": backend, "chunks": len(chunks)})
 
