@@ -161,11 +161,40 @@ class _Runner:
                 rec["rebuilt"] = True
         return solve(model, **self.options), model
 
-    def run_chunk(self, items: Sequence[tuple[int, Scenario]]) -> list[dict]:
+    def run_chunk(self, items: Sequence[tuple[int, Scenario]]) -> dict:
+        """The scenarios of one chunk: their summary rows (``records``) and, per result kind,
+        one table with a ``scenario`` column (``tables``), so a worker sends back a few
+        DataFrames per chunk rather than several per scenario."""
         # The first scenario of a chunk starts cold, the rest warm from their predecessor: an
         # LP with several optimal bases (common: degenerate duals) then gives the same answer
         # whichever worker ran the chunk and whatever it ran before.
-        return [self.run(i, s, cold=(k == 0)) for k, (i, s) in enumerate(items)]
+        return _pack([self.run(i, s, cold=(k == 0)) for k, (i, s) in enumerate(items)], self.tables)
+
+
+def _stack(parts: list[pd.DataFrame], labels: list[tuple[str, int]] | None = None) -> pd.DataFrame | None:
+    """The tables ``parts`` one under the other; with ``labels`` (scenario, rows) a leading
+    ``scenario`` column is added."""
+    if not parts:
+        return None
+    t = pd.concat(parts, ignore_index=True)
+    if labels is not None:
+        t.insert(0, "scenario", np.repeat(np.array([s for s, _ in labels], dtype=object), [k for _, k in labels]))
+    return t
+
+
+def _pack(recs: list[dict], tables: Sequence[str]) -> dict:
+    out = {}
+    for name in tables:
+        parts, labels = [], []
+        for r in recs:
+            t = r["tables"].get(name)
+            if t is not None:
+                parts.append(t)
+                labels.append((r["scenario"], len(t)))
+        out[name] = _stack(parts, labels)
+    for r in recs:
+        r.pop("tables", None)
+    return {"records": recs, "tables": out}
 
 
 def _forget_basis(model) -> None:
@@ -284,8 +313,12 @@ def sweep(
     chunks = [items[i:i + chunk_size] for i in range(0, n, chunk_size)]
 
     records: dict[int, dict] = {}
+    packs: dict[int, dict] = {}  # the tables of each chunk, by the index of its first scenario
     with _Progress(n, progress, f"sweep of {instance.name}") as bar:
-        def collect(recs):
+        def collect(pack):
+            recs = pack["records"]
+            if recs:
+                packs[recs[0]["index"]] = pack["tables"]
             for r in recs:
                 records[r["index"]] = r
                 if on_result is not None:
@@ -293,7 +326,7 @@ def sweep(
             bar.advance(len(recs), recs[-1]["scenario"] if recs else "")
 
         def lost(chunk, exc):
-            collect([_failed(i, s, f"the worker failed: {type(exc).__name__}: {exc}") for i, s in chunk])
+            collect(_pack([_failed(i, s, f"the worker failed: {type(exc).__name__}: {exc}") for i, s in chunk], ()))
 
         if backend == "local" and (workers == 1 or len(chunks) <= 1):
             runner = _Runner(instance, tables, options)
@@ -310,18 +343,8 @@ def sweep(
     summary["rebuilt"] = summary["rebuilt"].astype(bool)
     out = {}
     for name in tables:
-        parts, labels = [], []
-        for r in ordered:
-            t = r["tables"].get(name)
-            if t is not None:
-                parts.append(t)
-                labels.append((r["scenario"], len(t)))
-        if parts:
-            t = pd.concat(parts, ignore_index=True)
-            t.insert(0, "scenario", np.repeat(np.array([s for s, _ in labels], dtype=object), [k for _, k in labels]))
-            out[name] = t
-        else:
-            out[name] = pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name])
+        t = _stack([packs[k][name] for k in sorted(packs) if packs[k].get(name) is not None])
+        out[name] = t if t is not None else pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name])
     return SweepResult(summary, out, scenario_table(scens), {"total": time.perf_counter() - t0, "workers": workers,
                                                                 "backend": backend, "chunks": len(chunks)})
 
