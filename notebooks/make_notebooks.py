@@ -739,6 +739,107 @@ print("\\n".join(lines))"""),
 ]
 
 
+NB07 = [
+md("""# 07 · Monte Carlo: 1,000 futures of the 2021–25 plan
+
+Four uncertain inputs of the default instance, drawn together 1,000 times from a fixed seed:
+NEV demand (lognormal around the plan view), wind demand (both drive types, uniform), the cap on
+Myanmar ionic-clay imports (uniform) and the capex of magnet sintering (triangular). Every draw
+changes numbers only, so the sweep keeps one LP inside HiGHS and changes its bounds and costs in
+place (`rechain.model.params`), warm-starting each re-solve. Out come distributions of the
+capacity built and of the prices, and which input moves them most. The numbers are estimates of
+ranges, not forecasts: the distributions below are assumptions chosen for illustration."""),
+code("""%matplotlib inline
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from rechain import instances
+from rechain.model import load_instance
+from rechain.model.scenarios import lognormal, sample, scale, triangular, uniform
+from rechain.solvers import sweep
+
+pd.set_option("display.width", 160)
+inst = load_instance(instances.path())
+money = inst.units.get("money", "money")
+last = inst.last_year
+
+def wind(v):
+    return [scale("demand", "quantity", where={"commodity": c})(v) for c in ("wind_direct_drive", "wind_medium_speed")]
+
+runs = sample(
+    1000, seed=7,
+    nev=(scale("demand", "quantity", where={"commodity": "nev"}), lognormal(0.0, 0.15)),
+    wind=(wind, uniform(0.5, 1.3)),
+    myanmar=(scale("supply", "max_quantity", where={"commodity": "myanmar_ionic_concentrate"}), uniform(0.3, 1.2)),
+    sinter_capex=(scale("processes", "capex", where={"process": "magnet_sintering"}), triangular(0.8, 1.0, 1.5)),
+)
+t = time.perf_counter()
+sw = sweep(inst, runs, workers=1, progress=False, tables=["capacity", "prices", "policies", "costs"])
+seconds = time.perf_counter() - t
+print(f"{len(runs)} scenarios in {seconds:.1f} s ({len(runs) / seconds:.0f} per second); "
+      f"{int(sw.summary['rebuilt'].sum())} rebuilt; statuses: {sw.summary['status'].value_counts().to_dict()}")
+sw.parameters.describe().round(3)"""),
+md("## Capacity built by 2025"),
+code("""cap = sw.capacity.merge(inst.processes[["process", "stage"]], on="process")
+sinter = cap[(cap["process"] == "magnet_sintering") & (cap["year"] == last)]
+per = sinter.pivot_table(index="scenario", columns="region", values="total", aggfunc="sum")
+per["all regions"] = per.sum(axis=1)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+per["inner_mongolia"].plot.hist(bins=40, ax=axes[0], title=f"Sintering capacity, Inner Mongolia, {last} (t/y)")
+per["all regions"].plot.hist(bins=40, ax=axes[1], title=f"Sintering capacity, all regions, {last} (t/y)")
+plt.tight_layout()
+plt.show()
+per.describe(percentiles=[0.05, 0.5, 0.95]).round(0)"""),
+md("## Prices in 2025"),
+code("""pr = sw.prices[(sw.prices["year"] == last) & (sw.prices["region"] == "inner_mongolia")]
+pr = pr[pr["commodity"].isin(["prnd_oxide", "dy_oxide", "tb_oxide", "ndfeb_alloy"])]
+ptab = pr.pivot_table(index="scenario", columns="commodity", values="price")
+fig, axes = plt.subplots(1, len(ptab.columns), figsize=(3.6 * len(ptab.columns), 3.2))
+for ax, com in zip(np.atleast_1d(axes), ptab.columns):
+    ptab[com].plot.hist(bins=40, ax=ax, title=com)
+    ax.set_xlabel(f"{money} per t")
+plt.tight_layout()
+plt.show()
+ptab.describe(percentiles=[0.05, 0.5, 0.95]).round(4)"""),
+md("""## Which input matters
+
+Rank correlations (Spearman) between each drawn input and the outputs, over the 1,000 draws."""),
+code("""par = sw.parameters.set_index("scenario")
+target = sw.policies[(sw.policies["policy"] == "im_magnet_target") & (sw.policies["year"] == last)].set_index("scenario")["shadow_price"]
+total = sw.costs.groupby("scenario")["discounted"].sum()
+out = pd.DataFrame({"IM sintering": per["inner_mongolia"], "all sintering": per["all regions"],
+                    "PrNd oxide price": ptab.get("prnd_oxide"), "Dy oxide price": ptab.get("dy_oxide"),
+                    "target shadow price": target, "total cost": total})
+corr = pd.concat([par, out], axis=1).corr(method="spearman").loc[par.columns, out.columns]
+corr.round(2)"""),
+md("## Conclusion"),
+code("""lines = []
+im, allr = per["inner_mongolia"], per["all regions"]
+lines.append(f"- {len(runs)} draws solved in {seconds:.0f} s, all optimal: {bool(sw.ok)}.")
+lines.append(f"- Inner Mongolia's sintering capacity in {last}: median {im.median():,.0f} t/y, 90 % of draws between "
+             f"{im.quantile(0.05):,.0f} and {im.quantile(0.95):,.0f} t/y; all regions {allr.quantile(0.05):,.0f}-{allr.quantile(0.95):,.0f} t/y.")
+binds = (target.abs() > 1e-9).mean()
+lines.append(f"- The 100,000 t/y target binds in {100 * binds:.0f} % of the draws.")
+def driver(col):
+    c = corr[col].dropna()
+    if not len(c):
+        return f"it does not vary over the draws"
+    k = c.abs().idxmax()
+    return f"the input most correlated with it is '{k}' (Spearman {c[k]:+.2f})"
+for com, col in [("prnd_oxide", "PrNd oxide price"), ("dy_oxide", "Dy oxide price")]:
+    if com in ptab.columns:
+        x = ptab[com]
+        lines.append(f"- {com} price in {last}: median {x.median():,.4g} {money}/t, 90 % range {x.quantile(0.05):,.4g}-{x.quantile(0.95):,.4g}; "
+                     f"{driver(col)}.")
+lines.append(f"- Total cost: {driver('total cost')}.")
+lines.append(f"- Inner Mongolia's sintering capacity: {driver('IM sintering')}.")
+print("\\n".join(lines))"""),
+]
+
+
 NOTEBOOKS = {
     "01_quickstart": NB01,
     "02_nev_boom_vs_wind_slowdown": NB02,
@@ -746,6 +847,7 @@ NOTEBOOKS = {
     "04_balance_problem": NB04,
     "05_recycling": NB05,
     "06_plan_vs_actual": NB06,
+    "07_monte_carlo": NB07,
 }
 
 
