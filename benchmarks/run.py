@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="rechain benchmarks (see benchmarks/README.md)")
     ap.add_argument("--sizes", default="S,M,L")
     ap.add_argument("--pyomo", default="S", help="sizes also solved through the Pyomo model, for comparison ('' for none)")
-    ap.add_argument("--scenarios", type=int, default=20, help="scenarios in the sweep benchmark")
+    ap.add_argument("--scenarios", type=int, default=400, help="scenarios in the sweep benchmark (rebuilds: the first 20)")
     ap.add_argument("--no-sweep", action="store_true")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "rechain-bench"))
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -256,19 +256,21 @@ def main(argv=None) -> int:
     # ---- sweep ---------------------------------------------------------------------------------
     if not a.no_sweep:
         n = a.scenarios
+        nr = min(n, 20)  # a rebuild per scenario is slow: its rate is measured on the first 20
         s1 = run_worker("sweep", str(n), "1")
         s2 = run_worker("sweep", str(n), "2")
-        rb = run_worker("rebuild", str(n), "pyomo")
-        rd = run_worker("rebuild", str(n), "direct")
-        rate = {k: n / v["seconds"] for k, v in (("persistent, 1 worker", s1), ("persistent, 2 workers", s2),
-                                                 ("rebuild (Pyomo model)", rb), ("rebuild (direct path)", rd))}
+        rb = run_worker("rebuild", str(nr), "pyomo")
+        rd = run_worker("rebuild", str(nr), "direct")
+        rate = {k: m / v["seconds"] for k, m, v in (("persistent, 1 worker", n, s1), ("persistent, 2 workers", n, s2),
+                                                    ("rebuild (Pyomo model)", nr, rb), ("rebuild (direct path)", nr, rd))}
         print(f"\nsweep: {n} scenarios of the default instance (demand scaled 0.8-1.2), scenarios per second")
         for k, v in rate.items():
             print(f"  {k:<24}{v:8.2f}")
-        ratio = rate["persistent, 1 worker"] / rate["rebuild (Pyomo model)"]
-        print(f"  persistent / rebuild of the Pyomo model: {ratio:.2f}; persistent / rebuild on the direct path: "
-              f"{rate['persistent, 1 worker'] / rate['rebuild (direct path)']:.2f}; models rebuilt in the sweeps: {s1['rebuilt']}, {s2['rebuilt']}")
-        lines.append(verdict("sweep: persistent / rebuild scenarios per second", ratio, TARGETS["sweep"], higher=True) + f" (target >= {TARGETS['sweep']})")
+        # the verdict is against the faster rebuild (the direct path), the harder baseline
+        ratio = rate["persistent, 1 worker"] / rate["rebuild (direct path)"]
+        print(f"  persistent / rebuild on the direct path: {ratio:.2f}; persistent / rebuild of the Pyomo model: "
+              f"{rate['persistent, 1 worker'] / rate['rebuild (Pyomo model)']:.2f}; models rebuilt in the sweeps: {s1['rebuilt']}, {s2['rebuilt']}")
+        lines.append(verdict("sweep: persistent / rebuild (direct path) scenarios per second", ratio, TARGETS["sweep"], higher=True) + f" (target >= {TARGETS['sweep']})")
         w = rate["persistent, 2 workers"] / rate["persistent, 1 worker"]
         lines.append(verdict("sweep: 2 workers / 1 worker", w, TARGETS["workers"], higher=True) + f" (target >= {TARGETS['workers']})")
 
