@@ -167,6 +167,18 @@ class _Coder:
         return key
 
 
+def pairs_by_code(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) with ``left[i] == right[j]``: in left order, and in right order for
+    one i (the order of a pandas inner merge)."""
+    order = np.argsort(right, kind="stable")
+    rs = right[order]
+    lo = np.searchsorted(rs, left, side="left")
+    cnt = np.searchsorted(rs, left, side="right") - lo
+    li = np.repeat(np.arange(len(left)), cnt)
+    off = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return li, order[np.repeat(lo, cnt) + off]
+
+
 def _lookup(table_keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Position of each query key in ``table_keys`` (unique), -1 where absent."""
     if len(table_keys) == 0:
@@ -283,15 +295,7 @@ def assemble(d: ModelData) -> LinearProgram:
     if len(d.cap) and len(d.io):
         # the Pyomo rule's order: the rows of cap merged with io (left order kept)
         io = d.io
-        pc = code.uniques["process"].get_indexer(io["process"].to_numpy())
-        order = np.argsort(pc, kind="stable")
-        pc_sorted = pc[order]
-        lo = np.searchsorted(pc_sorted, cp, side="left")
-        hi = np.searchsorted(pc_sorted, cp, side="right")
-        cnt = hi - lo
-        cap_i = np.repeat(np.arange(len(d.cap)), cnt)
-        off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        io_i = order[np.repeat(lo, cnt) + off]
+        cap_i, io_i = pairs_by_code(cp, code.uniques["process"].get_indexer(io["process"].to_numpy()))
         com = code.uniques["commodity"].get_indexer(io["commodity"].to_numpy())[io_i]
         ru = code.uniques["region"].get_indexer(d.cap["region"])[cap_i]
         yu = code.uniques["year"].get_indexer(d.cap["year"].astype("int64"))[cap_i]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ModelData
+from .matrix import pairs_by_code
 from .instance import atomic_write_folder
 
 STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
@@ -188,14 +189,7 @@ class ResultLayout:
         pc = pd.Index(pd.unique(np.concatenate([d.cap["process"].to_numpy(dtype=object), io_proc.astype(object)]))) if len(d.cap) else pd.Index([])
         cap_pc = pc.get_indexer(d.cap["process"].to_numpy(dtype=object)) if len(d.cap) else np.zeros(0, dtype=np.int64)
         io_pc = pc.get_indexer(io_proc.astype(object)) if len(pc) else np.full(len(io_proc), -1)
-        io_order = np.argsort(io_pc, kind="stable")
-        sorted_pc = io_pc[io_order]
-        lo = np.searchsorted(sorted_pc, cap_pc, side="left")
-        hi = np.searchsorted(sorted_pc, cap_pc, side="right")
-        cnt = hi - lo
-        fc = np.repeat(np.arange(len(d.cap)), cnt)
-        off = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        fi = io_order[np.repeat(lo, cnt) + off]
+        fc, fi = pairs_by_code(cap_pc, io_pc)
         signed = d.io["coefficient"].to_numpy(dtype=float)
         fl = self.activity_keys.iloc[fc].reset_index(drop=True)
         fl["commodity"] = d.io["commodity"].to_numpy()[fi] if len(fi) else pd.Series([], dtype=object)
