@@ -240,7 +240,7 @@ class ParameterMap:
         def moved(old, new):
             return ~((old == new) | (np.isnan(old) & np.isnan(new)))
 
-        def set_rows(fam, rows, lo=None, up=None):
+        def set_rows(rows, lo=None, up=None):
             ok = rows >= 0
             if lo is not None:
                 a["row_lower"][rows[ok]] = lo[ok]
@@ -262,7 +262,7 @@ class ParameterMap:
                     raise ShapeChange("a demand turns zero or non-zero")
                 has = self.balance_src >= 0
                 q = np.where(has, new[np.maximum(self.balance_src, 0)], 0.0) if len(has) else np.zeros(0)
-                set_rows("balance", lp.rows["balance"], q, q)
+                set_rows(lp.rows["balance"], q, q)
                 if len(self.unmet_src):
                     a["col_upper"][lp.cols["unmet"]] = new[self.unmet_src]
             elif (table, col) == ("supply", "price"):
@@ -271,14 +271,14 @@ class ParameterMap:
                     a["col_cost"][lp.cols["supply"]] = self.df_of["supply"] * price
                     p["cost_supply"] = price
             elif (table, col) == ("supply", "max_quantity"):
-                set_rows("supply", lp.rows["supply_limit"], up=limit("supply", self.supply_src, old, new))
+                set_rows(lp.rows["supply_limit"], up=limit("supply", self.supply_src, old, new))
             elif (table, col) == ("trade", "cost"):
                 if len(self.ship_src):
                     cost = new[self.ship_src]
                     a["col_cost"][lp.cols["ship"]] = self.df_of["ship"] * cost
                     p["cost_ship"] = cost
             elif (table, col) == ("trade", "max_quantity"):
-                set_rows("trade", lp.rows["trade_limit"], up=limit("trade", self.ship_src, old, new))
+                set_rows(lp.rows["trade_limit"], up=limit("trade", self.ship_src, old, new))
             elif (table, col) == ("processes", "capex"):
                 annuity = np.array([c * crf(self.rate, int(L)) for c, L in zip(new, self.lifetime)], dtype=float)
                 if len(d.new):
@@ -315,17 +315,17 @@ class ParameterMap:
                     raise ShapeChange("residual capacity appears or vanishes")
                 r = np.zeros(len(d.cap))
                 r[self.residual_cap] = res["residual"].to_numpy(dtype=float)
-                set_rows("capacity", lp.rows["capacity"], r, r)
+                set_rows(lp.rows["capacity"], r, r)
                 p["residual"] = r
             elif (table, col) in (("build_limits", "max_new"), ("build_limits", "max_total")):
                 old_t, new_t = self.base_limits[col], self.limits.tightest(new)
                 if col == "max_new":
                     up = limit("build_new", self.new_limit, old_t, new_t)
-                    set_rows("build_new", lp.rows["build_new_limit"], up=up)
+                    set_rows(lp.rows["build_new_limit"], up=up)
                 else:
                     up = limit("build_total", np.maximum(self.cap_limit, 0), old_t, new_t, zero_ok=True)
                     rows = np.where(self.cap_limit >= 0, lp.rows["build_total_limit"], -1)
-                    set_rows("build_total", rows, up=up)
+                    set_rows(rows, up=up)
             elif (table, col) == ("policies", "value"):
                 if not len(d.policy):
                     continue
@@ -334,7 +334,7 @@ class ParameterMap:
                 if (m & (self.policy_terms == 0)).any():
                     raise ShapeChange("a policy covering nothing changes its value")
                 rows = np.where(self.policy_terms > 0, lp.rows["policy"], -1)
-                set_rows("policy", rows, np.where(self.policy_max, -INF, v), np.where(self.policy_max, v, INF))
+                set_rows(rows, np.where(self.policy_max, -INF, v), np.where(self.policy_max, v, INF))
                 p["policy_value"] = v
             elif (table, col) == ("policies", "penalty"):
                 if not len(d.policy):

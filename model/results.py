@@ -365,23 +365,6 @@ FAMILY_TABLE = {"act": ("cap", ["process", "region", "year"]), "cap": ("cap", ["
                 "ship": ("ship", ["commodity", "origin", "destination", "year"])}
 
 
-def policy_lhs(d: ModelData, values: dict[str, np.ndarray]) -> np.ndarray:
-    """Σ of the variables each policy row limits (without its violation), per row of d.policy."""
-    t = d.policy_terms
-    out = np.zeros(len(d.policy))
-    if not len(t):
-        return out
-    row_of = {k: i for i, k in enumerate(zip(d.policy["policy"], d.policy["year"]))}
-    for var, g in t.groupby("var", sort=False):
-        table, cols = FAMILY_TABLE[var]
-        pos = {k: i for i, k in enumerate(getattr(d, table)[cols].itertuples(index=False, name=None))}
-        v = values[var]
-        rows = np.fromiter((row_of[k] for k in zip(g["policy"], g["year"])), dtype=np.int64, count=len(g))
-        vals = np.fromiter((v[pos[k]] for k in g["key"]), dtype=float, count=len(g))
-        np.add.at(out, rows, vals)
-    return out
-
-
 def objective_from_costs(result: Result) -> float:
     """The discounted total of the cost table (equals the objective at an optimum)."""
     return float(result.costs["discounted"].sum())
