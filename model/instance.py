@@ -27,6 +27,10 @@ TRUE = {"true", "yes", "y", "1", "x", "t"}
 FALSE = {"false", "no", "n", "0", "f", ""}
 SCENARIO_TABLES = tuple(TABLES) + ("instance",)
 SCALAR_CHANGES = {"discount_rate": float, "unmet_penalty": float, "base_year": int}
+#: the range of each numeric setting: (test, what the message says when it fails)
+SETTING_RANGES = {"discount_rate": (lambda x: -1 < x <= 1, "must lie in (-1, 1]"),
+                  "unmet_penalty": (lambda x: x >= 0, "must be >= 0"),
+                  "base_year": (lambda x: x == int(x), "must be a whole number")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -805,8 +809,8 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
             problems.append(Problem(label, "the horizon is longer than 200 years", column="years"))
             first = last = None
     base = num("base_year", int, default=first)
-    rate = num("discount_rate", float, default=0.0, check=(lambda x: -1 < x <= 1, "must lie in (-1, 1]"))
-    pen = num("unmet_penalty", float, default=None, check=(lambda x: x >= 0, "must be >= 0"))
+    rate = num("discount_rate", float, default=0.0, check=SETTING_RANGES["discount_rate"])
+    pen = num("unmet_penalty", float, default=None, check=SETTING_RANGES["unmet_penalty"])
     units = s.get("units") or {}
     if not isinstance(units, dict):
         problems.append(Problem(label, "setting 'units' must be a mapping", column="units", value=units))
@@ -1112,9 +1116,13 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
             v = float(ch["set"]) if has_set else float(ch["scale"]) * float(cur if cur is not None else float("nan"))
             if math.isnan(v) or math.isinf(v):
                 raise ValueError
-            setattr(inst, column, SCALAR_CHANGES[column](v))
         except (TypeError, ValueError):
-            bad("expected a finite number", column="set" if has_set else "scale", value=ch.get("set", ch.get("scale")))
+            return bad("expected a finite number", column="set" if has_set else "scale", value=ch.get("set", ch.get("scale")))
+        test, says = SETTING_RANGES.get(column, (lambda x: True, ""))
+        if not test(v):
+            return bad(f"setting '{column}' {says} (the change gives {v:g})", column="set" if has_set else "scale",
+                       value=ch.get("set", ch.get("scale")))
+        setattr(inst, column, SCALAR_CHANGES[column](v))
         return
     schema = TABLES[table]
     df = inst.tables[table]

@@ -34,6 +34,21 @@ TABLE_COLUMNS = {
     "policies": ["policy", "year", "shadow_price", "slack", "violation"],
     "costs": ["year", "component", "undiscounted", "discounted"],
 }
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or pd.options.mode.copy_on_write is True
+
+#: the columns of each result table that hold numbers of the solution; the others are its keys
+VALUE_COLUMNS = {
+    "capacity": ["residual", "new", "total", "utilisation"],
+    "activity": ["activity"],
+    "flows": ["quantity"],
+    "trade": ["quantity"],
+    "supply": ["quantity"],
+    "unmet": ["quantity"],
+    "disposal": ["quantity"],
+    "prices": ["price"],
+    "policies": ["shadow_price", "slack", "violation"],
+    "costs": ["undiscounted", "discounted"],
+}
 COST_COMPONENTS = ("capex", "fixed_om", "variable", "supply", "trade", "unmet", "disposal", "violation")
 
 
@@ -163,7 +178,12 @@ class ResultLayout:
             return np.fromiter((year_pos[int(y)] for y in col), dtype=np.int64, count=len(col))
 
         def keys(t: pd.DataFrame, cols) -> pd.DataFrame:
+            # names in pandas' own string dtype (``str`` from pandas 3), whichever way the
+            # ModelData table holds them, so every result table has the same column types
             k = t[list(cols)].reset_index(drop=True)
+            for c in k.columns:
+                if k[c].dtype == object:
+                    k[c] = pd.Series(k[c].to_numpy(), dtype=None)
             if "year" in k.columns:
                 k["year"] = k["year"].astype("int64")
             return k
@@ -240,6 +260,7 @@ class ResultLayout:
             self.online_year = ypos(d.online["year"])
         else:
             self.online_new = self.online_year = np.zeros(0, dtype=np.int64)
+        self._key_frames = None
 
     def parameters(self) -> dict[str, np.ndarray]:
         """The numbers the tables read, from the ModelData: ``residual`` (per cap row), ``io``
@@ -269,6 +290,31 @@ class ResultLayout:
               parameters: dict[str, np.ndarray] | None = None, **meta) -> Result:
         """An optimal :class:`Result` with every table, from the solution (as for
         :func:`build_result`) and ``parameters`` (default: those of the ModelData)."""
+        res = Result(status="optimal", objective=objective, **meta)
+        res.tables = self.frames(self.columns(values, duals, parameters))
+        return res
+
+    @property
+    def key_frames(self) -> dict[str, pd.DataFrame]:
+        """The key columns of every result table (those of :data:`TABLE_COLUMNS` not in
+        :data:`VALUE_COLUMNS`), in the tables' row order; shared, not to be written into."""
+        if self._key_frames is None:
+            k = len(COST_COMPONENTS)
+            costs = pd.DataFrame({"year": np.repeat(np.asarray(self.years, dtype=np.int64), k),
+                                  "component": np.tile(np.array(COST_COMPONENTS, dtype=object), len(self.years))})
+            self._key_frames = {
+                "capacity": self.capacity_keys, "activity": self.activity_keys, "flows": self.flow_keys,
+                "trade": self.trade_keys, "supply": self.supply_keys, "unmet": self.unmet_keys,
+                "disposal": self.disposal_keys, "prices": self.price_keys, "policies": self.policy_keys,
+                "costs": costs,
+            }
+        return self._key_frames
+
+    def columns(self, values: dict[str, np.ndarray], duals: dict[str, np.ndarray],
+                parameters: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """The value columns (:data:`VALUE_COLUMNS`) of every result table, as float arrays
+        aligned with :attr:`key_frames`: the tables without building a DataFrame, for
+        re-solves that only need the numbers (sweeps). :meth:`frames` makes the tables."""
         p = self.parameters() if parameters is None else parameters
         act = clean(values["act"])
         cap_v = clean(values["cap"])
@@ -288,13 +334,6 @@ class ResultLayout:
         activity[self.cap_pos] = act
         with np.errstate(divide="ignore", invalid="ignore"):
             util = np.where(total > 0, activity / total, 0.0)
-        capacity = self.capacity_keys.copy()
-        capacity["residual"], capacity["new"], capacity["total"], capacity["utilisation"] = residual, new, total, clean(util)
-
-        flows = self.flow_keys.copy()
-        flows["quantity"] = clean(act[self.flow_cap] * np.abs(p["io"][self.flow_io]))
-        activity_t = self.activity_keys.copy()
-        activity_t["activity"] = act
 
         lhs = np.zeros(npol)
         fam_values = {"act": act, "cap": cap_v, "new": new_v, "supply": supply, "ship": ship}
@@ -302,30 +341,29 @@ class ResultLayout:
             lhs += np.bincount(rows, weights=fam_values[fam][pos], minlength=npol)
         value = p["policy_value"]
         slack = np.where(self.policy_max, value - (lhs - viol), (lhs + viol) - value)
-        policies = self.policy_keys.copy()
-        policies["shadow_price"] = clean(np.asarray(duals["policy"], dtype=float) / self.policy_df, 1e-10) if npol else np.zeros(0)
-        policies["slack"], policies["violation"] = clean(slack), clean(viol)
-
-        prices = self.price_keys.copy()
-        prices["price"] = clean(np.asarray(duals["balance"], dtype=float) / self.balance_df, 1e-10) if len(prices) else np.zeros(0)
-
-        res = Result(status="optimal", objective=objective, **meta)
-        res.tables = {
-            "capacity": capacity[TABLE_COLUMNS["capacity"]],
-            "activity": activity_t,
-            "flows": flows[TABLE_COLUMNS["flows"]],
-            "trade": _with(self.trade_keys, quantity=ship),
-            "supply": _with(self.supply_keys, quantity=supply),
-            "unmet": _with(self.unmet_keys, quantity=unmet),
-            "disposal": _with(self.disposal_keys, quantity=dispose),
-            "prices": prices,
-            "policies": policies,
-            "costs": self._costs(p, act, cap_v, new_v, supply, ship, unmet, dispose, viol),
+        shadow = clean(np.asarray(duals["policy"], dtype=float) / self.policy_df, 1e-10) if npol else np.zeros(0)
+        price = clean(np.asarray(duals["balance"], dtype=float) / self.balance_df, 1e-10) if len(self.price_keys) else np.zeros(0)
+        und = self._costs(p, act, cap_v, new_v, supply, ship, unmet, dispose, viol)  # years x components
+        return {
+            "capacity": {"residual": residual, "new": new, "total": total, "utilisation": clean(util)},
+            "activity": {"activity": act},
+            "flows": {"quantity": clean(act[self.flow_cap] * np.abs(p["io"][self.flow_io]))},
+            "trade": {"quantity": ship},
+            "supply": {"quantity": supply},
+            "unmet": {"quantity": unmet},
+            "disposal": {"quantity": dispose},
+            "prices": {"price": price},
+            "policies": {"shadow_price": shadow, "slack": clean(slack), "violation": clean(viol)},
+            "costs": {"undiscounted": und.ravel(), "discounted": (und * self.df[:, None]).ravel()},
         }
-        return res
 
-    def _costs(self, p, act, cap_v, new_v, supply, ship, unmet, dispose, viol) -> pd.DataFrame:
-        """Cost components by year (undiscounted, in money of that year) and discounted."""
+    def frames(self, columns: dict[str, dict[str, np.ndarray]]) -> dict[str, pd.DataFrame]:
+        """The result tables from :meth:`columns` (each a new DataFrame)."""
+        keys = self.key_frames
+        return {name: _with(keys[name], **columns[name]) for name in columns}
+
+    def _costs(self, p, act, cap_v, new_v, supply, ship, unmet, dispose, viol) -> np.ndarray:
+        """Cost components by year (undiscounted, in money of that year): years x components."""
         ny = len(self.years)
         y = self.year_of
 
@@ -343,18 +381,12 @@ class ResultLayout:
             "disposal": by_year(y["dispose"], dispose * p["cost_dispose"]),
             "violation": by_year(y["policy"], viol * p["cost_violation"]),
         }
-        und = np.column_stack([parts[c] for c in COST_COMPONENTS])  # years x components
-        k = len(COST_COMPONENTS)
-        return pd.DataFrame({
-            "year": np.repeat(np.asarray(self.years, dtype=np.int64), k),
-            "component": np.tile(np.array(COST_COMPONENTS, dtype=object), ny),
-            "undiscounted": und.ravel(),
-            "discounted": (und * self.df[:, None]).ravel(),
-        })
+        return np.column_stack([parts[c] for c in COST_COMPONENTS])  # years x components
 
 
 def _with(keys: pd.DataFrame, **values) -> pd.DataFrame:
-    out = keys.copy()
+    # with copy-on-write (always on from pandas 3) the key columns are shared until written into
+    out = keys.copy(deep=not _COPY_ON_WRITE)
     for k, v in values.items():
         out[k] = np.asarray(v, dtype="float64")
     return out

@@ -271,6 +271,20 @@ class DirectModel:
 
     def solve(self, instance: Instance | None = None, time_limit: float | None = None, **options) -> Result:
         """Solve the LP as it stands (after :meth:`update` with ``instance`` when given)."""
+        res, layout, columns = self.solve_columns(instance, time_limit, **options)
+        if layout is not None:
+            t = time.perf_counter()
+            res.tables = layout.frames(columns)
+            res.timings["extract"] += time.perf_counter() - t
+            res.timings["total"] = _total(res.timings)
+        return res
+
+    def solve_columns(self, instance: Instance | None = None, time_limit: float | None = None, **options):
+        """As :meth:`solve`, but the result tables are left as numbers: ``(result, layout,
+        columns)`` with ``result`` a :class:`Result` without tables and, when it is optimal,
+        ``layout.frames(columns)`` the tables (:class:`~rechain.model.results.ResultLayout`);
+        otherwise ``layout`` and ``columns`` are None. Re-solves of one shape share ``layout``,
+        so a sweep sends the key columns of its tables once."""
         if instance is not None:
             self.update(instance)
         timings = dict(self.timings)
@@ -295,13 +309,13 @@ class DirectModel:
         except Exception as e:  # a solver failure is a result, not a crash
             timings["solve"] = time.perf_counter() - t0
             timings["total"] = _total(timings)
-            return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta)
+            return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta), None, None
         if status != "optimal":
             msg = MESSAGES.get(status, f"HiGHS stopped with status '{name}'")
             if status == "time_limit" and time_limit is not None:
                 msg += f" ({time_limit} s)"
             timings["total"] = _total(timings)
-            return Result(status=status, message=msg + f" [HiGHS: {name}]", timings=timings, **meta)
+            return Result(status=status, message=msg + f" [HiGHS: {name}]", timings=timings, **meta), None, None
         t1 = time.perf_counter()
         sol = h.getSolution()
         values = self.lp.values(np.asarray(sol.col_value, dtype=float))
@@ -309,12 +323,13 @@ class DirectModel:
         obj = float(h.getInfo().objective_function_value)
         t2 = time.perf_counter()
         timings["read"] = t2 - t1
-        res = self._result_layout().build(values, duals, obj, parameters=self._parameters, message=MESSAGES["optimal"],
-                                          timings=timings, **meta)
+        layout = self._result_layout()
+        columns = layout.columns(values, duals, parameters=self._parameters)
+        res = Result(status="optimal", objective=obj, message=MESSAGES["optimal"], timings=timings, **meta)
         res.warnings.extend(self.warnings + handover_warnings + self.solver_warnings)
         timings["extract"] = time.perf_counter() - t2
         timings["total"] = _total(timings)
-        return res
+        return res, layout, columns
 
 
 def solve_direct(instance: Instance, time_limit: float | None = None, tee: bool = False,

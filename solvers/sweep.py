@@ -12,6 +12,13 @@ blank) is built afresh for itself. A scenario that fails is a row of the summary
 The tables of a :class:`SweepResult` are the result tables of SPEC section 3 with a leading
 ``scenario`` column, in the order the scenarios were given, whatever the number of workers
 and the order in which they finished.
+
+A worker sends numbers, not tables: re-solves of one model share its result layout (the key
+columns of every table, :class:`rechain.model.results.ResultLayout`), so a chunk carries the
+keys once and, per scenario, only the value columns (:class:`_Pack`). The tables are put
+together once, at the end; their name columns repeat the layout's without copying when pandas
+keeps strings in Arrow (its default from pandas 3), so a sweep of many scenarios costs little
+more memory than its numbers.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from rechain.model import Instance, InstanceError, build_model, load_instance, update_parameters
-from rechain.model.results import TABLE_COLUMNS
+from rechain.model.results import TABLE_COLUMNS, VALUE_COLUMNS
 from rechain.model.scenarios import Scenario, as_scenario, scenario_table
 
 from .solve import solve
@@ -112,11 +119,13 @@ class _Runner:
                "tables": {}}
         try:
             inst = scenario.apply(self.instance)
-            res, used = self._solve(inst, cold, rec)
+            res, layout, columns, used = self._solve(inst, cold, rec)
             rec.update(status=res.status, message=res.message,
                        objective=res.objective if res.objective is not None else math.nan)
             rec["iterations"] = _iterations(used)
-            if res.ok:
+            if res.ok and layout is not None:  # the numbers only; the keys are the layout's
+                rec["layout"], rec["columns"] = layout, {name: columns[name] for name in self.tables}
+            elif res.ok:
                 rec["tables"] = {name: getattr(res, name) for name in self.tables}
         except InstanceError as e:
             rec["message"] = f"the scenario does not apply to the instance: {e}"
@@ -129,24 +138,28 @@ class _Runner:
     def _solve(self, inst: Instance, cold: bool, rec: dict):
         """Solve ``inst`` on the kept model, changed in place (warm), or on a model of its own
         when its shape differs. With HiGHS the kept model is the LP inside HiGHS
-        (:class:`~rechain.solvers.direct.DirectModel`); with another solver, the Pyomo model."""
+        (:class:`~rechain.solvers.direct.DirectModel`); with another solver, the Pyomo model.
+        Returns ``(result, layout, columns, model)``: with HiGHS the tables as numbers
+        (:meth:`~rechain.solvers.direct.DirectModel.solve_columns`), otherwise in ``result``
+        (``layout`` and ``columns`` None)."""
         opts = dict(self.options)
         solver, method = opts.pop("solver", "highs"), opts.pop("method", "auto")
         if solver == "highs" and method in ("auto", "direct"):
             from .direct import DirectModel
 
+            # the numerics report goes to Result.warnings, which a sweep does not keep
             if self.model is None:
-                self.model = DirectModel(inst)
-                return self.model.solve(**opts), self.model
+                self.model = DirectModel(inst, check_numerics=False)
+                return (*self.model.solve_columns(**opts), self.model)
             try:
                 self.model.update(inst)
             except InstanceError:
                 rec["rebuilt"] = True  # another shape: a model of its own; the kept one stays
-                other = DirectModel(inst)
-                return other.solve(**opts), other
+                other = DirectModel(inst, check_numerics=False)
+                return (*other.solve_columns(**opts), other)
             if cold:
                 self.model.forget_basis()
-            return self.model.solve(**opts), self.model
+            return (*self.model.solve_columns(**opts), self.model)
         if self.model is None:
             self.model = build_model(inst)
             model = self.model
@@ -159,42 +172,139 @@ class _Runner:
             except InstanceError:
                 model = build_model(inst)
                 rec["rebuilt"] = True
-        return solve(model, **self.options), model
+        return solve(model, **self.options), None, None, model
 
     def run_chunk(self, items: Sequence[tuple[int, Scenario]]) -> dict:
-        """The scenarios of one chunk: their summary rows (``records``) and, per result kind,
-        one table with a ``scenario`` column (``tables``), so a worker sends back a few
-        DataFrames per chunk rather than several per scenario."""
+        """The scenarios of one chunk, packed as they are solved (:class:`_Pack`): their
+        summary rows and their tables, the key columns once per model shape and the numbers
+        per scenario."""
+        pack = _Pack(self.tables, len(items))
         # The first scenario of a chunk starts cold, the rest warm from their predecessor: an
         # LP with several optimal bases (common: degenerate duals) then gives the same answer
         # whichever worker ran the chunk and whatever it ran before.
-        return _pack([self.run(i, s, cold=(k == 0)) for k, (i, s) in enumerate(items)], self.tables)
+        for k, (i, s) in enumerate(items):
+            pack.add(self.run(i, s, cold=(k == 0)))
+        return pack.done()
 
 
-def _stack(parts: list[pd.DataFrame], labels: list[tuple[str, int]] | None = None) -> pd.DataFrame | None:
-    """The tables ``parts`` one under the other; with ``labels`` (scenario, rows) a leading
-    ``scenario`` column is added."""
-    if not parts:
-        return None
-    t = pd.concat(parts, ignore_index=True)
-    if labels is not None:
-        t.insert(0, "scenario", np.repeat(np.array([s for s, _ in labels], dtype=object), [k for _, k in labels]))
-    return t
+class _Pack:
+    """The results of a chunk as a worker sends them back: ``records`` (summary rows, in
+    order) and ``segments``, runs of scenarios whose tables share their key columns
+    (re-solves of one model shape). A segment has ``labels`` (its scenarios), ``keys`` (per
+    table, the key columns, sent once) and ``values`` (per table and value column, the
+    numbers of its scenarios one after the other). Each solve's numbers are copied into
+    arrays made once per segment, so a chunk's memory does not grow by many small pieces."""
+
+    def __init__(self, tables: Sequence[str], size: int):
+        self.tables, self.left = list(tables), size
+        self.records: list[dict] = []
+        self.segments: list[dict] = []
+        self._layout = None  # the layout of the open segment
+
+    def add(self, rec: dict) -> None:
+        self.left -= 1
+        layout, columns, tabs = rec.pop("layout", None), rec.pop("columns", None), rec.pop("tables", None)
+        self.records.append(rec)
+        if columns is None and not tabs:  # no tables (the scenario did not solve)
+            return
+        if columns is None:  # a Result's tables (another solver): split into keys and numbers
+            keys = {name: tabs[name][[c for c in TABLE_COLUMNS[name] if c not in VALUE_COLUMNS[name]]] for name in self.tables}
+            columns = {name: {c: tabs[name][c].to_numpy(dtype="float64") for c in VALUE_COLUMNS[name]} for name in self.tables}
+        elif layout is not self._layout:
+            keys = {name: layout.key_frames[name] for name in self.tables}
+        if layout is None or layout is not self._layout:  # a new segment
+            room = self.left + 1 if layout is not None else 1  # at most the rest of the chunk
+            self.segments.append({"labels": [], "keys": keys, "values": {
+                name: {c: np.empty((room, len(v))) for c, v in columns[name].items()} for name in self.tables}})
+            self._layout = layout
+        seg = self.segments[-1]
+        row = len(seg["labels"])
+        for name in self.tables:
+            for c, v in columns[name].items():
+                seg["values"][name][c][row] = v
+        seg["labels"].append(rec["scenario"])
+
+    def done(self) -> dict:
+        for seg in self.segments:
+            k = len(seg["labels"])
+            seg["values"] = {name: {c: a[:k].reshape(-1) for c, a in cols.items()} for name, cols in seg["values"].items()}
+        return {"records": self.records, "segments": self.segments}
 
 
 def _pack(recs: list[dict], tables: Sequence[str]) -> dict:
-    out = {}
-    for name in tables:
-        parts, labels = [], []
-        for r in recs:
-            t = r["tables"].get(name)
-            if t is not None:
-                parts.append(t)
-                labels.append((r["scenario"], len(t)))
-        out[name] = _stack(parts, labels)
+    """``recs`` packed (:class:`_Pack`)."""
+    pack = _Pack(tables, len(recs))
     for r in recs:
-        r.pop("tables", None)
-    return {"records": recs, "tables": out}
+        pack.add(r)
+    return pack.done()
+
+
+def _table(segments: list[dict], name: str, scenario: "_ScenarioColumn") -> pd.DataFrame:
+    """Result table ``name`` of the scenarios of ``segments`` (in order), with a leading
+    ``scenario`` column. Built column by column: each key column is its segment's keys
+    repeated (:func:`_repeat`), each value column the numbers as they came."""
+    if not segments:
+        return pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name])
+    rows = [len(seg["keys"][name]) for seg in segments]
+    counts = [len(seg["labels"]) for seg in segments]
+    cols = {"scenario": scenario.column(counts, rows)}
+    values = VALUE_COLUMNS[name]
+    for c in TABLE_COLUMNS[name]:
+        if c in values:
+            parts = [seg["values"][name][c] for seg in segments]
+            cols[c] = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            continue
+        parts = [_repeat(seg["keys"][name][c], k) for seg, k in zip(segments, counts)]
+        cols[c] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(cols, copy=False)  # the columns are new arrays: no need to copy them again
+
+
+class _ScenarioColumn:
+    """The ``scenario`` column of the tables of a sweep: each scenario's label repeated once
+    per row of its part of a table. When pandas keeps strings in Arrow, every label is
+    repeated once, for the longest table, and every table's column is made of slices of that
+    (no copy); otherwise each table takes its own copy."""
+
+    def __init__(self, labels: list[str], longest: int):
+        self.labels = pd.Series(np.array(labels, dtype=object)).array
+        self.longest = longest
+        self.repeated = None
+        if getattr(self.labels.dtype, "storage", None) == "pyarrow" and len(labels) and longest:
+            import pyarrow as pa
+
+            a = self.labels.__arrow_array__()
+            a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+            self.repeated = a.take(np.repeat(np.arange(len(labels)), longest))
+
+    def column(self, counts: list[int], rows: list[int]):
+        """The column for segments of ``counts`` scenarios with ``rows`` rows each, in order."""
+        firsts = np.cumsum([0] + counts[:-1])
+        if self.repeated is None:
+            return self.labels.take(np.concatenate([np.repeat(np.arange(f, f + k), r)
+                                                    for f, k, r in zip(firsts, counts, rows)]))
+        import pyarrow as pa
+
+        n = self.longest
+        chunks = [self.repeated.slice(g * n, r) for f, k, r in zip(firsts, counts, rows) for g in range(f, f + k)]
+        return pd.Series(pa.chunked_array(chunks, type=self.repeated.type), dtype=self.labels.dtype, copy=False)
+
+
+def _repeat(col: pd.Series, k: int) -> pd.Series:
+    """``col`` repeated ``k`` times, of its own dtype (an object column stays object, not
+    inferred as str). An Arrow-backed column (pandas' ``str``) is repeated without copying:
+    its k parts are chunks sharing the one buffer, so a sweep's key columns cost no memory."""
+    if k == 1:
+        return col.reset_index(drop=True)
+    arr, dtype = col.array, col.dtype
+    if getattr(dtype, "storage", None) == "pyarrow" or isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        a = arr.__arrow_array__()
+        chunks = list(a.chunks) if isinstance(a, pa.ChunkedArray) else [a]
+        return pd.Series(pa.chunked_array(chunks * k, type=a.type), dtype=dtype, copy=False)
+    if isinstance(dtype, np.dtype):  # numbers, object
+        return pd.Series(np.tile(col.to_numpy(), k), dtype=dtype, copy=False)
+    return pd.Series(arr.take(np.tile(np.arange(len(arr)), k)), dtype=dtype, copy=False)
 
 
 def _forget_basis(model) -> None:
@@ -313,12 +423,12 @@ def sweep(
     chunks = [items[i:i + chunk_size] for i in range(0, n, chunk_size)]
 
     records: dict[int, dict] = {}
-    packs: dict[int, dict] = {}  # the tables of each chunk, by the index of its first scenario
+    packs: dict[int, list] = {}  # the table segments of each chunk, by the index of its first scenario
     with _Progress(n, progress, f"sweep of {instance.name}") as bar:
         def collect(pack):
             recs = pack["records"]
             if recs:
-                packs[recs[0]["index"]] = pack["tables"]
+                packs[recs[0]["index"]] = pack["segments"]
             for r in recs:
                 records[r["index"]] = r
                 if on_result is not None:
@@ -341,10 +451,10 @@ def sweep(
     summary = pd.DataFrame([{k: r.get(k) for k in SUMMARY_COLUMNS} for r in ordered], columns=SUMMARY_COLUMNS)
     summary["objective"] = summary["objective"].astype("float64")
     summary["rebuilt"] = summary["rebuilt"].astype(bool)
-    out = {}
-    for name in tables:
-        t = _stack([packs[k][name] for k in sorted(packs) if packs[k].get(name) is not None])
-        out[name] = t if t is not None else pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name])
+    segments = [seg for k in sorted(packs) for seg in packs[k]]
+    scenario = _ScenarioColumn([lab for seg in segments for lab in seg["labels"]],
+                               max((len(seg["keys"][name]) for seg in segments for name in tables), default=0))
+    out = {name: _table(segments, name, scenario) for name in tables}
     return SweepResult(summary, out, scenario_table(scens), {"total": time.perf_counter() - t0, "workers": workers,
                                                                 "backend": backend, "chunks": len(chunks)})
 

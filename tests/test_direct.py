@@ -100,3 +100,34 @@ def test_direct_statuses():
     r = solve_direct(bad)
     assert r.status == "infeasible" and r.objective is None
     assert solve(bad).status == "infeasible"
+
+
+def test_result_tables_name_columns_share_one_dtype_and_columns_make_the_tables():
+    """Every name column of every result table has pandas' own string dtype (what pandas gives
+    a column of text it reads or builds), whichever way the model data held it; and
+    ``solve_columns`` + ``layout.frames`` give the very tables ``solve`` gives."""
+    import pandas as pd
+
+    from rechain.model.results import TABLE_COLUMNS, VALUE_COLUMNS
+    from rechain.solvers.direct import DirectModel
+
+    inst = load_instance(ri.path("toy"))
+    res = solve_direct(inst)
+    text = pd.Series(["a", "b"]).dtype
+    seen = 0
+    for name, cols in TABLE_COLUMNS.items():
+        t = getattr(res, name)
+        for c in cols:
+            if c in VALUE_COLUMNS[name]:
+                assert t[c].dtype == np.float64, (name, c)
+            elif c == "year":
+                assert t[c].dtype == np.int64, (name, c)
+            else:
+                assert t[c].dtype == text, (name, c, t[c].dtype)
+                seen += 1
+    assert seen >= 15
+    m = DirectModel(inst)
+    again, layout, columns = m.solve_columns()
+    assert again.tables == {} and set(columns) == set(TABLE_COLUMNS)
+    for name, t in layout.frames(columns).items():
+        pd.testing.assert_frame_equal(t, getattr(res, name), check_exact=True, obj=name)

@@ -218,6 +218,10 @@ BAD_CHANGES = [
     ({"table": "policies", "column": "kind", "set": "max_fun"}, "set", "expected one of"),
     ({"table": "instance", "column": "title", "set": "x"}, "column", "unknown setting 'title'"),
     ({"table": "instance", "column": "discount_rate", "set": "high"}, "set", "finite number"),
+    ({"table": "instance", "column": "discount_rate", "set": 1.5}, "set", "setting 'discount_rate' must lie in (-1, 1]"),
+    ({"table": "instance", "column": "discount_rate", "scale": 40}, "scale", "setting 'discount_rate' must lie in (-1, 1]"),
+    ({"table": "instance", "column": "unmet_penalty", "set": -5}, "set", "setting 'unmet_penalty' must be >= 0"),
+    ({"table": "instance", "column": "base_year", "set": 2021.5}, "set", "setting 'base_year' must be a whole number"),
     ({"table": "demand", "column": "quantity", "scale": 2, "colour": "red"}, None, "unknown key(s) colour"),
     ("double the demand", None, "expected a mapping"),
 ]

@@ -127,3 +127,57 @@ def test_bad_arguments(toy, tmp_path):
     back = pd.read_csv(out / "summary.csv")
     assert back["scenario"].tolist() == ["base", "ev_boom"]
     assert (out / "capacity.csv").exists() and (out / "parameters.csv").exists()
+
+
+def _own_slice(table, label):
+    return table[table["scenario"] == label].drop(columns="scenario").reset_index(drop=True)
+
+
+def test_every_table_of_every_scenario_is_that_scenarios_own_result(toy, scenarios, local1):
+    """The tables are sent as numbers with the key columns once per model shape; put back
+    together they are, scenario by scenario, the scenario's own result tables (same keys,
+    column types and numbers), also for a scenario that needed a model of its own
+    ("limited")."""
+    ok = local1.summary.loc[local1.summary["status"] == "optimal", "scenario"].tolist()
+    assert "limited" in ok
+    checked = 0
+    for sc in scenarios:
+        if sc.label not in ok:
+            continue
+        fresh = solve(sc.apply(toy))
+        for name in local1.tables:
+            mine = _own_slice(local1.tables[name], sc.label)
+            pd.testing.assert_frame_equal(mine, getattr(fresh, name), atol=1e-6, rtol=1e-7, check_exact=False,
+                                          obj=f"{sc.label}: {name}")
+            checked += 1
+    assert checked == len(ok) * len(local1.tables) >= 100
+
+
+def test_a_chunk_sends_its_keys_once_per_model_shape(toy, scenarios):
+    import importlib
+
+    sw = importlib.import_module("rechain.solvers.sweep")  # the module (the package exports the function)
+    by_label = {s.label: s for s in scenarios}
+    order = [scenarios[0], scenarios[1], by_label["limited"], scenarios[2], scenarios[3]]
+    pack = sw._Runner(toy, ["capacity", "prices"], {}).run_chunk(list(enumerate(order)))
+    segs = pack["segments"]
+    # the kept model, the model of "limited", the kept model again
+    assert [seg["labels"] for seg in segs] == [[order[0].label, order[1].label], ["limited"], [order[3].label, order[4].label]]
+    for seg in segs:
+        for name in ("capacity", "prices"):
+            rows = len(seg["keys"][name])
+            assert rows > 0
+            for c, v in seg["values"][name].items():
+                assert v.shape == (rows * len(seg["labels"]),), (name, c)
+    assert segs[0]["keys"]["capacity"] is segs[2]["keys"]["capacity"]  # one layout, its keys shared
+
+
+def test_another_solver_path_gives_the_same_tables(toy, scenarios, local1):
+    """With the Pyomo model (``method="pyomo"``) a worker sends whole Result tables; they are
+    split and put together the same way."""
+    labels = [s.label for s in scenarios[:3]]
+    got = sweep(toy, scenarios[:3], progress=False, method="pyomo")
+    assert got.ok
+    for name in local1.tables:
+        want = local1.tables[name][local1.tables[name]["scenario"].isin(labels)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got.tables[name], want, atol=1e-6, rtol=1e-7, check_exact=False, obj=name)
