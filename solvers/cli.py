@@ -703,6 +703,7 @@ def sweep(
     backend: Annotated[str, typer.Option("--backend", help="local (processes on this machine) or dask.")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per scenario.")] = None,
+    chunk_size: Annotated[Optional[int], typer.Option("--chunk-size", min=1, help="Scenarios per chunk (default: about 32 chunks of 10 to 100); each chunk starts cold.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
@@ -738,7 +739,7 @@ def sweep(
             raise Fail("nothing to solve: give --grid, --sample with --vary, --scenario, or keep --base")
         names = dict(zip([f"axis{i + 1}" for i in range(len(grid or vary))], grid or vary))
         res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
-                        progress=not Opts.quiet, time_limit=time_limit)
+                        progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size)
         if out_dir is not None:
             res.to_folder(out_dir, overwrite=True)
         s = res.summary

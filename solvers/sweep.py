@@ -104,22 +104,33 @@ class SweepResult:
 
 
 class _Runner:
-    """Solves scenarios of one instance, keeping one built model to re-solve in place."""
+    """Solves scenarios of one instance, keeping built models to re-solve in place: the model
+    of the instance itself and, with HiGHS, the model of the last scenario of another shape
+    (a scenario that changes the LP's rows, columns or non-zeros; ``rebuilt`` in the summary).
+
+    A scenario warm-starts from the scenario just before it in its chunk when both were solved
+    on the same model (the same shape); otherwise (the first of a chunk, or after a scenario
+    of another shape) it starts cold. What a scenario starts from thus depends on its chunk
+    alone, so an LP with several optimal bases (common: degenerate duals) gives the same
+    answer whichever worker ran the chunk and whatever that worker ran before; and a
+    scenario that starts cold is solved as a solve from scratch would solve it."""
 
     def __init__(self, instance: Instance, tables: Sequence[str], solve_options: dict):
         self.instance = instance
         self.tables = list(tables)
         self.options = dict(solve_options)
-        self.model = None
+        self.model = None  # the model of the instance itself, built on first use
+        self.other = None  # HiGHS: the model of the last scenario of another shape
+        self._last = None  # the model the previous scenario of this chunk was solved on
 
-    def run(self, index: int, scenario: Scenario, cold: bool = False) -> dict:
+    def run(self, index: int, scenario: Scenario) -> dict:
         t0 = time.perf_counter()
         rec = {"index": index, "scenario": scenario.label, "status": "error", "objective": math.nan,
                "message": "", "rebuilt": False, "iterations": math.nan, "worker": f"{os.getpid()}:{threading.get_ident()}",
                "tables": {}}
         try:
             inst = scenario.apply(self.instance)
-            res, layout, columns, used = self._solve(inst, cold, rec)
+            res, layout, columns, used = self._solve(inst, rec)
             rec.update(status=res.status, message=res.message,
                        objective=res.objective if res.objective is not None else math.nan)
             rec["iterations"] = _iterations(used)
@@ -135,10 +146,8 @@ class _Runner:
         rec["seconds"] = time.perf_counter() - t0
         return rec
 
-    def _solve(self, inst: Instance, cold: bool, rec: dict):
-        """Solve ``inst`` on the kept model, changed in place (warm), or on a model of its own
-        when its shape differs. With HiGHS the kept model is the LP inside HiGHS
-        (:class:`~rechain.solvers.direct.DirectModel`); with another solver, the Pyomo model.
+    def _solve(self, inst: Instance, rec: dict):
+        """Solve ``inst`` on a kept model changed in place, or on a model of its own shape.
         Returns ``(result, layout, columns, model)``: with HiGHS the tables as numbers
         (:meth:`~rechain.solvers.direct.DirectModel.solve_columns`), otherwise in ``result``
         (``layout`` and ``columns`` None)."""
@@ -147,31 +156,38 @@ class _Runner:
         if solver == "highs" and method in ("auto", "direct"):
             from .direct import DirectModel
 
-            # the numerics report goes to Result.warnings, which a sweep does not keep
+            def fresh(of):  # the numerics report goes to Result.warnings, which a sweep does not keep
+                return DirectModel(of, check_numerics=False)
+
             if self.model is None:
-                self.model = DirectModel(inst, check_numerics=False)
-                return (*self.model.solve_columns(**opts), self.model)
+                self.model = fresh(self.instance)
             try:
-                self.model.update(inst)
+                model = self.model.update(inst)
             except InstanceError:
-                rec["rebuilt"] = True  # another shape: a model of its own; the kept one stays
-                other = DirectModel(inst, check_numerics=False)
-                return (*other.solve_columns(**opts), other)
-            if cold:
-                self.model.forget_basis()
-            return (*self.model.solve_columns(**opts), self.model)
+                rec["rebuilt"] = True  # another shape than the instance's
+                model = None
+                if self.other is not None:
+                    try:
+                        model = self.other.update(inst)
+                    except InstanceError:
+                        pass
+                if model is None:
+                    model = self.other = fresh(inst)
+            if model is not self._last:
+                model.forget_basis()
+            self._last = model
+            return (*model.solve_columns(**opts), model)
         if self.model is None:
-            self.model = build_model(inst)
+            self.model = build_model(self.instance)
+        try:
+            update_parameters(self.model, inst)
             model = self.model
-        else:
-            try:
-                update_parameters(self.model, inst)
-                model = self.model
-                if cold:
-                    _forget_basis(model)
-            except InstanceError:
-                model = build_model(inst)
-                rec["rebuilt"] = True
+            if model is not self._last:
+                _forget_basis(model)
+        except InstanceError:
+            model = build_model(inst)
+            rec["rebuilt"] = True  # another shape than the instance's
+        self._last = model
         return solve(model, **self.options), None, None, model
 
     def run_chunk(self, items: Sequence[tuple[int, Scenario]]) -> dict:
@@ -179,11 +195,9 @@ class _Runner:
         summary rows and their tables, the key columns once per model shape and the numbers
         per scenario."""
         pack = _Pack(self.tables, len(items))
-        # The first scenario of a chunk starts cold, the rest warm from their predecessor: an
-        # LP with several optimal bases (common: degenerate duals) then gives the same answer
-        # whichever worker ran the chunk and whatever it ran before.
-        for k, (i, s) in enumerate(items):
-            pack.add(self.run(i, s, cold=(k == 0)))
+        self._last = None
+        for i, s in items:
+            pack.add(self.run(i, s))
         return pack.done()
 
 
@@ -225,9 +239,13 @@ class _Pack:
         seg["labels"].append(rec["scenario"])
 
     def done(self) -> dict:
+        """The pack; each segment also gets its ``scenario`` column once: every label repeated
+        ``longest`` times (the rows of its longest table), which each table slices."""
         for seg in self.segments:
             k = len(seg["labels"])
             seg["values"] = {name: {c: a[:k].reshape(-1) for c, a in cols.items()} for name, cols in seg["values"].items()}
+            seg["longest"] = n = max((len(t) for t in seg["keys"].values()), default=0)
+            seg["scenario"] = pd.Series(np.array(seg["labels"], dtype=object)).array.take(np.repeat(np.arange(k), n))
         return {"records": self.records, "segments": self.segments}
 
 
@@ -239,72 +257,53 @@ def _pack(recs: list[dict], tables: Sequence[str]) -> dict:
     return pack.done()
 
 
-def _table(segments: list[dict], name: str, scenario: "_ScenarioColumn") -> pd.DataFrame:
+def _table(segments: list[dict], name: str) -> pd.DataFrame:
     """Result table ``name`` of the scenarios of ``segments`` (in order), with a leading
-    ``scenario`` column. Built column by column: each key column is its segment's keys
-    repeated (:func:`_repeat`), each value column the numbers as they came."""
+    ``scenario`` column: the key columns are each segment's keys once per scenario, the
+    scenario column slices of each segment's, the value columns the numbers as they came."""
     if not segments:
         return pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name])
     rows = [len(seg["keys"][name]) for seg in segments]
     counts = [len(seg["labels"]) for seg in segments]
-    cols = {"scenario": scenario.column(counts, rows)}
+    cols = {"scenario": _gather([(seg["scenario"], [(j * seg["longest"], r) for j in range(k)])
+                                 for seg, k, r in zip(segments, counts, rows)])}
     values = VALUE_COLUMNS[name]
     for c in TABLE_COLUMNS[name]:
         if c in values:
             parts = [seg["values"][name][c] for seg in segments]
             cols[c] = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            continue
-        parts = [_repeat(seg["keys"][name][c], k) for seg, k in zip(segments, counts)]
-        cols[c] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+        else:
+            cols[c] = _gather([(seg["keys"][name][c].array, [(0, r)] * k) for seg, k, r in zip(segments, counts, rows)])
     return pd.DataFrame(cols, copy=False)  # the columns are new arrays: no need to copy them again
 
 
-class _ScenarioColumn:
-    """The ``scenario`` column of the tables of a sweep: each scenario's label repeated once
-    per row of its part of a table. When pandas keeps strings in Arrow, every label is
-    repeated once, for the longest table, and every table's column is made of slices of that
-    (no copy); otherwise each table takes its own copy."""
-
-    def __init__(self, labels: list[str], longest: int):
-        self.labels = pd.Series(np.array(labels, dtype=object)).array
-        self.longest = longest
-        self.repeated = None
-        if getattr(self.labels.dtype, "storage", None) == "pyarrow" and len(labels) and longest:
-            import pyarrow as pa
-
-            a = self.labels.__arrow_array__()
-            a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-            self.repeated = a.take(np.repeat(np.arange(len(labels)), longest))
-
-    def column(self, counts: list[int], rows: list[int]):
-        """The column for segments of ``counts`` scenarios with ``rows`` rows each, in order."""
-        firsts = np.cumsum([0] + counts[:-1])
-        if self.repeated is None:
-            return self.labels.take(np.concatenate([np.repeat(np.arange(f, f + k), r)
-                                                    for f, k, r in zip(firsts, counts, rows)]))
+def _gather(pieces: list[tuple[Any, list[tuple[int, int]]]]) -> pd.Series:
+    """One column from ``pieces``, each a pandas array and the (start, length) spans of it to
+    take, in order. Arrow-backed strings (pandas' ``str`` from pandas 3) are not copied: the
+    column is a chunked array of slices of the pieces. Otherwise the values are taken, and
+    the column keeps the pieces' dtype (an object column stays object, not inferred as str)."""
+    dtype = pieces[0][0].dtype
+    if all(arr.dtype == dtype for arr, _ in pieces) and (getattr(dtype, "storage", None) == "pyarrow"
+                                                         or isinstance(dtype, pd.ArrowDtype)):
         import pyarrow as pa
 
-        n = self.longest
-        chunks = [self.repeated.slice(g * n, r) for f, k, r in zip(firsts, counts, rows) for g in range(f, f + k)]
-        return pd.Series(pa.chunked_array(chunks, type=self.repeated.type), dtype=self.labels.dtype, copy=False)
-
-
-def _repeat(col: pd.Series, k: int) -> pd.Series:
-    """``col`` repeated ``k`` times, of its own dtype (an object column stays object, not
-    inferred as str). An Arrow-backed column (pandas' ``str``) is repeated without copying:
-    its k parts are chunks sharing the one buffer, so a sweep's key columns cost no memory."""
-    if k == 1:
-        return col.reset_index(drop=True)
-    arr, dtype = col.array, col.dtype
-    if getattr(dtype, "storage", None) == "pyarrow" or isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
-        a = arr.__arrow_array__()
-        chunks = list(a.chunks) if isinstance(a, pa.ChunkedArray) else [a]
-        return pd.Series(pa.chunked_array(chunks * k, type=a.type), dtype=dtype, copy=False)
-    if isinstance(dtype, np.dtype):  # numbers, object
-        return pd.Series(np.tile(col.to_numpy(), k), dtype=dtype, copy=False)
-    return pd.Series(arr.take(np.tile(np.arange(len(arr)), k)), dtype=dtype, copy=False)
+        chunks, kind = [], None
+        for arr, spans in pieces:
+            a = arr.__arrow_array__()
+            kind = a.type
+            if isinstance(a, pa.ChunkedArray):
+                if a.num_chunks == 1:
+                    a = a.chunk(0)
+                else:
+                    chunks.extend(part for start, n in spans for part in a.slice(start, n).chunks)
+                    continue
+            chunks.extend(a.slice(start, n) for start, n in spans)
+        return pd.Series(pa.chunked_array(chunks, type=kind), dtype=dtype, copy=False)
+    parts = []
+    for arr, spans in pieces:
+        idx = np.concatenate([np.arange(start, start + n) for start, n in spans]) if spans else np.zeros(0, dtype=np.int64)
+        parts.append(pd.Series(arr.take(idx), dtype=arr.dtype, copy=False))
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _forget_basis(model) -> None:
@@ -387,10 +386,13 @@ def sweep(
     process) or Dask workers of the LocalCluster started when ``backend="dask"`` and no
     ``scheduler`` is given; ``scheduler`` is a Dask scheduler address, a
     ``distributed.Client`` or a cluster. ``tables``: the result kinds to keep (default all).
-    Scenarios go to workers in chunks of ``chunk_size`` (default 10): each chunk starts
-    cold and warm-starts within, so the tables depend on the chunk size but not on the
-    number of workers, the backend or the order in which chunks finish. ``on_result`` is called with each scenario's summary row as it
-    arrives; ``progress`` shows a progress bar. ``time_limit`` and ``solver_options`` go
+    Scenarios go to workers in chunks of ``chunk_size`` scenarios (default: about 32 chunks,
+    of 10 to 100 scenarios; it depends on the number of scenarios only). A scenario
+    warm-starts from the one before it in its chunk when both have the LP's shape, and starts
+    cold otherwise, so the tables depend on the chunk size but not on the number of workers,
+    the backend or the order in which chunks finish; larger chunks mean fewer cold starts,
+    smaller ones a more even share among many workers. ``on_result`` is called with each
+    scenario's summary row as it arrives; ``progress`` shows a progress bar. ``time_limit`` and ``solver_options`` go
     to :func:`rechain.solvers.solve` for every scenario.
 
     Worker processes (``backend="local"`` with ``workers > 1``, or the default Dask
@@ -419,7 +421,8 @@ def sweep(
     items = list(enumerate(scens))
     n = len(items)
     if chunk_size is None:
-        chunk_size = 10
+        chunk_size = min(100, max(10, -(-n // 32)))
+    chunk_size = max(1, int(chunk_size))
     chunks = [items[i:i + chunk_size] for i in range(0, n, chunk_size)]
 
     records: dict[int, dict] = {}
@@ -452,9 +455,7 @@ def sweep(
     summary["objective"] = summary["objective"].astype("float64")
     summary["rebuilt"] = summary["rebuilt"].astype(bool)
     segments = [seg for k in sorted(packs) for seg in packs[k]]
-    scenario = _ScenarioColumn([lab for seg in segments for lab in seg["labels"]],
-                               max((len(seg["keys"][name]) for seg in segments for name in tables), default=0))
-    out = {name: _table(segments, name, scenario) for name in tables}
+    out = {name: _table(segments, name) for name in tables}
     return SweepResult(summary, out, scenario_table(scens), {"total": time.perf_counter() - t0, "workers": workers,
                                                                 "backend": backend, "chunks": len(chunks)})
 

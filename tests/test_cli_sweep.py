@@ -67,3 +67,14 @@ def test_named_scenarios_and_failures(tmp_path):
 def test_bad_options_exit_2_with_a_message(args, says):
     r = run("sweep", TOY, *args)
     assert r.exit_code == 2 and says in r.output
+
+
+def test_chunk_size_changes_the_chunks_not_the_objectives(tmp_path):
+    args = ["sweep", TOY, "--sample", "6", "--seed", "3", "--vary", "demand.quantity[commodity=ev]*=uniform(0.8,1.4)", "-q"]
+    a, b = run(*args, "--chunk-size", "2", "--out", tmp_path / "a"), run(*args, "--out", tmp_path / "b")
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    sa, sb = pd.read_csv(tmp_path / "a" / "summary.csv"), pd.read_csv(tmp_path / "b" / "summary.csv")
+    assert list(sa["scenario"]) == list(sb["scenario"]) and len(sa) == 7
+    assert sa["objective"].to_numpy() == pytest.approx(sb["objective"].to_numpy(), rel=1e-7)
+    bad = run("sweep", TOY, "--chunk-size", "0")
+    assert bad.exit_code == 2 and "chunk-size" in bad.output

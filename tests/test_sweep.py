@@ -181,3 +181,28 @@ def test_another_solver_path_gives_the_same_tables(toy, scenarios, local1):
     for name in local1.tables:
         want = local1.tables[name][local1.tables[name]["scenario"].isin(labels)].reset_index(drop=True)
         pd.testing.assert_frame_equal(got.tables[name], want, atol=1e-6, rtol=1e-7, check_exact=False, obj=name)
+
+
+def test_what_a_scenario_starts_from_depends_on_its_chunk_alone(toy, scenarios):
+    """A worker whose first model has another shape, or that ran other chunks before, solves a
+    chunk exactly as a fresh worker does: the same simplex iterations, objectives and tables,
+    also when shapes alternate within the chunk."""
+    import importlib
+
+    sw = importlib.import_module("rechain.solvers.sweep")
+    by_label = {s.label: s for s in scenarios}
+    chunk = list(enumerate([scenarios[0], by_label["limited"], scenarios[1], scenarios[2], by_label["limited"], scenarios[7]]))
+    fresh = sw._Runner(toy, ["capacity", "prices"], {})
+    want = fresh.run_chunk(chunk)
+    used = sw._Runner(toy, ["capacity", "prices"], {})
+    used.run_chunk([(0, by_label["limited"])])  # its first model has the other shape
+    used.run_chunk(list(enumerate(scenarios[3:6])))
+    got = used.run_chunk(chunk)
+    cols = ["scenario", "status", "objective", "rebuilt", "iterations"]
+    assert [{k: r[k] for k in cols} for r in got["records"]] == [{k: r[k] for k in cols} for r in want["records"]]
+    assert sum(r["iterations"] for r in want["records"]) > 0
+    for a, b in zip(got["segments"], want["segments"]):
+        assert a["labels"] == b["labels"]
+        for name in ("capacity", "prices"):
+            for c, v in a["values"][name].items():
+                assert (v == b["values"][name][c]).all(), (name, c)
