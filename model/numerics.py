@@ -36,16 +36,6 @@ C3 = ["commodity", "region", "year"]
 S4 = ["commodity", "origin", "destination", "year"]
 
 
-def _names(family: str, df: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    if not len(df):
-        return np.array([], dtype=object)
-    parts = [df[c].astype(str).to_numpy(dtype=object) for c in cols]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + "," + p
-    return (family + "[" + out + "]").astype(object)
-
-
 @dataclass
 class Range:
     """Non-zero magnitudes of one kind of figure: smallest and largest, and where they are."""
@@ -107,88 +97,106 @@ class NumericsReport:
         return "\n".join(lines)
 
 
-def _entries(d: ModelData) -> pd.DataFrame:
-    """Every non-zero of the constraint matrix: columns family, row, col, coef."""
-    parts = []
-
-    def add(family, rows, cols, coef):
-        n = len(rows)
-        if n:
-            parts.append(pd.DataFrame({"family": family, "row": rows, "col": cols,
-                                       "coef": np.broadcast_to(np.asarray(coef, dtype=float), (n,)).copy()}))
-
-    # capacity: cap - sum(new online) = residual
-    add("capacity", _names("capacity", d.cap, P3), _names("cap", d.cap, P3), 1.0)
-    on = d.online.rename(columns={"year": "y"}).rename(columns={"vintage": "year"})
-    if len(on):
-        add("capacity", _names("capacity", on.rename(columns={"year": "v", "y": "year"}), P3), _names("new", on, P3), -1.0)
-    # use: act - availability * cap <= 0
-    avail = d.process["availability"].reindex(d.cap["process"]).to_numpy(dtype=float)
-    add("use", _names("use", d.cap, P3), _names("act", d.cap, P3), 1.0)
-    add("use", _names("use", d.cap, P3), _names("cap", d.cap, P3), -avail)
-    # limits, rows of one coefficient each in the model (their right-hand sides count as bounds)
-    for family, table, col, var, cols in (("build_new_limit", d.new, "max_new", "new", P3), ("build_total_limit", d.cap, "max_total", "cap", P3),
-                                          ("supply_limit", d.supply, "max_quantity", "supply", C3), ("trade_limit", d.ship, "max_quantity", "ship", S4)):
-        lim = table[table[col] < np.inf]
-        add(family, _names(family, lim, cols), _names(var, lim, cols), 1.0)
-    # balance: io coefficients of activity, supply, shipments, unmet, disposal
-    acts = d.cap[P3].merge(d.io, on="process")
-    add("balance", _names("balance", acts, C3), _names("act", acts, P3), acts["coefficient"].to_numpy(dtype=float))
-    add("balance", _names("balance", d.supply, C3), _names("supply", d.supply, C3), 1.0)
-    add("balance", _names("balance", d.ship.rename(columns={"destination": "region"}), C3), _names("ship", d.ship, S4), 1.0)
-    add("balance", _names("balance", d.ship.rename(columns={"origin": "region"}), C3), _names("ship", d.ship, S4), -1.0)
-    add("balance", _names("balance", d.unmet, C3), _names("unmet", d.unmet, C3), 1.0)
-    add("balance", _names("balance", d.dispose, C3), _names("dispose", d.dispose, C3), -1.0)
-    # policies: sums of variables (coefficient 1), soft ones with their violation
-    t = d.policy_terms
-    if len(t):
-        rows = ("policy[" + t["policy"].astype(str) + "," + t["year"].astype(str) + "]").to_numpy(dtype=object)
-        cols = (t["var"].astype(str) + "[" + t["key"].map(lambda k: ",".join(map(str, k))) + "]").to_numpy(dtype=object)
-        add("policy", rows, cols, 1.0)
-    soft = d.policy[d.policy["penalty"].notna()]
-    add("policy", _names("policy", soft, ["policy", "year"]), _names("violation", soft, ["policy", "year"]), 1.0)
-    if not parts:
-        return pd.DataFrame(columns=["family", "row", "col", "coef"])
-    return pd.concat(parts, ignore_index=True)
+#: the ModelData table and key columns that name each row family and variable family
+ROW_TABLES = {"capacity": ("cap", P3), "use": ("cap", P3), "build_total_limit": ("cap", P3),
+              "build_new_limit": ("new", P3), "balance": ("balance", C3), "supply_limit": ("supply", C3),
+              "trade_limit": ("ship", S4), "policy": ("policy", ["policy", "year"])}
+COL_TABLES = {"act": ("cap", P3), "cap": ("cap", P3), "new": ("new", P3), "supply": ("supply", C3),
+              "ship": ("ship", S4), "unmet": ("unmet", C3), "dispose": ("dispose", C3),
+              "violation": ("policy", ["policy", "year"])}
+#: the order in which the matrix range of each constraint family is reported
+FAMILY_ORDER = ("capacity", "use", "build_new_limit", "build_total_limit", "supply_limit", "trade_limit", "balance", "policy")
 
 
-def _objective(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+class _Namer:
+    """Names of the rows (or columns) of the LP, made only for the few that a report shows:
+    each LP index maps to its family and its row of the family's ModelData table."""
+
+    def __init__(self, d: ModelData, index: dict[str, np.ndarray], tables: dict, size: int):
+        self.d, self.tables = d, tables
+        self.families = [f for f in index if f in tables]
+        self.family = np.full(size, -1, dtype=np.int64)
+        self.pos = np.full(size, -1, dtype=np.int64)
+        for k, f in enumerate(self.families):
+            where = np.asarray(index[f], dtype=np.int64)
+            ok = where >= 0
+            self.family[where[ok]] = k
+            self.pos[where[ok]] = np.flatnonzero(ok)
+
+    def family_of(self, i: np.ndarray) -> np.ndarray:
+        return self.family[i]
+
+    def __call__(self, i: int) -> str:
+        return _name(self.d, self.families[self.family[i]], *self.tables[self.families[self.family[i]]], int(self.pos[i]))
+
+
+def _name(d: ModelData, family: str, table: str, cols: list[str], pos: int) -> str:
+    row = getattr(d, table).iloc[pos]
+    return f"{family}[{','.join(str(row[c]) for c in cols)}]"
+
+
+class _Figures:
+    """Figures (objective, bound or right-hand-side) gathered from several ModelData tables,
+    each named on demand as ``family[key]``."""
+
+    def __init__(self, d: ModelData):
+        self.d, self.values, self.sources = d, [], []
+
+    def add(self, values, family: str, table: str, cols: list[str], rows: np.ndarray | None = None) -> None:
+        t = getattr(self.d, table)
+        rows = np.arange(len(t)) if rows is None else rows
+        self.values.append(np.asarray(values, dtype=float))
+        self.sources.append((family, table, cols, rows))
+
+    def array(self) -> np.ndarray:
+        return np.concatenate(self.values) if self.values else np.zeros(0)
+
+    def name(self, i: int) -> str:
+        for v, (family, table, cols, rows) in zip(self.values, self.sources):
+            if i < len(v):
+                return _name(self.d, family, table, cols, int(rows[i]))
+            i -= len(v)
+        raise IndexError(i)
+
+
+def _range(values: np.ndarray, name) -> Range:
+    """The range of the non-zero finite magnitudes of ``values``; ``name(i)`` names entry i."""
+    v = np.abs(np.asarray(values, dtype=float))
+    keep = np.flatnonzero(np.isfinite(v) & (v > 0))
+    if not len(keep):
+        return Range(0, 0.0, 0.0, "", "")
+    i, j = keep[int(np.argmin(v[keep]))], keep[int(np.argmax(v[keep]))]
+    return Range(len(keep), float(v[i]), float(v[j]), name(i), name(j))
+
+
+def _objective(d: ModelData) -> _Figures:
     df = d.df
-    vals, names = [], []
-
-    def add(v, n):
-        vals.append(np.asarray(v, dtype=float))
-        names.append(np.asarray(n, dtype=object))
-
+    f = _Figures(d)
     proc = d.process
-    add(proc["annuity"].reindex(d.new["process"]).to_numpy(dtype=float) * d.new["online_weight"].to_numpy(dtype=float), _names("new", d.new, P3))
+    f.add(proc["annuity"].reindex(d.new["process"]).to_numpy(dtype=float) * d.new["online_weight"].to_numpy(dtype=float), "new", "new", P3)
     dfy = d.cap["year"].map(df).to_numpy(dtype=float)
-    add(dfy * proc["fixed_om"].reindex(d.cap["process"]).to_numpy(dtype=float), _names("cap", d.cap, P3))
-    add(dfy * proc["variable_cost"].reindex(d.cap["process"]).to_numpy(dtype=float), _names("act", d.cap, P3))
+    f.add(dfy * proc["fixed_om"].reindex(d.cap["process"]).to_numpy(dtype=float), "cap", "cap", P3)
+    f.add(dfy * proc["variable_cost"].reindex(d.cap["process"]).to_numpy(dtype=float), "act", "cap", P3)
     for table, col, var, cols in (("supply", "price", "supply", C3), ("ship", "cost", "ship", S4),
                                   ("unmet", "penalty", "unmet", C3), ("dispose", "cost", "dispose", C3)):
         t = getattr(d, table)
-        add(t["year"].map(df).to_numpy(dtype=float) * t[col].to_numpy(dtype=float), _names(var, t, cols))
-    soft = d.policy[d.policy["penalty"].notna()]
-    add(soft["year"].map(df).to_numpy(dtype=float) * soft["penalty"].to_numpy(dtype=float), _names("violation", soft, ["policy", "year"]))
-    return np.concatenate(vals) if vals else np.array([]), np.concatenate(names) if names else np.array([], dtype=object)
+        f.add(t["year"].map(df).to_numpy(dtype=float) * t[col].to_numpy(dtype=float), var, table, cols)
+    soft = np.flatnonzero(d.policy["penalty"].notna().to_numpy()) if len(d.policy) else np.zeros(0, dtype=np.int64)
+    p = d.policy.iloc[soft]
+    f.add(p["year"].map(df).to_numpy(dtype=float) * p["penalty"].to_numpy(dtype=float), "violation", "policy", ["policy", "year"], soft)
+    return f
 
 
-def _bounds_and_rhs(d: ModelData):
-    b_vals, b_names, r_vals, r_names = [], [], [], []
+def _bounds_and_rhs(d: ModelData) -> tuple[_Figures, _Figures]:
+    bounds, rhs = _Figures(d), _Figures(d)
     for table, col, family, cols in (("new", "max_new", "build_new_limit", P3), ("cap", "max_total", "build_total_limit", P3),
                                      ("supply", "max_quantity", "supply_limit", C3), ("ship", "max_quantity", "trade_limit", S4),
                                      ("unmet", "demand", "unmet", C3)):
-        t = getattr(d, table)
-        b_vals.append(t[col].to_numpy(dtype=float))
-        b_names.append(_names(family, t, cols))
+        bounds.add(getattr(d, table)[col].to_numpy(dtype=float), family, table, cols)
     for table, col, family, cols in (("cap", "residual", "capacity", P3), ("balance", "demand", "balance", C3),
                                      ("policy", "value", "policy", ["policy", "year"])):
-        t = getattr(d, table)
-        r_vals.append(t[col].to_numpy(dtype=float))
-        r_names.append(_names(family, t, cols))
-    cat = lambda xs, dt: np.concatenate(xs) if xs else np.array([], dtype=dt)  # noqa: E731
-    return cat(b_vals, float), cat(b_names, object), cat(r_vals, float), cat(r_names, object)
+        rhs.add(getattr(d, table)[col].to_numpy(dtype=float), family, table, cols)
+    return bounds, rhs
 
 
 def _listing(names) -> str:
@@ -197,58 +205,92 @@ def _listing(names) -> str:
     return ", ".join(names[:MAX_NAMED]) + more
 
 
-def report(source) -> NumericsReport:
+def _first_rows(rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """The distinct values of ``rows`` in order of first appearance (at most MAX_NAMED + 1 of
+    them are needed) and how many there are."""
+    uniq, first = np.unique(rows, return_index=True)
+    return rows[np.sort(first)], len(uniq)
+
+
+def _row_listing(rows: np.ndarray, name) -> str:
+    shown, n = _first_rows(rows)
+    more = f" and {n - MAX_NAMED} more" if n > MAX_NAMED else ""
+    return ", ".join(name(int(r)) for r in shown[:MAX_NAMED]) + more
+
+
+def report(source, lp=None) -> NumericsReport:
     """The numerics report of an :class:`~rechain.model.Instance`, a
-    :class:`~rechain.model.ModelData`, or a model from :func:`~rechain.model.build_model`."""
+    :class:`~rechain.model.ModelData`, or a model from :func:`~rechain.model.build_model`.
+    ``lp``: the :class:`~rechain.model.matrix.LinearProgram` of that ModelData, when it is at
+    hand (otherwise it is assembled). The figures are read as numbers; only the rows a range
+    or a warning shows are named."""
+    from .matrix import assemble
+
     if isinstance(source, ModelData):
         d = source
     elif hasattr(source, "_rechain_data"):
         d = source._rechain_data
     else:
         d = prepare(source)
-    e = _entries(d)
-    coef = e["coef"].abs().to_numpy(dtype=float)
+    lp = assemble(d) if lp is None else lp
+    a = lp.matrix
+    col_of = np.repeat(np.arange(lp.num_col, dtype=np.int64), np.diff(a.indptr))
+    row_of = np.asarray(a.indices, dtype=np.int64)
+    coef = np.abs(np.asarray(a.data, dtype=float))
     nz = coef > 0
-    e, coef = e[nz], coef[nz]
-    ranges = {"matrix": _range(coef, e["row"].to_numpy(dtype=object))}
-    obj_v, obj_n = _objective(d)
-    ranges["objective"] = _range(obj_v, obj_n)
-    b_v, b_n, r_v, r_n = _bounds_and_rhs(d)
-    ranges["bounds"] = _range(b_v, b_n)
-    ranges["rhs"] = _range(r_v, r_n)
-    families = {f: _range(np.abs(g["coef"].to_numpy(dtype=float)), g["row"].to_numpy(dtype=object)) for f, g in e.groupby("family", sort=False)}
+    row_of, col_of, coef = row_of[nz], col_of[nz], coef[nz]
+    # the entries in the order of the rows (then columns), as the model lists its constraints
+    order = np.lexsort((col_of, row_of))
+    row_of, col_of, coef = row_of[order], col_of[order], coef[order]
+    rname = _Namer(d, lp.rows, ROW_TABLES, lp.num_row)
+    cname = _Namer(d, lp.cols, COL_TABLES, lp.num_col)
+
+    ranges = {"matrix": _range(coef, lambda i: rname(int(row_of[i])))}
+    objective = _objective(d)
+    bounds, rhs = _bounds_and_rhs(d)
+    figures = {"objective": objective, "bounds": bounds, "rhs": rhs}
+    values = {k: f.array() for k, f in figures.items()}
+    for k, f in figures.items():
+        ranges[k] = _range(values[k], f.name)
+    fam = rname.family_of(row_of)
+    families = {}
+    for f in FAMILY_ORDER:
+        if f in rname.families:
+            sel = np.flatnonzero(fam == rname.families.index(f))
+            if len(sel):
+                families[f] = _range(coef[sel], lambda i, sel=sel: rname(int(row_of[sel[i]])))
 
     warnings = []
     m = ranges["matrix"]
     if m.count and m.ratio > MATRIX_RANGE:
         # the rows holding the extreme coefficients: within a factor 10 of the min or max
-        lo = e.loc[coef <= m.min * 10, "row"]
-        hi = e.loc[coef >= m.max / 10, "row"]
+        lo = _row_listing(row_of[coef <= m.min * 10], rname)
+        hi = _row_listing(row_of[coef >= m.max / 10], rname)
         warnings.append(f"the matrix coefficients span {m.ratio:.3g} (more than {MATRIX_RANGE:.0e}): smallest |a| = {m.min:.3g} "
-                        f"in rows {_listing(lo)}; largest |a| = {m.max:.3g} in rows {_listing(hi)}")
-    if len(e):
-        rowmax = e.assign(a=coef).groupby("row")["a"].transform("max").to_numpy(dtype=float)
-        tiny = coef < ROW_RELATIVE * rowmax
-        if tiny.any():
-            t = e[tiny]
-            detail = [f"{r} ({c}: {a:.3g} against {mx:.3g})" for r, c, a, mx in zip(t["row"], t["col"], coef[tiny], rowmax[tiny])]
-            warnings.append(f"{int(tiny.sum())} coefficient(s) below {ROW_RELATIVE:.0e} of the largest in their row, which the solver "
-                            f"may treat as zero: {_listing(detail)}")
-    for key, values, names in (("objective", obj_v, obj_n), ("bounds", b_v, b_n), ("rhs", r_v, r_n)):
-        r = ranges[key]
+                        f"in rows {lo}; largest |a| = {m.max:.3g} in rows {hi}")
+    if len(coef):
+        rowmax = np.zeros(lp.num_row)
+        np.maximum.at(rowmax, row_of, coef)
+        tiny = np.flatnonzero(coef < ROW_RELATIVE * rowmax[row_of])
+        if len(tiny):
+            detail = [f"{rname(int(row_of[i]))} ({cname(int(col_of[i]))}: {coef[i]:.3g} against {rowmax[row_of[i]]:.3g})"
+                      for i in tiny[:MAX_NAMED]]
+            more = f" and {len(tiny) - MAX_NAMED} more" if len(tiny) > MAX_NAMED else ""
+            warnings.append(f"{len(tiny)} coefficient(s) below {ROW_RELATIVE:.0e} of the largest in their row, which the solver "
+                            f"may treat as zero: {', '.join(detail)}{more}")
+    for key in ("objective", "bounds", "rhs"):
+        r, v = ranges[key], np.abs(values[key])
         if r.count and r.ratio > VALUE_RANGE:
             warnings.append(f"the {key} figures span {r.ratio:.3g} (more than {VALUE_RANGE:.0e}): smallest {r.min:.3g} at {r.min_at}, "
                             f"largest {r.max:.3g} at {r.max_at}")
-        v = np.abs(np.asarray(values, dtype=float))
-        huge = np.isfinite(v) & (v > HUGE)
-        if huge.any():
-            warnings.append(f"{key} figures above {HUGE:.0e}: {_listing(np.asarray(names, dtype=object)[huge])}")
+        huge = np.flatnonzero(np.isfinite(v) & (v > HUGE))
+        if len(huge):
+            warnings.append(f"{key} figures above {HUGE:.0e}: {_listing(figures[key].name(int(i)) for i in huge[:4 * MAX_NAMED])}"
+                            if len(huge) <= 4 * MAX_NAMED else
+                            f"{key} figures above {HUGE:.0e}: {_listing([figures[key].name(int(i)) for i in huge[:MAX_NAMED]])} "
+                            f"and more ({len(huge)} in all)")
     if m.count and m.max > HUGE:
-        warnings.append(f"matrix coefficients above {HUGE:.0e}: {_listing(e.loc[coef > HUGE, 'row'])}")
-
-    # a policy row with no terms (and no violation) is no row of the LP
-    policy_rows = e.loc[e["family"] == "policy", "row"].nunique()
-    rows = len(d.cap) * 2 + int((d.new["max_new"] < np.inf).sum()) + int((d.cap["max_total"] < np.inf).sum()) + len(d.balance) \
-        + int((d.supply["max_quantity"] < np.inf).sum()) + int((d.ship["max_quantity"] < np.inf).sum()) + policy_rows
-    columns = 2 * len(d.cap) + len(d.new) + len(d.supply) + len(d.ship) + len(d.unmet) + len(d.dispose) + int(d.policy["penalty"].notna().sum())
-    return NumericsReport(rows=rows, columns=columns, nonzeros=len(e), ranges=ranges, families=families, warnings=warnings)
+        warnings.append(f"matrix coefficients above {HUGE:.0e}: {_row_listing(row_of[coef > HUGE], rname)}")
+    # rows with no non-zero (a policy with no terms that holds anyway) are no constraint
+    return NumericsReport(rows=len(np.unique(row_of)), columns=lp.num_col, nonzeros=len(coef), ranges=ranges, families=families,
+                          warnings=warnings)

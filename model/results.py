@@ -34,6 +34,7 @@ TABLE_COLUMNS = {
     "policies": ["policy", "year", "shadow_price", "slack", "violation"],
     "costs": ["year", "component", "undiscounted", "discounted"],
 }
+_TEXT = pd.Series(["text"]).dtype  # the dtype pandas gives text (``str`` from pandas 3; object before)
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or pd.options.mode.copy_on_write is True
 
 #: the columns of each result table that hold numbers of the solution; the others are its keys
@@ -183,7 +184,7 @@ class ResultLayout:
             k = t[list(cols)].reset_index(drop=True)
             for c in k.columns:
                 if k[c].dtype == object:
-                    k[c] = pd.Series(k[c].to_numpy(), dtype=None)
+                    k[c] = k[c].astype(_TEXT)
             if "year" in k.columns:
                 k["year"] = k["year"].astype("int64")
             return k

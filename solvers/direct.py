@@ -102,19 +102,21 @@ def status_of(h) -> tuple[str, str]:
     return HIGHS_STATUS.get(key, "error"), name
 
 
-#: LPs up to this many non-zeros get the numerics report by default (it costs about a quarter of
-#: the build time, so larger ones ask for it with ``check_numerics=True``)
-NUMERICS_AUTO_LIMIT = 200_000
+#: LPs up to this many non-zeros get the numerics report by default (on the direct path it reads
+#: the assembled LP and costs about a hundredth of the solve; larger ones ask for it with
+#: ``check_numerics=True``)
+NUMERICS_AUTO_LIMIT = 2_000_000
 
 
-def numerics_warnings(data, nonzeros: int, check: bool | None) -> list[str]:
+def numerics_warnings(data, nonzeros: int, check: bool | None, lp: LinearProgram | None = None) -> list[str]:
     """Warnings of :func:`rechain.model.numerics.report` (badly scaled rows, tiny coefficients)
-    when ``check`` is True, or None and the LP is small enough to check at little cost."""
+    when ``check`` is True, or None and the LP is small enough to check at little cost;
+    ``lp``: the assembled LP of ``data``, when at hand."""
     if check is False or (check is None and nonzeros > NUMERICS_AUTO_LIMIT):
         return []
     from rechain.model.numerics import report
 
-    return list(report(data).warnings)
+    return list(report(data, lp=lp).warnings)
 
 
 def _set_options(h, options: dict) -> None:
@@ -155,7 +157,7 @@ class DirectModel:
         self.lp = self._base_lp = assemble(self._data)
         t2 = time.perf_counter()
         self.timings.update(prepare=t1 - t0, assemble=t2 - t1, build=t2 - t0)
-        self.warnings = numerics_warnings(self._data, self.lp.num_nz, check_numerics)
+        self.warnings = numerics_warnings(self._data, self.lp.num_nz, check_numerics, self.lp)
         self.timings["numerics"] = time.perf_counter() - t2
         t2 = time.perf_counter()
         self.highs = new_highs()

@@ -46,7 +46,7 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
 
     ``check_numerics``: add the warnings of :func:`rechain.model.numerics.report` (badly
     scaled rows, coefficients tiny against their row) to ``Result.warnings``; ``None`` (the
-    default) checks LPs of up to 200,000 non-zeros, where it costs little.
+    default) checks LPs of up to 2,000,000 non-zeros, where it costs little.
     """
     if method not in ("auto", "direct", "pyomo"):
         raise ValueError(f"method {method!r}: expected auto, direct or pyomo")

@@ -103,3 +103,17 @@ def test_wide_rhs_range_is_named(toy):
     inst = toy.with_changes({"table": "demand", "where": {"commodity": "ev", "year": 2023}, "column": "quantity", "set": 1e12})
     r = report(inst)
     assert any("rhs figures span" in w and "balance[ev,south,2023]" in w for w in r.warnings)
+
+
+def test_report_from_the_assembled_lp_and_on_the_direct_path(toy):
+    """Given the assembled LP (as the direct path does) the report is the same; its warnings
+    reach the direct path's result."""
+    from rechain.model.matrix import assemble
+    from rechain.solvers.direct import solve_direct
+
+    inst = toy.with_changes({"table": "process_io", "where": {"process": "recycling", "commodity": "prnd_oxide"}, "column": "coefficient", "set": 1e-10})
+    d = prepare(inst)
+    r = report(d, lp=assemble(d))
+    assert str(r) == str(report(d)) and not r.ok
+    res = solve_direct(inst)
+    assert all(w in res.warnings for w in r.warnings)
