@@ -392,8 +392,8 @@ def sweep(
     cold otherwise, so the tables depend on the chunk size but not on the number of workers,
     the backend or the order in which chunks finish; larger chunks mean fewer cold starts,
     smaller ones a more even share among many workers. ``on_result`` is called with each
-    scenario's summary row as it arrives; ``progress`` shows a progress bar. ``time_limit`` and ``solver_options`` go
-    to :func:`rechain.solvers.solve` for every scenario.
+    scenario's summary row as it arrives; ``progress`` shows a progress bar. ``time_limit``
+    and ``solver_options`` go to :func:`rechain.solvers.solve` for every scenario.
 
     Worker processes (``backend="local"`` with ``workers > 1``, or the default Dask
     LocalCluster) start fresh interpreters on some platforms: call ``sweep`` from under
