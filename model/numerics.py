@@ -199,23 +199,13 @@ def _bounds_and_rhs(d: ModelData) -> tuple[_Figures, _Figures]:
     return bounds, rhs
 
 
-def _listing(names) -> str:
-    names = list(dict.fromkeys(names))
-    more = f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else ""
-    return ", ".join(names[:MAX_NAMED]) + more
-
-
-def _first_rows(rows: np.ndarray) -> tuple[np.ndarray, int]:
-    """The distinct values of ``rows`` in order of first appearance (at most MAX_NAMED + 1 of
-    them are needed) and how many there are."""
-    uniq, first = np.unique(rows, return_index=True)
-    return rows[np.sort(first)], len(uniq)
-
-
 def _row_listing(rows: np.ndarray, name) -> str:
-    shown, n = _first_rows(rows)
-    more = f" and {n - MAX_NAMED} more" if n > MAX_NAMED else ""
-    return ", ".join(name(int(r)) for r in shown[:MAX_NAMED]) + more
+    """The distinct rows of ``rows``, named in order of first appearance (the first
+    MAX_NAMED of them), and how many more there are."""
+    uniq, first = np.unique(rows, return_index=True)
+    shown = rows[np.sort(first)][:MAX_NAMED]
+    more = f" and {len(uniq) - MAX_NAMED} more" if len(uniq) > MAX_NAMED else ""
+    return ", ".join(name(int(r)) for r in shown) + more
 
 
 def report(source, lp=None) -> NumericsReport:
@@ -284,11 +274,9 @@ def report(source, lp=None) -> NumericsReport:
             warnings.append(f"the {key} figures span {r.ratio:.3g} (more than {VALUE_RANGE:.0e}): smallest {r.min:.3g} at {r.min_at}, "
                             f"largest {r.max:.3g} at {r.max_at}")
         huge = np.flatnonzero(np.isfinite(v) & (v > HUGE))
-        if len(huge):
-            warnings.append(f"{key} figures above {HUGE:.0e}: {_listing(figures[key].name(int(i)) for i in huge[:4 * MAX_NAMED])}"
-                            if len(huge) <= 4 * MAX_NAMED else
-                            f"{key} figures above {HUGE:.0e}: {_listing([figures[key].name(int(i)) for i in huge[:MAX_NAMED]])} "
-                            f"and more ({len(huge)} in all)")
+        if len(huge):  # every figure has a name of its own
+            more = f" and {len(huge) - MAX_NAMED} more" if len(huge) > MAX_NAMED else ""
+            warnings.append(f"{key} figures above {HUGE:.0e}: {', '.join(figures[key].name(int(i)) for i in huge[:MAX_NAMED])}{more}")
     if m.count and m.max > HUGE:
         warnings.append(f"matrix coefficients above {HUGE:.0e}: {_row_listing(row_of[coef > HUGE], rname)}")
     # rows with no non-zero (a policy with no terms that holds anyway) are no constraint
