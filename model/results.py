@@ -121,13 +121,6 @@ class Result:
         return path
 
 
-def _frame(table: pd.DataFrame, cols: list[str], **values) -> pd.DataFrame:
-    out = table[cols].reset_index(drop=True).copy()
-    for k, v in values.items():
-        out[k] = np.asarray(v, dtype="float64") if len(out) else pd.Series(dtype="float64")
-    return out
-
-
 def clean(x: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     """Round solver noise (|x| < tol) to exact zeros so tables and files are stable."""
     x = np.asarray(x, dtype="float64").copy()
