@@ -1118,7 +1118,7 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
                 raise ValueError
         except (TypeError, ValueError):
             return bad("expected a finite number", column="set" if has_set else "scale", value=ch.get("set", ch.get("scale")))
-        test, says = SETTING_RANGES.get(column, (lambda x: True, ""))
+        test, says = SETTING_RANGES[column]  # every changeable setting has its range
         if not test(v):
             return bad(f"setting '{column}' {says} (the change gives {v:g})", column="set" if has_set else "scale",
                        value=ch.get("set", ch.get("scale")))

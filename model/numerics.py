@@ -97,15 +97,14 @@ class NumericsReport:
         return "\n".join(lines)
 
 
-#: the ModelData table and key columns that name each row family and variable family
-ROW_TABLES = {"capacity": ("cap", P3), "use": ("cap", P3), "build_total_limit": ("cap", P3),
-              "build_new_limit": ("new", P3), "balance": ("balance", C3), "supply_limit": ("supply", C3),
-              "trade_limit": ("ship", S4), "policy": ("policy", ["policy", "year"])}
+#: the ModelData table and key columns that name each row family (in the order their matrix
+#: ranges are reported) and each variable family
+ROW_TABLES = {"capacity": ("cap", P3), "use": ("cap", P3), "build_new_limit": ("new", P3),
+              "build_total_limit": ("cap", P3), "supply_limit": ("supply", C3), "trade_limit": ("ship", S4),
+              "balance": ("balance", C3), "policy": ("policy", ["policy", "year"])}
 COL_TABLES = {"act": ("cap", P3), "cap": ("cap", P3), "new": ("new", P3), "supply": ("supply", C3),
               "ship": ("ship", S4), "unmet": ("unmet", C3), "dispose": ("dispose", C3),
               "violation": ("policy", ["policy", "year"])}
-#: the order in which the matrix range of each constraint family is reported
-FAMILY_ORDER = ("capacity", "use", "build_new_limit", "build_total_limit", "supply_limit", "trade_limit", "balance", "policy")
 
 
 class _Namer:
@@ -123,11 +122,9 @@ class _Namer:
             self.family[where[ok]] = k
             self.pos[where[ok]] = np.flatnonzero(ok)
 
-    def family_of(self, i: np.ndarray) -> np.ndarray:
-        return self.family[i]
-
     def __call__(self, i: int) -> str:
-        return _name(self.d, self.families[self.family[i]], *self.tables[self.families[self.family[i]]], int(self.pos[i]))
+        family = self.families[self.family[i]]
+        return _name(self.d, family, *self.tables[family], int(self.pos[i]))
 
 
 def _name(d: ModelData, family: str, table: str, cols: list[str], pos: int) -> str:
@@ -136,25 +133,23 @@ def _name(d: ModelData, family: str, table: str, cols: list[str], pos: int) -> s
 
 
 class _Figures:
-    """Figures (objective, bound or right-hand-side) gathered from several ModelData tables,
-    each named on demand as ``family[key]``."""
+    """Figures (bounds or right-hand sides) gathered from several ModelData tables, each named
+    on demand as ``family[key]``."""
 
     def __init__(self, d: ModelData):
         self.d, self.values, self.sources = d, [], []
 
-    def add(self, values, family: str, table: str, cols: list[str], rows: np.ndarray | None = None) -> None:
-        t = getattr(self.d, table)
-        rows = np.arange(len(t)) if rows is None else rows
+    def add(self, values, family: str, table: str, cols: list[str]) -> None:
         self.values.append(np.asarray(values, dtype=float))
-        self.sources.append((family, table, cols, rows))
+        self.sources.append((family, table, cols))
 
     def array(self) -> np.ndarray:
         return np.concatenate(self.values) if self.values else np.zeros(0)
 
     def name(self, i: int) -> str:
-        for v, (family, table, cols, rows) in zip(self.values, self.sources):
+        for v, (family, table, cols) in zip(self.values, self.sources):
             if i < len(v):
-                return _name(self.d, family, table, cols, int(rows[i]))
+                return _name(self.d, family, table, cols, i)
             i -= len(v)
         raise IndexError(i)
 
@@ -167,24 +162,6 @@ def _range(values: np.ndarray, name) -> Range:
         return Range(0, 0.0, 0.0, "", "")
     i, j = keep[int(np.argmin(v[keep]))], keep[int(np.argmax(v[keep]))]
     return Range(len(keep), float(v[i]), float(v[j]), name(i), name(j))
-
-
-def _objective(d: ModelData) -> _Figures:
-    df = d.df
-    f = _Figures(d)
-    proc = d.process
-    f.add(proc["annuity"].reindex(d.new["process"]).to_numpy(dtype=float) * d.new["online_weight"].to_numpy(dtype=float), "new", "new", P3)
-    dfy = d.cap["year"].map(df).to_numpy(dtype=float)
-    f.add(dfy * proc["fixed_om"].reindex(d.cap["process"]).to_numpy(dtype=float), "cap", "cap", P3)
-    f.add(dfy * proc["variable_cost"].reindex(d.cap["process"]).to_numpy(dtype=float), "act", "cap", P3)
-    for table, col, var, cols in (("supply", "price", "supply", C3), ("ship", "cost", "ship", S4),
-                                  ("unmet", "penalty", "unmet", C3), ("dispose", "cost", "dispose", C3)):
-        t = getattr(d, table)
-        f.add(t["year"].map(df).to_numpy(dtype=float) * t[col].to_numpy(dtype=float), var, table, cols)
-    soft = np.flatnonzero(d.policy["penalty"].notna().to_numpy()) if len(d.policy) else np.zeros(0, dtype=np.int64)
-    p = d.policy.iloc[soft]
-    f.add(p["year"].map(df).to_numpy(dtype=float) * p["penalty"].to_numpy(dtype=float), "violation", "policy", ["policy", "year"], soft)
-    return f
 
 
 def _bounds_and_rhs(d: ModelData) -> tuple[_Figures, _Figures]:
@@ -236,15 +213,15 @@ def report(source, lp=None) -> NumericsReport:
     cname = _Namer(d, lp.cols, COL_TABLES, lp.num_col)
 
     ranges = {"matrix": _range(coef, lambda i: rname(int(row_of[i])))}
-    objective = _objective(d)
     bounds, rhs = _bounds_and_rhs(d)
-    figures = {"objective": objective, "bounds": bounds, "rhs": rhs}
-    values = {k: f.array() for k, f in figures.items()}
-    for k, f in figures.items():
-        ranges[k] = _range(values[k], f.name)
-    fam = rname.family_of(row_of)
+    # the objective figures are the LP's costs, named by their columns
+    values = {"objective": lp.col_cost, "bounds": bounds.array(), "rhs": rhs.array()}
+    names = {"objective": cname, "bounds": bounds.name, "rhs": rhs.name}
+    for k in values:
+        ranges[k] = _range(values[k], names[k])
+    fam = rname.family[row_of]
     families = {}
-    for f in FAMILY_ORDER:
+    for f in ROW_TABLES:
         if f in rname.families:
             sel = np.flatnonzero(fam == rname.families.index(f))
             if len(sel):
@@ -276,7 +253,7 @@ def report(source, lp=None) -> NumericsReport:
         huge = np.flatnonzero(np.isfinite(v) & (v > HUGE))
         if len(huge):  # every figure has a name of its own
             more = f" and {len(huge) - MAX_NAMED} more" if len(huge) > MAX_NAMED else ""
-            warnings.append(f"{key} figures above {HUGE:.0e}: {', '.join(figures[key].name(int(i)) for i in huge[:MAX_NAMED])}{more}")
+            warnings.append(f"{key} figures above {HUGE:.0e}: {', '.join(names[key](int(i)) for i in huge[:MAX_NAMED])}{more}")
     if m.count and m.max > HUGE:
         warnings.append(f"matrix coefficients above {HUGE:.0e}: {_row_listing(row_of[coef > HUGE], rname)}")
     # rows with no non-zero (a policy with no terms that holds anyway) are no constraint
