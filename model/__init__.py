@@ -4,7 +4,7 @@ This package never imports :mod:`rechain.solvers`: solving sits on top of it.
 """
 
 from .data import ModelData, crf, discount_factors, prepare
-from .errors import InstanceError, Problem
+from .errors import InstanceError, Problem, RebuildRequired
 from .instance import Instance, load_instance
 from .results import Result, build_result
 
@@ -13,6 +13,7 @@ __all__ = [
     "InstanceError",
     "ModelData",
     "Problem",
+    "RebuildRequired",
     "Result",
     "build_model",
     "build_result",

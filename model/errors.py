@@ -49,3 +49,11 @@ class InstanceError(ValueError):
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
+
+
+class RebuildRequired(Exception):
+    """A built model cannot take a changed instance in place (other rows, columns or
+    non-zeros, or a change the parameter map does not cover): build a new model for it.
+
+    Not an :class:`InstanceError`: the instance is valid, only the model built before is not
+    its model."""

@@ -1,20 +1,17 @@
-"""The LP of SPEC section 2 as arrays: column costs and bounds, row bounds, a sparse matrix.
+"""The LP as arrays: column costs and bounds, row bounds, a sparse matrix, assembled from the
+parts of every family (:mod:`rechain.model.families`) with numpy, no Python per element.
 
-Assembled straight from the :class:`~rechain.model.data.ModelData` index tables with numpy and
-scipy, without building Python objects per element; it is the same LP as the Pyomo model of
-:mod:`rechain.model.formulation` (the readable definition), row for row and column for column:
+The order is the Pyomo model's (:mod:`rechain.model.formulation`), which renders the same
+parts: rows family by family in declaration order, each over its members in table order;
+the terms of a row in part order, then in the order its builder gives them (the same variable
+twice in one row is one entry, its coefficients added in that order); columns numbered in the
+order the variables first appear in the rows (then in the objective), which is the order
+Pyomo's persistent HiGHS interface adds them. So a solver given these arrays sees the model
+Pyomo would have handed it, and returns the same optimum and duals.
 
-- rows come family by family in the Pyomo model's order (``capacity``, ``use``,
-  ``build_new_limit``, ``build_total_limit``, ``balance``, ``supply_limit``, ``trade_limit``,
-  ``policy``), each over its index table in table order (a policy row with no terms that
-  holds anyway is the empty row ``0 <= 0``, as Pyomo passes ``Constraint.Feasible``);
-- the terms of a row are in the order the Pyomo rule writes them;
-- columns are numbered in the order the variables first appear in the rows, which is the order
-  Pyomo's persistent HiGHS interface adds them.
-
-So a solver given these arrays sees the model Pyomo would have handed it, and returns the same
-optimum and the same duals. Any solver interface can take the arrays; this module does not
-import one.
+The numbers come from :meth:`Layout.evaluate` of the params; the parameter map of
+:mod:`rechain.model.params` calls the same method with changed params, so an in-place update
+and a fresh assembly agree entry for entry by construction. Nothing here imports a solver.
 """
 
 from __future__ import annotations
@@ -22,29 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .data import ModelData
+from .description import EmittedPart
 
 INF = np.inf
-
-#: variable families in the order of the Pyomo model, with the ModelData table indexing each
-FAMILIES = (("act", "cap"), ("new", "new"), ("cap", "cap"), ("supply", "supply"), ("ship", "ship"),
-            ("unmet", "unmet"), ("dispose", "dispose"), ("violation", "policy"))
-#: constraint families in the order of the Pyomo model
-ROW_FAMILIES = ("capacity", "use", "build_new_limit", "build_total_limit", "balance", "supply_limit",
-                "trade_limit", "policy")
-_KEYS = {
-    "cap": ("process", "region", "year"),
-    "new": ("process", "region", "year"),
-    "supply": ("commodity", "region", "year"),
-    "ship": ("commodity", "origin", "destination", "year"),
-    "unmet": ("commodity", "region", "year"),
-    "dispose": ("commodity", "region", "year"),
-    "balance": ("commodity", "region", "year"),
-}
-_DIM = {"process": "process", "commodity": "commodity", "region": "region", "origin": "region",
-        "destination": "region", "year": "year", "vintage": "year"}
 
 
 @dataclass
@@ -66,18 +45,91 @@ class CSC:
 
         return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
+    def without_zeros(self) -> "CSC":
+        """The same matrix without explicit zeros (what a solver is given: a coefficient that is
+        0 now keeps its place in :attr:`data`, so a later change can set it)."""
+        keep = self.data != 0
+        if keep.all():
+            return self
+        col = np.repeat(np.arange(self.shape[1], dtype=np.int64), np.diff(self.indptr))[keep]
+        indptr = np.zeros(self.shape[1] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(col, minlength=self.shape[1]), out=indptr[1:])
+        return CSC(indptr, self.indices[keep], self.data[keep], self.shape)
+
+
+@dataclass
+class Layout:
+    """Where the numbers of every part land in the LP, to compute them from params.
+
+    ``matrix``: (part, entry positions in ``CSC.data``); ``costs``: (part, columns); ``upper``:
+    (part, entries kept, columns); ``rhs``: (part, entries kept, rows); ``sense``: per row, -1
+    (<=), 0 (==), 1 (>=)."""
+
+    nnz: int
+    ncol: int
+    nrow: int
+    matrix: list[tuple[EmittedPart, np.ndarray]]
+    costs: list[tuple[EmittedPart, np.ndarray]]
+    upper: list[tuple[EmittedPart, np.ndarray]]
+    rhs: list[tuple[EmittedPart, np.ndarray]]
+    sense: np.ndarray
+
+    @staticmethod
+    def uses(part: EmittedPart, cost: bool = False) -> set[str]:
+        names = set(part.coef.names)
+        return names | {"df"} if cost else names
+
+    def evaluate(self, params: dict[str, np.ndarray], only: set[str] | None = None, base: "LinearProgram | None" = None) -> dict:
+        """The LP's numbers from ``params``: ``col_cost``, ``col_upper``, ``row_lower``,
+        ``row_upper`` and ``data``. With ``only`` (param names) and ``base``, the arrays none of
+        whose parts reads a param of ``only`` are those of ``base``, shared."""
+        out = {}
+
+        def changed(group, cost=False):
+            return only is None or base is None or any(self.uses(g[0], cost) & only for g in group)
+
+        if changed(self.matrix):
+            v = np.concatenate([p.values(params) for p, _ in self.matrix]) if self.matrix else np.zeros(0)
+            pos = np.concatenate([i for _, i in self.matrix]) if self.matrix else np.zeros(0, dtype=np.int64)
+            out["data"] = np.bincount(pos, weights=v, minlength=self.nnz) if len(pos) else np.zeros(self.nnz)
+        else:
+            out["data"] = base.matrix.data
+        if changed(self.costs, cost=True):
+            cost = np.zeros(self.ncol)
+            if self.costs:
+                v = np.concatenate([params["df"][p.pick.years] * p.values(params) for p, _ in self.costs])
+                cols = np.concatenate([c for _, c in self.costs])
+                cost = np.bincount(cols, weights=v, minlength=self.ncol)
+            out["col_cost"] = cost
+        else:
+            out["col_cost"] = base.col_cost
+        if changed(self.upper):
+            up = np.full(self.ncol, INF)
+            for p, keep, cols in self.upper:
+                up[cols] = p.values(params)[keep]
+            out["col_upper"] = up
+        else:
+            out["col_upper"] = base.col_upper
+        if changed(self.rhs):
+            rhs = np.zeros(self.nrow)
+            for p, keep, rows in self.rhs:
+                rhs[rows] = p.values(params)[keep]
+            out["row_lower"] = np.where(self.sense >= 0, rhs, -INF)
+            out["row_upper"] = np.where(self.sense <= 0, rhs, INF)
+        else:
+            out["row_lower"], out["row_upper"] = base.row_lower, base.row_upper
+        return out
+
 
 @dataclass
 class LinearProgram:
     """A minimisation LP ``min c·x  s.t.  row_lower <= A x <= row_upper, col_lower <= x <= col_upper``.
 
-    ``cols[family]`` gives, for each row of the family's ModelData table, the column of its
+    ``cols[family]`` gives, for each row of the family's index table, the column of its
     variable (-1 where the variable does not exist, e.g. ``violation`` of a hard policy);
     ``rows[family]`` gives, for each row of the family's index table, its row (-1 where the
-    row is left out): ``capacity``, ``use`` and ``build_total_limit`` over ``cap``,
-    ``build_new_limit`` over ``new``, ``balance``, ``supply_limit`` over ``supply``,
-    ``trade_limit`` over ``ship``, ``policy``. ``matrix`` is CSC (columns contiguous), ``num_row`` × ``num_col``.
-    """
+    row is left out, e.g. ``build_new_limit`` without a finite limit). ``matrix`` is CSC
+    (columns contiguous), ``num_row`` × ``num_col``; ``layout`` computes its numbers."""
 
     col_cost: np.ndarray
     col_lower: np.ndarray
@@ -88,6 +140,7 @@ class LinearProgram:
     cols: dict[str, np.ndarray] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     offset: float = 0.0
+    layout: Layout | None = None
 
     @property
     def num_col(self) -> int:
@@ -115,14 +168,23 @@ class LinearProgram:
         return np.where(keys[pos] == q, pos, -1)
 
     def values(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """Primal values per variable family, aligned with the ModelData tables (0 where absent)."""
+        """Primal values per variable family, aligned with the index tables (0 where absent)."""
         x = np.asarray(x, dtype=float)
-        return {fam: _take(x, self.cols[fam], 0.0) for fam, _ in FAMILIES}
+        return {fam: _take(x, idx, 0.0) for fam, idx in self.cols.items()}
 
     def duals(self, y: np.ndarray) -> dict[str, np.ndarray]:
-        """Row duals of the ``balance`` and ``policy`` rows, aligned with their tables (0 where absent)."""
+        """Row duals per row family, aligned with the index tables (0 where absent)."""
         y = np.asarray(y, dtype=float)
-        return {fam: _take(y, self.rows[fam], 0.0) for fam in ("balance", "policy")}
+        return {fam: _take(y, idx, 0.0) for fam, idx in self.rows.items()}
+
+    def with_numbers(self, numbers: dict) -> "LinearProgram":
+        """The same LP with other numbers (from :meth:`Layout.evaluate`)."""
+        from dataclasses import replace
+
+        m = self.matrix
+        matrix = m if numbers["data"] is m.data else CSC(m.indptr, m.indices, numbers["data"], m.shape)
+        return replace(self, col_cost=numbers["col_cost"], col_upper=numbers["col_upper"], row_lower=numbers["row_lower"],
+                       row_upper=numbers["row_upper"], matrix=matrix)
 
 
 def _take(x: np.ndarray, idx: np.ndarray, fill: float) -> np.ndarray:
@@ -132,39 +194,104 @@ def _take(x: np.ndarray, idx: np.ndarray, fill: float) -> np.ndarray:
     return out
 
 
-class _Coder:
-    """Integer codes for names and years, shared by every table, so index tuples become int64
-    keys that numpy can sort and search."""
+def assemble(d: ModelData) -> LinearProgram:
+    """The LP of ``d`` as arrays (see the module docstring for the row and column order)."""
+    # ---- provisional columns: family by family, members in table order ----------------------
+    col_of, start = {}, 0
+    for name, ev in d.vars.items():
+        m = np.full(ev.size, -1, dtype=np.int64)
+        m[ev.members] = start + np.arange(len(ev.members))
+        col_of[name] = m
+        start += len(ev.members)
+    ncol = start
 
-    def __init__(self, d: ModelData):
-        # columns stay pandas Series: pandas' Arrow-backed strings factorize fast, while
-        # converting them to numpy objects is the slow part
-        parts: dict[str, list] = {"process": [], "commodity": [], "region": [], "year": []}
-        for name in ("cap", "new", "supply", "ship", "unmet", "dispose", "balance", "online"):
-            t = getattr(d, name)
-            for c in t.columns:
-                if c in _DIM:
-                    parts[_DIM[c]].append(t[c])
-        parts["process"].append(pd.Series(d.process.index))
-        parts["process"].append(d.io["process"])
-        parts["commodity"].append(d.io["commodity"])
-        parts["year"].append(pd.Series(d.years, dtype="int64"))
-        self.uniques = {}
-        for dim, series in parts.items():
-            s = pd.concat([x.reset_index(drop=True) for x in series if len(x)], ignore_index=True) if any(len(x) for x in series) else pd.Series([], dtype=object)
-            if dim == "year":
-                s = s.astype("int64")
-            self.uniques[dim] = pd.Index(s.unique())
+    # ---- rows and their terms ------------------------------------------------------------------
+    row_of, senses, R, C, parts = {}, [], [], [], []
+    nrow = 0
+    for name, er in d.rows.items():
+        m = np.full(er.size, -1, dtype=np.int64)
+        m[er.members] = nrow + np.arange(len(er.members))
+        row_of[name] = m
+        senses.append(er.sense)
+        nrow += len(er.members)
+        for part in er.terms:
+            p = part.pick
+            r, c = m[p.rows], col_of[part.decl.var][p.vars]
+            if (r < 0).any() or (c < 0).any():
+                raise ValueError(f"family '{name}': a term of '{part.decl.var}' falls on a row or variable that does not exist")
+            R.append(r)
+            C.append(c)
+            parts.append(part)
+    R = np.concatenate(R) if R else np.zeros(0, dtype=np.int64)
+    C = np.concatenate(C) if C else np.zeros(0, dtype=np.int64)
+    by_row = np.argsort(R, kind="stable")
 
-    def codes(self, t: pd.DataFrame, cols) -> np.ndarray:
-        """One int64 key per row of ``t`` from its columns ``cols`` (mixed radix)."""
-        key = np.zeros(len(t), dtype=np.int64)
-        for c in cols:
-            u = self.uniques[_DIM[c]]
-            v = t[c]
-            code = u.get_indexer(v.astype("int64") if _DIM[c] == "year" else v)
-            key = key * len(u) + code
-        return key
+    # ---- costs ---------------------------------------------------------------------------------
+    cost_parts = []
+    for name, ev in d.vars.items():
+        for part in ev.costs:
+            cols = col_of[name][part.pick.vars]
+            if (cols < 0).any():
+                raise ValueError(f"family '{name}': a cost falls on a variable that does not exist")
+            cost_parts.append((part, cols))
+
+    # ---- columns numbered by first appearance in the rows, then in the objective ------------
+    first = np.full(ncol, len(C), dtype=np.int64)
+    cs = C[by_row]
+    uc, ui = np.unique(cs, return_index=True)
+    first[uc] = ui
+    in_obj = np.full(ncol, np.iinfo(np.int64).max, dtype=np.int64)
+    if cost_parts:
+        oc = np.concatenate([c for _, c in cost_parts])
+        uo, oi = np.unique(oc, return_index=True)
+        in_obj[uo] = oi
+    perm = np.lexsort((np.arange(ncol), in_obj, first))  # new position -> provisional column
+    newpos = np.empty(ncol, dtype=np.int64)
+    newpos[perm] = np.arange(ncol)
+
+    # ---- one CSC entry per (row, column); an entry's terms add up in row order ----------------
+    NC = newpos[C]
+    key = NC * max(nrow, 1) + R
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    run = np.ones(len(sk), dtype=bool)
+    run[1:] = sk[1:] != sk[:-1]
+    entry = np.empty(len(sk), dtype=np.int64)
+    entry[order] = np.cumsum(run) - 1
+    nnz = int(run.sum())
+    ucol = NC[order][run]
+    indptr = np.zeros(ncol + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ucol, minlength=ncol), out=indptr[1:])
+    indices = R[order][run]
+
+    # ---- the numbers ---------------------------------------------------------------------------
+    matrix_parts, k = [], 0
+    for part in parts:
+        n = part.size
+        matrix_parts.append((part, entry[k:k + n]))
+        k += n
+    # a bound or right-hand side picked for a variable or row that does not exist is dropped
+    upper = []
+    for name, ev in d.vars.items():
+        for part in ev.upper:
+            c = col_of[name][part.pick.vars]
+            upper.append((part, c >= 0, newpos[c[c >= 0]]))
+    rhs = []
+    for name, er in d.rows.items():
+        for part in er.rhs:
+            r = row_of[name][part.pick.rows]
+            rhs.append((part, r >= 0, r[r >= 0]))
+    layout = Layout(nnz=nnz, ncol=ncol, nrow=nrow, matrix=matrix_parts,
+                    costs=[(p, newpos[c]) for p, c in cost_parts], upper=upper, rhs=rhs,
+                    sense=np.concatenate(senses) if senses else np.zeros(0, dtype=np.int64))
+    num = layout.evaluate(d.params)
+    cols = {name: np.where(m >= 0, newpos[np.maximum(m, 0)], -1) if len(m) else m for name, m in col_of.items()}
+    return LinearProgram(
+        col_cost=num["col_cost"], col_lower=np.zeros(ncol), col_upper=num["col_upper"],
+        row_lower=num["row_lower"], row_upper=num["row_upper"],
+        matrix=CSC(indptr=indptr, indices=indices, data=num["data"], shape=(nrow, ncol)),
+        cols=cols, rows=row_of, layout=layout,
+    )
 
 
 def pairs_by_code(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,216 +306,45 @@ def pairs_by_code(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.n
     return li, order[np.repeat(lo, cnt) + off]
 
 
-def _lookup(table_keys: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Position of each query key in ``table_keys`` (unique), -1 where absent."""
-    if len(table_keys) == 0:
-        return np.full(len(query), -1, dtype=np.int64)
-    order = np.argsort(table_keys, kind="stable")
-    sk = table_keys[order]
-    pos = np.searchsorted(sk, query)
-    pos = np.minimum(pos, len(sk) - 1)
-    hit = sk[pos] == query
-    return np.where(hit, order[pos], -1)
+def arrays(lp) -> dict[str, np.ndarray]:
+    """The arrays of an LP, from a :class:`LinearProgram` or a ``highspy.HighsLp``, by name
+    (explicit zeros of the matrix left out, as a solver is given it)."""
+    if isinstance(lp, LinearProgram):
+        a = lp.matrix.without_zeros()
+        return dict(col_cost=lp.col_cost, col_lower=lp.col_lower, col_upper=lp.col_upper, row_lower=lp.row_lower,
+                    row_upper=lp.row_upper, start=a.indptr, index=a.indices, value=a.data)
+    return dict(col_cost=lp.col_cost_, col_lower=lp.col_lower_, col_upper=lp.col_upper_, row_lower=lp.row_lower_,
+                row_upper=lp.row_upper_, start=lp.a_matrix_.start_, index=lp.a_matrix_.index_, value=lp.a_matrix_.value_)
 
 
-def assemble(d: ModelData) -> LinearProgram:
-    """The LP of ``d`` as arrays (see the module docstring for the row and column order)."""
-    code = _Coder(d)
-    df_of = pd.Series(d.df, dtype=float)
-    proc = d.process
+def differences(got, want: LinearProgram, data: ModelData, limit: int = 5) -> list[str]:
+    """Where LP ``got`` (a LinearProgram or a HighsLp) differs from ``want``, bit for bit, in
+    words that name the rows and columns by family and index (``balance[ore,a,2021]``,
+    ``act[mine,a,2021]``); empty when they are the same LP."""
+    from .numerics import _Namer
 
-    # ---- columns in family layout (renumbered by first appearance at the end) ---------------
-    n = {"act": len(d.cap), "new": len(d.new), "cap": len(d.cap), "supply": len(d.supply), "ship": len(d.ship),
-         "unmet": len(d.unmet), "dispose": len(d.dispose)}
-    soft = d.policy["penalty"].notna().to_numpy() if len(d.policy) else np.zeros(0, dtype=bool)
-    n["violation"] = int(soft.sum())
-    start, s = {}, 0
-    for fam, _ in FAMILIES:
-        start[fam] = s
-        s += n[fam]
-    ncol = s
-    fcol = {fam: start[fam] + np.arange(n[fam]) for fam, _ in FAMILIES if fam != "violation"}
-    vcol = np.full(len(d.policy), -1, dtype=np.int64)
-    vcol[soft] = start["violation"] + np.arange(n["violation"])
-    fcol["violation"] = vcol
+    rname = _Namer(data, want.rows, want.num_row)
+    cname = _Namer(data, want.cols, want.num_col)
+    g, w = {k: np.asarray(v) for k, v in arrays(got).items()}, arrays(want)
+    out = []
+    if len(g["col_cost"]) != len(w["col_cost"]) or len(g["row_lower"]) != len(w["row_lower"]):
+        return [f"sizes differ: {len(g['row_lower'])} x {len(g['col_cost'])} against {len(w['row_lower'])} x {len(w['col_cost'])}"]
 
-    cost = np.zeros(ncol)
-    lower = np.zeros(ncol)
-    upper = np.full(ncol, INF)
-    PU = code.uniques["process"]
-    cp = PU.get_indexer(d.cap["process"])  # process code of each cap row
+    def same(a, b):
+        return (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
 
-    def per_process(col, rows):
-        return proc[col].reindex(PU).to_numpy(dtype=float)[rows]
+    for key, name in (("col_cost", cname), ("col_lower", cname), ("col_upper", cname), ("row_lower", rname), ("row_upper", rname)):
+        bad = np.flatnonzero(~same(g[key], w[key]))
+        out += [f"{key} of {name(int(i))}: {g[key][i]!r} against {w[key][i]!r}" for i in bad[:limit]]
+    # the matrix, entry by entry: (row, column) -> value
+    def entries(x):
+        col = np.repeat(np.arange(len(x["start"]) - 1), np.diff(x["start"]))
+        return {(int(r), int(c)): float(v) for r, c, v in zip(x["index"], col, x["value"])}
 
-    cap_df = df_of.reindex(d.cap["year"].to_numpy()).to_numpy()
-    if len(d.new):
-        cost[fcol["new"]] = per_process("annuity", PU.get_indexer(d.new["process"])) * d.new["online_weight"].to_numpy(dtype=float)
-    if len(d.cap):
-        cost[fcol["cap"]] = cap_df * per_process("fixed_om", cp)
-        cost[fcol["act"]] = cap_df * per_process("variable_cost", cp)
-    for fam, col in (("supply", "price"), ("ship", "cost"), ("unmet", "penalty"), ("dispose", "cost")):
-        t = getattr(d, fam)
-        if len(t):
-            cost[fcol[fam]] = df_of.reindex(t["year"].to_numpy()).to_numpy() * t[col].to_numpy(dtype=float)
-    if n["violation"]:
-        pol = d.policy[soft]
-        cost[vcol[soft]] = df_of.reindex(pol["year"].to_numpy()).to_numpy() * pol["penalty"].to_numpy(dtype=float)
-    if len(d.unmet):
-        upper[fcol["unmet"]] = d.unmet["demand"].to_numpy(dtype=float)
-
-    # ---- rows: (row, col, value) triplets in the Pyomo rules' term order ---------------------
-    R, C, V = [], [], []
-    rlo, rup = [], []
-    rowpos = {}
-    nrow = 0
-
-    def add_rows(name, count, lo, up):
-        nonlocal nrow
-        rowpos[name] = nrow + np.arange(count)
-        rlo.append(np.broadcast_to(np.asarray(lo, dtype=float), (count,)))
-        rup.append(np.broadcast_to(np.asarray(up, dtype=float), (count,)))
-        nrow += count
-        return rowpos[name]
-
-    def add_terms(rows, cols, vals):
-        R.append(np.asarray(rows, dtype=np.int64))
-        C.append(np.asarray(cols, dtype=np.int64))
-        V.append(np.broadcast_to(np.asarray(vals, dtype=float), (len(rows),)))
-
-    P3 = _KEYS["cap"]
-    cap_key = code.codes(d.cap, P3)
-    new_key = code.codes(d.new, P3)
-
-    # capacity: cap - Σ new(vintages online) == residual
-    rows = add_rows("capacity", len(d.cap), d.cap["residual"].to_numpy(dtype=float), d.cap["residual"].to_numpy(dtype=float))
-    add_terms(rows, fcol["cap"], 1.0)
-    if len(d.online):
-        on = d.online
-        on_row = _lookup(cap_key, code.codes(on, ("process", "region", "year")))
-        on_col = _lookup(new_key, code.codes(on, ("process", "region", "vintage")))
-        add_terms(rows[on_row], fcol["new"][on_col], -1.0)
-
-    # use: act - availability·cap <= 0
-    rows = add_rows("use", len(d.cap), -INF, 0.0)
-    add_terms(rows, fcol["act"], 1.0)
-    add_terms(rows, fcol["cap"], -per_process("availability", cp))
-
-    # build limits
-    aligned = {}  # row of each row of a family's table, -1 where it has none (an infinite limit)
-
-    def limit_rows(name, table, column, fam):
-        fin = np.flatnonzero(table[column].to_numpy(dtype=float) < INF) if len(table) else np.zeros(0, dtype=np.int64)
-        rows = add_rows(name, len(fin), -INF, table[column].to_numpy(dtype=float)[fin])
-        add_terms(rows, fcol[fam][fin], 1.0)
-        aligned[name] = np.full(len(table), -1, dtype=np.int64)
-        aligned[name][fin] = rows
-
-    limit_rows("build_new_limit", d.new, "max_new", "new")
-    limit_rows("build_total_limit", d.cap, "max_total", "cap")
-
-    # balance: Σ io·act + supply + Σ ship in − Σ ship out + unmet − dispose == demand
-    dem = d.balance["demand"].to_numpy(dtype=float)
-    rows = add_rows("balance", len(d.balance), dem, dem)
-    S3 = _KEYS["balance"]
-    bal_key = code.codes(d.balance, S3)
-    if len(d.cap) and len(d.io):
-        # the Pyomo rule's order: the rows of cap merged with io (left order kept)
-        io = d.io
-        cap_i, io_i = pairs_by_code(cp, code.uniques["process"].get_indexer(io["process"].to_numpy()))
-        com = code.uniques["commodity"].get_indexer(io["commodity"].to_numpy())[io_i]
-        ru = code.uniques["region"].get_indexer(d.cap["region"])[cap_i]
-        yu = code.uniques["year"].get_indexer(d.cap["year"].astype("int64"))[cap_i]
-        nR, nY = len(code.uniques["region"]), len(code.uniques["year"])
-        key = (com.astype(np.int64) * nR + ru) * nY + yu
-        add_terms(rows[_lookup(bal_key, key)], fcol["act"][cap_i], io["coefficient"].to_numpy(dtype=float)[io_i])
-    if len(d.supply):
-        add_terms(rows[_lookup(bal_key, code.codes(d.supply, S3))], fcol["supply"], 1.0)
-    if len(d.ship):
-        to_dest = _lookup(bal_key, code.codes(d.ship, ("commodity", "destination", "year")))
-        from_orig = _lookup(bal_key, code.codes(d.ship, ("commodity", "origin", "year")))
-        # each lane: +ship in its destination's row, then −ship in its origin's row
-        add_terms(np.column_stack([rows[to_dest], rows[from_orig]]).ravel(),
-                  np.repeat(fcol["ship"], 2), np.tile([1.0, -1.0], len(d.ship)))
-    if len(d.unmet):
-        add_terms(rows[_lookup(bal_key, code.codes(d.unmet, S3))], fcol["unmet"], 1.0)
-    if len(d.dispose):
-        add_terms(rows[_lookup(bal_key, code.codes(d.dispose, S3))], fcol["dispose"], -1.0)
-
-    # outside supply and lanes
-    limit_rows("supply_limit", d.supply, "max_quantity", "supply")
-    limit_rows("trade_limit", d.ship, "max_quantity", "ship")
-
-    # policies: Σ terms (− violation for max, + violation for min) <= / >= value
-    pol_rows = np.full(len(d.policy), -1, dtype=np.int64)
-    if len(d.policy):
-        pol = d.policy
-        is_max = (pol["sense"] == "max").to_numpy()
-        value = pol["value"].to_numpy(dtype=float)
-        nterms = pol["n_terms"].to_numpy() if "n_terms" in pol.columns else _count_terms(d)
-        lo, up = np.where(is_max, -INF, value), np.where(is_max, value, INF)
-        # a hard row without terms that holds anyway is Pyomo's Constraint.Feasible, which
-        # Pyomo passes on as the empty row 0 <= 0; one that cannot hold keeps its bounds, and
-        # the solver reports the instance infeasible, as it is
-        empty_ok = (nterms == 0) & ~soft & np.where(is_max, value >= 0, value <= 0)
-        lo[empty_ok], up[empty_ok] = -INF, 0.0
-        pol_rows[:] = add_rows("policy", len(pol), lo, up)
-        t = d.policy_terms
-        if len(t):
-            pk = pd.MultiIndex.from_arrays([pol["policy"].to_numpy(), pol["year"].to_numpy()])
-            trow = pol_rows[pk.get_indexer(pd.MultiIndex.from_arrays([t["policy"].to_numpy(), t["year"].to_numpy()]))]
-            tcol = np.full(len(t), -1, dtype=np.int64)
-            var = t["var"].to_numpy()
-            keys = t["key"].to_numpy()
-            for fam in pd.unique(var):
-                sel = np.flatnonzero(var == fam)
-                table = "cap" if fam == "act" else fam
-                cols = _KEYS[table]
-                q = pd.DataFrame(list(keys[sel]), columns=list(cols))
-                pos = _lookup(code.codes(getattr(d, table), cols), code.codes(q, cols))
-                tcol[sel] = fcol[fam][pos]
-            add_terms(trow, tcol, 1.0)
-        if n["violation"]:
-            add_terms(pol_rows[soft], vcol[soft], np.where(is_max[soft], -1.0, 1.0))
-    rowpos["policy"] = pol_rows
-
-    # ---- one CSR in row order, terms of a row in rule order --------------------------------
-    R = np.concatenate(R) if R else np.zeros(0, dtype=np.int64)
-    C = np.concatenate(C) if C else np.zeros(0, dtype=np.int64)
-    V = np.concatenate(V) if V else np.zeros(0)
-    order = np.argsort(R, kind="stable")
-    R, C, V = R[order], C[order], V[order]
-
-    # columns numbered by first appearance in the rows (never-used columns last, in family order)
-    first = np.full(ncol, len(C), dtype=np.int64)
-    uc, ui = np.unique(C, return_index=True)
-    first[uc] = ui
-    perm = np.lexsort((np.arange(ncol), first))  # new position -> old column
-    newpos = np.empty(ncol, dtype=np.int64)
-    newpos[perm] = np.arange(ncol)
-
-    # entries are in row order, so a stable sort by column keeps each column's rows ascending
-    NC = newpos[C]
-    by_col = np.argsort(NC, kind="stable")
-    indptr = np.zeros(ncol + 1, dtype=np.int64)
-    np.cumsum(np.bincount(NC, minlength=ncol), out=indptr[1:])
-    A = CSC(indptr=indptr, indices=R[by_col], data=np.ascontiguousarray(V[by_col], dtype=float), shape=(nrow, ncol))
-    cols = {}
-    for fam, _ in FAMILIES:
-        fc = fcol[fam]
-        cols[fam] = np.where(fc >= 0, newpos[np.maximum(fc, 0)], -1) if len(fc) else np.zeros(0, dtype=np.int64)
-    return LinearProgram(
-        col_cost=cost[perm], col_lower=lower[perm], col_upper=upper[perm],
-        row_lower=np.concatenate(rlo) if rlo else np.zeros(0), row_upper=np.concatenate(rup) if rup else np.zeros(0),
-        matrix=A, cols=cols,
-        rows={"capacity": rowpos["capacity"], "use": rowpos["use"], **aligned, "balance": rowpos["balance"], "policy": pol_rows},
-    )
-
-
-def _count_terms(d: ModelData) -> np.ndarray:
-    t = d.policy_terms
-    if not len(t):
-        return np.zeros(len(d.policy), dtype=np.int64)
-    c = t.groupby(["policy", "year"], sort=False).size()
-    idx = pd.MultiIndex.from_arrays([d.policy["policy"], d.policy["year"]])
-    return c.reindex(idx).fillna(0).to_numpy(dtype=np.int64)
+    if not (np.array_equal(g["start"], w["start"]) and np.array_equal(g["index"], w["index"]) and np.array_equal(g["value"], w["value"])):
+        eg, ew = entries(g), entries(w)
+        bad = [k for k in sorted(set(eg) | set(ew)) if eg.get(k) != ew.get(k)]
+        out += [f"coefficient of {cname(c)} in {rname(r)}: {eg.get((r, c))!r} against {ew.get((r, c))!r}" for r, c in bad[:limit]]
+        if not bad:
+            out.append("the matrix holds the same entries in another order")
+    return out

@@ -31,9 +31,6 @@ VALUE_RANGE = 1e9  # warn above this range of objective, bound or rhs magnitudes
 HUGE = 1e15  # warn for any figure above this
 MAX_NAMED = 10  # rows named in one warning
 
-P3 = ["process", "region", "year"]
-C3 = ["commodity", "region", "year"]
-S4 = ["commodity", "origin", "destination", "year"]
 
 
 @dataclass
@@ -54,16 +51,6 @@ class Range:
         if not self.count:
             return "none"
         return f"[{self.min:.3g}, {self.max:.3g}] (ratio {self.ratio:.3g}; min at {self.min_at}, max at {self.max_at})"
-
-
-def _range(values: np.ndarray, names: np.ndarray) -> Range:
-    v = np.abs(np.asarray(values, dtype=float))
-    keep = np.isfinite(v) & (v > 0)
-    v, n = v[keep], np.asarray(names, dtype=object)[keep]
-    if not len(v):
-        return Range(0, 0.0, 0.0, "", "")
-    i, j = int(np.argmin(v)), int(np.argmax(v))
-    return Range(len(v), float(v[i]), float(v[j]), str(n[i]), str(n[j]))
 
 
 @dataclass
@@ -97,23 +84,13 @@ class NumericsReport:
         return "\n".join(lines)
 
 
-#: the ModelData table and key columns that name each row family (in the order their matrix
-#: ranges are reported) and each variable family
-ROW_TABLES = {"capacity": ("cap", P3), "use": ("cap", P3), "build_new_limit": ("new", P3),
-              "build_total_limit": ("cap", P3), "supply_limit": ("supply", C3), "trade_limit": ("ship", S4),
-              "balance": ("balance", C3), "policy": ("policy", ["policy", "year"])}
-COL_TABLES = {"act": ("cap", P3), "cap": ("cap", P3), "new": ("new", P3), "supply": ("supply", C3),
-              "ship": ("ship", S4), "unmet": ("unmet", C3), "dispose": ("dispose", C3),
-              "violation": ("policy", ["policy", "year"])}
-
-
 class _Namer:
     """Names of the rows (or columns) of the LP, made only for the few that a report shows:
-    each LP index maps to its family and its row of the family's ModelData table."""
+    each LP index maps to its family and its row of the family's index table."""
 
-    def __init__(self, d: ModelData, index: dict[str, np.ndarray], tables: dict, size: int):
-        self.d, self.tables = d, tables
-        self.families = [f for f in index if f in tables]
+    def __init__(self, d: ModelData, index: dict[str, np.ndarray], size: int):
+        self.d = d
+        self.families = list(index)
         self.family = np.full(size, -1, dtype=np.int64)
         self.pos = np.full(size, -1, dtype=np.int64)
         for k, f in enumerate(self.families):
@@ -124,32 +101,28 @@ class _Namer:
 
     def __call__(self, i: int) -> str:
         family = self.families[self.family[i]]
-        return _name(self.d, family, *self.tables[family], int(self.pos[i]))
-
-
-def _name(d: ModelData, family: str, table: str, cols: list[str], pos: int) -> str:
-    row = getattr(d, table).iloc[pos]
-    return f"{family}[{','.join(str(row[c]) for c in cols)}]"
+        table = (self.d.vars[family] if family in self.d.vars else self.d.rows[family]).family.table
+        key = self.d.keys(table, [int(self.pos[i])])[0]
+        return f"{family}[{','.join(str(k) for k in key)}]"
 
 
 class _Figures:
-    """Figures (bounds or right-hand sides) gathered from several ModelData tables, each named
-    on demand as ``family[key]``."""
+    """Figures gathered from several sources, each named on demand (``name(i)``)."""
 
-    def __init__(self, d: ModelData):
-        self.d, self.values, self.sources = d, [], []
+    def __init__(self):
+        self.values, self.names = [], []
 
-    def add(self, values, family: str, table: str, cols: list[str]) -> None:
+    def add(self, values, name) -> None:
         self.values.append(np.asarray(values, dtype=float))
-        self.sources.append((family, table, cols))
+        self.names.append(name)
 
     def array(self) -> np.ndarray:
         return np.concatenate(self.values) if self.values else np.zeros(0)
 
     def name(self, i: int) -> str:
-        for v, (family, table, cols) in zip(self.values, self.sources):
+        for v, name in zip(self.values, self.names):
             if i < len(v):
-                return _name(self.d, family, table, cols, i)
+                return name(i)
             i -= len(v)
         raise IndexError(i)
 
@@ -164,15 +137,16 @@ def _range(values: np.ndarray, name) -> Range:
     return Range(len(keep), float(v[i]), float(v[j]), name(i), name(j))
 
 
-def _bounds_and_rhs(d: ModelData) -> tuple[_Figures, _Figures]:
-    bounds, rhs = _Figures(d), _Figures(d)
-    for table, col, family, cols in (("new", "max_new", "build_new_limit", P3), ("cap", "max_total", "build_total_limit", P3),
-                                     ("supply", "max_quantity", "supply_limit", C3), ("ship", "max_quantity", "trade_limit", S4),
-                                     ("unmet", "demand", "unmet", C3)):
-        bounds.add(getattr(d, table)[col].to_numpy(dtype=float), family, table, cols)
-    for table, col, family, cols in (("cap", "residual", "capacity", P3), ("balance", "demand", "balance", C3),
-                                     ("policy", "value", "policy", ["policy", "year"])):
-        rhs.add(getattr(d, table)[col].to_numpy(dtype=float), family, table, cols)
+def _bounds_and_rhs(d: ModelData, lp, rname, cname) -> tuple[_Figures, _Figures]:
+    """Bounds (finite column bounds, and the right-hand sides of limit rows) and right-hand
+    sides (of every other row), read from the LP and named by their families."""
+    bounds, rhs = _Figures(), _Figures()
+    up = np.flatnonzero(np.isfinite(lp.col_upper))
+    bounds.add(lp.col_upper[up], lambda i: cname(int(up[i])))
+    side = np.where(np.isfinite(lp.row_lower), lp.row_lower, lp.row_upper)
+    for name, er in d.rows.items():
+        rows = lp.rows[name][lp.rows[name] >= 0]
+        (bounds if er.family.limit else rhs).add(side[rows], lambda i, rows=rows: rname(int(rows[i])))
     return bounds, rhs
 
 
@@ -209,11 +183,11 @@ def report(source, lp=None) -> NumericsReport:
     # the entries in the order of the rows (then columns), as the model lists its constraints
     order = np.lexsort((col_of, row_of))
     row_of, col_of, coef = row_of[order], col_of[order], coef[order]
-    rname = _Namer(d, lp.rows, ROW_TABLES, lp.num_row)
-    cname = _Namer(d, lp.cols, COL_TABLES, lp.num_col)
+    rname = _Namer(d, lp.rows, lp.num_row)
+    cname = _Namer(d, lp.cols, lp.num_col)
 
     ranges = {"matrix": _range(coef, lambda i: rname(int(row_of[i])))}
-    bounds, rhs = _bounds_and_rhs(d)
+    bounds, rhs = _bounds_and_rhs(d, lp, rname, cname)
     # the objective figures are the LP's costs, named by their columns
     values = {"objective": lp.col_cost, "bounds": bounds.array(), "rhs": rhs.array()}
     names = {"objective": cname, "bounds": bounds.name, "rhs": rhs.name}
@@ -221,7 +195,7 @@ def report(source, lp=None) -> NumericsReport:
         ranges[k] = _range(values[k], names[k])
     fam = rname.family[row_of]
     families = {}
-    for f in ROW_TABLES:
+    for f in d.rows:
         if f in rname.families:
             sel = np.flatnonzero(fam == rname.families.index(f))
             if len(sel):

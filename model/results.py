@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from .data import ModelData
-from .matrix import pairs_by_code
 from .instance import atomic_write_folder
 
 STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
@@ -51,6 +50,7 @@ VALUE_COLUMNS = {
     "costs": ["undiscounted", "discounted"],
 }
 COST_COMPONENTS = ("capex", "fixed_om", "variable", "supply", "trade", "unmet", "disposal", "violation")
+P3, C3, S4 = ["process", "region", "year"], ["commodity", "region", "year"], ["commodity", "origin", "destination", "year"]
 
 
 def _empty(name: str) -> pd.DataFrame:
@@ -145,145 +145,66 @@ def build_result(
     return ResultLayout(data).build(values, duals, objective, **meta)
 
 
-#: the parameters the result tables read, per ModelData table row (see :meth:`ResultLayout.parameters`)
-PARAMETERS = ("residual", "io", "policy_value", "cost_act", "cost_new", "cost_cap", "cost_supply", "cost_ship",
-              "cost_unmet", "cost_dispose", "cost_violation")
-
-
 class ResultLayout:
     """Everything about the result tables of one ModelData that does not depend on the
     solution: their key columns, in their final order, and index arrays from each variable
-    family into them. :meth:`build` then makes a :class:`Result` from solution arrays with
-    numpy alone, so re-solves of the same model (sweeps) pay little for their tables.
+    family into them, all read from the family declarations. :meth:`build` then makes a
+    :class:`Result` from solution arrays with numpy alone, so re-solves of the same model
+    (sweeps) pay little for their tables.
 
-    The parameters the tables read (residual capacity, io coefficients, policy values, unit
-    costs) are given to :meth:`build` as arrays (:meth:`parameters`), so a model whose numbers
-    were changed in place need not be prepared again.
+    The numbers the tables read (residual capacity, io coefficients, policy values, unit
+    costs) are the params, given to :meth:`columns` (default: those of the ModelData), so a
+    model whose numbers were changed in place need not be prepared again.
     """
 
     def __init__(self, data: ModelData):
         d = self.data = data
-        P3 = ["process", "region", "year"]
         self.years = list(d.years)
-        self.df = np.array([d.df[y] for y in self.years], dtype=float)
-        year_pos = {y: i for i, y in enumerate(self.years)}
-
-        def ypos(col) -> np.ndarray:
-            return np.fromiter((year_pos[int(y)] for y in col), dtype=np.int64, count=len(col))
-
-        def keys(t: pd.DataFrame, cols) -> pd.DataFrame:
-            # names in pandas' own string dtype (``str`` from pandas 3), whichever way the
-            # ModelData table holds them, so every result table has the same column types
-            k = t[list(cols)].reset_index(drop=True)
-            for c in k.columns:
-                if k[c].dtype == object:
-                    k[c] = k[c].astype(_TEXT)
-            if "year" in k.columns:
-                k["year"] = k["year"].astype("int64")
-            return k
+        T = d.tables
 
         # capacity: the union of the keys of cap (residual, total, activity) and new, sorted
-        both = pd.concat([keys(d.cap, P3).assign(_src=0, _i=np.arange(len(d.cap))),
-                          keys(d.new, P3).assign(_src=1, _i=np.arange(len(d.new)))], ignore_index=True)
-        inv = pd.factorize(pd.MultiIndex.from_frame(both[P3]))[0] if len(both) else np.zeros(0, dtype=np.int64)
-        first = np.full(int(inv.max()) + 1 if len(inv) else 0, -1, dtype=np.int64)
-        first[inv[::-1]] = np.arange(len(both))[::-1]
-        cap_keys = both.iloc[first][P3].reset_index(drop=True)
-        order = cap_keys.sort_values(P3, kind="stable").index.to_numpy()
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        self.capacity_keys = cap_keys.iloc[order].reset_index(drop=True)
-        src = both["_src"].to_numpy()
-        self.cap_pos = rank[inv[src == 0]]  # row of the capacity table of each cap row
-        self.new_pos = rank[inv[src == 1]]  # ... and of each new row
-        self.activity_keys = keys(d.cap, P3)
+        ck, nk = T["cap"]["key"].to_numpy(), T["new"]["key"].to_numpy()
+        keys = np.unique(np.concatenate([ck, nk]))
+        self.cap_pos, self.new_pos = np.searchsorted(keys, ck), np.searchsorted(keys, nk)
+        named = _decode_keys(d, keys, P3)
+        self.capacity_keys = _keys(pd.DataFrame(named))
+        self.activity_keys = _keys(T["cap"], P3)
 
-        # flows: every cap row with every io row of its process, sorted
-        io_proc = d.io["process"].to_numpy()
-        pc = pd.Index(pd.unique(np.concatenate([d.cap["process"].to_numpy(dtype=object), io_proc.astype(object)]))) if len(d.cap) else pd.Index([])
-        cap_pc = pc.get_indexer(d.cap["process"].to_numpy(dtype=object)) if len(d.cap) else np.zeros(0, dtype=np.int64)
-        io_pc = pc.get_indexer(io_proc.astype(object)) if len(pc) else np.full(len(io_proc), -1)
-        fc, fi = pairs_by_code(cap_pc, io_pc)
-        signed = d.io["coefficient"].to_numpy(dtype=float)
-        fl = self.activity_keys.iloc[fc].reset_index(drop=True)
-        fl["commodity"] = d.io["commodity"].to_numpy()[fi] if len(fi) else pd.Series([], dtype=object)
-        fl["direction"] = np.where(signed[fi] > 0, "out", "in")
-        fl = fl[["process", "commodity", "region", "year", "direction"]]
+        # flows: the terms of activity in the balance rows
+        part = next(p for p in d.rows["balance"].terms if p.decl.var == "act")
+        self.flow_part = part
+        bal, cap = T["balance"], T["cap"]
+        rows, vars_ = part.pick.rows, part.pick.vars
+        io_sign = np.sign(d.params["io"][part.pick.index[0]])
+        fl = pd.DataFrame({"process": cap["process"].to_numpy(dtype=object)[vars_],
+                           "commodity": bal["commodity"].to_numpy(dtype=object)[rows],
+                           "region": cap["region"].to_numpy(dtype=object)[vars_],
+                           "year": bal["year"].to_numpy()[rows],
+                           "direction": np.where(io_sign > 0, "out", "in").astype(object)})
         forder = fl.sort_values(["process", "region", "year", "direction", "commodity"], kind="stable").index.to_numpy()
-        self.flow_keys = fl.iloc[forder].reset_index(drop=True)
-        self.flow_cap, self.flow_io = fc[forder], fi[forder]
+        self.flow_keys = _keys(fl.iloc[forder])
+        self.flow_order = forder
 
-        self.trade_keys = keys(d.ship, ["commodity", "origin", "destination", "year"])
-        self.supply_keys = keys(d.supply, ["commodity", "region", "year"])
-        self.unmet_keys = keys(d.unmet, ["commodity", "region", "year"])
-        self.disposal_keys = keys(d.dispose, ["commodity", "region", "year"])
-        self.price_keys = keys(d.balance, ["commodity", "region", "year"])
-        self.policy_keys = keys(d.policy, ["policy", "year"])
-        self.balance_df = self.df[ypos(d.balance["year"])] if len(d.balance) else np.zeros(0)
-        self.policy_df = self.df[ypos(d.policy["year"])] if len(d.policy) else np.zeros(0)
-        self.policy_max = (d.policy["sense"] == "max").to_numpy() if len(d.policy) else np.zeros(0, dtype=bool)
-
-        # policy left-hand sides: (policy row, family, position in the family's table) per term
-        self.terms = []
-        t = d.policy_terms
-        if len(t):
-            pk = pd.MultiIndex.from_arrays([d.policy["policy"].to_numpy(), d.policy["year"].to_numpy()])
-            trow = pk.get_indexer(pd.MultiIndex.from_arrays([t["policy"].to_numpy(), t["year"].to_numpy()]))
-            var = t["var"].to_numpy()
-            for fam in pd.unique(var):
-                sel = np.flatnonzero(var == fam)
-                table, cols = FAMILY_TABLE[fam]
-                base = getattr(d, table)
-                idx = pd.MultiIndex.from_frame(base[cols]) if len(base) else pd.MultiIndex.from_arrays([[]] * len(cols))
-                pos = idx.get_indexer(pd.MultiIndex.from_tuples(list(t["key"].to_numpy()[sel]), names=cols))
-                self.terms.append((fam, trow[sel], pos))
-
-        # cost table: the year (position) of each row of each family, and the online years of vintages
-        self.year_of = {
-            "cap": ypos(d.cap["year"]) if len(d.cap) else np.zeros(0, dtype=np.int64),
-            "supply": ypos(d.supply["year"]) if len(d.supply) else np.zeros(0, dtype=np.int64),
-            "ship": ypos(d.ship["year"]) if len(d.ship) else np.zeros(0, dtype=np.int64),
-            "unmet": ypos(d.unmet["year"]) if len(d.unmet) else np.zeros(0, dtype=np.int64),
-            "dispose": ypos(d.dispose["year"]) if len(d.dispose) else np.zeros(0, dtype=np.int64),
-            "policy": ypos(d.policy["year"]) if len(d.policy) else np.zeros(0, dtype=np.int64),
-        }
-        if len(d.online) and len(d.new):
-            nk = pd.MultiIndex.from_frame(d.new[P3])
-            self.online_new = nk.get_indexer(pd.MultiIndex.from_arrays(
-                [d.online["process"].to_numpy(), d.online["region"].to_numpy(), d.online["vintage"].to_numpy()]))
-            self.online_year = ypos(d.online["year"])
-        else:
-            self.online_new = self.online_year = np.zeros(0, dtype=np.int64)
+        self.trade_keys = _keys(T["ship"], S4)
+        self.supply_keys = _keys(T["supply"], C3)
+        self.unmet_keys = _keys(T["unmet"], C3)
+        self.disposal_keys = _keys(T["dispose"], C3)
+        self.price_keys = _keys(T["balance"], C3)
+        self.policy_keys = _keys(T["policy"], ["policy", "year"])
+        self.balance_year = T["balance"]["y"].to_numpy()
+        self.policy_year = T["policy"]["y"].to_numpy()
+        self.policy_sense = _full_sense(d, "policy")
+        self.components = cost_components(d)
         self._key_frames = None
 
     def parameters(self) -> dict[str, np.ndarray]:
-        """The numbers the tables read, from the ModelData: ``residual`` (per cap row), ``io``
-        (signed coefficient per io row), ``policy_value`` (per policy row) and the unit cost
-        of each variable family in money of its year (``cost_new`` is the annuity)."""
-        d = self.data
-        proc = d.process
-
-        def per_process(col, t):
-            return proc[col].reindex(t["process"]).to_numpy(dtype=float) if len(t) else np.zeros(0)
-
-        return {
-            "residual": d.cap["residual"].to_numpy(dtype=float).copy(),
-            "io": d.io["coefficient"].to_numpy(dtype=float).copy(),
-            "policy_value": d.policy["value"].to_numpy(dtype=float).copy() if len(d.policy) else np.zeros(0),
-            "cost_act": per_process("variable_cost", d.cap),
-            "cost_cap": per_process("fixed_om", d.cap),
-            "cost_new": per_process("annuity", d.new),
-            "cost_supply": d.supply["price"].to_numpy(dtype=float).copy(),
-            "cost_ship": d.ship["cost"].to_numpy(dtype=float).copy(),
-            "cost_unmet": d.unmet["penalty"].to_numpy(dtype=float).copy(),
-            "cost_dispose": d.dispose["cost"].to_numpy(dtype=float).copy(),
-            "cost_violation": d.policy["penalty"].fillna(0.0).to_numpy(dtype=float) if len(d.policy) else np.zeros(0),
-        }
+        """The params the tables read (those of the ModelData)."""
+        return self.data.params
 
     def build(self, values: dict[str, np.ndarray], duals: dict[str, np.ndarray], objective: float | None,
               parameters: dict[str, np.ndarray] | None = None, **meta) -> Result:
         """An optimal :class:`Result` with every table, from the solution (as for
-        :func:`build_result`) and ``parameters`` (default: those of the ModelData)."""
+        :func:`build_result`) and ``parameters`` (default: the params of the ModelData)."""
         res = Result(status="optimal", objective=objective, **meta)
         res.tables = self.frames(self.columns(values, duals, parameters))
         return res
@@ -293,9 +214,9 @@ class ResultLayout:
         """The key columns of every result table (those of :data:`TABLE_COLUMNS` not in
         :data:`VALUE_COLUMNS`), in the tables' row order; shared, not to be written into."""
         if self._key_frames is None:
-            k = len(COST_COMPONENTS)
+            k = len(self.components)
             costs = pd.DataFrame({"year": np.repeat(np.asarray(self.years, dtype=np.int64), k),
-                                  "component": np.tile(np.array(COST_COMPONENTS, dtype=object), len(self.years))})
+                                  "component": np.tile(np.array(self.components, dtype=object), len(self.years))})
             self._key_frames = {
                 "capacity": self.capacity_keys, "activity": self.activity_keys, "flows": self.flow_keys,
                 "trade": self.trade_keys, "supply": self.supply_keys, "unmet": self.unmet_keys,
@@ -309,73 +230,49 @@ class ResultLayout:
         """The value columns (:data:`VALUE_COLUMNS`) of every result table, as float arrays
         aligned with :attr:`key_frames`: the tables without building a DataFrame, for
         re-solves that only need the numbers (sweeps). :meth:`frames` makes the tables."""
-        p = self.parameters() if parameters is None else parameters
-        act = clean(values["act"])
-        cap_v = clean(values["cap"])
-        new_v = clean(values["new"])
-        ship = clean(values["ship"])
-        supply = clean(values["supply"])
-        unmet = clean(values["unmet"])
-        dispose = clean(values["dispose"])
-        npol = len(self.policy_keys)
-        viol = np.nan_to_num(np.asarray(values.get("violation", np.zeros(npol)), dtype=float))
+        d = self.data
+        p = d.params if parameters is None else parameters
+        x = {k: clean(v) for k, v in values.items()}
+        df = p["df"]
 
         n = len(self.capacity_keys)
         residual, total, new, activity = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
         residual[self.cap_pos] = p["residual"]
-        total[self.cap_pos] = cap_v
-        new[self.new_pos] = new_v
-        activity[self.cap_pos] = act
+        total[self.cap_pos] = x["cap"]
+        new[self.new_pos] = x["new"]
+        activity[self.cap_pos] = x["act"]
         with np.errstate(divide="ignore", invalid="ignore"):
             util = np.where(total > 0, activity / total, 0.0)
 
-        lhs = np.zeros(npol)
-        fam_values = {"act": act, "cap": cap_v, "new": new_v, "supply": supply, "ship": ship}
-        for fam, rows, pos in self.terms:
-            lhs += np.bincount(rows, weights=fam_values[fam][pos], minlength=npol)
-        value = p["policy_value"]
-        slack = np.where(self.policy_max, value - (lhs - viol), (lhs + viol) - value)
-        shadow = clean(np.asarray(duals["policy"], dtype=float) / self.policy_df, 1e-10) if npol else np.zeros(0)
-        price = clean(np.asarray(duals["balance"], dtype=float) / self.balance_df, 1e-10) if len(self.price_keys) else np.zeros(0)
-        und = self._costs(p, act, cap_v, new_v, supply, ship, unmet, dispose, viol)  # years x components
+        part = self.flow_part
+        flows = np.abs(part.values(p)) * x["act"][part.pick.vars]
+
+        viol = np.nan_to_num(x.get("violation", np.zeros(len(self.policy_keys))))
+        pol = d.rows["policy"]
+        activity_pol = row_activity(pol, x, p)
+        rhs = row_rhs(pol, p)
+        slack = np.where(self.policy_sense < 0, rhs - activity_pol, activity_pol - rhs)
+        grad = gradient(d, "policy_value", x, duals, p)
+        shadow = clean(grad / df[self.policy_year], 1e-10) if len(self.policy_keys) else np.zeros(0)
+        price = clean(np.asarray(duals["balance"], dtype=float) / df[self.balance_year], 1e-10) if len(self.price_keys) else np.zeros(0)
+        und = costs_by_year(d, x, p)  # years x components
         return {
             "capacity": {"residual": residual, "new": new, "total": total, "utilisation": clean(util)},
-            "activity": {"activity": act},
-            "flows": {"quantity": clean(act[self.flow_cap] * np.abs(p["io"][self.flow_io]))},
-            "trade": {"quantity": ship},
-            "supply": {"quantity": supply},
-            "unmet": {"quantity": unmet},
-            "disposal": {"quantity": dispose},
+            "activity": {"activity": x["act"]},
+            "flows": {"quantity": clean(flows[self.flow_order])},
+            "trade": {"quantity": x["ship"]},
+            "supply": {"quantity": x["supply"]},
+            "unmet": {"quantity": x["unmet"]},
+            "disposal": {"quantity": x["dispose"]},
             "prices": {"price": price},
             "policies": {"shadow_price": shadow, "slack": clean(slack), "violation": clean(viol)},
-            "costs": {"undiscounted": und.ravel(), "discounted": (und * self.df[:, None]).ravel()},
+            "costs": {"undiscounted": und.ravel(), "discounted": (und * df[:, None]).ravel()},
         }
 
     def frames(self, columns: dict[str, dict[str, np.ndarray]]) -> dict[str, pd.DataFrame]:
         """The result tables from :meth:`columns` (each a new DataFrame)."""
         keys = self.key_frames
         return {name: _with(keys[name], **columns[name]) for name in columns}
-
-    def _costs(self, p, act, cap_v, new_v, supply, ship, unmet, dispose, viol) -> np.ndarray:
-        """Cost components by year (undiscounted, in money of that year): years x components."""
-        ny = len(self.years)
-        y = self.year_of
-
-        def by_year(pos, amounts):
-            return np.bincount(pos, weights=amounts, minlength=ny) if len(pos) else np.zeros(ny)
-
-        parts = {
-            # capex: the annuity of every vintage in each year it is online
-            "capex": by_year(self.online_year, new_v[self.online_new] * p["cost_new"][self.online_new]) if len(self.online_new) else np.zeros(ny),
-            "fixed_om": by_year(y["cap"], cap_v * p["cost_cap"]),
-            "variable": by_year(y["cap"], act * p["cost_act"]),
-            "supply": by_year(y["supply"], supply * p["cost_supply"]),
-            "trade": by_year(y["ship"], ship * p["cost_ship"]),
-            "unmet": by_year(y["unmet"], unmet * p["cost_unmet"]),
-            "disposal": by_year(y["dispose"], dispose * p["cost_dispose"]),
-            "violation": by_year(y["policy"], viol * p["cost_violation"]),
-        }
-        return np.column_stack([parts[c] for c in COST_COMPONENTS])  # years x components
 
 
 def _with(keys: pd.DataFrame, **values) -> pd.DataFrame:
@@ -386,9 +283,104 @@ def _with(keys: pd.DataFrame, **values) -> pd.DataFrame:
     return out
 
 
-FAMILY_TABLE = {"act": ("cap", ["process", "region", "year"]), "cap": ("cap", ["process", "region", "year"]),
-                "new": ("new", ["process", "region", "year"]), "supply": ("supply", ["commodity", "region", "year"]),
-                "ship": ("ship", ["commodity", "origin", "destination", "year"])}
+def _keys(t: pd.DataFrame, cols=None) -> pd.DataFrame:
+    """Key columns in pandas' own string dtype (``str`` from pandas 3), whichever way the
+    table holds them, so every result table has the same column types."""
+    k = (t if cols is None else t[list(cols)]).reset_index(drop=True)
+    out = {}
+    for c in k.columns:
+        if c in ("year", "vintage"):
+            out[c] = k[c].astype("int64")
+        elif k[c].dtype == object or str(k[c].dtype) in ("str", "string"):
+            out[c] = k[c].astype(_TEXT)
+        else:
+            out[c] = k[c]
+    return pd.DataFrame(out)
+
+
+def _decode_keys(d: ModelData, keys: np.ndarray, cols) -> dict:
+    from .families import _decode
+
+    named, _ = _decode(d, keys, cols)
+    return named
+
+
+def _full_sense(d: ModelData, family: str) -> np.ndarray:
+    """The sense of every row of the family's index table (members or not)."""
+    f = d.rows[family].family
+    n = d.rows[family].size
+    from .description import SENSES
+
+    return np.asarray(f.sense(d), dtype=np.int64) if callable(f.sense) else np.full(n, SENSES[f.sense], dtype=np.int64)
+
+
+def row_activity(er, x: dict[str, np.ndarray], params: dict[str, np.ndarray]) -> np.ndarray:
+    """Σ terms of each row of a row family's index table at the solution ``x`` (0 for rows
+    that are not members)."""
+    out = np.zeros(er.size)
+    for part in er.terms:
+        if part.size:
+            out += np.bincount(part.pick.rows, weights=part.values(params) * x[part.decl.var][part.pick.vars], minlength=er.size)
+    return out
+
+
+def row_rhs(er, params: dict[str, np.ndarray]) -> np.ndarray:
+    """The right-hand side of each row of a row family's index table (members or not)."""
+    out = np.zeros(er.size)
+    for part in er.rhs:
+        out[part.pick.rows] = part.values(params)
+    return out
+
+
+def gradient(d: ModelData, param: str, x: dict, duals: dict, params: dict) -> np.ndarray:
+    """∂ objective / ∂ params[param][i] at the optimum (discounted), by the envelope theorem:
+    Σ over the entries that read it of dual × ∂rhs, − dual × value × ∂coefficient (terms), and
+    value × DF × ∂cost (costs)."""
+    from .families import PARAM
+
+    n = len(d.tables[PARAM[param].table])
+    out = np.zeros(n)
+
+    def add(part, weights):
+        for k, (name, _) in enumerate(part.coef.params):
+            if name == param and part.size:
+                w = weights * part.coef.derivative(param, params, part.pick.index, part.size)
+                out[:] += np.bincount(part.pick.index[k], weights=w, minlength=n)
+                break
+
+    for name, er in d.rows.items():
+        y = np.asarray(duals.get(name, np.zeros(er.size)), dtype=float)
+        for part in er.rhs:
+            add(part, y[part.pick.rows])
+        for part in er.terms:
+            add(part, -y[part.pick.rows] * x[part.decl.var][part.pick.vars])
+    for name, ev in d.vars.items():
+        for part in ev.costs:
+            add(part, x[name][part.pick.vars] * params["df"][part.pick.years])
+    return out
+
+
+def cost_components(d: ModelData) -> tuple[str, ...]:
+    """The cost components, in the order the variable families declare them."""
+    out = []
+    for ev in d.vars.values():
+        for c in ev.family.costs:
+            if c.component not in out:
+                out.append(c.component)
+    return tuple(out)
+
+
+def costs_by_year(d: ModelData, x: dict[str, np.ndarray], params: dict[str, np.ndarray]) -> np.ndarray:
+    """Cost components by year, undiscounted (money of that year): years x components."""
+    comps = cost_components(d)
+    ny = len(d.years)
+    out = np.zeros((ny, len(comps)))
+    for name, ev in d.vars.items():
+        for part in ev.costs:
+            if part.size:
+                k = comps.index(part.decl.component)
+                out[:, k] += np.bincount(part.pick.years, weights=part.values(params) * x[name][part.pick.vars], minlength=ny)
+    return out
 
 
 def objective_from_costs(result: Result) -> float:

@@ -14,15 +14,34 @@ COMMODITY_KINDS = ("raw", "material", "product", "service", "waste")
 DIRECTIONS = ("in", "out")
 STAGES = ("mining", "beneficiation", "separation", "metal", "alloy", "magnet", "recycling", "end_use")
 
+@dataclass(frozen=True)
+class PolicyKind:
+    """A kind of policy row: Σ of variable family ``var`` over the items its ``select`` column
+    names (and the regions, and for shipments the destinations), at most (``sense`` max) or at
+    least (min) the row's value. ``sums`` says what is summed, in words."""
+
+    name: str
+    sense: str
+    sums: str
+    var: str
+    select: str
+    destinations: bool = False
+
+    def __iter__(self):  # (sums, selector, sense), as the kinds were first stated
+        return iter((self.sums, self.select, self.sense))
+
+
 POLICY_KINDS = {
-    # kind: (what it sums, which list column selects the summed items, sense)
-    "max_activity": ("activity", "processes", "max"),
-    "min_activity": ("activity", "processes", "min"),
-    "max_capacity": ("capacity", "processes", "max"),
-    "min_capacity": ("capacity", "processes", "min"),
-    "max_new_capacity": ("new capacity", "processes", "max"),
-    "max_supply": ("outside supply", "commodities", "max"),
-    "max_trade": ("shipments", "commodities", "max"),
+    k.name: k
+    for k in (
+        PolicyKind("max_activity", "max", "activity", "act", "processes"),
+        PolicyKind("min_activity", "min", "activity", "act", "processes"),
+        PolicyKind("max_capacity", "max", "capacity", "cap", "processes"),
+        PolicyKind("min_capacity", "min", "capacity", "cap", "processes"),
+        PolicyKind("max_new_capacity", "max", "new capacity", "new", "processes"),
+        PolicyKind("max_supply", "max", "outside supply", "supply", "commodities"),
+        PolicyKind("max_trade", "max", "shipments", "ship", "commodities", destinations=True),
+    )
 }
 
 # Columns any table may carry that the model ignores.

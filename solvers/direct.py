@@ -81,15 +81,23 @@ def to_highs(lp: LinearProgram, h=None):
     m.row_lower_ = lp.row_lower
     m.row_upper_ = lp.row_upper
     m.offset_ = lp.offset
-    a = lp.matrix
+    a = lp.matrix.without_zeros()  # a coefficient that is 0 now is no entry (HiGHS would drop it, with a warning)
     m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     m.a_matrix_.num_col_ = lp.num_col
     m.a_matrix_.num_row_ = lp.num_row
     m.a_matrix_.start_ = a.indptr.astype(np.int32)
     m.a_matrix_.index_ = a.indices.astype(np.int32)
     m.a_matrix_.value_ = a.data
-    h.passModel(m)
+    _check(h.passModel(m), "passModel")
     return h
+
+
+def _check(status, what: str) -> None:
+    """HiGHS answers a refused call with a status, not an error: turn it into one."""
+    import highspy
+
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS refused {what} (a number it treats as infinite or invalid?)")
 
 
 def status_of(h) -> tuple[str, str]:
@@ -194,17 +202,17 @@ class DirectModel:
         is prepared and assembled again and compared with the LP in HiGHS. Either way only the
         costs, bounds and coefficients that differ are passed to HiGHS. An instance of another
         shape raises :class:`~rechain.model.InstanceError` and leaves the model as it was."""
-        from rechain.model.errors import InstanceError, Problem
-        from rechain.model.params import ParameterMap, ShapeChange
+        from rechain.model.errors import RebuildRequired
+        from rechain.model.params import ParameterMap
 
         t0 = time.perf_counter()
         old = self.lp
         try:
             if self._map is None:
-                self._map = ParameterMap(self.base, self._base_data, self._base_lp, self._base_result_layout().parameters())
+                self._map = ParameterMap(self.base, self._base_data, self._base_lp)
             upd = self._map.apply(instance)
-            lp, data, layout, parameters, how = upd.lp, None, self._base_result_layout(), upd.parameters, "mapped"
-        except ShapeChange:
+            lp, data, layout, parameters, how = upd.lp, upd.data, self._base_result_layout(), upd.params, "mapped"
+        except RebuildRequired:
             data = prepare(instance)
             lp = assemble(data)
             a, b = old.matrix, lp.matrix
@@ -213,19 +221,19 @@ class DirectModel:
                     and all(np.array_equal(old.cols[k], lp.cols[k]) for k in old.cols)
                     and all(np.array_equal(old.rows[k], lp.rows[k]) for k in old.rows))
             if not same:
-                raise InstanceError([Problem("model", "cannot update the LP in place: the instance gives other rows, "
-                                                      "columns or non-zeros; build a new model for it")])
+                raise RebuildRequired("cannot update the LP in place: the instance gives other rows, columns or "
+                                      "non-zeros; build a new model for it") from None
             layout, parameters, how = None, None, "prepared"
         h = self.highs
         idx = np.flatnonzero(lp.col_cost != old.col_cost).astype(np.int32)
         if len(idx):
-            h.changeColsCost(len(idx), idx, lp.col_cost[idx])
+            _check(h.changeColsCost(len(idx), idx, lp.col_cost[idx]), "changeColsCost")
         idx = np.flatnonzero((lp.col_lower != old.col_lower) | (lp.col_upper != old.col_upper)).astype(np.int32)
         if len(idx):
-            h.changeColsBounds(len(idx), idx, lp.col_lower[idx], lp.col_upper[idx])
+            _check(h.changeColsBounds(len(idx), idx, lp.col_lower[idx], lp.col_upper[idx]), "changeColsBounds")
         idx = np.flatnonzero((lp.row_lower != old.row_lower) | (lp.row_upper != old.row_upper)).astype(np.int32)
         if len(idx):
-            h.changeRowsBounds(len(idx), idx, lp.row_lower[idx], lp.row_upper[idx])
+            _check(h.changeRowsBounds(len(idx), idx, lp.row_lower[idx], lp.row_upper[idx]), "changeRowsBounds")
         if lp.matrix.data is not old.matrix.data:
             idx = np.flatnonzero(lp.matrix.data != old.matrix.data)
             if len(idx):
@@ -233,7 +241,7 @@ class DirectModel:
                     self._col_of = np.repeat(np.arange(lp.num_col, dtype=np.int64), np.diff(lp.matrix.indptr))
                 rows, cols, vals = lp.matrix.indices[idx], self._col_of[idx], lp.matrix.data[idx]
                 for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
-                    h.changeCoeff(r, c, v)
+                    _check(h.changeCoeff(r, c, v), "changeCoeff")
         if lp.offset != old.offset:
             h.changeObjectiveOffset(lp.offset)
         self.instance, self._data, self.lp = instance, data, lp

@@ -29,6 +29,8 @@ import pyomo.environ as pyo
 
 from rechain.model import Instance, build_model
 
+from . import pyomo_highs
+
 BALANCE_WEIGHT = 100.0
 TOL = 1e-6
 
@@ -147,7 +149,13 @@ def _bounds(c):
     return lo, up
 
 
-FAMILIES = ("policy", "build_new_limit", "build_total_limit", "supply_limit", "trade_limit", "balance")
+def _relaxable() -> tuple[str, ...]:
+    """The row families the elastic copy may loosen (declared ``relax`` in
+    :mod:`rechain.model.families`), hard policies first, balances last."""
+    from rechain.model.families import ROWS
+
+    names = [f.name for f in ROWS if f.relax]
+    return tuple(sorted(names, key=lambda n: (n != "policy", n == "balance")))
 
 
 def elastic_model(instance: Instance, model=None):
@@ -166,7 +174,7 @@ def elastic_model(instance: Instance, model=None):
         return v
 
     soft = set(m.POL_SOFT)
-    for family in FAMILIES:
+    for family in _relaxable():
         con = getattr(m, family)
         for key in list(con.keys()):
             c = con[key]
@@ -205,17 +213,16 @@ def elastic(instance: Instance, time_limit: float | None = None) -> Explanation:
     opt = _highs()
     res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                     time_limit=time_limit, solver_options={"output_flag": False})
-    h = opt._solver_model
+    h = pyomo_highs.highs(opt)
     status = h.modelStatusToString(h.getModelStatus())
     if status != "Optimal":
         return Explanation(status=status.lower())
     col = h.getSolution().col_value
-    vmap = opt._pyomo_var_to_solver_var_map
     d = m._rechain_data
     units = _units(instance)
     found = []
     for family, key, direction, v, limit, w in slacks:
-        j = vmap.get(id(v))
+        j = pyomo_highs.column(opt, v)
         x = col[j] if j is not None else 0.0
         # relative tolerance: a slack that is solver noise against its limit is no relaxation
         if x > TOL * max(1.0, abs(limit or 0.0)):
@@ -236,7 +243,7 @@ def iis(instance: Instance, model=None, time_limit: float | None = None) -> tupl
     opt = _highs()
     opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
               time_limit=time_limit, solver_options={"output_flag": False})
-    h = opt._solver_model
+    h = pyomo_highs.highs(opt)
     if h.modelStatusToString(h.getModelStatus()) != "Infeasible":
         return None, f"(no IIS: HiGHS reports '{h.modelStatusToString(h.getModelStatus())}', not infeasible)"
     strategy = int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible)
@@ -247,10 +254,10 @@ def iis(instance: Instance, model=None, time_limit: float | None = None) -> tupl
         return None, f"(HiGHS could not compute an IIS: {e})"
     if st != highspy.HighsStatus.kOk or not found.valid_:
         return None, "(HiGHS could not compute an IIS)"
-    rows = {j: c for c, j in opt._pyomo_con_to_solver_con_map.items()}
+    rows = pyomo_highs.rows_to_constraints(opt)
     cols = {}
     for v in m.component_data_objects(pyo.Var, descend_into=True):
-        j = opt._pyomo_var_to_solver_var_map.get(id(v))
+        j = pyomo_highs.column(opt, v)
         if j is not None:
             cols[j] = v
     out = []

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rechain.model import Instance, Result, build_model
+from rechain.model import Instance, Result
 from rechain.model.data import crf
 
+from . import pyomo_highs
 from .solve import solve
 
 INF = math.inf
@@ -73,14 +74,25 @@ def _num(x: float) -> str:
 
 
 def sensitivity(instance_or_model, **solve_options) -> Sensitivity:
-    """Solve ``instance_or_model`` with HiGHS (a built model is re-solved in place) and report
-    duals, reduced costs and ranging. Raises ``RuntimeError`` if the solve is not optimal."""
-    m = build_model(instance_or_model) if isinstance(instance_or_model, Instance) else instance_or_model
-    res = solve(m, **solve_options)
+    """Solve ``instance_or_model`` with HiGHS (an instance on the direct path, a built Pyomo
+    model re-solved in place) and report duals, reduced costs and ranging. Raises
+    ``RuntimeError`` if the solve is not optimal."""
+    if isinstance(instance_or_model, Instance):
+        from .direct import DirectModel
+
+        model = DirectModel(instance_or_model)
+        res = model.solve(**solve_options)
+        h, d, inst = model.highs, model.data, model.instance
+        cols, rows = model.lp.cols, model.lp.rows
+    else:
+        m = instance_or_model
+        res = solve(m, **solve_options)
+        if res.ok:
+            opt = pyomo_highs.persistent(m)
+            h, d, inst = pyomo_highs.highs(opt), m._rechain_data, m._rechain_instance
+            cols, rows = pyomo_highs.family_columns(opt, m, d), pyomo_highs.family_rows(opt, m, d)
     if not res.ok:
         raise RuntimeError(f"sensitivity needs an optimal solve; got {res.status}: {res.message}")
-    opt = m._rechain_highs
-    h = opt._solver_model
     status, rg = h.getRanging()
     if not rg.valid:
         raise RuntimeError(f"HiGHS gave no ranging ({h.modelStatusToString(h.getModelStatus())}, {status}); "
@@ -88,29 +100,25 @@ def sensitivity(instance_or_model, **solve_options) -> Sensitivity:
     lp = h.getLp()
     sol = h.getSolution()
     basis = h.getBasis()
-    vmap = opt._pyomo_var_to_solver_var_map
-    cmap = opt._pyomo_con_to_solver_con_map
-    d = m._rechain_data
-    inst = m._rechain_instance
 
-    rows = _row_ranges(m, d, res, lp, sol, basis, rg, cmap)
+    ranges = _row_ranges(d, res, lp, sol, basis, rg, rows)
     prices = res.prices.merge(
-        rows[rows["row"] == "balance"][["commodity", "region", "year", "rhs", "rhs_low", "rhs_high", "objective_low", "objective_high"]]
+        ranges[ranges["row"] == "balance"][["commodity", "region", "year", "rhs", "rhs_low", "rhs_high", "objective_low", "objective_high"]]
         .rename(columns={"rhs": "demand", "rhs_low": "demand_low", "rhs_high": "demand_high"}),
         on=["commodity", "region", "year"], how="left")
-    pol = rows[rows["row"] == "policy"][["policy", "year", "rhs", "rhs_low", "rhs_high", "objective_low", "objective_high", "binding"]]
+    pol = ranges[ranges["row"] == "policy"][["policy", "year", "rhs", "rhs_low", "rhs_high", "objective_low", "objective_high", "binding"]]
     policies = res.policies.merge(pol.rename(columns={"rhs": "value", "rhs_low": "value_low", "rhs_high": "value_high"}),
                                   on=["policy", "year"], how="left")
     policies = policies[["policy", "year", "value", "shadow_price", "slack", "violation", "binding",
                          "value_low", "value_high", "objective_low", "objective_high"]]
 
-    cols = _col_ranges(m, d, inst, lp, sol, basis, rg, vmap)
-    new = cols[cols["variable"] == "new"]
+    ctab = _col_ranges(d, inst, lp, sol, basis, rg, cols)
+    new = ctab[ctab["variable"] == "new"]
     reduced = new[["process", "region", "year", "value", "cost", "reduced_cost", "basis", "capex_gap"]].rename(columns={"value": "new"})
-    cost_ranges = cols[["variable", "process", "region", "year", "value", "cost", "cost_low", "cost_high",
+    cost_ranges = ctab[["variable", "process", "region", "year", "value", "cost", "cost_low", "cost_high",
                         "parameter", "parameter_value", "parameter_low", "parameter_high"]]
     return Sensitivity(res, prices, policies, reduced.reset_index(drop=True), cost_ranges.reset_index(drop=True),
-                       rows.drop(columns=["binding"]).reset_index(drop=True))
+                       ranges.drop(columns=["binding"]).reset_index(drop=True))
 
 
 def _is_basic(status) -> bool:
@@ -119,21 +127,17 @@ def _is_basic(status) -> bool:
     return status == highspy.HighsBasisStatus.kBasic
 
 
-def _row_ranges(m, d, res, lp, sol, basis, rg, cmap) -> pd.DataFrame:
+def _row_ranges(d, res, lp, sol, basis, rg, rows) -> pd.DataFrame:
     """Range of each balance and policy row's right-hand side over which the basis stays
     optimal. A non-basic (binding) row: HiGHS's bound ranging. A basic row: its dual is 0 and
     stays 0 while the bound does not cut into the row's activity (equality rows: a single
     point, the basis is degenerate there)."""
     obj = res.objective
     out = []
-    families = (("balance", ["commodity", "region", "year"]), ("policy", ["policy", "year"]))
-    for fam, keys in families:
-        con = getattr(m, fam)
-        t = getattr(d, fam)
-        for key in t[keys].itertuples(index=False, name=None):
-            c = con[key] if key in con else None
-            j = cmap.get(c) if c is not None else None
-            if j is None:
+    for fam in ("balance", "policy"):
+        keys = d.keys(d.rows[fam].family.table)
+        for key, j in zip(keys, rows[fam].tolist()):
+            if j < 0:
                 continue
             lo, up = lp.row_lower_[j], lp.row_upper_[j]
             # the side that holds the user's value: the finite bound (both for an equality)
@@ -173,37 +177,45 @@ def _row_ranges(m, d, res, lp, sol, basis, rg, cmap) -> pd.DataFrame:
     return t
 
 
-def _col_ranges(m, d, inst, lp, sol, basis, rg, vmap) -> pd.DataFrame:
-    proc = d.process
+def _cost_per_unit(d, family: str, param: str) -> np.ndarray:
+    """Σ over the cost entries of each variable of ``family`` of DF × ∂cost/∂``param``: the
+    change of its objective coefficient per unit of the param (per row of its index table)."""
+    ev = d.vars[family]
+    out = np.zeros(ev.size)
+    for part in ev.costs:
+        if param in part.coef.names and part.size:
+            w = d.params["df"][part.pick.years] * part.coef.derivative(param, d.params, part.pick.index, part.size)
+            out += np.bincount(part.pick.vars, weights=w, minlength=ev.size)
+    return out
+
+
+def _col_ranges(d, inst, lp, sol, basis, rg, cols) -> pd.DataFrame:
+    proc = d.tables["process"]
     capex = inst.processes.set_index("process")["capex"]
+    rate = inst.discount_rate
     out = []
-    new_w = dict(zip(d.new[["process", "region", "year"]].itertuples(index=False, name=None), d.new["online_weight"]))
-    for fam, table in (("new", d.new), ("act", d.cap)):
-        var = getattr(m, fam)
-        for key in table[["process", "region", "year"]].itertuples(index=False, name=None):
-            j = vmap.get(id(var[key])) if key in var else None
-            if j is None:
+    # the objective coefficient per unit of capex (annuity = capex x CRF) and of variable cost
+    per_unit = {"new": _cost_per_unit(d, "new", "annuity") * np.array([crf(rate, int(L)) for L in proc["lifetime"]])[d.new["p"].to_numpy()],
+                "act": _cost_per_unit(d, "act", "variable_cost")}
+    variable_cost = inst.processes.set_index("process")["variable_cost"]
+    for fam, param, values in (("new", "capex", capex), ("act", "variable_cost", variable_cost)):
+        table = d.tables[d.vars[fam].family.table]
+        for i, (p, r, y, j) in enumerate(zip(table["process"], table["region"], table["year"].tolist(), cols[fam].tolist())):
+            if j < 0:
                 continue
-            p, r, y = key
             cost = lp.col_cost_[j]
             low, high = rg.col_cost_dn.value_[j], rg.col_cost_up.value_[j]
             low = -INF if low <= -1e30 else low
             high = INF if high >= 1e30 else high
-            if fam == "new":
-                # cost = capex · CRF · Σ DF over the years the vintage is online
-                k = crf(inst.discount_rate, int(proc.loc[p, "lifetime"])) * new_w[key]
-                param, pval = "capex", float(capex[p])
-            else:
-                k = d.df[y]
-                param, pval = "variable_cost", float(proc.loc[p, "variable_cost"])
+            k = per_unit[fam][i]
             conv = (lambda c: c / k) if k > 0 else (lambda c: math.nan)
             rc = sol.col_dual[j]
             out.append({"variable": fam, "process": p, "region": r, "year": y, "value": sol.col_value[j],
                         "cost": cost, "reduced_cost": rc, "basis": basis.col_status[j].name.removeprefix("k").lower(),
-                        "cost_low": low, "cost_high": high, "parameter": param, "parameter_value": pval,
+                        "cost_low": low, "cost_high": high, "parameter": param, "parameter_value": float(values[p]),
                         "parameter_low": conv(low), "parameter_high": conv(high), "capex_gap": conv(rc)})
-    cols = ["variable", "process", "region", "year", "value", "cost", "reduced_cost", "basis", "cost_low", "cost_high",
-            "parameter", "parameter_value", "parameter_low", "parameter_high", "capex_gap"]
-    t = pd.DataFrame(out, columns=cols)
+    cols_ = ["variable", "process", "region", "year", "value", "cost", "reduced_cost", "basis", "cost_low", "cost_high",
+             "parameter", "parameter_value", "parameter_low", "parameter_high", "capex_gap"]
+    t = pd.DataFrame(out, columns=cols_)
     t["year"] = t["year"].astype(int)
     return t

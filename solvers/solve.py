@@ -10,25 +10,10 @@ import numpy as np
 from rechain.model.instance import Instance
 from rechain.model.results import Result, build_result
 
+from . import pyomo_highs
+
 # statuses and their messages are those of the direct path, so both paths say the same
 from .direct import MESSAGES as _MESSAGES, status_of  # noqa: E402
-
-FAMILIES = {  # variable family -> ModelData table whose rows index it
-    "act": "cap", "cap": "cap", "new": "new", "supply": "supply", "ship": "ship",
-    "unmet": "unmet", "dispose": "dispose", "violation": "policy",
-}
-
-
-def _keys(d, table):
-    t = getattr(d, table)
-    cols = {
-        "cap": ["process", "region", "year"], "new": ["process", "region", "year"],
-        "supply": ["commodity", "region", "year"], "ship": ["commodity", "origin", "destination", "year"],
-        "unmet": ["commodity", "region", "year"], "dispose": ["commodity", "region", "year"],
-        "balance": ["commodity", "region", "year"], "policy": ["policy", "year"],
-    }[table]
-    return list(t[cols].itertuples(index=False, name=None))
-
 
 def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False,
           method: str = "auto", check_numerics: bool | None = None, **options) -> Result:
@@ -90,11 +75,8 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
 
 
 def _nonzeros(d) -> int:
-    """The LP's non-zeros, counted from the index tables (as :mod:`rechain.model.matrix` lays them)."""
-    per_process = d.io.groupby("process").size()
-    io_terms = int(d.cap["process"].map(per_process).fillna(0).sum())
-    return (io_terms + 3 * len(d.cap) + len(d.online) + len(d.supply) + 2 * len(d.ship)
-            + len(d.unmet) + len(d.dispose) + len(d.policy_terms))
+    """The LP's non-zeros, counted from its parts (an entry a row holds twice is counted twice)."""
+    return sum(p.size for er in d.rows.values() for p in er.terms)
 
 
 def resolve(model, instance: Instance, **kw) -> Result:
@@ -113,21 +95,9 @@ def _check_options(options: dict) -> None:
     _set_options(new_highs(), options)
 
 
-def _persistent(m):
-    from pyomo.contrib.solver.solvers.highs import Highs
-
-    opt = getattr(m, "_rechain_highs", None)
-    if opt is None:
-        opt = Highs()
-        if not opt.available():
-            raise RuntimeError("HiGHS (highspy) is not installed: pip install highspy")
-        m._rechain_highs = opt
-    return opt
-
-
 def _solve_highs(m, time_limit, tee, options):
     sub = {}
-    opt = _persistent(m)
+    opt = pyomo_highs.persistent(m)
     t = time.perf_counter()
     opts = {"output_flag": bool(tee)}
     opts.update(options)
@@ -138,7 +108,7 @@ def _solve_highs(m, time_limit, tee, options):
     opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
               tee=tee, solver_options=opts)
     sub["solve"] = time.perf_counter() - t
-    h = opt._solver_model
+    h = pyomo_highs.highs(opt)
     sub["highs_run"] = float(h.getRunTime())
     status, name = status_of(h)
     if status != "optimal":
@@ -148,33 +118,10 @@ def _solve_highs(m, time_limit, tee, options):
         return status, None, {}, {}, msg + f" [HiGHS: {name}]", sub
     t = time.perf_counter()
     sol = h.getSolution()
-    col = np.asarray(sol.col_value, dtype=float)
-    rowd = np.asarray(sol.row_dual, dtype=float)
-    vmap = opt._pyomo_var_to_solver_var_map
-    cmap = opt._pyomo_con_to_solver_con_map
     d = m._rechain_data
-    values = {}
-    for fam, table in FAMILIES.items():
-        var = getattr(m, fam)
-        keys = _keys(d, table)
-        out = np.zeros(len(keys))
-        for i, k in enumerate(keys):
-            # a variable no active row or objective term mentions is not in the solver model
-            j = vmap.get(id(var[k])) if k in var else None
-            if j is not None:
-                out[i] = col[j]
-        values[fam] = out
-    duals = {}
-    for fam, table in (("balance", "balance"), ("policy", "policy")):
-        con = getattr(m, fam)
-        keys = _keys(d, table)
-        out = np.zeros(len(keys))
-        for i, k in enumerate(keys):
-            # a deactivated row (e.g. a family dropped to study its effect) has no dual: 0
-            j = cmap.get(con[k]) if k in con else None
-            if j is not None:
-                out[i] = rowd[j]
-        duals[fam] = out
+    values = {f: pyomo_highs.take(sol.col_value, idx) for f, idx in pyomo_highs.family_columns(opt, m, d).items()}
+    # a deactivated row (e.g. a family dropped to study its effect) has no dual: 0
+    duals = {f: pyomo_highs.take(sol.row_dual, idx) for f, idx in pyomo_highs.family_rows(opt, m, d).items()}
     sub["read"] = time.perf_counter() - t
     obj = float(h.getInfo().objective_function_value)
     return "optimal", obj, values, duals, _MESSAGES["optimal"], sub
@@ -213,12 +160,20 @@ def _solve_generic(m, solver, time_limit, tee, options):
     m.solutions.load_from(res)
     d = m._rechain_data
     values = {}
-    for fam, table in FAMILIES.items():
-        var = getattr(m, fam)
-        values[fam] = np.array([(var[k].value or 0.0) if k in var else 0.0 for k in _keys(d, table)])
+    for name, ev in d.vars.items():
+        var = getattr(m, name)
+        out = np.zeros(ev.size)
+        for i, k in zip(ev.members.tolist(), d.keys(ev.family.table, ev.members)):
+            out[i] = var[k[0] if len(k) == 1 else k].value or 0.0
+        values[name] = out
     duals = {}
-    for fam in ("balance", "policy"):
-        con = getattr(m, fam)
-        duals[fam] = np.array([m.dual.get(con[k], 0.0) if k in con else 0.0 for k in _keys(d, fam)])
+    for name, er in d.rows.items():
+        con = getattr(m, name)
+        out = np.zeros(er.size)
+        for i, k in zip(er.members.tolist(), d.keys(er.family.table, er.members)):
+            key = k[0] if len(k) == 1 else k
+            if key in con:
+                out[i] = m.dual.get(con[key], 0.0)
+        duals[name] = out
     obj = float(pyo.value(m.cost))
     return "optimal", obj, values, duals, _MESSAGES["optimal"], sub

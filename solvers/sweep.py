@@ -38,9 +38,11 @@ import numpy as np
 import pandas as pd
 
 from rechain.model import Instance, InstanceError, build_model, load_instance, update_parameters
+from rechain.model.errors import RebuildRequired
 from rechain.model.results import TABLE_COLUMNS, VALUE_COLUMNS
 from rechain.model.scenarios import Scenario, as_scenario, scenario_table
 
+from . import pyomo_highs
 from .solve import solve
 
 SUMMARY_COLUMNS = ["scenario", "status", "objective", "message", "rebuilt", "iterations", "seconds", "worker"]
@@ -163,13 +165,13 @@ class _Runner:
                 self.model = fresh(self.instance)
             try:
                 model = self.model.update(inst)
-            except InstanceError:
+            except RebuildRequired:
                 rec["rebuilt"] = True  # another shape than the instance's
                 model = None
                 if self.other is not None:
                     try:
                         model = self.other.update(inst)
-                    except InstanceError:
+                    except RebuildRequired:
                         pass
                 if model is None:
                     model = self.other = fresh(inst)
@@ -184,7 +186,7 @@ class _Runner:
             model = self.model
             if model is not self._last:
                 _forget_basis(model)
-        except InstanceError:
+        except RebuildRequired:
             model = build_model(inst)
             rec["rebuilt"] = True  # another shape than the instance's
         self._last = model
@@ -308,7 +310,7 @@ def _gather(pieces: list[tuple[Any, list[tuple[int, int]]]]) -> pd.Series:
 
 def _forget_basis(model) -> None:
     opt = getattr(model, "_rechain_highs", None)
-    h = getattr(opt, "_solver_model", None)
+    h = pyomo_highs.highs(opt) if opt is not None else None
     if h is not None:
         h.clearSolver()
 
@@ -317,7 +319,7 @@ def _iterations(model) -> float:
     try:
         if hasattr(model, "iterations"):  # a DirectModel
             return float(model.iterations)
-        return float(model._rechain_highs._solver_model.getInfo().simplex_iteration_count)
+        return float(pyomo_highs.highs(model._rechain_highs).getInfo().simplex_iteration_count)
     except Exception:
         return math.nan
 

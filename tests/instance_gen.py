@@ -56,11 +56,12 @@ def _r(rng: random.Random, lo: float, hi: float, digits: int = 4) -> float:
     return round(rng.uniform(lo, hi), digits)
 
 
-def generate(seed: int, regions: int | None = None, years: int | None = None) -> dict:
+def generate(seed: int, regions: int | None = None, years: int | None = None, every_kind: bool = False) -> dict:
     """Settings and table rows (dicts keyed by column) of one random valid instance.
 
     ``regions`` and ``years`` override the drawn counts (1-3, 2-4) to make larger instances,
-    e.g. for time-limit tests; the draw is otherwise the same for a seed."""
+    e.g. for time-limit tests; the draw is otherwise the same for a seed. ``every_kind``: one
+    policy of every kind of ``rechain.model.schema.POLICY_KINDS`` (after the drawn ones)."""
     rng = random.Random(seed)
     n_regions, n_years = rng.randint(1, 3), rng.randint(2, 4)
     regions = [f"r{i}" for i in range(regions or n_regions)]
@@ -170,8 +171,13 @@ def generate(seed: int, regions: int | None = None, years: int | None = None) ->
     pol = tables["policies"]
     total_residual = {p: sum(c["capacity"] for c in tables["capacity"] if c["process"] == p) for p in processes}
     kinds = ["max_activity", "min_activity", "max_capacity", "min_capacity", "max_new_capacity", "max_supply", "max_trade"]
-    for k in range(rng.randint(1, 4)):
-        kind = rng.choice(kinds)
+    drawn = [rng.choice(kinds) for _ in range(rng.randint(1, 4))]
+    if every_kind:
+        from rechain.model.schema import POLICY_KINDS
+
+        drawn += sorted(POLICY_KINDS)
+    for k, kind in enumerate(drawn):
+        spec = _kind(kind)
         name = f"pol{k}_{kind}"
         soft = kind.startswith("min") or rng.random() < 0.5
         penalty = _r(rng, 1, 100) if soft else None
@@ -179,12 +185,14 @@ def generate(seed: int, regions: int | None = None, years: int | None = None) ->
         regs = "*" if rng.random() < 0.5 else ";".join(rng.sample(regions, rng.randint(1, len(regions))))
         row = {"policy": name, "kind": kind, "processes": None, "commodities": None, "regions": regs,
                "destinations": None, "penalty": penalty}
-        if kind in ("max_supply", "max_trade"):
+        if spec.select == "commodities":
             row["commodities"] = rng.choice(["c0", "c1", f"c0;{final}", "*"])
-            if kind == "max_trade":
+            if spec.destinations:
                 row["destinations"] = "*" if rng.random() < 0.5 else rng.choice(regions)
         else:
             row["processes"] = ";".join(procs)
+        if getattr(spec, "share_of", False):
+            row["share_of"] = ";".join(rng.sample(processes, rng.randint(1, 2)))
         floor = sum(total_residual[p] for p in procs) if kind == "max_capacity" else 0.0
         if rng.random() < 0.5:
             pol.append({**row, "year": None, "value": round(floor + _r(rng, 1, 30, 2), 4)})
@@ -203,6 +211,12 @@ def generate(seed: int, regions: int | None = None, years: int | None = None) ->
         "unmet_penalty": _r(rng, 100, 400),
     }
     return {"settings": settings, "tables": tables}
+
+
+def _kind(name: str):
+    from rechain.model.schema import POLICY_KINDS
+
+    return POLICY_KINDS[name]
 
 
 def _cell(v) -> str:
@@ -233,9 +247,9 @@ def write_tables(folder, data: dict) -> Path:
     return folder
 
 
-def write_instance(folder, seed: int, **size) -> Path:
+def write_instance(folder, seed: int, **kw) -> Path:
     """Write the random instance of ``seed`` into ``folder`` and return the folder."""
-    return write_tables(folder, generate(seed, **size))
+    return write_tables(folder, generate(seed, **kw))
 
 
 def money_changes(inst, k: float) -> list[dict]:

@@ -12,7 +12,8 @@ import pytest
 
 import rechain.instances as ri
 from rechain.model import build_model, load_instance
-from rechain.model.matrix import assemble
+from rechain.model.matrix import assemble, differences
+from rechain.solvers import pyomo_highs
 from rechain.solvers.direct import solve_direct
 from rechain.solvers.solve import solve
 
@@ -45,15 +46,12 @@ def _compare(inst):
 
 
 def _same_lp(m, inst):
-    """The arrays equal, entry for entry, the LP Pyomo's persistent interface gave HiGHS."""
-    lp = m._rechain_highs._solver_model.getLp()
+    """The arrays equal, entry for entry, the LP Pyomo's persistent interface gave HiGHS; a
+    difference is named by its row and column."""
+    lp = pyomo_highs.highs(m._rechain_highs).getLp()
     mine = assemble(m._rechain_data)
-    assert (lp.num_col_, lp.num_row_) == (mine.num_col, mine.num_row)
-    for a, b in ((lp.col_cost_, mine.col_cost), (lp.col_lower_, mine.col_lower), (lp.col_upper_, mine.col_upper),
-                 (lp.row_lower_, mine.row_lower), (lp.row_upper_, mine.row_upper),
-                 (lp.a_matrix_.start_, mine.matrix.indptr), (lp.a_matrix_.index_, mine.matrix.indices),
-                 (lp.a_matrix_.value_, mine.matrix.data)):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    diff = differences(lp, mine, m._rechain_data)
+    assert not diff, "the Pyomo model and the arrays differ:\n  " + "\n  ".join(diff)
 
 
 @pytest.mark.parametrize("name", ri.names())

@@ -3,7 +3,7 @@
 import pytest
 
 from rechain import instances
-from rechain.model import InstanceError, load_instance
+from rechain.model import InstanceError, RebuildRequired, load_instance
 from rechain.solvers import solve
 from rechain.solvers.direct import DirectModel
 
@@ -50,7 +50,7 @@ def test_another_shape_is_refused_and_leaves_the_model_usable(toy):
     model = DirectModel(toy)
     before = model.solve().objective
     other = toy.with_changes([{"table": "build_limits", "where": {"process": "magnet_making"}, "column": "max_new", "set": 5}])
-    with pytest.raises(InstanceError, match="build a new model"):
+    with pytest.raises(RebuildRequired, match="build a new model"):
         model.update(other)
     assert model.solve().objective == pytest.approx(before, rel=1e-12)
 

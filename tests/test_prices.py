@@ -12,7 +12,7 @@ import pytest
 
 from lpkit import column, make_instance, solved
 from rechain import instances
-from rechain.model import InstanceError, build_model, load_instance, update_parameters
+from rechain.model import InstanceError, RebuildRequired, build_model, load_instance, update_parameters
 from rechain.model.results import TABLE_COLUMNS
 from rechain.solvers import solve
 
@@ -235,6 +235,9 @@ CHANGES = {
     "discount_rate": {"table": "instance", "column": "discount_rate", "set": 0.11},
     "unmet_penalty": {"table": "instance", "column": "unmet_penalty", "set": 20},
     "commodity_unmet_penalty": {"table": "commodities", "where": {"commodity": "ev"}, "column": "unmet_penalty", "set": 5},
+    # io coefficients are mutable params of the built rows (a model that kept the old ones
+    # re-solved to 890.14 instead of 1072.01)
+    "coefficient": {"table": "process_io", "where": {"process": "separation", "commodity": "lace_oxide"}, "column": "coefficient", "set": 0.5},
 }
 
 
@@ -265,9 +268,8 @@ def test_several_changes_then_back(toy):
 REFUSED = {
     # a lead-time change moves which vintages exist
     "lead_time": {"table": "processes", "where": {"process": "magnet_making"}, "column": "lead_time", "set": 3},
-    # coefficients and policy senses sit in the built rows (accepted, the re-solve kept the old
-    # ones: 890.14 instead of 1072.01, and an optimum instead of infeasible)
-    "coefficient": {"table": "process_io", "where": {"process": "separation", "commodity": "lace_oxide"}, "column": "coefficient", "set": 0.5},
+    # policy senses decide the built rows (accepted once, the re-solve kept the old one: an
+    # optimum instead of infeasible)
     "policy_kind": {"table": "policies", "where": {"policy": "mining_quota"}, "column": "kind", "set": "min_activity"},
     # a hard policy turned soft gains a violation variable
     "penalty": {"table": "policies", "where": {"policy": "mining_quota"}, "column": "penalty", "set": 3},
@@ -277,7 +279,7 @@ REFUSED = {
 @pytest.mark.parametrize("change", list(REFUSED))
 def test_update_that_changes_the_built_rows_is_refused(toy, change):
     m = build_model(toy)
-    with pytest.raises(InstanceError, match="rebuild"):
+    with pytest.raises(RebuildRequired, match="rebuild"):
         update_parameters(m, toy.with_changes(REFUSED[change]))
 
 
@@ -292,7 +294,7 @@ def test_update_that_moves_the_online_years_of_a_vintage_is_refused():
     assert solved(short).objective == pytest.approx(9 * 30 * 1 + (9 + 9) * 1000, rel=1e-9)
     m = build_model(inst)
     assert solved(m).objective == pytest.approx(9 * 1 * 3, rel=1e-9)
-    with pytest.raises(InstanceError, match="rebuild"):
+    with pytest.raises(RebuildRequired, match="rebuild"):
         update_parameters(m, short)
 
 

@@ -10,6 +10,7 @@ import pytest
 from rechain import instances
 from rechain.model import build_model, load_instance
 from rechain.solvers import solve
+from rechain.solvers import pyomo_highs
 from rechain.solvers.sensitivity import sensitivity
 
 
@@ -27,7 +28,7 @@ def solved(toy):
 
 def _copy(m):
     """A fresh HiGHS model of the same LP, to re-solve with one number changed."""
-    h = m._rechain_highs._solver_model
+    h = pyomo_highs.highs(m._rechain_highs)
     lp = h.getLp()
     g = highspy.Highs()
     g.setOptionValue("output_flag", False)
@@ -70,15 +71,14 @@ def test_tables_agree_with_the_result(solved, toy):
 
 def test_rhs_ranges_hold_inside_and_break_outside(solved):
     m, s = solved
-    h = m._rechain_highs._solver_model
+    h = pyomo_highs.highs(m._rechain_highs)
     obj0 = h.getInfo().objective_function_value
-    cmap = m._rechain_highs._pyomo_con_to_solver_con_map
     checked_out = moved = 0
     for r in s.rhs_ranges.itertuples():
         if r.rhs_low == r.rhs_high:
             continue
         key = (r.commodity, r.region, r.year) if r.row == "balance" else (r.policy, r.year)
-        j = cmap[getattr(m, r.row)[key]]
+        j = pyomo_highs.row(m._rechain_highs, getattr(m, r.row)[key])
         g, lp = _copy(m)
         eq = lp.row_lower_[j] == lp.row_upper_[j]
         upper = math.isinf(lp.row_lower_[j])
@@ -109,11 +109,10 @@ def test_rhs_ranges_hold_inside_and_break_outside(solved):
 
 def test_cost_ranges_hold_inside_and_break_outside(solved):
     m, s = solved
-    vmap = m._rechain_highs._pyomo_var_to_solver_var_map
-    x0 = np.array(m._rechain_highs._solver_model.getSolution().col_value)
+    x0 = np.array(pyomo_highs.highs(m._rechain_highs).getSolution().col_value)
     checked_out = 0
     for r in s.cost_ranges.itertuples():
-        j = vmap[id(getattr(m, r.variable)[r.process, r.region, r.year])]
+        j = pyomo_highs.column(m._rechain_highs, getattr(m, r.variable)[r.process, r.region, r.year])
         step = _step(r.cost_low, r.cost_high, r.cost)
         g, lp = _copy(m)
         for c in (r.cost_low + step, r.cost_high - step):
@@ -171,8 +170,8 @@ def test_reduced_costs_and_capex_gap():
     for cut, built in ((gap * 1.01, True), (gap * 0.99, False)):
         m = build_model(inst)
         solve(m)
-        h = m._rechain_highs._solver_model
-        j = m._rechain_highs._pyomo_var_to_solver_var_map[id(m.new[row["process"], row["region"], row["year"]])]
+        h = pyomo_highs.highs(m._rechain_highs)
+        j = pyomo_highs.column(m._rechain_highs, m.new[row["process"], row["region"], row["year"]])
         g, lp = _copy(m)
         g.changeColCost(j, lp.col_cost_[j] * (5000 - cut) / 5000)
         _, x, _ = _run(g)

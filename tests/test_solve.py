@@ -52,7 +52,7 @@ def test_solve_a_built_model_twice(toy):
 
 
 def test_a_refused_update_leaves_the_model_as_it_was(toy):
-    from rechain.model import InstanceError, update_parameters
+    from rechain.model import RebuildRequired, update_parameters
 
     m = build_model(toy)
     before = solve(m).objective
@@ -60,7 +60,7 @@ def test_a_refused_update_leaves_the_model_as_it_was(toy):
         {"table": "demand", "where": {"commodity": "ev"}, "column": "quantity", "scale": 2},
         {"table": "build_limits", "where": {"process": "magnet_making"}, "column": "max_new", "set": 5},
     ])
-    with pytest.raises(InstanceError, match="rebuild"):
+    with pytest.raises(RebuildRequired, match="rebuild"):
         update_parameters(m, bad)
     assert m.demand["ev", "south", 2021].value == 10.0
     assert solve(m).objective == pytest.approx(before, rel=1e-12)

@@ -1,0 +1,791 @@
+"""The LP of SPEC section 2, declared once: index tables, parameters, variables and rows.
+
+Each declaration says what its family is: the index table it runs over and where a row exists,
+its sense, its right-hand side and its terms, as data (:mod:`rechain.model.description`).
+The LP arrays, the Pyomo model, the in-place parameter map, the result tables and
+``docs/formulation.md`` are all made from these declarations, so they cannot disagree.
+
+To add a family: declare its index table (if new), its params, and the family itself below
+(and its terms in the rows it enters); add its validation to the instance checks; add its
+tests. Nothing else needs editing.
+
+Builders read the instance through views: an index table through a
+:class:`~rechain.model.description.StructureView` (a column listed in :data:`SHAPES` only
+through its shape), a param through a :class:`~rechain.model.description.ParamView` (only the
+columns it declares). That is what lets a changed number go straight into the LP when its
+shape is unchanged (:mod:`rechain.model.params`), and forces a rebuild otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .description import (
+    Bound, Coef, Cost, IndexTable, Param, Pick, Rhs, RowFamily, Term, VarFamily, blank, blank_or_positive,
+    positive,
+)
+from .errors import InstanceError, Problem
+from .keys import DIM, groups, lookup, product
+from .schema import POLICY_KINDS
+
+INF = math.inf
+P3 = ("process", "region", "year")
+C3 = ("commodity", "region", "year")
+S4 = ("commodity", "origin", "destination", "year")
+
+
+def _any(v):
+    return {}
+
+
+#: the columns a parameter map may change in place, each with its shape: the part of its values
+#: that decides which rows and columns of the LP exist. Every other column (names, years, lists,
+#: lifetimes, lead times, directions) decides the structure and is never mapped.
+SHAPES = {
+    ("demand", "quantity"): positive,             # unmet demand exists where demand > 0
+    ("supply", "price"): _any,
+    ("supply", "max_quantity"): blank_or_positive,  # blank: no limit row; 0: no supply column
+    ("trade", "cost"): _any,
+    ("trade", "max_quantity"): blank_or_positive,
+    ("processes", "capex"): _any,
+    ("processes", "fixed_om"): _any,
+    ("processes", "variable_cost"): _any,
+    ("processes", "availability"): _any,
+    ("process_io", "coefficient"): _any,
+    ("capacity", "capacity"): positive,           # residual capacity exists where > 0
+    ("build_limits", "max_new"): blank_or_positive,
+    ("build_limits", "max_total"): blank,
+    ("policies", "value"): _any,                  # (a hard min policy covering nothing: see its check)
+    ("policies", "penalty"): blank,               # soft where a penalty is given
+    ("commodities", "unmet_penalty"): _any,
+    ("commodities", "disposal_cost"): blank,      # disposal exists where a cost is given
+}
+#: the settings a parameter map may change in place (none decides the structure)
+MAPPED_SETTINGS = ("discount_rate", "base_year", "unmet_penalty")
+
+
+def crf(rate: float, lifetime: int) -> float:
+    """Capital recovery factor: the annuity per unit of capital over ``lifetime`` years."""
+    if rate == 0:
+        return 1.0 / lifetime
+    g = (1.0 + rate) ** lifetime
+    return rate * g / (g - 1.0)
+
+
+# ------------------------------------------------------------------------------------------
+# Index tables (built in this order; a builder may add position columns to earlier tables)
+# ------------------------------------------------------------------------------------------
+
+
+def _ints(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
+
+
+def _decode(d, key: np.ndarray, cols) -> tuple[dict, dict]:
+    """Key columns (names and years) and their codes, from int64 keys of ``cols``."""
+    dims = d.dims
+    codes, rest = {}, np.asarray(key, dtype=np.int64).copy()
+    for c in reversed(cols):
+        radix = dims.size(DIM[c])
+        codes[c] = rest % radix
+        rest = rest // radix
+    named = {}
+    for c in cols:
+        dim = DIM[c]
+        named[c] = codes[c] + dims.year0 if dim == "year" else dims.names[dim].to_numpy(dtype=object)[codes[c]]
+    return named, codes
+
+
+def _process(sv, d):
+    t = sv.table("processes")
+    return pd.DataFrame({"process": t["process"].to_numpy(dtype=object),
+                         "lifetime": t["lifetime"].astype("int64").to_numpy(),
+                         "lead_time": t["lead_time"].astype("int64").to_numpy()})
+
+
+def _year(sv, d):
+    return pd.DataFrame({"year": _ints(d.years)})
+
+
+def _io(sv, d):
+    t = sv.table("process_io")
+    procs = pd.Index(d.tables["process"]["process"].to_numpy(dtype=object))
+    return pd.DataFrame({"process": t["process"].to_numpy(dtype=object), "commodity": t["commodity"].to_numpy(dtype=object),
+                         "direction": t["direction"].to_numpy(dtype=object),
+                         "p": procs.get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)})
+
+
+def _limit_groups(sv, d):
+    """``build_limits`` rows expanded to (process, region, year) (``*`` regions, blank years)
+    and grouped by that key: (keys ascending, source rows by group, group starts)."""
+    bl = sv.table("build_limits")
+    dims = d.dims
+    nR, ny = len(dims.names["region"]), len(d.years)
+    reg = bl["region"].to_numpy(dtype=object)
+    star = reg == "*"
+    yr = bl["year"].to_numpy(dtype="float64", na_value=np.nan)
+    every = np.isnan(yr)
+    row, (ro, yo) = product([np.where(star, nR, 1), np.where(every, ny, 1)])
+    rcode = np.where(star, 0, dims.code("region", np.where(star, dims.names["region"][0] if nR else "", reg)))
+    ycode = np.where(every, d.years[0] - dims.year0, np.nan_to_num(yr) - dims.year0).astype(np.int64)
+    pcode = dims.code("process", bl["process"].to_numpy(dtype=object))
+    key = (pcode[row] * dims.size("region") + rcode[row] + ro) * dims.size("year") + ycode[row] + yo
+    uniq, members, starts = groups(key)
+    d.aux["limits"] = (row[members], starts)
+    d.aux["limit_keys"] = uniq
+    return uniq
+
+
+def _new(sv, d):
+    uniq = _limit_groups(sv, d)
+    src, starts = d.aux["limits"]
+    shape = sv.shape("build_limits", "max_new")
+    ok = np.logical_and.reduceat(shape["blank"][src] | shape["positive"][src], starts) if len(starts) else np.zeros(0, bool)
+    limited = ~np.logical_and.reduceat(shape["blank"][src], starts) if len(starts) else np.zeros(0, bool)
+    named, code = _decode(d, uniq, P3)
+    proc = d.tables["process"]
+    lead = proc["lead_time"].to_numpy()[pd.Index(proc["process"]).get_indexer(named["process"])] if len(uniq) else np.zeros(0, np.int64)
+    keep = ok & (named["year"] + lead <= sv.last_year)
+    g = np.flatnonzero(keep)
+    t = pd.DataFrame({c: named[c][g] for c in P3})
+    t["year"] = t["year"].astype(np.int64)
+    t["p"] = pd.Index(proc["process"]).get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)
+    t["lim"] = g.astype(np.int64)  # the group of build_limits rows that applies
+    t["limited"] = limited[g]
+    t["key"] = uniq[g]
+    return t
+
+
+def _online(sv, d):
+    """The years each buildable vintage is online within the horizon."""
+    new, proc = d.tables["new"], d.tables["process"]
+    first, last = sv.first_year, sv.last_year
+    v = new["year"].to_numpy(dtype=np.int64)
+    a = v + proc["lead_time"].to_numpy()[new["p"].to_numpy()]
+    b = np.minimum(a + proc["lifetime"].to_numpy()[new["p"].to_numpy()] - 1, last)
+    lo = np.maximum(a, first)
+    cnt = np.maximum(b - lo + 1, 0)
+    rep = np.repeat(np.arange(len(new), dtype=np.int64), cnt)
+    off = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return pd.DataFrame({"process": new["process"].to_numpy(dtype=object)[rep], "region": new["region"].to_numpy(dtype=object)[rep],
+                         "vintage": v[rep], "year": lo[rep] + off, "new": rep})
+
+
+def _residual_keys(sv, d):
+    """(process, region, year) keys of positive existing capacity, each with the row of
+    ``capacity.csv`` it comes from (the latest listed year at or before it)."""
+    t = sv.table("capacity")
+    dims = d.dims
+    if not len(t):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pos = sv.shape("capacity", "capacity")["positive"]
+    grp = dims.code("process", t["process"].to_numpy(dtype=object)) * dims.size("region") + dims.code("region", t["region"].to_numpy(dtype=object))
+    ys = t["year"].astype("int64").to_numpy() - dims.year0
+    ny = dims.size("year")
+    key = grp * ny + ys
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    gs = np.unique(grp)
+    hy = _ints(d.years) - dims.year0
+    g_of, y_of = np.repeat(gs, len(hy)), np.tile(hy, len(gs))
+    i = np.searchsorted(sk, g_of * ny + y_of, side="right") - 1
+    ok = i >= 0
+    src = np.where(ok, order[np.maximum(i, 0)], -1)
+    ok &= grp[np.maximum(src, 0)] == g_of
+    ok &= pos[np.maximum(src, 0)]
+    return (g_of * ny + y_of)[ok], src[ok]
+
+
+def _cap(sv, d):
+    dims = d.dims
+    res_key, res_src = _residual_keys(sv, d)
+    on = d.tables["online"]
+    on_key = dims.key(on, P3)
+    keys = np.unique(np.concatenate([res_key, on_key]))
+    named, code = _decode(d, keys, P3)
+    t = pd.DataFrame({c: named[c] for c in P3})
+    t["year"] = t["year"].astype(np.int64)
+    proc = d.tables["process"]
+    t["p"] = pd.Index(proc["process"]).get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)
+    t["y"] = (t["year"].to_numpy() - d.years[0]).astype(np.int64)
+    src = np.full(len(keys), -1, dtype=np.int64)
+    src[lookup(keys, res_key)] = res_src
+    t["src"] = src
+    # the group of build_limits rows that applies to each row (max_total), -1 where none
+    src_l, starts = d.aux["limits"]
+    lim = lookup(d.aux["limit_keys"], keys)
+    t["lim"] = lim
+    shape = sv.shape("build_limits", "max_total")
+    nonblank = ~np.logical_and.reduceat(shape["blank"][src_l], starts) if len(starts) else np.zeros(0, bool)
+    t["limited"] = np.where(lim >= 0, nonblank[np.maximum(lim, 0)] if len(nonblank) else False, False)
+    t["key"] = keys
+    on["cap"] = lookup(keys, on_key)
+    return t
+
+
+def _actio(sv, d):
+    """Every row of ``cap`` with every ``process_io`` row of its process (the terms of the
+    balance rows that activity enters), in cap order, then io order."""
+    cap, io = d.tables["cap"], d.tables["io"]
+    cp, ip = cap["p"].to_numpy(), io["p"].to_numpy()
+    order = np.argsort(ip, kind="stable")
+    sp = ip[order]
+    lo = np.searchsorted(sp, cp, side="left")
+    cnt = np.searchsorted(sp, cp, side="right") - lo
+    ci = np.repeat(np.arange(len(cp), dtype=np.int64), cnt)
+    off = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    ii = order[np.repeat(lo, cnt) + off]
+    return pd.DataFrame({"cap": ci, "io": ii.astype(np.int64)})
+
+
+def _supply(sv, d):
+    t = sv.table("supply")
+    dims = d.dims
+    shape = sv.shape("supply", "max_quantity")
+    yr = t["year"].to_numpy(dtype="float64", na_value=np.nan)
+    every = np.isnan(yr)
+    ny = len(d.years)
+    row, (yo,) = product([np.where(every, ny, 1)])
+    year = np.where(every[row], d.years[0] + yo, np.nan_to_num(yr)[row]).astype(np.int64)
+    key = dims.key({"commodity": t["commodity"].to_numpy(dtype=object)[row], "region": t["region"].to_numpy(dtype=object)[row],
+                    "year": year}, C3)
+    # a row for one year overrides an every-year row for that year, whatever the file's order
+    order = np.lexsort((~every[row], key))
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = key[order][1:] != key[order][:-1]
+    pick = order[last]
+    src = row[pick]
+    keep = shape["blank"][src] | shape["positive"][src]
+    pick, src = pick[keep], src[keep]
+    named, _ = _decode(d, key[pick], C3)
+    out = pd.DataFrame({c: named[c] for c in C3})
+    out["year"] = out["year"].astype(np.int64)
+    out["src"] = src
+    out["limited"] = ~shape["blank"][src]
+    out["y"] = out["year"].to_numpy() - d.years[0]
+    return out
+
+
+def _ship(sv, d):
+    t = sv.table("trade")
+    shape = sv.shape("trade", "max_quantity")
+    keep = np.flatnonzero(shape["blank"] | shape["positive"])
+    ny = len(d.years)
+    src = np.repeat(keep, ny)
+    out = pd.DataFrame({"commodity": t["commodity"].to_numpy(dtype=object)[src], "origin": t["origin"].to_numpy(dtype=object)[src],
+                        "destination": t["destination"].to_numpy(dtype=object)[src], "year": np.tile(_ints(d.years), len(keep))})
+    out["src"] = src.astype(np.int64)
+    out["limited"] = ~shape["blank"][src]
+    out["y"] = out["year"].to_numpy() - d.years[0]
+    return out
+
+
+def _unmet(sv, d):
+    t = sv.table("demand")
+    pos = np.flatnonzero(sv.shape("demand", "quantity")["positive"])
+    out = pd.DataFrame({c: t[c].to_numpy(dtype=object)[pos] for c in ("commodity", "region")})
+    out["year"] = t["year"].astype("int64").to_numpy()[pos]
+    out["src"] = pos.astype(np.int64)
+    coms = sv.table("commodities")["commodity"].to_numpy(dtype=object)
+    out["c"] = pd.Index(coms).get_indexer(out["commodity"].to_numpy(dtype=object)).astype(np.int64)
+    out["y"] = out["year"].to_numpy() - d.years[0]
+    return out
+
+
+def _balance(sv, d):
+    """Every (commodity, region, year) that anything touches; sets the balance row of every
+    term (``bal`` columns of actio, supply, ship, unmet)."""
+    dims = d.dims
+    cap, io, ai = d.tables["cap"], d.tables["io"], d.tables["actio"]
+    act_key = dims.key({"commodity": io["commodity"].to_numpy(dtype=object)[ai["io"].to_numpy()],
+                        "region": cap["region"].to_numpy(dtype=object)[ai["cap"].to_numpy()],
+                        "year": cap["year"].to_numpy()[ai["cap"].to_numpy()]}, C3)
+    sp, sh, un = d.tables["supply"], d.tables["ship"], d.tables["unmet"]
+    sp_key = dims.key(sp, C3)
+    in_key = dims.key({"commodity": sh["commodity"], "region": sh["destination"], "year": sh["year"]}, C3)
+    out_key = dims.key({"commodity": sh["commodity"], "region": sh["origin"], "year": sh["year"]}, C3)
+    un_key = dims.key(un, C3)
+    keys = np.unique(np.concatenate([act_key, sp_key, in_key, out_key, un_key]))
+    named, _ = _decode(d, keys, C3)
+    t = pd.DataFrame({c: named[c] for c in C3})
+    t["year"] = t["year"].astype(np.int64)
+    dem = sv.table("demand")
+    dem_key = dims.key({"commodity": dem["commodity"].to_numpy(dtype=object), "region": dem["region"].to_numpy(dtype=object),
+                        "year": dem["year"].astype("int64").to_numpy()}, C3)
+    src = np.full(len(keys), -1, dtype=np.int64)
+    hit = lookup(keys, dem_key)
+    src[hit[hit >= 0]] = np.flatnonzero(hit >= 0)
+    t["src"] = src
+    t["y"] = t["year"].to_numpy() - d.years[0]
+    t["key"] = keys
+    ai["bal"] = lookup(keys, act_key)
+    sp["bal"] = lookup(keys, sp_key)
+    sh["bal_in"] = lookup(keys, in_key)
+    sh["bal_out"] = lookup(keys, out_key)
+    un["bal"] = lookup(keys, un_key)
+    return t
+
+
+def _dispose(sv, d):
+    """Where a commodity with a disposal cost can arrive: made, bought or shipped in."""
+    dims = d.dims
+    coms = sv.table("commodities")["commodity"].to_numpy(dtype=object)
+    disposable = set(coms[~sv.shape("commodities", "disposal_cost")["blank"]])
+    bal = d.tables["balance"]
+    ai, io, sp, sh = d.tables["actio"], d.tables["io"], d.tables["supply"], d.tables["ship"]
+    made = ai["bal"].to_numpy()[(io["direction"].to_numpy(dtype=object) == "out")[ai["io"].to_numpy()]]
+    rows = np.unique(np.concatenate([made, sp["bal"].to_numpy(), sh["bal_in"].to_numpy()]).astype(np.int64))
+    rows = rows[np.isin(bal["commodity"].to_numpy(dtype=object)[rows], list(disposable))] if disposable else rows[:0]
+    out = pd.DataFrame({c: bal[c].to_numpy()[rows] for c in C3})
+    out["year"] = out["year"].astype(np.int64)
+    out["bal"] = rows
+    out["c"] = pd.Index(coms).get_indexer(out["commodity"].to_numpy(dtype=object)).astype(np.int64)
+    out["y"] = out["year"].to_numpy() - d.years[0]
+    return out
+
+
+def _policy(sv, d):
+    pol = sv.table("policies")
+    kinds = pol["kind"].to_numpy(dtype=object)
+    yr = pol["year"].to_numpy(dtype="float64", na_value=np.nan)
+    every = np.isnan(yr)
+    ny = len(d.years)
+    row, (yo,) = product([np.where(every, ny, 1)])
+    year = np.where(every[row], d.years[0] + yo, np.nan_to_num(yr)[row]).astype(np.int64)
+    out = pd.DataFrame({"policy": pol["policy"].to_numpy(dtype=object)[row], "year": year, "kind": kinds[row]})
+    out["sense"] = [POLICY_KINDS[k].sense for k in kinds[row]]
+    out["src"] = row.astype(np.int64)
+    out["line"] = pol.index.to_numpy()[row].astype(np.int64)
+    out["soft"] = ~sv.shape("policies", "penalty")["blank"][row]
+    out["y"] = year - d.years[0]
+    return out
+
+
+def _items(cells, universe: list[str]) -> list[list[str]]:
+    from .instance import expand
+
+    return [expand(c, universe) for c in cells]
+
+
+def _policy_terms(sv, d):
+    """The variables each policy row sums: (row of ``policy``, variable family, position in
+    the family's index table, part: 0 the summed items, 1 the items of ``share_of``), by row,
+    part and position. One pass per policy kind over all its rows."""
+    pol, raw = d.tables["policy"], sv.table("policies")
+    dims = d.dims
+    regions = list(sv.table("regions")["region"])
+    universe = {"processes": list(sv.table("processes")["process"]), "commodities": list(sv.table("commodities")["commodity"])}
+    var_table = {"act": "cap", "cap": "cap", "new": "new", "supply": "supply", "ship": "ship"}
+    var_cols = {"cap": P3, "new": P3, "supply": C3, "ship": S4}
+    out = []
+    src = pol["src"].to_numpy()
+    for name, kind in POLICY_KINDS.items():
+        rows = np.flatnonzero(pol["kind"].to_numpy(dtype=object) == name)
+        if not len(rows):
+            continue
+        parts = [(0, kind.select)] + ([(1, "share_of")] if getattr(kind, "share_of", False) else [])
+        table = var_table[kind.var]
+        cols = var_cols[table]
+        vkeys = d.tables[table]["key"].to_numpy() if "key" in d.tables[table] else dims.key(d.tables[table], cols)
+        for part, column in parts:
+            lines = np.unique(src[rows])
+            items = dict(zip(lines, _items(raw[column].to_numpy(dtype=object)[lines], universe[_universe(column)])))
+            regs = dict(zip(lines, _items(raw["regions"].to_numpy(dtype=object)[lines], regions)))
+            lists = [[items[s] for s in src[rows]], [regs[s] for s in src[rows]]]
+            if kind.destinations:
+                dests = dict(zip(lines, _items(raw["destinations"].to_numpy(dtype=object)[lines], regions)))
+                lists.append([dests[s] for s in src[rows]])
+            counts = [np.fromiter((len(x) for x in lst), dtype=np.int64, count=len(rows)) for lst in lists]
+            comb, offs = product(counts)
+            flat = []
+            for lst, cnt, off in zip(lists, counts, offs):
+                starts = np.cumsum(cnt) - cnt
+                values = np.asarray([v for x in lst for v in x], dtype=object)
+                flat.append(values[starts[comb] + off] if len(values) else values)
+            year = pol["year"].to_numpy()[rows][comb]
+            cols_now = dict(zip(cols[:-1], flat))
+            cols_now["year"] = year
+            pos = lookup(vkeys, dims.key(cols_now, cols)) if len(comb) else np.zeros(0, np.int64)
+            ok = pos >= 0
+            out.append(pd.DataFrame({"row": rows[comb][ok], "var": kind.var, "pos": pos[ok], "part": part}))
+    t = pd.concat(out, ignore_index=True) if out else pd.DataFrame({"row": [], "var": [], "pos": [], "part": []})
+    t = t.astype({"row": np.int64, "pos": np.int64, "part": np.int64})
+    t = t.drop_duplicates(["row", "part", "pos"]).sort_values(["row", "part", "pos"], kind="stable").reset_index(drop=True)
+    _count_terms(sv, d, t)
+    return t
+
+
+def _universe(column: str) -> str:
+    return "commodities" if column == "commodities" else "processes"
+
+
+def _count_terms(sv, d, terms):
+    pol = d.tables["policy"]
+    pol["n_terms"] = np.bincount(terms["row"].to_numpy(), minlength=len(pol)) if len(terms) else np.zeros(len(pol), np.int64)
+
+
+def _check_policy_values(values, d, label):
+    """A hard min policy with a positive value that covers nothing that can exist cannot hold
+    (its row would be 0 >= value): an error, found in the values, so that a value changed in
+    place is checked too."""
+    pol = d.tables["policy"]
+    bad = np.flatnonzero((pol["n_terms"].to_numpy() == 0) & (pol["sense"].to_numpy(dtype=object) == "min")
+                         & (values > 0) & ~pol["soft"].to_numpy(dtype=bool))
+    if len(bad):
+        problems = []
+        for i in bad:
+            kind = POLICY_KINDS[pol["kind"].iloc[i]]
+            problems.append(Problem(label("policies"), f"policy '{pol['policy'].iloc[i]}' requires {values[i]:g} of {kind.sums} in "
+                                    f"{int(pol['year'].iloc[i])} but covers nothing that can exist then (no capacity or build option)",
+                                    row=int(pol["line"].iloc[i]), column="value"))
+        raise InstanceError(problems)
+
+
+INDEX_TABLES = (
+    IndexTable("process", ("process",), "P", "P", "every row of `processes.csv`", _process),
+    IndexTable("year", ("year",), "Y", "Y", "`years.first … years.last`", _year),
+    IndexTable("io", ("process", "commodity"), "IO", "\\mathcal{IO}", "every row of `process_io.csv`", _io),
+    IndexTable("new", P3, "NEW", "\\mathcal{N}", "a `build_limits` row allows building $p$ in $r$ in year $v$ (every applicable "
+               "`max_new` blank or > 0) and $v + \\text{lead\\_time}_p \\le$ the last year", _new,
+               doc="vintages (p, r, v): building started in year v"),
+    IndexTable("online", ("process", "region", "vintage", "year"), None, "\\text{online}",
+               "$v + \\text{lead\\_time}_p \\le y \\le v + \\text{lead\\_time}_p + \\text{lifetime}_p - 1$", _online),
+    IndexTable("cap", P3, "CAP", "\\mathcal{C}", "residual capacity > 0 in year $y$, or a buildable vintage of $p$ in $r$ is "
+               "online in $y$", _cap),
+    IndexTable("actio", ("cap", "io"), None, "", "every row of $\\mathcal{C}$ with every `process_io` row of its process", _actio),
+    IndexTable("supply", C3, "SUPPLY", "\\mathcal{S}", "a `supply.csv` row (blank year: every year; a row for one year "
+               "overrides it) with `max_quantity` blank or > 0", _supply),
+    IndexTable("ship", S4, "SHIP", "\\mathcal{T}", "a `trade.csv` lane with `max_quantity` blank or > 0, every year", _ship),
+    IndexTable("unmet", C3, "UNMET", "\\mathcal{U}", "demand > 0", _unmet),
+    IndexTable("balance", C3, "BAL", "\\mathcal{B}", "anything (activity, supply, shipment, demand) touches $c$ in $r$ in $y$",
+               _balance),
+    IndexTable("dispose", C3, "DISPOSE", "\\mathcal{D}", "$c$ has a `disposal_cost` and something can bring $c$ to $r$ in $y$",
+               _dispose),
+    IndexTable("policy", ("policy", "year"), "POL", "\\mathcal{P}", "a `policies.csv` row (blank year: every year)", _policy),
+    IndexTable("policy_terms", ("row", "var", "pos"), None, "", "the variables a policy row sums", _policy_terms),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Parameters
+# ------------------------------------------------------------------------------------------
+
+
+def _df(v, d):
+    rate, base = v.setting("discount_rate"), v.setting("base_year")
+    return np.array([(1.0 + rate) ** -(y - base) for y in d.years], dtype=float)
+
+
+def _annuity(v, d):
+    rate = v.setting("discount_rate")
+    capex, life = v.column("processes", "capex"), v.column("processes", "lifetime")
+    return np.array([c * crf(rate, int(L)) for c, L in zip(capex, life)], dtype=float)
+
+
+def _per_process(column):
+    def derive(v, d):
+        return v.column("processes", column)
+
+    return derive
+
+
+def _io_coef(v, d):
+    coef = v.column("process_io", "coefficient")
+    return np.where(v.column("process_io", "direction") == "out", coef, -coef)
+
+
+def _residual(v, d):
+    src = d.tables["cap"]["src"].to_numpy()
+    cap = v.column("capacity", "capacity")
+    return np.where(src >= 0, cap[np.maximum(src, 0)] if len(cap) else 0.0, 0.0)
+
+
+def _tightest(column, table):
+    def derive(v, d):
+        vals = v.column("build_limits", column)
+        src, starts = d.aux["limits"]
+        lim = d.tables[table]["lim"].to_numpy()
+        if not len(starts):
+            return np.full(len(lim), INF)
+        tight = np.minimum.reduceat(np.where(np.isnan(vals[src]), INF, vals[src]), starts)
+        return np.where(lim >= 0, tight[np.maximum(lim, 0)], INF)
+
+    return derive
+
+
+def _demand(v, d):
+    src = d.tables["balance"]["src"].to_numpy()
+    q = v.column("demand", "quantity")
+    return np.where(src >= 0, q[np.maximum(src, 0)] if len(q) else 0.0, 0.0)
+
+
+def _by_src(table, src_table, column, blank_inf=False):
+    def derive(v, d):
+        vals = v.column(src_table, column)
+        out = vals[d.tables[table]["src"].to_numpy()]
+        return np.where(np.isnan(out), INF, out) if blank_inf else out
+
+    return derive
+
+
+def _unmet_penalty(v, d):
+    own = v.column("commodities", "unmet_penalty")
+    default = v.setting("unmet_penalty")
+    pen = np.where(np.isnan(own), np.nan if default is None else default, own)
+    return pen[d.tables["unmet"]["c"].to_numpy()]
+
+
+def _disposal_cost(v, d):
+    return v.column("commodities", "disposal_cost")[d.tables["dispose"]["c"].to_numpy()]
+
+
+_RATE = ("instance", "discount_rate")
+PARAMS = (
+    Param("df", "year", (_RATE, ("instance", "base_year")), _df,
+          "discount factor $DF_y = (1+i)^{-(y - \\text{base\\_year})}$", "y"),
+    Param("annuity", "process", (("processes", "capex"), ("processes", "lifetime"), _RATE), _annuity,
+          "$\\text{capex}_p \\cdot CRF(i, L_p)$, $CRF = \\frac{i(1+i)^L}{(1+i)^L - 1}$ ($1/L$ when $i = 0$): money per unit of "
+          "capacity per year online", "p"),
+    Param("fixed_om", "process", (("processes", "fixed_om"),), _per_process("fixed_om"), "money per unit of capacity per year", "p"),
+    Param("variable_cost", "process", (("processes", "variable_cost"),), _per_process("variable_cost"),
+          "money per unit of activity", "p"),
+    Param("availability", "process", (("processes", "availability"),), _per_process("availability"),
+          "share of capacity usable in a year", "p"),
+    Param("io", "io", (("process_io", "coefficient"), ("process_io", "direction")), _io_coef,
+          "signed `process_io` coefficient: + output, − input, per unit of activity", "p,c"),
+    Param("residual", "cap", (("capacity", "capacity"),), _residual,
+          "existing capacity (a year not listed in `capacity.csv` takes the latest listed year before it)", "p,r,y"),
+    Param("max_new", "new", (("build_limits", "max_new"),), _tightest("max_new", "new"),
+          "the tightest `max_new` of the `build_limits` rows that apply", "p,r,v"),
+    Param("max_total", "cap", (("build_limits", "max_total"),), _tightest("max_total", "cap"),
+          "the tightest `max_total` of the `build_limits` rows that apply", "p,r,y"),
+    Param("demand", "balance", (("demand", "quantity"),), _demand, "`demand.csv` quantity (0 where none)", "c,r,y"),
+    Param("supply_price", "supply", (("supply", "price"),), _by_src("supply", "supply", "price"),
+          "money per unit bought from outside", "c,r,y"),
+    Param("supply_max", "supply", (("supply", "max_quantity"),), _by_src("supply", "supply", "max_quantity", True),
+          "most that can be bought in a year", "c,r,y"),
+    Param("ship_cost", "ship", (("trade", "cost"),), _by_src("ship", "trade", "cost"), "money per unit shipped", "c,o,d,y"),
+    Param("ship_max", "ship", (("trade", "max_quantity"),), _by_src("ship", "trade", "max_quantity", True),
+          "most a lane carries in a year", "c,o,d,y"),
+    Param("unmet_penalty", "unmet", (("commodities", "unmet_penalty"), ("instance", "unmet_penalty")), _unmet_penalty,
+          "money per unit of unmet demand (the commodity's, else the instance's)", "c,r,y"),
+    Param("disposal_cost", "dispose", (("commodities", "disposal_cost"),), _disposal_cost, "money per unit disposed of", "c,r,y"),
+    Param("policy_value", "policy", (("policies", "value"),), _by_src("policy", "policies", "value"),
+          "the policy's value in the year", "\\pi,y", check=_check_policy_values),
+    Param("policy_penalty", "policy", (("policies", "penalty"),), _by_src("policy", "policies", "penalty"),
+          "money per unit of violation of a soft policy", "\\pi,y"),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Builders of parts: positions of rows, variables and param entries
+# ------------------------------------------------------------------------------------------
+
+
+def _col(d, table, column):
+    return d.tables[table][column].to_numpy()
+
+
+def _all(table):
+    """Every row of ``table``, indexing the params by the row itself."""
+    def build(d):
+        n = len(d.tables[table])
+        i = np.arange(n, dtype=np.int64)
+        return Pick(rows=i, vars=i, index=(i,))
+
+    return build
+
+
+def _where(table, column):
+    def build(d):
+        i = np.flatnonzero(_col(d, table, column)).astype(np.int64)
+        return Pick(rows=i, vars=i, index=(i,))
+
+    return build
+
+
+def _self(table):
+    """The same row of ``table`` as row and variable, no params."""
+    def build(d):
+        i = np.arange(len(d.tables[table]), dtype=np.int64)
+        return Pick(rows=i, vars=i)
+
+    return build
+
+
+def _cost(table, params_by=None, where=None):
+    """Cost of the variables of ``table`` (those where column ``where`` is true), each paid in
+    its own year; params indexed by the columns ``params_by`` (default: the row itself)."""
+    def build(d):
+        t = d.tables[table]
+        i = np.arange(len(t), dtype=np.int64) if where is None else np.flatnonzero(t[where].to_numpy(dtype=bool)).astype(np.int64)
+        index = (i,) if params_by is None else tuple(t[c].to_numpy()[i] for c in params_by)
+        return Pick(vars=i, years=t["y"].to_numpy()[i], index=index)
+
+    return build
+
+
+def _capex(d):
+    on, new = d.tables["online"], d.tables["new"]
+    v = on["new"].to_numpy()
+    return Pick(vars=v, years=on["year"].to_numpy() - d.years[0], index=(new["p"].to_numpy()[v],))
+
+
+def _vintages(d):
+    on = d.tables["online"]
+    return Pick(rows=on["cap"].to_numpy(), vars=on["new"].to_numpy())
+
+
+def _use_cap(d):
+    i = np.arange(len(d.tables["cap"]), dtype=np.int64)
+    return Pick(rows=i, vars=i, index=(_col(d, "cap", "p"),))
+
+
+def _act_io(d):
+    ai = d.tables["actio"]
+    return Pick(rows=ai["bal"].to_numpy(), vars=ai["cap"].to_numpy(), index=(ai["io"].to_numpy(),))
+
+
+def _into_balance(table, column="bal"):
+    def build(d):
+        t = d.tables[table]
+        return Pick(rows=t[column].to_numpy(), vars=np.arange(len(t), dtype=np.int64))
+
+    return build
+
+
+def _unmet_bound(d):
+    t = d.tables["unmet"]
+    return Pick(vars=np.arange(len(t), dtype=np.int64), index=(t["bal"].to_numpy(),))
+
+
+def _soft(d):
+    return Pick(vars=np.flatnonzero(_col(d, "policy", "soft")).astype(np.int64))
+
+
+def _policy_members(d):
+    pol = d.tables["policy"]
+    return Pick(rows=np.flatnonzero((pol["n_terms"].to_numpy() > 0) | pol["soft"].to_numpy(dtype=bool)).astype(np.int64))
+
+
+def _policy_sense(d):
+    return np.where(d.tables["policy"]["sense"].to_numpy(dtype=object) == "max", -1, 1)
+
+
+def _policy_sum(var, part=0):
+    def build(d):
+        t = d.tables["policy_terms"]
+        sel = np.flatnonzero((t["var"].to_numpy(dtype=object) == var) & (t["part"].to_numpy() == part))
+        rows = t["row"].to_numpy()[sel]
+        return Pick(rows=rows, vars=t["pos"].to_numpy()[sel], index=(rows,))
+
+    return build
+
+
+def _violation(sense):
+    def build(d):
+        pol = d.tables["policy"]
+        i = np.flatnonzero(pol["soft"].to_numpy(dtype=bool) & (pol["sense"].to_numpy(dtype=object) == sense)).astype(np.int64)
+        return Pick(rows=i, vars=i)
+
+    return build
+
+
+def _policy_rhs(d):
+    pol = d.tables["policy"]
+    share = np.array([getattr(POLICY_KINDS[k], "share_of", False) for k in pol["kind"].to_numpy(dtype=object)], dtype=bool)
+    i = np.flatnonzero(~share).astype(np.int64)
+    return Pick(rows=i, index=(i,))
+
+
+def _p(name, index):
+    return ((name, index),)
+
+
+# ------------------------------------------------------------------------------------------
+# Variables (all >= 0), in the order of the Pyomo model
+# ------------------------------------------------------------------------------------------
+
+VARS = (
+    VarFamily("new", "new", "NEW", "new capacity of $p$ whose building starts in $r$ in year $v$",
+              costs=(Cost("capex", Coef(params=_p("annuity", "p")), _capex, over="every year $y$ the vintage is online"),)),
+    VarFamily("cap", "cap", "CAP", "capacity of $p$ in $r$ in $y$",
+              costs=(Cost("fixed_om", Coef(params=_p("fixed_om", "p")), _cost("cap", ("p",))),)),
+    VarFamily("act", "cap", "CAP", "activity of $p$ in $r$ in $y$ (units of its reference commodity per year)",
+              costs=(Cost("variable", Coef(params=_p("variable_cost", "p")), _cost("cap", ("p",))),)),
+    VarFamily("supply", "supply", "SUPPLY", "purchases from outside the modelled system",
+              costs=(Cost("supply", Coef(params=_p("supply_price", "c,r,y")), _cost("supply")),)),
+    VarFamily("ship", "ship", "SHIP", "shipments along a lane",
+              costs=(Cost("trade", Coef(params=_p("ship_cost", "c,o,d,y")), _cost("ship")),)),
+    VarFamily("unmet", "unmet", "UNMET", "demand left unmet",
+              upper=(Bound(Coef(params=_p("demand", "c,r,y")), _unmet_bound, "at most the demand"),),
+              costs=(Cost("unmet", Coef(params=_p("unmet_penalty", "c,r,y")), _cost("unmet")),)),
+    VarFamily("dispose", "dispose", "DISPOSE", "quantity disposed of",
+              costs=(Cost("disposal", Coef(params=_p("disposal_cost", "c,r,y")), _cost("dispose")),)),
+    VarFamily("violation", "policy", "POL_SOFT", "violation of a soft policy", members=_soft,
+              exists="the policy has a `penalty` (soft)",
+              costs=(Cost("violation", Coef(params=_p("policy_penalty", "\\pi,y")), _cost("policy", where="soft")),)),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Rows, in the order of the Pyomo model
+# ------------------------------------------------------------------------------------------
+
+ROWS = (
+    RowFamily("capacity", "cap", "CAP", "capacity is what exists plus the vintages online",
+              terms=(Term("cap", Coef(), "p,r,y", _self("cap")),
+                     Term("new", Coef(b=-1), "p,r,v", _vintages, over="v:\\,(p,r,v,y)\\,\\in\\,\\text{online}")),
+              rhs=(Rhs(Coef(params=_p("residual", "p,r,y")), _all("cap")),), sense="=="),
+    RowFamily("use", "cap", "CAP", "activity within the available capacity",
+              terms=(Term("act", Coef(), "p,r,y", _self("cap")),
+                     Term("cap", Coef(b=-1, params=_p("availability", "p")), "p,r,y", _use_cap)),
+              sense="<="),
+    RowFamily("build_new_limit", "new", "NEW_LIM", "new capacity within the build limit", limit=True, relax=True,
+              terms=(Term("new", Coef(), "p,r,v", _where("new", "limited")),),
+              rhs=(Rhs(Coef(params=_p("max_new", "p,r,v")), _where("new", "limited")),), sense="<=",
+              members=_where("new", "limited"), exists="a finite `max_new` applies"),
+    RowFamily("build_total_limit", "cap", "CAP_LIM", "total capacity within the build limit", limit=True, relax=True,
+              terms=(Term("cap", Coef(), "p,r,y", _where("cap", "limited")),),
+              rhs=(Rhs(Coef(params=_p("max_total", "p,r,y")), _where("cap", "limited")),), sense="<=",
+              members=_where("cap", "limited"), exists="a finite `max_total` applies"),
+    RowFamily("balance", "balance", "BAL", "what is made, bought, shipped in or left unmet equals what is used, shipped out, "
+              "disposed of or demanded", relax=True,
+              terms=(Term("act", Coef(params=_p("io", "p,c")), "p,r,y", _act_io, over="p"),
+                     Term("supply", Coef(), "c,r,y", _into_balance("supply")),
+                     Term("ship", Coef(), "c,o,r,y", _into_balance("ship", "bal_in"), over="o"),
+                     Term("ship", Coef(b=-1), "c,r,d,y", _into_balance("ship", "bal_out"), over="d"),
+                     Term("unmet", Coef(), "c,r,y", _into_balance("unmet")),
+                     Term("dispose", Coef(b=-1), "c,r,y", _into_balance("dispose"))),
+              rhs=(Rhs(Coef(params=_p("demand", "c,r,y")), _all("balance")),), sense="==",
+              dual="the marginal cost of one more unit of $c$ in $r$ in $y$ (discounted; `prices` divides by $DF_y$)"),
+    RowFamily("supply_limit", "supply", "SUPPLY_LIM", "outside supply within its limit", limit=True, relax=True,
+              terms=(Term("supply", Coef(), "c,r,y", _where("supply", "limited")),),
+              rhs=(Rhs(Coef(params=_p("supply_max", "c,r,y")), _where("supply", "limited")),), sense="<=",
+              members=_where("supply", "limited"), exists="a finite `max_quantity`"),
+    RowFamily("trade_limit", "ship", "SHIP_LIM", "shipments within the lane's limit", limit=True, relax=True,
+              terms=(Term("ship", Coef(), "c,o,d,y", _where("ship", "limited")),),
+              rhs=(Rhs(Coef(params=_p("ship_max", "c,o,d,y")), _where("ship", "limited")),), sense="<=",
+              members=_where("ship", "limited"), exists="a finite `max_quantity`"),
+    RowFamily("policy", "policy", "POL", "a policy holds in a year", relax=True,
+              terms=(Term("act", Coef(), "p,r,y", _policy_sum("act"), over="(p,r) \\in \\pi", when="activity kinds"),
+                     Term("cap", Coef(), "p,r,y", _policy_sum("cap"), over="(p,r) \\in \\pi", when="capacity kinds"),
+                     Term("new", Coef(), "p,r,y", _policy_sum("new"), over="(p,r) \\in \\pi", when="new capacity"),
+                     Term("supply", Coef(), "c,r,y", _policy_sum("supply"), over="(c,r) \\in \\pi", when="outside supply"),
+                     Term("ship", Coef(), "c,o,d,y", _policy_sum("ship"), over="(c,o,d) \\in \\pi", when="shipments"),
+                     Term("violation", Coef(b=-1), "\\pi,y", _violation("max"), when="soft max policies"),
+                     Term("violation", Coef(), "\\pi,y", _violation("min"), when="soft min policies")),
+              rhs=(Rhs(Coef(params=_p("policy_value", "\\pi,y")), _policy_rhs),),
+              sense=_policy_sense, members=_policy_members,
+              exists="a `policies.csv` row (blank year: every year) that sums something or is soft",
+              dual="the marginal cost of one more unit of the policy's value (discounted)"),
+)
+
+#: variable and row families by name
+VAR = {f.name: f for f in VARS}
+ROW = {f.name: f for f in ROWS}
+TABLE = {t.name: t for t in INDEX_TABLES}
+PARAM = {p.name: p for p in PARAMS}
