@@ -128,6 +128,7 @@ class IndexTable:
     exists: str
     build: Callable
     doc: str = ""
+    index: str = ""  # the LaTeX index of a row, e.g. "p,r,y"
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ class RowFamily:
     limit: bool = False
     relax: bool = False
     dual: str = ""  # what the dual means, in words, for the documents
+    sense_doc: str = ""  # the sense in words, where it differs by row
 
 
 # ------------------------------------------------------------------------------------------

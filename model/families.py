@@ -445,27 +445,27 @@ def _check_policy_values(values, d, label):
 
 
 INDEX_TABLES = (
-    IndexTable("process", ("process",), "P", "P", "every row of `processes.csv`", _process),
-    IndexTable("year", ("year",), "Y", "Y", "`years.first … years.last`", _year),
-    IndexTable("io", ("process", "commodity"), "IO", "\\mathcal{IO}", "every row of `process_io.csv`", _io),
+    IndexTable("process", ("process",), "P", "P", "every row of `processes.csv`", _process, index="p"),
+    IndexTable("year", ("year",), "Y", "Y", "`years.first … years.last`", _year, index="y"),
+    IndexTable("io", ("process", "commodity"), "IO", "\\mathcal{IO}", "every row of `process_io.csv`", _io, index="p,c"),
     IndexTable("new", P3, "NEW", "\\mathcal{N}", "a `build_limits` row allows building $p$ in $r$ in year $v$ (every applicable "
                "`max_new` blank or > 0) and $v + \\text{lead\\_time}_p \\le$ the last year", _new,
-               doc="vintages (p, r, v): building started in year v"),
+               doc="vintages (p, r, v): building started in year v", index="p,r,v"),
     IndexTable("online", ("process", "region", "vintage", "year"), None, "\\text{online}",
-               "$v + \\text{lead\\_time}_p \\le y \\le v + \\text{lead\\_time}_p + \\text{lifetime}_p - 1$", _online),
+               "$v + \\text{lead\\_time}_p \\le y \\le v + \\text{lead\\_time}_p + \\text{lifetime}_p - 1$", _online, index="p,r,v,y"),
     IndexTable("cap", P3, "CAP", "\\mathcal{C}", "residual capacity > 0 in year $y$, or a buildable vintage of $p$ in $r$ is "
-               "online in $y$", _cap),
-    IndexTable("actio", ("cap", "io"), None, "", "every row of $\\mathcal{C}$ with every `process_io` row of its process", _actio),
+               "online in $y$", _cap, index="p,r,y"),
+    IndexTable("actio", ("cap", "io"), None, "", "every row of $\\mathcal{C}$ with every `process_io` row of its process", _actio, index=""),
     IndexTable("supply", C3, "SUPPLY", "\\mathcal{S}", "a `supply.csv` row (blank year: every year; a row for one year "
-               "overrides it) with `max_quantity` blank or > 0", _supply),
-    IndexTable("ship", S4, "SHIP", "\\mathcal{T}", "a `trade.csv` lane with `max_quantity` blank or > 0, every year", _ship),
-    IndexTable("unmet", C3, "UNMET", "\\mathcal{U}", "demand > 0", _unmet),
+               "overrides it) with `max_quantity` blank or > 0", _supply, index="c,r,y"),
+    IndexTable("ship", S4, "SHIP", "\\mathcal{T}", "a `trade.csv` lane with `max_quantity` blank or > 0, every year", _ship, index="c,o,d,y"),
+    IndexTable("unmet", C3, "UNMET", "\\mathcal{U}", "demand > 0", _unmet, index="c,r,y"),
     IndexTable("balance", C3, "BAL", "\\mathcal{B}", "anything (activity, supply, shipment, demand) touches $c$ in $r$ in $y$",
-               _balance),
+               _balance, index="c,r,y"),
     IndexTable("dispose", C3, "DISPOSE", "\\mathcal{D}", "$c$ has a `disposal_cost` and something can bring $c$ to $r$ in $y$",
-               _dispose),
-    IndexTable("policy", ("policy", "year"), "POL", "\\mathcal{P}", "a `policies.csv` row (blank year: every year)", _policy),
-    IndexTable("policy_terms", ("row", "var", "pos"), None, "", "the variables a policy row sums", _policy_terms),
+               _dispose, index="c,r,y"),
+    IndexTable("policy", ("policy", "year"), "POL", "\\mathcal{P}", "a `policies.csv` row (blank year: every year)", _policy, index="\\pi,y"),
+    IndexTable("policy_terms", ("row", "var", "pos"), None, "", "the variables a policy row sums", _policy_terms, index=""),
 )
 
 
@@ -765,11 +765,11 @@ ROWS = (
     RowFamily("supply_limit", "supply", "SUPPLY_LIM", "outside supply within its limit", limit=True, relax=True,
               terms=(Term("supply", Coef(), "c,r,y", _where("supply", "limited")),),
               rhs=(Rhs(Coef(params=_p("supply_max", "c,r,y")), _where("supply", "limited")),), sense="<=",
-              members=_where("supply", "limited"), exists="a finite `max_quantity`"),
+              members=_where("supply", "limited"), exists="a finite `max_quantity` applies"),
     RowFamily("trade_limit", "ship", "SHIP_LIM", "shipments within the lane's limit", limit=True, relax=True,
               terms=(Term("ship", Coef(), "c,o,d,y", _where("ship", "limited")),),
               rhs=(Rhs(Coef(params=_p("ship_max", "c,o,d,y")), _where("ship", "limited")),), sense="<=",
-              members=_where("ship", "limited"), exists="a finite `max_quantity`"),
+              members=_where("ship", "limited"), exists="a finite `max_quantity` applies"),
     RowFamily("policy", "policy", "POL", "a policy holds in a year", relax=True,
               terms=(Term("act", Coef(), "p,r,y", _policy_sum("act"), over="(p,r) \\in \\pi", when="activity kinds"),
                      Term("cap", Coef(), "p,r,y", _policy_sum("cap"), over="(p,r) \\in \\pi", when="capacity kinds"),
@@ -779,7 +779,7 @@ ROWS = (
                      Term("violation", Coef(b=-1), "\\pi,y", _violation("max"), when="soft max policies"),
                      Term("violation", Coef(), "\\pi,y", _violation("min"), when="soft min policies")),
               rhs=(Rhs(Coef(params=_p("policy_value", "\\pi,y")), _policy_rhs),),
-              sense=_policy_sense, members=_policy_members,
+              sense=_policy_sense, members=_policy_members, sense_doc="$\\le$ for max kinds, $\\ge$ for min kinds",
               exists="a `policies.csv` row (blank year: every year) that sums something or is soft",
               dual="the marginal cost of one more unit of the policy's value (discounted)"),
 )

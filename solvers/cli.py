@@ -32,6 +32,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rechain.model import InstanceError, Problem
+from rechain.model.formatting import fmt
 
 OK, INVALID, INFEASIBLE, SOLVER_ERROR = 0, 2, 3, 4
 STATUS_EXIT = {"optimal": OK, "infeasible": INFEASIBLE, "unbounded": INFEASIBLE, "time_limit": SOLVER_ERROR, "error": SOLVER_ERROR}
@@ -59,6 +60,9 @@ app = typer.Typer(
 
 
 class Opts:
+    """The output options of the command running now (set anew by every command, so one
+    call's ``--quiet`` never silences a later call in the same process)."""
+
     quiet = False
     verbose = False
     debug = False
@@ -70,9 +74,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.
 
 
 def _set_opts(quiet=False, verbose=False, debug=False):
-    Opts.quiet = Opts.quiet or quiet
-    Opts.verbose = Opts.verbose or verbose
-    Opts.debug = Opts.debug or debug
+    Opts.quiet, Opts.verbose, Opts.debug = bool(quiet), bool(verbose), bool(debug)
 
 
 class Fail(Exception):
@@ -239,20 +241,6 @@ def _check_free(path: Path, force: bool, hint: str = ", or --out to choose anoth
 # --------------------------------------------------------------------------------------------
 # Numbers and tables for the terminal
 # --------------------------------------------------------------------------------------------
-
-
-def fmt(x, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    x = float(x)
-    if x == 0:
-        return "0"
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 1:
-        return f"{x:,.{max(0, digits - len(str(int(ax))))}f}".rstrip("0").rstrip(".")
-    return f"{x:.{digits}g}"
 
 
 def summary_tables(result, instance) -> list:

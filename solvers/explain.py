@@ -21,13 +21,13 @@ irreducible infeasible subset of the original rows: remove any one and the rest 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
 from rechain.model import Instance, build_model
+from rechain.model.formatting import fmt
 
 from . import pyomo_highs
 
@@ -82,18 +82,6 @@ class Explanation:
         return "\n".join(self.lines())
 
 
-def _fmt(x: float) -> str:
-    """A number for people: thousands separators, at most 4 significant decimals."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "?"
-    ax = abs(x)
-    if ax >= 100:
-        return f"{x:,.0f}"
-    if ax >= 1:
-        return f"{x:,.2f}".rstrip("0").rstrip(".")
-    return f"{x:.4g}"
-
-
 def _units(instance: Instance) -> tuple[dict, dict]:
     """Unit of each commodity, and of each process's activity (its reference commodity)."""
     com = dict(zip(instance.commodities["commodity"], instance.commodities["unit"].fillna("")))
@@ -109,29 +97,29 @@ def _u(unit: str) -> str:
 
 def _describe(family: str, key: tuple, amount: float, direction: str, limit: float | None, d, units) -> str:
     com_u, proc_u = units
-    a = _fmt(amount)
+    a = fmt(amount)
     if family == "policy":
         pol, y = key
         row = d.policy[(d.policy["policy"] == pol) & (d.policy["year"] == y)].iloc[0]
         if row["sense"] == "max":
-            return f"policy `{pol}` {y} ({row['kind']}, value {_fmt(limit)}) must allow {a} more (at least {_fmt(limit + amount)})"
-        return f"policy `{pol}` {y} ({row['kind']}, value {_fmt(limit)}) must ask for {a} less (at most {_fmt(limit - amount)})"
+            return f"policy `{pol}` {y} ({row['kind']}, value {fmt(limit)}) must allow {a} more (at least {fmt(limit + amount)})"
+        return f"policy `{pol}` {y} ({row['kind']}, value {fmt(limit)}) must ask for {a} less (at most {fmt(limit - amount)})"
     if family == "build_new_limit":
         p, r, y = key
         return (f"build limit: new `{p}` capacity started in `{r}` {y} must be allowed {a}{_u(proc_u.get(p, ''))}/y more "
-                f"than max_new {_fmt(limit)} (at least {_fmt(limit + amount)})")
+                f"than max_new {fmt(limit)} (at least {fmt(limit + amount)})")
     if family == "build_total_limit":
         p, r, y = key
         return (f"build limit: total `{p}` capacity in `{r}` {y} must be allowed {a}{_u(proc_u.get(p, ''))}/y more "
-                f"than max_total {_fmt(limit)} (at least {_fmt(limit + amount)})")
+                f"than max_total {fmt(limit)} (at least {fmt(limit + amount)})")
     if family == "supply_limit":
         c, r, y = key
         return (f"outside supply of `{c}` into `{r}` {y} must allow {a}{_u(com_u.get(c, ''))} more "
-                f"than max_quantity {_fmt(limit)} (at least {_fmt(limit + amount)})")
+                f"than max_quantity {fmt(limit)} (at least {fmt(limit + amount)})")
     if family == "trade_limit":
         c, o, dd, y = key
         return (f"lane `{c}` `{o}` → `{dd}` {y} must carry {a}{_u(com_u.get(c, ''))} more "
-                f"than max_quantity {_fmt(limit)} (at least {_fmt(limit + amount)})")
+                f"than max_quantity {fmt(limit)} (at least {fmt(limit + amount)})")
     if family == "balance":
         c, r, y = key
         unit = _u(com_u.get(c, ""))
@@ -267,11 +255,11 @@ def iis(instance: Instance, model=None, time_limit: float | None = None) -> tupl
             continue
         lo, up = _bounds(c)
         if c.equality:
-            out.append(f"{c.name} (= {_fmt(lo)})")
+            out.append(f"{c.name} (= {fmt(lo)})")
         elif up is not None and lo is None:
-            out.append(f"{c.name} (≤ {_fmt(up)})")
+            out.append(f"{c.name} (≤ {fmt(up)})")
         elif lo is not None and up is None:
-            out.append(f"{c.name} (≥ {_fmt(lo)})")
+            out.append(f"{c.name} (≥ {fmt(lo)})")
         else:
             out.append(c.name)
     trivial = 0
@@ -282,9 +270,9 @@ def iis(instance: Instance, model=None, time_limit: float | None = None) -> tupl
         lb, ub = v.lb, v.ub
         bound = []
         if lb not in (None, 0):
-            bound.append(f"≥ {_fmt(lb)}")
+            bound.append(f"≥ {fmt(lb)}")
         if ub is not None:
-            bound.append(f"≤ {_fmt(ub)}")
+            bound.append(f"≤ {fmt(ub)}")
         if bound:
             out.append(f"bound of {v.name} ({', '.join(bound)})")
         else:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from rechain.model import Instance, Result
 from rechain.model.data import crf
+from rechain.model.formatting import fmt
 
 from . import pyomo_highs
 from .solve import solve
@@ -55,22 +56,14 @@ class Sensitivity:
         for r in rows.itertuples():
             if policy is None and not r.binding:
                 continue
-            span = f"between {_num(r.value_low)} and {_num(r.value_high)}"
+            span = f"between {fmt(r.value_low)} and {fmt(r.value_high)}"
             if r.binding:
                 out.append(f"{r.policy} {r.year}: shadow price {r.shadow_price:.6g} per unit of its value; "
-                           f"it holds while the value stays {span} (now {_num(r.value)})")
+                           f"it holds while the value stays {span} (now {fmt(r.value)})")
             else:
                 out.append(f"{r.policy} {r.year}: not binding (slack {r.slack:.6g}); its shadow price stays 0 "
                            f"while the value stays {span}")
         return out
-
-
-def _num(x: float) -> str:
-    if x == INF:
-        return "+inf"
-    if x == -INF:
-        return "-inf"
-    return f"{x + 0.0:.6g}"  # + 0.0: no "-0"
 
 
 def sensitivity(instance_or_model, **solve_options) -> Sensitivity:

@@ -224,3 +224,11 @@ def test_console_script_end_to_end(tmp_path):
     r = subprocess.run(cmd + ["validate", str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert "nowhere: no such instance folder" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_options_hold_for_one_call_only():
+    """A ``--quiet`` call does not silence the next call in the same process."""
+    loud = run("solve", TOY)
+    assert "loading the instance" in loud.output
+    assert "loading the instance" not in run("solve", TOY, "-q").output
+    assert "loading the instance" in run("solve", TOY).output
