@@ -331,7 +331,6 @@ def _balance(sv, d):
 
 def _dispose(sv, d):
     """Where a commodity with a disposal cost can arrive: made, bought or shipped in."""
-    dims = d.dims
     coms = sv.table("commodities")["commodity"].to_numpy(dtype=object)
     disposable = set(coms[~sv.shape("commodities", "disposal_cost")["blank"]])
     bal = d.tables["balance"]
@@ -365,7 +364,7 @@ def _policy(sv, d):
 
 
 def _items(cells, universe: list[str]) -> list[list[str]]:
-    from .instance import expand
+    from .cells import expand
 
     return [expand(c, universe) for c in cells]
 

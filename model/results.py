@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ModelData
-from .instance import atomic_write_folder
+from .atomic import atomic_write_folder
 
 STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
 

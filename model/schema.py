@@ -59,6 +59,9 @@ class Column:
     max: float | None = None  # value <= max
     choices: tuple[str, ...] | None = None
     doc: str = ""
+    ref: str | None = None  # the table whose key the value names (each name of a list column)
+    star: bool = False  # ``*`` stands for every name of ``ref``
+    horizon: str | None = None  # years: "within" the horizon, or "until" its last year (existing capacity)
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,8 @@ TABLES: dict[str, Table] = {
             "process_io",
             True,
             (
-                _c("process", "name"),
-                _c("commodity", "name"),
+                _c("process", "name", ref="processes"),
+                _c("commodity", "name", ref="commodities"),
                 _c("direction", "name", choices=DIRECTIONS),
                 _c("coefficient", "float", gt=0, doc="units of commodity per unit of activity"),
                 _c("reference", "bool", blank=True, doc="true on exactly one row per process"),
@@ -146,9 +149,9 @@ TABLES: dict[str, Table] = {
             "capacity",
             False,
             (
-                _c("process", "name"),
-                _c("region", "name"),
-                _c("year", "int"),
+                _c("process", "name", ref="processes"),
+                _c("region", "name", ref="regions"),
+                _c("year", "int", horizon="until"),
                 _c("capacity", "float", min=0),
             ),
             key=("process", "region", "year"),
@@ -158,9 +161,9 @@ TABLES: dict[str, Table] = {
             "build_limits",
             False,
             (
-                _c("process", "name"),
-                _c("region", "name", doc="a region or * (every region)"),
-                _c("year", "int", blank=True, doc="blank: every year"),
+                _c("process", "name", ref="processes"),
+                _c("region", "name", doc="a region or * (every region)", ref="regions", star=True),
+                _c("year", "int", blank=True, doc="blank: every year", horizon="within"),
                 _c("max_new", "float", blank=True, min=0, doc="blank: unbounded"),
                 _c("max_total", "float", blank=True, min=0, doc="blank: unbounded"),
             ),
@@ -169,9 +172,9 @@ TABLES: dict[str, Table] = {
             "demand",
             False,
             (
-                _c("commodity", "name"),
-                _c("region", "name"),
-                _c("year", "int"),
+                _c("commodity", "name", ref="commodities"),
+                _c("region", "name", ref="regions"),
+                _c("year", "int", horizon="within"),
                 _c("quantity", "float", min=0),
             ),
             key=("commodity", "region", "year"),
@@ -180,9 +183,9 @@ TABLES: dict[str, Table] = {
             "supply",
             False,
             (
-                _c("commodity", "name"),
-                _c("region", "name"),
-                _c("year", "int", blank=True, doc="blank: every year"),
+                _c("commodity", "name", ref="commodities"),
+                _c("region", "name", ref="regions"),
+                _c("year", "int", blank=True, doc="blank: every year", horizon="within"),
                 _c("max_quantity", "float", blank=True, min=0, doc="blank: unbounded"),
                 _c("price", "float", min=0),
             ),
@@ -192,9 +195,9 @@ TABLES: dict[str, Table] = {
             "trade",
             False,
             (
-                _c("commodity", "name"),
-                _c("origin", "name"),
-                _c("destination", "name"),
+                _c("commodity", "name", ref="commodities"),
+                _c("origin", "name", ref="regions"),
+                _c("destination", "name", ref="regions"),
                 _c("cost", "float", min=0),
                 _c("max_quantity", "float", blank=True, min=0, doc="blank: unbounded per year"),
             ),
@@ -206,12 +209,12 @@ TABLES: dict[str, Table] = {
             (
                 _c("policy", "name"),
                 _c("kind", "name", choices=tuple(POLICY_KINDS)),
-                _c("year", "int", blank=True, doc="blank: every year"),
+                _c("year", "int", blank=True, doc="blank: every year", horizon="within"),
                 _c("value", "float", min=0),
-                _c("processes", "list", blank=True),
-                _c("commodities", "list", blank=True),
-                _c("regions", "list", blank=True, doc="blank or *: every region"),
-                _c("destinations", "list", blank=True, doc="max_trade only; blank or *: every region"),
+                _c("processes", "list", blank=True, ref="processes", star=True),
+                _c("commodities", "list", blank=True, ref="commodities", star=True),
+                _c("regions", "list", blank=True, doc="blank or *: every region", ref="regions", star=True),
+                _c("destinations", "list", blank=True, doc="max_trade only; blank or *: every region", ref="regions", star=True),
                 _c("penalty", "float", blank=True, min=0, doc="blank: hard; a number: soft at that cost"),
             ),
             key=("policy", "year"),

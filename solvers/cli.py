@@ -510,7 +510,7 @@ def report(
     _set_opts(quiet, verbose, debug)
 
     def body():
-        from rechain.model.instance import atomic_write_folder
+        from rechain.model.atomic import atomic_write_folder
 
         from .export import read_results
         from .report import build_report
@@ -778,7 +778,7 @@ def init(
 
     def body():
         import rechain.instances as shipped
-        from rechain.model.instance import atomic_write_folder
+        from rechain.model.atomic import atomic_write_folder
 
         if from_ not in shipped.names():
             raise Fail(f"--from {from_!r}: no shipped instance of that name (shipped: {', '.join(shipped.names())})")

@@ -199,8 +199,8 @@ def elastic(instance: Instance, time_limit: float | None = None) -> Explanation:
     """Solve the elastic copy of ``instance`` and describe its non-zero slacks, largest first."""
     m, slacks = elastic_model(instance)
     opt = _highs()
-    res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                    time_limit=time_limit, solver_options={"output_flag": False})
+    opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+              time_limit=time_limit, solver_options={"output_flag": False})
     h = pyomo_highs.highs(opt)
     status = h.modelStatusToString(h.getModelStatus())
     if status != "Optimal":

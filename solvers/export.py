@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from rechain.model import Instance, Result
-from rechain.model.instance import atomic_write_folder
+from rechain.model.atomic import atomic_write_folder
 from rechain.model.results import TABLE_COLUMNS
 
 FORMATS = ("csv", "parquet", "xlsx")

@@ -41,40 +41,39 @@ def rows_to_constraints(opt) -> dict:
     return {j: c for c, j in opt._pyomo_con_to_solver_con_map.items()}
 
 
+def _positions(families: dict, m, find) -> dict[str, np.ndarray]:
+    """For every family, ``find(component data)`` (a HiGHS index or None) of each row of its
+    index table; -1 where the family has no member or HiGHS has no such column or row."""
+    out = {}
+    for name, em in families.items():
+        comp = getattr(m, name)
+        idx = np.full(em.size, -1, dtype=np.int64)
+        for i, k in zip(em.members.tolist(), _keys(m, em)):
+            if k in comp:
+                j = find(comp[k])
+                if j is not None:
+                    idx[i] = j
+        out[name] = idx
+    return out
+
+
+def _keys(m, em) -> list:
+    keys = m._rechain_data.keys(em.family.table, em.members)
+    return [k[0] for k in keys] if keys and len(keys[0]) == 1 else keys
+
+
 def family_columns(opt, m, d) -> dict[str, np.ndarray]:
     """For every variable family, the HiGHS column of each row of its index table (-1: no
     variable there, or one no active row or objective term mentions)."""
     vmap = opt._pyomo_var_to_solver_var_map
-    out = {}
-    for name, ev in d.vars.items():
-        comp = getattr(m, name)
-        keys = d.keys(ev.family.table, ev.members)
-        idx = np.full(ev.size, -1, dtype=np.int64)
-        for i, k in zip(ev.members.tolist(), keys):
-            j = vmap.get(id(comp[k[0] if len(k) == 1 else k]))
-            if j is not None:
-                idx[i] = j
-        out[name] = idx
-    return out
+    return _positions(d.vars, m, lambda v: vmap.get(id(v)))
 
 
 def family_rows(opt, m, d) -> dict[str, np.ndarray]:
     """For every row family, the HiGHS row of each row of its index table (-1: no row, or a
     row that is deactivated)."""
     cmap = opt._pyomo_con_to_solver_con_map
-    out = {}
-    for name, er in d.rows.items():
-        comp = getattr(m, name)
-        keys = d.keys(er.family.table, er.members)
-        idx = np.full(er.size, -1, dtype=np.int64)
-        for i, k in zip(er.members.tolist(), keys):
-            key = k[0] if len(k) == 1 else k
-            if key in comp:
-                j = cmap.get(comp[key])
-                if j is not None:
-                    idx[i] = j
-        out[name] = idx
-    return out
+    return _positions(d.rows, m, cmap.get)
 
 
 def take(x: np.ndarray, idx: np.ndarray) -> np.ndarray:

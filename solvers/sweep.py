@@ -81,7 +81,7 @@ class SweepResult:
 
     def to_folder(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
         """Write ``summary.csv``, ``parameters.csv`` and one CSV per table, atomically."""
-        from rechain.model.instance import atomic_write_folder
+        from rechain.model.atomic import atomic_write_folder
 
         path = Path(path)
 

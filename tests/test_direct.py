@@ -18,7 +18,7 @@ from rechain.solvers.direct import solve_direct
 from rechain.solvers.solve import solve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from generate import SIZES, generate  # noqa: E402
+from generate import generate  # noqa: E402
 
 
 def _pyomo_result(inst):

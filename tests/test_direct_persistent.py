@@ -3,7 +3,7 @@
 import pytest
 
 from rechain import instances
-from rechain.model import InstanceError, RebuildRequired, load_instance
+from rechain.model import RebuildRequired, load_instance
 from rechain.solvers import solve
 from rechain.solvers.direct import DirectModel
 

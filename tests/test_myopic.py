@@ -1,7 +1,6 @@
 """Myopic (rolling-horizon) planning beside perfect foresight: never cheaper, equal with a
 window covering the horizon, committed decisions really fixed."""
 
-import math
 
 import pytest
 

@@ -19,7 +19,7 @@ from instance_gen import write_instance
 from rechain.model import RebuildRequired, load_instance
 from rechain.model.data import prepare
 from rechain.model.families import MAPPED_SETTINGS, PARAMS, SHAPES
-from rechain.model.instance import SCALAR_CHANGES
+from rechain.model.changes import SCALAR_CHANGES
 from rechain.model.matrix import assemble, differences
 from rechain.model.params import ParameterMap
 from rechain.model.schema import POLICY_KINDS, TABLES

@@ -12,7 +12,7 @@ import pytest
 
 from lpkit import column, make_instance, solved
 from rechain import instances
-from rechain.model import InstanceError, RebuildRequired, build_model, load_instance, update_parameters
+from rechain.model import RebuildRequired, build_model, load_instance, update_parameters
 from rechain.model.results import TABLE_COLUMNS
 from rechain.solvers import solve
 

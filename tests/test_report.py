@@ -3,7 +3,6 @@ HTML page opened in a real headless browser (Debian's chromium): it loads withou
 errors, every chart renders, and a screenshot is not blank."""
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 

@@ -13,7 +13,8 @@ from pandas.testing import assert_frame_equal
 
 from rechain import instances
 from rechain.model import InstanceError, Problem, load_instance
-from rechain.model.instance import _apply_change, _check_references, _value_checks
+from rechain.model.changes import _apply_change
+from rechain.model.validation import _check_references, _value_checks
 from rechain.model.schema import TABLES
 
 EV = {"commodity": "ev"}

@@ -1,0 +1,142 @@
+"""Cells of an instance's tables: typed values from text and back (SPEC section 1)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import pandas as pd
+
+from .schema import TABLES, Column, Table
+
+TRUE = {"true", "yes", "y", "1", "x", "t"}
+FALSE = {"false", "no", "n", "0", "f", ""}
+
+
+class _Bad(Exception):
+    """A cell that cannot be read as its column's type; the message says what was expected."""
+
+
+def parse_cell(col: Column, text: str) -> Any:
+    """Turn the text of one cell into a typed value (None for a blank), or raise _Bad."""
+    s = text.strip()
+    if s == "":
+        if col.blank or col.type == "bool":
+            return None
+        raise _Bad("a value is required here")
+    if col.type in ("name", "text"):
+        if col.choices is not None and s not in col.choices:
+            raise _Bad(f"expected one of {', '.join(col.choices)}")
+        return s
+    if col.type == "list":
+        return normalise_list(s)
+    if col.type == "bool":
+        low = s.lower()
+        if low in TRUE:
+            return True
+        if low in FALSE:
+            return False
+        raise _Bad("expected true or false")
+    try:
+        x = float(s)
+    except ValueError:
+        raise _Bad("expected a number") from None
+    if math.isnan(x) or math.isinf(x):
+        raise _Bad("expected a finite number")
+    if col.type == "int":
+        if x != int(x) or abs(x) > 1e9:
+            raise _Bad("expected a whole number")
+        x = int(x)
+    check_range(col, x)
+    return x
+
+
+def check_range(col: Column, x: float) -> None:
+    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+        raise _Bad("expected a finite number")
+    if col.min is not None and x < col.min:
+        raise _Bad(f"expected a number >= {col.min:g}")
+    if col.gt is not None and x <= col.gt:
+        raise _Bad(f"expected a number > {col.gt:g}")
+    if col.max is not None and x > col.max:
+        raise _Bad(f"expected a number <= {col.max:g}")
+
+
+def normalise_list(s: str) -> str:
+    parts = [p.strip() for p in str(s).split(";")]
+    parts = [p for p in parts if p]
+    if "*" in parts:
+        return "*"
+    return ";".join(parts)
+
+
+def expand(cell: Any, universe: Iterable[str]) -> list[str]:
+    """Names a `;`-separated cell selects from ``universe``; blank or ``*`` selects all."""
+    universe = list(universe)
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell) in ("", "*"):
+        return universe
+    return [p for p in str(cell).split(";") if p]
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def _dtype(col: Column):
+    return {"int": "Int64", "float": "float64", "bool": "bool"}.get(col.type, "object")
+
+
+def _typed_frame(table: Table, records: list[dict], index: list[int], extra: list[str]) -> pd.DataFrame:
+    # built column by column from plain lists, in one DataFrame call: a frame is made for every
+    # table of every load, and assigning typed columns one at a time costs more than the parse
+    idx = pd.Index(index, name="line", dtype="int64")
+    data: dict[str, Any] = {}
+    for col in table.columns:
+        vals = [r.get(col.name) for r in records]
+        if col.type == "bool":
+            data[col.name] = pd.Series([False if _is_blank(v) else bool(v) for v in vals], index=idx, dtype=bool)
+        elif col.type == "float":
+            data[col.name] = pd.Series([float("nan") if _is_blank(v) else float(v) for v in vals], index=idx, dtype="float64")
+        elif col.type == "int":
+            data[col.name] = pd.Series(pd.array([None if _is_blank(v) else int(v) for v in vals], dtype="Int64"), index=idx)
+        else:
+            data[col.name] = pd.Series(vals, index=idx, dtype=object)
+    for c in extra:
+        data[c] = pd.Series([r.get(c) for r in records], index=idx, dtype=object)
+    return pd.DataFrame(data, index=idx, columns=table.column_names + extra)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    table = TABLES[name]
+    return _typed_frame(table, [], [], [])
+
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v)
+
+
+
+def table_to_text(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A typed table as text cells: blanks empty, floats exact, booleans true/false."""
+    out = pd.DataFrame(index=range(len(df)))
+    for c in df.columns:
+        col = TABLES[name].column(c) if c in TABLES[name].column_names else None
+        vals = df[c].tolist()
+        if col is not None and col.type == "bool":
+            out[c] = ["true" if v else "false" for v in vals]
+        elif col is not None and col.type == "float":
+            out[c] = ["" if _is_blank(v) else repr(float(v)) for v in vals]
+        elif col is not None and col.type == "int":
+            out[c] = ["" if _is_blank(v) else str(int(v)) for v in vals]
+        else:
+            out[c] = ["" if _is_blank(v) else str(v) for v in vals]
+    return out
+
+

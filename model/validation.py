@@ -1,0 +1,209 @@
+"""Cross-table checks of an instance: names that exist, years in the horizon, one reference row
+per process, policy rows that name what they limit, unmet penalties. Each problem names its
+file, row and column. Which column names which table is declared in :mod:`rechain.model.schema`
+(``Column.ref``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from .cells import _is_blank
+from .errors import Problem
+from .schema import POLICY_KINDS, TABLES
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+
+def _check_references(inst: Instance, problems: list[Problem], incomplete: Mapping[str, set | None] | None = None) -> None:
+    """Cross-table checks: names that exist, years in the horizon, process_io rules, sources.
+
+    ``incomplete`` maps a table some of whose rows were refused to the names on those rows
+    (None: the whole table was refused). Such names are not reported as unknown elsewhere, and
+    the reference rows of a process are not counted when one of its process_io rows was refused.
+
+    Runs every part below, in this order; :meth:`Instance.with_changes` runs only the parts a
+    change of numbers can affect (see :func:`_value_checks`).
+    """
+    incomplete = dict(incomplete or {})
+    _check_row_references(inst, problems, incomplete)
+    _check_trade_lanes(inst, problems)
+    unsure = incomplete.get("process_io", set()) if "process_io" in incomplete else set()
+    _check_reference_rows(inst, problems, unsure)
+    _check_io_directions(inst, problems)
+    _check_policy_rows(inst, problems)
+    _check_unmet_penalty(inst, problems)
+
+
+def _check_row_references(inst: Instance, problems: list[Problem], incomplete: Mapping[str, set | None]) -> None:
+    """Every table: the names a column declares it refers to (``Column.ref`` in the schema)
+    exist, years lie in the horizon (``Column.horizon``), sources are listed in the settings.
+    A name that may sit on a refused row of its table (``incomplete``) is not reported."""
+    T = inst.tables
+    first, last = inst.first_year, inst.last_year
+    sources = {s["id"] for s in inst.sources}
+    known = {}
+    for name in {c.ref for t in TABLES.values() for c in t.columns if c.ref}:
+        if name in incomplete and incomplete[name] is None:
+            continue  # the whole table was refused: nothing can be checked against it
+        known[name] = set(T[name][TABLES[name].key[0]]) | set(incomplete.get(name) or ())
+    found = []  # (table order, row, column order, problem)
+    for ti, (name, df) in enumerate(T.items()):
+        label = inst.label(name)
+        schema = TABLES[name]
+        for ci, col in enumerate(schema.columns):
+            if col.name not in df.columns or not len(df):
+                continue
+            cells = df[col.name]
+            if col.ref and col.ref in known:
+                universe = known[col.ref]
+                what = TABLES[col.ref].key[0]
+                listed = ", ".join(sorted(universe)) or "none"
+                if len(listed) > 200:
+                    listed = listed[:200] + ", ..."
+                for ln, cell in zip(df.index, cells.tolist()):
+                    if _is_blank(cell) or (col.star and cell == "*"):
+                        continue
+                    items = str(cell).split(";") if col.type == "list" else [cell]
+                    for item in items:
+                        if item not in universe and not (col.star and item == "*"):
+                            found.append((ti, int(ln), ci, Problem(
+                                label, f"unknown {what} '{item}' (expected a {what} of {inst.label(col.ref)}: {listed})",
+                                row=int(ln), column=col.name, value=item)))
+            if col.horizon:
+                y = cells.astype("float64")
+                bad = (y > last) if col.horizon == "until" else ((y < first) | (y > last))
+                for ln in df.index[bad.fillna(False).to_numpy(dtype=bool)]:
+                    v = int(df.at[ln, col.name])
+                    text = f"year after the horizon {first}-{last}" if col.horizon == "until" else f"year outside the horizon {first}-{last}"
+                    found.append((ti, int(ln), ci, Problem(label, text, row=int(ln), column=col.name, value=v)))
+        if "source" in df.columns and sources:
+            for ln, cell in zip(df.index, df["source"].tolist()):
+                if not _is_blank(cell) and str(cell).strip() and str(cell).strip() not in sources:
+                    found.append((ti, int(ln), len(schema.columns), Problem(
+                        label, f"unknown source '{cell}' (not in instance.yaml's sources)", row=int(ln), column="source")))
+    problems.extend(p for *_, p in sorted(found, key=lambda t: t[:3]))
+
+
+def _check_trade_lanes(inst: Instance, problems: list[Problem]) -> None:
+    """A trade lane joins two different regions."""
+    trade = inst.tables["trade"]
+    for ln in trade.index[trade["origin"] == trade["destination"]]:
+        problems.append(Problem(inst.label("trade"), "a lane's origin and destination must differ", row=int(ln), column="destination", value=trade.at[ln, "destination"]))
+
+
+def _check_reference_rows(inst: Instance, problems: list[Problem], unsure: set | None = frozenset(),
+                          counts: bool = True, coefficients: bool = True) -> None:
+    """Each process has exactly one reference row in process_io (``counts``), whose coefficient
+    is 1 (``coefficients``); problems are given process by process, in name order.
+
+    ``unsure``: processes one of whose process_io rows was refused (not checked); None: the
+    whole table was refused (nothing is checked).
+    """
+    if unsure is None:
+        return
+    T = inst.tables
+    io = T["process_io"]
+    label = inst.label("process_io")
+    # the reference rows of each process, in file order: one pass over the table instead of
+    # one filter a process
+    ref = io[io["reference"].astype(bool)]
+    ref_lines: dict[Any, list] = {}
+    for ln, p in zip(ref.index, ref["process"]):
+        ref_lines.setdefault(p, []).append(ln)
+    coef = ref["coefficient"]
+    off = set(ref.index[(coef != 1).to_numpy(dtype=bool)]) if coefficients else set()
+    if not counts and not off:
+        return
+    for p in sorted(set(T["processes"]["process"])):
+        if p in unsure:
+            continue
+        lines = ref_lines.get(p, [])
+        if counts and len(lines) != 1:
+            pline = int(T["processes"].index[T["processes"]["process"] == p][0])
+            listed = ", ".join(str(int(x)) for x in lines) or "none"
+            problems.append(Problem(inst.label("processes"), f"process '{p}' must have exactly one reference row in process_io.csv (found {len(lines)}: rows {listed})", row=pline, column="process"))
+        for ln in lines:
+            if ln in off:
+                problems.append(Problem(label, "the reference row's coefficient must be 1", row=int(ln), column="coefficient", value=float(ref.at[ln, "coefficient"])))
+
+
+def _check_io_directions(inst: Instance, problems: list[Problem]) -> None:
+    """A process does not both consume and produce one commodity."""
+    io = inst.tables["process_io"]
+    label = inst.label("process_io")
+    # one pass over the groups (a row-by-row search took minutes on a file of thousands of rows)
+    both = []
+    for (p, c), grp in io[io.duplicated(["process", "commodity"], keep=False)].groupby(["process", "commodity"], sort=False):
+        if set(grp["direction"]) == {"in", "out"}:
+            both.append((int(grp.index[-1]), p, c))
+    for ln, p, c in sorted(both):
+        problems.append(Problem(label, f"process '{p}' both consumes and produces '{c}'; state the net coefficient once", row=ln, column="commodity"))
+
+
+def _check_policy_rows(inst: Instance, problems: list[Problem]) -> None:
+    """Each policy row names what it limits; the rows of a policy share one kind and do not mix
+    an every-year row with rows for single years."""
+    pol = inst.tables["policies"]
+    label = inst.label("policies")
+    for ln, row in zip(pol.index, pol.to_dict("records")):
+        sums, selector, _ = POLICY_KINDS[row["kind"]]
+        if _is_blank(row[selector]) or row[selector] == "":
+            problems.append(Problem(label, f"kind {row['kind']} needs the {sums} it limits: name {selector} (or *)", row=int(ln), column=selector))
+        if row["kind"] != "max_trade" and not _is_blank(row["destinations"]) and row["destinations"] not in ("", "*"):
+            problems.append(Problem(label, f"destinations apply only to kind max_trade, not {row['kind']}", row=int(ln), column="destinations"))
+    for policy, grp in pol.groupby("policy", sort=False):
+        if grp["kind"].nunique() > 1:
+            problems.append(Problem(label, f"rows of policy '{policy}' must share one kind (found {', '.join(grp['kind'].unique())})", row=int(grp.index[1]), column="kind"))
+        if grp["year"].isna().any() and len(grp) > 1:
+            problems.append(Problem(label, f"policy '{policy}' has a row for every year (blank year) and other rows too", row=int(grp.index[grp['year'].isna()][0]), column="year"))
+
+
+def _check_unmet_penalty(inst: Instance, problems: list[Problem]) -> None:
+    """An instance-wide unmet penalty, or one for each demanded commodity."""
+    if inst.unmet_penalty is None:
+        T = inst.tables
+        commodities = set(T["commodities"]["commodity"])
+        dem = T["demand"]
+        com = T["commodities"].set_index("commodity")
+        for c in sorted(set(dem.loc[dem["quantity"] > 0, "commodity"]) & commodities):
+            if _is_blank(com.at[c, "unmet_penalty"]) if "unmet_penalty" in com.columns else True:
+                problems.append(Problem("instance.yaml", f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty in instance.yaml or in commodities.csv", column="unmet_penalty"))
+
+
+# the numeric columns (besides years) that a cross-table check reads, and the check reading them;
+# every other int/float column is checked only for its range, which _apply_change does
+_VALUE_CHECKS = {
+    ("process_io", "coefficient"): "reference_coefficients",
+    ("demand", "quantity"): "unmet_penalty",
+    ("commodities", "unmet_penalty"): "unmet_penalty",
+    ("instance", "unmet_penalty"): "unmet_penalty",
+}
+
+
+def _value_checks(changes: list) -> set[str] | None:
+    """The cross-table checks that ``changes`` (already applied without problems) can make fail:
+    a set of names from ``_VALUE_CHECKS`` when every change sets or scales numbers of an int or
+    float column other than a year; None (run every check) for anything else: names, lists,
+    text, booleans, years, and settings other than ``unmet_penalty``."""
+    needed: set[str] = set()
+    for ch in changes:
+        if not isinstance(ch, Mapping):
+            return None
+        table, column = ch.get("table"), ch.get("column")
+        if not isinstance(table, str) or not isinstance(column, str):
+            return None
+        if table == "instance":
+            if (table, column) not in _VALUE_CHECKS:
+                return None
+        else:
+            schema = TABLES.get(table)
+            if schema is None or column not in schema.column_names or column == "year":
+                return None
+            if schema.column(column).type not in ("int", "float"):
+                return None
+        if (table, column) in _VALUE_CHECKS:
+            needed.add(_VALUE_CHECKS[(table, column)])
+    return needed
+
+
