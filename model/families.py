@@ -385,13 +385,14 @@ def _policy_terms(sv, d):
         rows = np.flatnonzero(pol["kind"].to_numpy(dtype=object) == name)
         if not len(rows):
             continue
-        parts = [(0, kind.select)] + ([(1, "share_of")] if getattr(kind, "share_of", False) else [])
+        parts = [(0, kind.select)] + ([(1, "share_of")] if kind.share_of else [])
         table = var_table[kind.var]
         cols = var_cols[table]
         vkeys = d.tables[table]["key"].to_numpy() if "key" in d.tables[table] else dims.key(d.tables[table], cols)
         for part, column in parts:
             lines = np.unique(src[rows])
-            items = dict(zip(lines, _items(raw[column].to_numpy(dtype=object)[lines], universe[_universe(column)])))
+            cells = raw[column].to_numpy(dtype=object) if column in raw.columns else np.full(len(raw), None, dtype=object)
+            items = dict(zip(lines, _items(cells[lines], universe[_universe(column)])))
             regs = dict(zip(lines, _items(raw["regions"].to_numpy(dtype=object)[lines], regions)))
             lists = [[items[s] for s in src[rows]], [regs[s] for s in src[rows]]]
             if kind.destinations:
@@ -431,8 +432,9 @@ def _check_policy_values(values, d, label):
     (its row would be 0 >= value): an error, found in the values, so that a value changed in
     place is checked too."""
     pol = d.tables["policy"]
+    share = np.array([POLICY_KINDS[k].share_of for k in pol["kind"].to_numpy(dtype=object)], dtype=bool)
     bad = np.flatnonzero((pol["n_terms"].to_numpy() == 0) & (pol["sense"].to_numpy(dtype=object) == "min")
-                         & (values > 0) & ~pol["soft"].to_numpy(dtype=bool))
+                         & (values > 0) & ~pol["soft"].to_numpy(dtype=bool) & ~share)
     if len(bad):
         problems = []
         for i in bad:
@@ -695,7 +697,7 @@ def _violation(sense):
 
 def _policy_rhs(d):
     pol = d.tables["policy"]
-    share = np.array([getattr(POLICY_KINDS[k], "share_of", False) for k in pol["kind"].to_numpy(dtype=object)], dtype=bool)
+    share = np.array([POLICY_KINDS[k].share_of for k in pol["kind"].to_numpy(dtype=object)], dtype=bool)
     i = np.flatnonzero(~share).astype(np.int64)
     return Pick(rows=i, index=(i,))
 
@@ -775,9 +777,11 @@ ROWS = (
                      Term("new", Coef(), "p,r,y", _policy_sum("new"), over="(p,r) \\in \\pi", when="new capacity"),
                      Term("supply", Coef(), "c,r,y", _policy_sum("supply"), over="(c,r) \\in \\pi", when="outside supply"),
                      Term("ship", Coef(), "c,o,d,y", _policy_sum("ship"), over="(c,o,d) \\in \\pi", when="shipments"),
+                     Term("act", Coef(b=-1, params=_p("policy_value", "\\pi,y")), "p,r,y", _policy_sum("act", part=1),
+                          over="(p,r) \\in \\text{share\\_of}_\\pi", when="share kinds: the activity the share is of"),
                      Term("violation", Coef(b=-1), "\\pi,y", _violation("max"), when="soft max policies"),
                      Term("violation", Coef(), "\\pi,y", _violation("min"), when="soft min policies")),
-              rhs=(Rhs(Coef(params=_p("policy_value", "\\pi,y")), _policy_rhs),),
+              rhs=(Rhs(Coef(params=_p("policy_value", "\\pi,y")), _policy_rhs, when="every kind but the share kinds"),),
               sense=_policy_sense, members=_policy_members, sense_doc="$\\le$ for max kinds, $\\ge$ for min kinds",
               exists="a `policies.csv` row (blank year: every year) that sums something or is soft",
               dual="the marginal cost of one more unit of the policy's value (discounted)"),

@@ -125,9 +125,13 @@ def markdown() -> str:
           "| kind | sums | variable | items from | sense |", "|---|---|---|---|---|"]
     for k in POLICY_KINDS.values():
         items = f"`{k.select}`" + (", `destinations`" if k.destinations else "")
-        if getattr(k, "share_of", False):
-            items += "; minus value × the same over `share_of`"
-        L.append(f"| `{k.name}` | {k.sums} | `{k.var}` | {items} | {'≤' if k.sense == 'max' else '≥'} value |")
+        rel = "≤" if k.sense == "max" else "≥"
+        if k.share_of:
+            items += " (and `share_of`)"
+            rel += " value × the same sum over `share_of`"
+        else:
+            rel += " value"
+        L.append(f"| `{k.name}` | {k.sums} | `{k.var}` | {items} | {rel} |")
     L += ["", "## Objective `cost` (minimised)", "",
           "$\\sum$ of every cost below, each entry discounted by $DF_y$ of the year it is paid in:", "",
           "| component | cost | over |", "|---|---|---|"]

@@ -26,6 +26,7 @@ class PolicyKind:
     var: str
     select: str
     destinations: bool = False
+    share_of: bool = False  # the value is a share: Σ (select) <= / >= value × Σ over ``share_of``
 
     def __iter__(self):  # (sums, selector, sense), as the kinds were first stated
         return iter((self.sums, self.select, self.sense))
@@ -41,6 +42,8 @@ POLICY_KINDS = {
         PolicyKind("max_new_capacity", "max", "new capacity", "new", "processes"),
         PolicyKind("max_supply", "max", "outside supply", "supply", "commodities"),
         PolicyKind("max_trade", "max", "shipments", "ship", "commodities", destinations=True),
+        PolicyKind("max_share", "max", "activity", "act", "processes", share_of=True),
+        PolicyKind("min_share", "min", "activity", "act", "processes", share_of=True),
     )
 }
 
@@ -216,6 +219,8 @@ TABLES: dict[str, Table] = {
                 _c("regions", "list", blank=True, doc="blank or *: every region", ref="regions", star=True),
                 _c("destinations", "list", blank=True, doc="max_trade only; blank or *: every region", ref="regions", star=True),
                 _c("penalty", "float", blank=True, min=0, doc="blank: hard; a number: soft at that cost"),
+                _c("share_of", "list", required=False, blank=True, ref="processes", star=True,
+                   doc="max_share / min_share only: the processes whose activity the share is of"),
             ),
             key=("policy", "year"),
         ),

@@ -146,12 +146,20 @@ def _check_policy_rows(inst: Instance, problems: list[Problem]) -> None:
     an every-year row with rows for single years."""
     pol = inst.tables["policies"]
     label = inst.label("policies")
+    def given(row, column):
+        return column in row and not _is_blank(row[column]) and row[column] not in ("", "*")
+
     for ln, row in zip(pol.index, pol.to_dict("records")):
-        sums, selector, _ = POLICY_KINDS[row["kind"]]
-        if _is_blank(row[selector]) or row[selector] == "":
-            problems.append(Problem(label, f"kind {row['kind']} needs the {sums} it limits: name {selector} (or *)", row=int(ln), column=selector))
-        if row["kind"] != "max_trade" and not _is_blank(row["destinations"]) and row["destinations"] not in ("", "*"):
-            problems.append(Problem(label, f"destinations apply only to kind max_trade, not {row['kind']}", row=int(ln), column="destinations"))
+        kind = POLICY_KINDS[row["kind"]]
+        if _is_blank(row[kind.select]) or row[kind.select] == "":
+            problems.append(Problem(label, f"kind {kind.name} needs the {kind.sums} it limits: name {kind.select} (or *)", row=int(ln), column=kind.select))
+        if not kind.destinations and given(row, "destinations"):
+            problems.append(Problem(label, f"destinations apply only to kind max_trade, not {kind.name}", row=int(ln), column="destinations"))
+        if kind.share_of and (_is_blank(row.get("share_of")) or row.get("share_of") == ""):
+            problems.append(Problem(label, f"kind {kind.name} needs the processes whose activity the share is of: name share_of (or *)",
+                                    row=int(ln), column="share_of"))
+        if not kind.share_of and given(row, "share_of"):
+            problems.append(Problem(label, f"share_of applies only to kinds max_share and min_share, not {kind.name}", row=int(ln), column="share_of"))
     for policy, grp in pol.groupby("policy", sort=False):
         if grp["kind"].nunique() > 1:
             problems.append(Problem(label, f"rows of policy '{policy}' must share one kind (found {', '.join(grp['kind'].unique())})", row=int(grp.index[1]), column="kind"))

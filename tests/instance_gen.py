@@ -38,7 +38,7 @@ COLUMNS = {
     "demand": ["commodity", "region", "year", "quantity"],
     "supply": ["commodity", "region", "year", "max_quantity", "price"],
     "trade": ["commodity", "origin", "destination", "cost", "max_quantity"],
-    "policies": ["policy", "kind", "year", "value", "processes", "commodities", "regions", "destinations", "penalty"],
+    "policies": ["policy", "kind", "year", "value", "processes", "commodities", "regions", "destinations", "penalty", "share_of"],
 }
 STAGES = ["separation", "metal", "alloy", "magnet"]
 
@@ -191,7 +191,7 @@ def generate(seed: int, regions: int | None = None, years: int | None = None, ev
                 row["destinations"] = "*" if rng.random() < 0.5 else rng.choice(regions)
         else:
             row["processes"] = ";".join(procs)
-        if getattr(spec, "share_of", False):
+        if spec.share_of:
             row["share_of"] = ";".join(rng.sample(processes, rng.randint(1, 2)))
         floor = sum(total_residual[p] for p in procs) if kind == "max_capacity" else 0.0
         if rng.random() < 0.5:

@@ -37,7 +37,7 @@ COLUMNS = {
     "demand": ["commodity", "region", "year", "quantity"],
     "supply": ["commodity", "region", "year", "max_quantity", "price"],
     "trade": ["commodity", "origin", "destination", "cost", "max_quantity"],
-    "policies": ["policy", "kind", "year", "value", "processes", "commodities", "regions", "destinations", "penalty"],
+    "policies": ["policy", "kind", "year", "value", "processes", "commodities", "regions", "destinations", "penalty", "share_of"],
 }
 
 

@@ -508,3 +508,104 @@ def test_policy_rows_by_year_and_blank_year():
     pols = r.policies.set_index(["policy", "year"])
     assert sorted(pols.index) == [("p", y) for y in Y3] + [("q", y) for y in Y3]
     assert [pols.loc[("q", y), "slack"] for y in Y3] == pytest.approx([7 - (8 - made[y]) for y in Y3])
+
+
+# ---- share policies ----------------------------------------------------------------------------
+
+
+def shares(policies, **kw):
+    """10 of good a year, made by ``primary`` (1 a unit) or ``recycled`` (2 a unit), 100 of each
+    existing; no outside supply."""
+    args = dict(commodities=["good"], processes={"primary": dict(variable_cost=1), "recycled": dict(variable_cost=2)},
+                io=[("primary", "good", "out", 1), ("recycled", "good", "out", 1)],
+                capacity=[("primary", "r", 2021, 100), ("recycled", "r", 2021, 100)],
+                demand=[("good", "r", 2021, 10)], policies=policies, **ONE_YEAR)
+    args.update(kw)
+    return make_instance(**args)
+
+
+def share(kind, value, penalty=None, processes="recycled", share_of="primary;recycled"):
+    return dict(policy="s", kind=kind, value=value, penalty=penalty, processes=processes, share_of=share_of)
+
+
+def test_min_share():
+    # at least 30 % recycled: 3 recycled, 7 primary -> 7 + 6; the cost is 10 + 10 v, so a unit
+    # more of share costs 10 (the shadow price, per unit of share)
+    inst = shares([share("min_share", 0.3)])
+    r = solved(inst)
+    assert r.objective == pytest.approx(13, rel=1e-9)
+    assert column(r.activity, "activity", process="recycled") == pytest.approx(3)
+    assert column(r.policies, "shadow_price") == pytest.approx(10, rel=1e-7)
+    assert column(r.policies, "slack") == pytest.approx(0, abs=1e-9)
+    assert without(inst, "policy").objective == pytest.approx(10, rel=1e-9)
+    assert flipped(inst, "policy").objective == pytest.approx(10, rel=1e-9)
+    # the row: recycled - 0.3 (primary + recycled) >= 0 (the value sits in the coefficients)
+    m = build_model(inst)
+    coefs, rhs = normalised(m.policy["s", 2021], "act[recycled,r,2021]")
+    assert coefs == pytest.approx({"act[recycled,r,2021]": 1.0, "act[primary,r,2021]": -0.3 / 0.7}) and rhs == 0
+
+
+def test_max_share():
+    # at most half primary: 5 and 5 -> 5 + 10; the cost is 20 - 10 v: shadow price -10
+    inst = shares([share("max_share", 0.5, processes="primary")])
+    r = solved(inst)
+    assert r.objective == pytest.approx(15, rel=1e-9)
+    assert column(r.policies, "shadow_price") == pytest.approx(-10, rel=1e-7)
+    assert without(inst, "policy").objective == pytest.approx(10, rel=1e-9)
+    assert flipped(inst, "policy").objective == pytest.approx(10, rel=1e-9)
+
+
+def test_soft_share_and_its_violation():
+    # violating costs 0.5 a unit, recycling 1 more than primary: 3 units violated -> 10 + 1.5
+    r = solved(shares([share("min_share", 0.3, penalty=0.5)]))
+    assert r.objective == pytest.approx(11.5, rel=1e-9)
+    assert column(r.policies, "violation") == pytest.approx(3)
+    assert column(r.policies, "slack") == pytest.approx(0, abs=1e-9)
+
+
+@pytest.mark.parametrize("kind, value, processes", [("min_share", 0.3, "recycled"), ("max_share", 0.5, "primary"),
+                                                    ("min_share", 0.6, "recycled")])
+def test_share_shadow_price_is_the_finite_difference(kind, value, processes):
+    h = 1e-4
+
+    def obj(v):
+        return solved(shares([share(kind, v, processes=processes)], discount_rate=0.05)).objective
+
+    r = solved(shares([share(kind, value, processes=processes)], discount_rate=0.05))
+    df = 1.05 ** -(2021 - 2020)
+    fd = (obj(value + h) - obj(value - h)) / (2 * h) / df
+    assert column(r.policies, "shadow_price") == pytest.approx(fd, rel=1e-6)
+
+
+def test_share_value_changed_in_place_equals_a_fresh_solve():
+    from rechain.model import update_parameters
+    from rechain.solvers.direct import DirectModel
+
+    inst = shares([share("min_share", 0.3)])
+    more = inst.with_changes({"table": "policies", "column": "value", "set": 0.5})
+    fresh = solved(more).objective
+    assert fresh == pytest.approx(15, rel=1e-9)
+    d = DirectModel(inst)
+    d.solve()
+    assert d.update(more).solve().objective == pytest.approx(fresh, rel=1e-12) and d.last_update == "mapped"
+    m = build_model(inst)
+    solved(m)
+    update_parameters(m, more)
+    assert solved(m).objective == pytest.approx(fresh, rel=1e-12)
+
+
+def test_every_row_family_has_a_test_that_drops_it_and_flips_it():
+    """A register: each row family is dropped (``without``) in a test of this file, and each
+    inequality family also flipped (``flipped``), so a missing family or a sign error fails."""
+    import re
+    from pathlib import Path
+
+    from rechain.model.families import ROWS
+
+    text = Path(__file__).read_text(encoding="utf-8")
+    dropped = set(re.findall(r'without\(\w+, "(\w+)"\)', text))
+    flipped_ = set(re.findall(r'flipped\(\w+, "(\w+)"\)', text))
+    for f in ROWS:
+        assert f.name in dropped, f"no test drops the family '{f.name}'"
+        if f.sense != "==":
+            assert f.name in flipped_, f"no test flips the family '{f.name}'"

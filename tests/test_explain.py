@@ -27,7 +27,7 @@ def _add_policy(inst, **row):
     base.update(row)
     new = pd.DataFrame([base], index=[int(pol.index.max()) + 1])
     new["year"] = new["year"].astype("Int64")
-    inst.tables["policies"] = pd.concat([pol, new[pol.columns]])
+    inst.tables["policies"] = pd.concat([pol, new.reindex(columns=pol.columns)])
     return inst
 
 

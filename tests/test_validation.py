@@ -571,3 +571,29 @@ def test_whitespace_around_cells_is_ignored(toy_dir):
     set_cell(toy_dir, "demand", 2, "quantity", " 10 ")
     inst = load_instance(toy_dir)
     assert inst.demand.loc[2, "region"] == "south" and inst.demand.loc[2, "quantity"] == 10.0
+
+
+def _with_share_column(folder):
+    rows = read_rows(folder, "policies")
+    write_rows(folder, "policies", [rows[0] + ["share_of"]] + [r + [""] for r in rows[1:]])
+
+
+def test_share_kinds_need_share_of_and_only_they_take_it(toy_dir):
+    _with_share_column(toy_dir)
+    missing = add_row(toy_dir, "policies", dict(policy="local_share", kind="min_share", value="0.5", processes="magnet_making"))
+    stray = add_row(toy_dir, "policies", dict(policy="other", kind="max_activity", value="5", processes="mine", share_of="mine"))
+    unknown = add_row(toy_dir, "policies", dict(policy="s2", kind="max_share", value="0.5", processes="mine", share_of="mine;quarry"))
+    problems = problems_of(toy_dir)
+    find_problem(problems, "policies.csv", missing, "share_of", says=("min_share needs", "share_of"))
+    find_problem(problems, "policies.csv", stray, "share_of", says="only to kinds max_share and min_share")
+    find_problem(problems, "policies.csv", unknown, "share_of", says="unknown process 'quarry'")
+
+
+def test_a_share_policy_loads_and_solves(toy_dir):
+    from rechain.solvers import solve
+
+    _with_share_column(toy_dir)
+    add_row(toy_dir, "policies", dict(policy="south_making", kind="min_share", value="0.2", processes="magnet_making",
+                                      share_of="*", regions="south"))
+    r = solve(load_instance(toy_dir))
+    assert r.ok and "south_making" in set(r.policies["policy"])
