@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .description import EmittedRows, EmittedVars, ParamView, StructureView, emit
-from .families import INDEX_TABLES, PARAMS, ROWS, SHAPES, VARS, crf  # noqa: F401  (crf: public here too)
+from . import families as F
+from .families import crf  # noqa: F401  (public here too)
 from .instance import Instance
 from .keys import Dims
 
@@ -60,10 +61,8 @@ class ModelData:
 
     def keys(self, table: str, positions=None) -> list[tuple]:
         """Index tuples of the rows of ``table`` (all, or those at ``positions``)."""
-        from .families import TABLE
-
         t = self.tables[table]
-        cols = list(TABLE[table].keys)
+        cols = list(F.TABLE[table].keys)
         if positions is not None:
             t = t.iloc[np.asarray(positions, dtype=np.int64)]
         arrays = [t[c].to_numpy(dtype=object) if t[c].dtype == object else t[c].tolist() for c in cols]
@@ -92,11 +91,11 @@ def derive(p, inst: Instance, d: ModelData) -> np.ndarray:
 def prepare(inst: Instance) -> ModelData:
     """The index tables, params and parts of the LP of ``inst`` (raises
     :class:`~rechain.model.InstanceError` for a policy that can never hold)."""
-    sv = StructureView(inst, SHAPES)
+    sv = StructureView(inst, F.SHAPES)
     d = ModelData(years=inst.years, tables={}, params={}, dims=_dims(inst))
-    for t in INDEX_TABLES:
+    for t in F.INDEX_TABLES:
         d.tables[t.name] = t.build(sv, d)
-    for p in PARAMS:
+    for p in F.PARAMS:
         d.params[p.name] = derive(p, inst, d)
-    d.vars, d.rows = emit(VARS, ROWS, d)
+    d.vars, d.rows = emit(F.VARS, F.ROWS, d)
     return d

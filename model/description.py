@@ -204,6 +204,8 @@ class VarFamily:
     upper: tuple[Bound, ...] = ()
     costs: tuple[Cost, ...] = ()
     unit: str = ""  # what the variable counts, in words, for the documents
+    result: str = ""  # a result table of its own: the index table's keys and ``result_column``
+    result_column: str = "quantity"
 
 
 @dataclass(frozen=True)

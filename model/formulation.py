@@ -24,7 +24,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 from .data import ModelData, prepare
 from .description import positions
 from .errors import RebuildRequired
-from .families import INDEX_TABLES, PARAMS, TABLE
+from . import families as F
 from .instance import Instance
 
 _SENSE = {-1: "<=", 0: "==", 1: ">="}
@@ -51,7 +51,7 @@ class _Render:
     def param(self, name: str) -> list:
         if name not in self._pdata:
             comp = getattr(self.m, name)
-            self._pdata[name] = [comp[k] for k in self.keys(_PARAM_TABLE[name])]
+            self._pdata[name] = [comp[k] for k in self.keys(F.PARAM[name].table)]
         return self._pdata[name]
 
     def coefs(self, part) -> list:
@@ -76,9 +76,6 @@ class _Render:
         return out
 
 
-_PARAM_TABLE = {p.name: p.table for p in PARAMS}
-
-
 def _term(coef, var):
     if isinstance(coef, float) and coef == 1.0:
         return var
@@ -98,22 +95,22 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
     r = _Render(m, d)
 
     # ---- sets of the index tables ---------------------------------------------------------
-    for t in INDEX_TABLES:
+    for t in F.INDEX_TABLES:
         if t.set:
             setattr(m, t.set, pyo.Set(initialize=r.keys(t.name), dimen=len(t.keys), ordered=True))
     # ---- params (mutable: what-if studies change them in place) ----------------------------
-    for p in PARAMS:
+    for p in F.PARAMS:
         values = d.params[p.name].tolist()
-        setattr(m, p.name, pyo.Param(getattr(m, TABLE[p.table].set), initialize=dict(zip(r.keys(p.table), values)),
+        setattr(m, p.name, pyo.Param(getattr(m, F.TABLE[p.table].set), initialize=dict(zip(r.keys(p.table), values)),
                                      mutable=True, within=pyo.Any))
 
     def index_set(family, members, size):
         """The family's Pyomo set: the table's own, or a set of its members."""
-        table_set = TABLE[family.table].set
+        table_set = F.TABLE[family.table].set
         if family.set == table_set:
             return getattr(m, table_set)
         keys = r.keys(family.table)
-        setattr(m, family.set, pyo.Set(initialize=[keys[i] for i in members.tolist()], dimen=len(TABLE[family.table].keys),
+        setattr(m, family.set, pyo.Set(initialize=[keys[i] for i in members.tolist()], dimen=len(F.TABLE[family.table].keys),
                                        ordered=True))
         return getattr(m, family.set)
 
@@ -190,7 +187,7 @@ def update_parameters(m: pyo.ConcreteModel, instance: Instance) -> pyo.ConcreteM
         raise RebuildRequired(f"cannot update the built model in place: {e}; rebuild it") from None
     r = _Render(m, upd.data)
     current = m._rechain_data.params
-    for p in PARAMS:
+    for p in F.PARAMS:
         new = upd.params[p.name]
         old = current[p.name]
         moved = np.flatnonzero(~((old == new) | (np.isnan(old) & np.isnan(new))))

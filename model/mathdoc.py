@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from .description import Coef, Term, _sym
-from .families import INDEX_TABLES, PARAMS, ROWS, TABLE, VAR, VARS
+from . import families as F
 from .schema import POLICY_KINDS
 
 _REL = {"==": "=", "<=": "\\le", ">=": "\\ge"}
@@ -24,7 +24,7 @@ def _var(name: str, index: str) -> str:
 
 
 def _set(table: str) -> str:
-    return TABLE[table].symbol
+    return F.TABLE[table].symbol
 
 
 def _term(t: Term, first: bool) -> str:
@@ -50,7 +50,7 @@ def _sense(f) -> str:
 
 
 def _row(f) -> list[str]:
-    table = TABLE[f.table]
+    table = F.TABLE[f.table]
     where = f", where {f.exists}" if f.exists and f.members is not None else ""
     head = f"**{f.name}** $({table.index}) \\in {table.symbol}${where} — {f.doc}"
     if any(t.when for t in f.terms):
@@ -70,8 +70,8 @@ def _cost(f) -> list[str]:
     out = []
     for c in f.costs:
         when = f"paid in {c.over}" if c.over else "paid in its year"
-        out.append(f"| `{c.component}` | $DF_y\\,{c.coef.latex()}\\,{_var(f.name, TABLE[f.table].index)}$ | "
-                   f"${TABLE[f.table].symbol}$, {when} |")
+        out.append(f"| `{c.component}` | $DF_y\\,{c.coef.latex()}\\,{_var(f.name, F.TABLE[f.table].index)}$ | "
+                   f"${F.TABLE[f.table].symbol}$, {when} |")
     return out
 
 
@@ -94,27 +94,27 @@ def markdown() -> str:
         "| set | code | rows exist where |",
         "|---|---|---|",
     ]
-    for t in INDEX_TABLES:
+    for t in F.INDEX_TABLES:
         if t.set:
             L.append(f"| ${t.symbol}$ of $({t.index})$ | `m.{t.set}` (`data.{t.name}`) | {t.exists} |")
         elif t.symbol:
             L.append(f"| ${t.symbol}$ of $({t.index})$ | `data.{t.name}` | {t.exists} |")
-    subsets = [(f, "variables") for f in VARS if f.set != TABLE[f.table].set] + \
-              [(f, "rows") for f in ROWS if f.set != TABLE[f.table].set]
+    subsets = [(f, "variables") for f in F.VARS if f.set != F.TABLE[f.table].set] + \
+              [(f, "rows") for f in F.ROWS if f.set != F.TABLE[f.table].set]
     for f, what in subsets:
         L.append(f"| {what} of `{f.name}` | `m.{f.set}` | rows of ${_set(f.table)}$ where {f.exists} |")
     L += ["", "## Parameters (mutable: a changed instance of the same shape updates them in place)", "",
           "| parameter | over | meaning | read from |", "|---|---|---|---|"]
-    for p in PARAMS:
+    for p in F.PARAMS:
         reads = ", ".join(f"`{t}.{c}`" if t != "instance" else f"`{c}`" for t, c in p.reads)
         L.append(f"| ${_sym(p.name)}_{{{p.index}}}$ (`m.{p.name}`) | ${_set(p.table)}$ | {p.doc} | {reads} |")
     L += ["", "## Variables (all ≥ 0)", "", "| variable | over | meaning | upper bound |", "|---|---|---|---|"]
-    for f in VARS:
+    for f in F.VARS:
         over = f"${_set(f.table)}$" + (f" where {f.exists}" if f.members is not None else "")
         ub = "; ".join(f"${b.coef.latex()}$ ({b.when})" if b.when else f"${b.coef.latex()}$" for b in f.upper) or "—"
-        L.append(f"| ${_var(f.name, TABLE[f.table].index)}$ | {over} | {f.doc} | {ub} |")
+        L.append(f"| ${_var(f.name, F.TABLE[f.table].index)}$ | {over} | {f.doc} | {ub} |")
     L += ["", "## Rows", ""]
-    for f in ROWS:
+    for f in F.ROWS:
         L += _row(f)
         if f.dual:
             L.append(f"(dual: {f.dual})")
@@ -135,7 +135,7 @@ def markdown() -> str:
     L += ["", "## Objective `cost` (minimised)", "",
           "$\\sum$ of every cost below, each entry discounted by $DF_y$ of the year it is paid in:", "",
           "| component | cost | over |", "|---|---|---|"]
-    for f in VARS:
+    for f in F.VARS:
         L += _cost(f)
     L += ["",
           "Capital is charged as the annuity in each year the capacity is online *within the horizon*, so a plant",
@@ -151,7 +151,6 @@ def markdown() -> str:
           "right-hand side on the side that holds. Both are checked against finite differences in",
           "`tests/test_prices.py`.",
           ""]
-    assert VAR  # the declarations are loaded
     return "\n".join(L)
 
 

@@ -30,13 +30,13 @@ import numpy as np
 from .data import ModelData, derive
 from .description import numbers
 from .errors import RebuildRequired
-from .families import MAPPED_SETTINGS, PARAMS, SHAPES
+from . import families as F
 from .instance import Instance
 from .matrix import LinearProgram
 from .schema import FREE_COLUMNS, TABLES
 
 #: the (table, column) pairs whose changes map onto the LP in place (when their shape holds)
-MAPPED = frozenset(SHAPES)
+MAPPED = frozenset(F.SHAPES)
 #: settings that decide the structure: a change of any is a rebuild
 STRUCTURAL_SETTINGS = ("first_year", "last_year")
 
@@ -72,7 +72,7 @@ class ParameterMap:
         for s in STRUCTURAL_SETTINGS:
             if getattr(instance, s) != getattr(b, s):
                 raise RebuildRequired(f"the setting {s} differs")
-        for s in MAPPED_SETTINGS:
+        for s in F.MAPPED_SETTINGS:
             x, y = getattr(b, s), getattr(instance, s)
             if not (x == y or (x is None and y is None)):
                 out.append(("instance", s))
@@ -85,11 +85,11 @@ class ParameterMap:
             for col in A.columns:
                 if A[col] is B[col] or col in FREE_COLUMNS:
                     continue
-                if (name, col) in SHAPES:
+                if (name, col) in F.SHAPES:
                     old, new = numbers(A[col]), numbers(B[col])
                     if np.array_equal(old, new, equal_nan=True):
                         continue
-                    shape = SHAPES[(name, col)]
+                    shape = F.SHAPES[(name, col)]
                     so, sn = shape(old), shape(new)
                     if any(not np.array_equal(so[k], sn[k]) for k in so):
                         raise RebuildRequired(f"{name}.{col}: a change of shape ({', '.join(so)} differs)")
@@ -105,7 +105,7 @@ class ParameterMap:
         touched = set(changed)
         params = dict(self.data.params)
         names = set()
-        for p in PARAMS:
+        for p in F.PARAMS:
             if touched & set(p.reads):
                 params[p.name] = derive(p, instance, self.data)
                 names.add(p.name)

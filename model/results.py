@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ModelData
+from . import families as F
 from .atomic import atomic_write_folder
 
 STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
@@ -81,6 +82,8 @@ class Result:
         if tables is not None and item in TABLE_COLUMNS:
             t = tables.get(item)
             return t if t is not None else _empty(item)
+        if tables is not None and item in tables:  # the table of a family that declares one
+            return tables[item]
         raise AttributeError(item)
 
     @property
@@ -111,7 +114,7 @@ class Result:
         path = Path(path)
 
         def write(tmp: Path) -> None:
-            for name in TABLE_COLUMNS:
+            for name in list(TABLE_COLUMNS) + [t for t in self.tables if t not in TABLE_COLUMNS]:
                 getattr(self, name).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
             with open(tmp / "summary.json", "w", encoding="utf-8") as f:
                 json.dump(self.summary(), f, indent=2, sort_keys=False)
@@ -195,6 +198,10 @@ class ResultLayout:
         self.policy_year = T["policy"]["y"].to_numpy()
         self.policy_sense = _full_sense(d, "policy")
         self.components = cost_components(d)
+        # families that declare a result table of their own
+        self.own = [(ev.family.result, name, ev.family.result_column) for name, ev in d.vars.items() if ev.family.result]
+        self.own_keys = {table: _keys(T[d.vars[name].family.table], F.TABLE[d.vars[name].family.table].keys)
+                         for table, name, _ in self.own}
         self._key_frames = None
 
     def parameters(self) -> dict[str, np.ndarray]:
@@ -221,7 +228,7 @@ class ResultLayout:
                 "capacity": self.capacity_keys, "activity": self.activity_keys, "flows": self.flow_keys,
                 "trade": self.trade_keys, "supply": self.supply_keys, "unmet": self.unmet_keys,
                 "disposal": self.disposal_keys, "prices": self.price_keys, "policies": self.policy_keys,
-                "costs": costs,
+                "costs": costs, **self.own_keys,
             }
         return self._key_frames
 
@@ -267,6 +274,7 @@ class ResultLayout:
             "prices": {"price": price},
             "policies": {"shadow_price": shadow, "slack": clean(slack), "violation": clean(viol)},
             "costs": {"undiscounted": und.ravel(), "discounted": (und * df[:, None]).ravel()},
+            **{table: {column: x[name]} for table, name, column in self.own},
         }
 
     def frames(self, columns: dict[str, dict[str, np.ndarray]]) -> dict[str, pd.DataFrame]:
@@ -336,9 +344,7 @@ def gradient(d: ModelData, param: str, x: dict, duals: dict, params: dict) -> np
     """∂ objective / ∂ params[param][i] at the optimum (discounted), by the envelope theorem:
     Σ over the entries that read it of dual × ∂rhs, − dual × value × ∂coefficient (terms), and
     value × DF × ∂cost (costs)."""
-    from .families import PARAM
-
-    n = len(d.tables[PARAM[param].table])
+    n = len(d.tables[F.PARAM[param].table])
     out = np.zeros(n)
 
     def add(part, weights):

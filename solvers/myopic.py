@@ -145,8 +145,8 @@ def _fix_new(m, committed: dict, decided: set) -> None:
     stays in the LP, so results and duals read as usual). A vintage of a decided year that was
     not a choice then (its plant would have come online only beyond that window) was not
     started: it is held at 0. Vintages of later years are free."""
-    for k in m.NEW:
+    for k, var in m.new.items():  # the variable family `new`, indexed (process, region, vintage)
         if k[2] in decided:
             v = committed.get(k, 0.0)
-            m.new[k].setlb(v)
-            m.new[k].setub(v)
+            var.setlb(v)
+            var.setub(v)

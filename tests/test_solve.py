@@ -64,3 +64,21 @@ def test_a_refused_update_leaves_the_model_as_it_was(toy):
         update_parameters(m, bad)
     assert m.demand["ev", "south", 2021].value == 10.0
     assert solve(m).objective == pytest.approx(before, rel=1e-12)
+
+
+def test_a_users_own_constraint_on_the_built_model(toy):
+    """A user extends the built model with a row of their own (here: no more than 25 t of
+    magnets from the south in 2023), and the solve honours it; its results read as usual."""
+    import pyomo.environ as pyo
+
+    from rechain.model import build_model
+
+    m = build_model(toy)
+    free = solve(m)
+    made = free.activity.query("process == 'magnet_making' and region == 'south' and year == 2023")["activity"].sum()
+    assert made > 25
+    m.my_cap = pyo.Constraint(expr=m.act["magnet_making", "south", 2023] <= 25)
+    capped = solve(m)
+    assert capped.status == "optimal" and capped.objective > free.objective
+    got = capped.activity.query("process == 'magnet_making' and region == 'south' and year == 2023")["activity"].sum()
+    assert got == pytest.approx(25, rel=1e-9)
