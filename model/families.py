@@ -414,7 +414,7 @@ def _policy_terms(sv, d):
     t = pd.concat(out, ignore_index=True) if out else pd.DataFrame({"row": [], "var": [], "pos": [], "part": []})
     t = t.astype({"row": np.int64, "pos": np.int64, "part": np.int64})
     t = t.drop_duplicates(["row", "part", "pos"]).sort_values(["row", "part", "pos"], kind="stable").reset_index(drop=True)
-    _count_terms(sv, d, t)
+    _terms_per_policy(sv, d, t)
     return t
 
 
@@ -422,7 +422,7 @@ def _universe(column: str) -> str:
     return "commodities" if column == "commodities" else "processes"
 
 
-def _count_terms(sv, d, terms):
+def _terms_per_policy(sv, d, terms):
     pol = d.tables["policy"]
     pol["n_terms"] = np.bincount(terms["row"].to_numpy(), minlength=len(pol)) if len(terms) else np.zeros(len(pol), np.int64)
 
