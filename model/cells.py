@@ -93,6 +93,8 @@ def _typed_frame(table: Table, records: list[dict], index: list[int], extra: lis
     data: dict[str, Any] = {}
     for col in table.columns:
         vals = [r.get(col.name) for r in records]
+        if col.default is not None:
+            vals = [col.default if _is_blank(v) else v for v in vals]
         if col.type == "bool":
             data[col.name] = pd.Series([False if _is_blank(v) else bool(v) for v in vals], index=idx, dtype=bool)
         elif col.type == "float":
@@ -129,6 +131,8 @@ def table_to_text(name: str, df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
         col = TABLES[name].column(c) if c in TABLES[name].column_names else None
         vals = df[c].tolist()
+        if col is not None and not col.required and all(_is_blank(v) or v == col.default for v in vals):
+            continue  # an optional column holding only its default: a v1 file stays as it was
         if col is not None and col.type == "bool":
             out[c] = ["true" if v else "false" for v in vals]
         elif col is not None and col.type == "float":

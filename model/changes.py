@@ -148,6 +148,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
                 check_range(col, v)
         except _Bad as e:
             return bad(f"the result for column '{column}' is invalid: {e}", value=v)
+    if col.default is not None:  # a blank means the column's default, as when the file is read
+        values = [col.default if _is_blank(v) else v for v in values]
     # write into a copy: the table held now may be shared with other instances
     df = df.copy()
     if col.type == "int":

@@ -98,4 +98,16 @@ def prepare(inst: Instance) -> ModelData:
     for p in F.PARAMS:
         d.params[p.name] = derive(p, inst, d)
     d.vars, d.rows = emit(F.VARS, F.ROWS, d)
+    d.aux["units"] = _units(inst)
     return d
+
+
+def _units(inst: Instance) -> dict:
+    """The unit of each commodity, of each process's activity (its reference commodity's) and
+    of money, for the result tables (informative: the model itself is unit-agnostic)."""
+    com = inst.tables["commodities"]
+    cu = {c: ("" if u is None or (isinstance(u, float) and u != u) else str(u)) for c, u in zip(com["commodity"], com["unit"])}
+    io = inst.tables["process_io"]
+    ref = io[io["reference"].astype(bool)]
+    pu = {p: cu.get(c, "") for p, c in zip(ref["process"], ref["commodity"])}
+    return {"commodity": cu, "process": pu, "money": str(inst.units.get("money", ""))}

@@ -62,6 +62,15 @@ SHAPES = {
     ("policies", "penalty"): blank,               # soft where a penalty is given
     ("commodities", "unmet_penalty"): _any,
     ("commodities", "disposal_cost"): blank,      # disposal exists where a cost is given
+    ("storage", "initial"): _any,
+    ("storage", "max_level"): _any,               # a bound of the stock, blank or not
+    ("storage", "holding_cost"): _any,
+    ("storage", "final"): _any,
+    ("demand_response", "share"): _any,
+    ("demand_response", "price"): _any,
+    ("process_costs", "capex"): _any,            # (a blank cell defers to a less specific row: values only)
+    ("process_costs", "fixed_om"): _any,
+    ("process_costs", "variable_cost"): _any,
 }
 #: the settings a parameter map may change in place (none decides the structure)
 MAPPED_SETTINGS = ("discount_rate", "base_year", "unmet_penalty")
@@ -101,9 +110,11 @@ def _decode(d, key: np.ndarray, cols) -> tuple[dict, dict]:
 
 def _process(sv, d):
     t = sv.table("processes")
+    plant = t["capacity"].to_numpy(dtype=bool) if "capacity" in t.columns else np.ones(len(t), dtype=bool)
     return pd.DataFrame({"process": t["process"].to_numpy(dtype=object),
                          "lifetime": t["lifetime"].astype("int64").to_numpy(),
-                         "lead_time": t["lead_time"].astype("int64").to_numpy()})
+                         "lead_time": t["lead_time"].astype("int64").to_numpy(),
+                         "plant": plant})
 
 
 def _year(sv, d):
@@ -113,8 +124,9 @@ def _year(sv, d):
 def _io(sv, d):
     t = sv.table("process_io")
     procs = pd.Index(d.tables["process"]["process"].to_numpy(dtype=object))
+    delay = t["delay"].fillna(0).astype("int64").to_numpy() if "delay" in t.columns else np.zeros(len(t), np.int64)
     return pd.DataFrame({"process": t["process"].to_numpy(dtype=object), "commodity": t["commodity"].to_numpy(dtype=object),
-                         "direction": t["direction"].to_numpy(dtype=object),
+                         "delay": delay, "direction": t["direction"].to_numpy(dtype=object),
                          "p": procs.get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)})
 
 
@@ -148,7 +160,8 @@ def _new(sv, d):
     named, code = _decode(d, uniq, P3)
     proc = d.tables["process"]
     lead = proc["lead_time"].to_numpy()[pd.Index(proc["process"]).get_indexer(named["process"])] if len(uniq) else np.zeros(0, np.int64)
-    keep = ok & (named["year"] + lead <= sv.last_year)
+    plant = proc["plant"].to_numpy()[pd.Index(proc["process"]).get_indexer(named["process"])] if len(uniq) else np.zeros(0, bool)
+    keep = ok & plant & (named["year"] + lead <= sv.last_year)
     g = np.flatnonzero(keep)
     t = pd.DataFrame({c: named[c][g] for c in P3})
     t["year"] = t["year"].astype(np.int64)
@@ -196,6 +209,10 @@ def _residual_keys(sv, d):
     src = np.where(ok, order[np.maximum(i, 0)], -1)
     ok &= grp[np.maximum(src, 0)] == g_of
     ok &= pos[np.maximum(src, 0)]
+    proc = d.tables["process"]
+    plant = dict(zip(proc["process"], proc["plant"]))
+    nR = dims.size("region")
+    ok &= np.array([plant.get(p, False) for p in dims.names["process"]], dtype=bool)[g_of // nR] if len(g_of) else ok
     return (g_of * ny + y_of)[ok], src[ok]
 
 
@@ -226,19 +243,72 @@ def _cap(sv, d):
     return t
 
 
+def _act(sv, d):
+    """Where activity exists: every row of ``cap``, and every (process, region, year) of a
+    process without plant; sets ``cap.act``, the activity of each capacity row."""
+    dims, cap, proc = d.dims, d.tables["cap"], d.tables["process"]
+    plantless = proc["process"].to_numpy(dtype=object)[~proc["plant"].to_numpy(dtype=bool)]
+    nR = dims.size("region")
+    pcode = dims.code("process", plantless)
+    r = np.arange(len(dims.names["region"]), dtype=np.int64)
+    y = _ints(d.years) - dims.year0
+    extra = ((np.repeat(pcode, len(r) * len(y)) * nR + np.tile(np.repeat(r, len(y)), len(pcode))) * dims.size("year")
+             + np.tile(y, len(pcode) * len(r)))
+    keys = np.unique(np.concatenate([cap["key"].to_numpy(), extra]))
+    named, _ = _decode(d, keys, P3)
+    t = pd.DataFrame({c: named[c] for c in P3})
+    t["year"] = t["year"].astype(np.int64)
+    t["p"] = pd.Index(proc["process"]).get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)
+    t["y"] = (t["year"].to_numpy() - d.years[0]).astype(np.int64)
+    t["key"] = keys
+    cap["act"] = lookup(keys, cap["key"].to_numpy())
+    d.tables["act"] = t
+    _cost_rows(sv, d)
+    return t
+
+
+def _cost_rows(sv, d):
+    """For every row of ``new`` (by vintage), ``cap`` and ``act`` (by year), the rows of
+    ``process_costs.csv`` that could set its costs, most specific first: (region, year),
+    (region), (year), (* and blank year); -1 where there is none. The params take the first
+    one whose cell is not blank, else ``processes.csv``."""
+    pc = sv.table("process_costs")
+    dims = d.dims
+    nR, nY = dims.size("region"), dims.size("year")
+    for name in ("new", "cap", "act"):
+        t = d.tables[name]
+        cand = np.full((len(t), 4), -1, dtype=np.int64)
+        if len(pc) and len(t):
+            reg = pc["region"].to_numpy(dtype=object)
+            star = reg == "*"
+            rc = np.where(star, nR, dims.code("region", np.where(star, dims.names["region"][0], reg)))
+            yr = pc["year"].to_numpy(dtype="float64", na_value=np.nan)
+            yc = np.where(np.isnan(yr), nY, np.nan_to_num(yr) - dims.year0).astype(np.int64)
+            key = (dims.code("process", pc["process"].to_numpy(dtype=object)) * (nR + 1) + rc) * (nY + 1) + yc
+            p = dims.code("process", t["process"].to_numpy(dtype=object))
+            r = dims.code("region", t["region"].to_numpy(dtype=object))
+            y = t["year"].to_numpy(dtype=np.int64) - dims.year0
+            for k, (r_, y_) in enumerate(((r, y), (r, nY), (nR, y), (nR, nY))):
+                cand[:, k] = lookup(key, (p * (nR + 1) + r_) * (nY + 1) + y_)
+        d.aux[("process_costs", name)] = cand
+
+
 def _actio(sv, d):
-    """Every row of ``cap`` with every ``process_io`` row of its process (the terms of the
-    balance rows that activity enters), in cap order, then io order."""
-    cap, io = d.tables["cap"], d.tables["io"]
-    cp, ip = cap["p"].to_numpy(), io["p"].to_numpy()
+    """Every row of ``act`` with every ``process_io`` row of its process (the terms of the
+    balance rows that activity enters), in act order, then io order; an output delayed past
+    the horizon drops out."""
+    act, io = d.tables["act"], d.tables["io"]
+    cp, ip = act["p"].to_numpy(), io["p"].to_numpy()
     order = np.argsort(ip, kind="stable")
     sp = ip[order]
     lo = np.searchsorted(sp, cp, side="left")
     cnt = np.searchsorted(sp, cp, side="right") - lo
     ci = np.repeat(np.arange(len(cp), dtype=np.int64), cnt)
     off = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    ii = order[np.repeat(lo, cnt) + off]
-    return pd.DataFrame({"cap": ci, "io": ii.astype(np.int64)})
+    ii = order[np.repeat(lo, cnt) + off].astype(np.int64)
+    arrive = act["year"].to_numpy()[ci] + io["delay"].to_numpy()[ii]
+    keep = arrive <= d.years[-1]
+    return pd.DataFrame({"act": ci[keep], "io": ii[keep], "year": arrive[keep]})
 
 
 def _supply(sv, d):
@@ -283,32 +353,109 @@ def _ship(sv, d):
     return out
 
 
+def _curves(sv, d, commodity, region, year) -> tuple[np.ndarray, np.ndarray]:
+    """The ``demand_response`` rows that apply to each (commodity, region, year): those of the
+    most specific level present, (region, year) > (region) > (year) > (* and blank year), in
+    step order. Returns (query row, demand_response row) pairs, by query row."""
+    dr = sv.table("demand_response")
+    if not len(dr) or not len(commodity):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    dims = d.dims
+    nR, nY = dims.size("region"), dims.size("year")
+    reg = dr["region"].to_numpy(dtype=object)
+    star = reg == "*"
+    rc = np.where(star, nR, dims.code("region", np.where(star, dims.names["region"][0], reg)))
+    yr = dr["year"].to_numpy(dtype="float64", na_value=np.nan)
+    every = np.isnan(yr)
+    yc = np.where(every, nY, np.nan_to_num(yr) - dims.year0).astype(np.int64)
+    cc = dims.code("commodity", dr["commodity"].to_numpy(dtype=object))
+
+    def key(c, r, y):
+        return (c * (nR + 1) + r) * (nY + 1) + y
+
+    dr_key = key(cc, rc, yc)
+    qc = dims.code("commodity", np.asarray(commodity, dtype=object))
+    qr = dims.code("region", np.asarray(region, dtype=object))
+    qy = np.asarray(year, dtype=np.int64) - dims.year0
+    uniq, members, starts = groups(dr_key)
+    ends = np.append(starts[1:], len(members))
+    chosen = np.full(len(qc), -1, dtype=np.int64)
+    for r_, y_ in ((qr, qy), (qr, np.full(len(qy), nY)), (np.full(len(qr), nR), qy), (np.full(len(qr), nR), np.full(len(qy), nY))):
+        g = lookup(uniq, key(qc, r_, y_))
+        chosen = np.where((chosen < 0) & (g >= 0), g, chosen)
+    q = np.flatnonzero(chosen >= 0)
+    cnt = (ends - starts)[chosen[q]]
+    rows = np.repeat(q, cnt)
+    off = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    src = members[np.repeat(starts[chosen[q]], cnt) + off]
+    steps = dr["step"].astype("int64").to_numpy()[src]
+    order = np.lexsort((steps, rows))
+    return rows[order], src[order]
+
+
 def _unmet(sv, d):
+    """Unmet demand, per step of the demand curve where one applies (else one step, 0, at the
+    unmet penalty), where demand > 0: demand rows in file order, steps ascending."""
     t = sv.table("demand")
     pos = np.flatnonzero(sv.shape("demand", "quantity")["positive"])
-    out = pd.DataFrame({c: t[c].to_numpy(dtype=object)[pos] for c in ("commodity", "region")})
-    out["year"] = t["year"].astype("int64").to_numpy()[pos]
-    out["src"] = pos.astype(np.int64)
+    com, reg = t["commodity"].to_numpy(dtype=object)[pos], t["region"].to_numpy(dtype=object)[pos]
+    yr = t["year"].astype("int64").to_numpy()[pos]
+    q, curve = _curves(sv, d, com, reg, yr)
+    has = np.zeros(len(pos), dtype=bool)
+    has[q] = True
+    plain = np.flatnonzero(~has)
+    rows = np.concatenate([q, plain])
+    curve = np.concatenate([curve, np.full(len(plain), -1, dtype=np.int64)])
+    steps = np.where(curve >= 0, sv.table("demand_response")["step"].astype("int64").to_numpy()[np.maximum(curve, 0)]
+                     if len(sv.table("demand_response")) else 0, 0)
+    order = np.lexsort((steps, rows))
+    rows, curve, steps = rows[order], curve[order], steps[order]
+    out = pd.DataFrame({"commodity": com[rows], "region": reg[rows], "year": yr[rows], "step": steps.astype(np.int64)})
+    out["src"] = pos[rows].astype(np.int64)
+    out["curve"] = curve
     coms = sv.table("commodities")["commodity"].to_numpy(dtype=object)
     out["c"] = pd.Index(coms).get_indexer(out["commodity"].to_numpy(dtype=object)).astype(np.int64)
     out["y"] = out["year"].to_numpy() - d.years[0]
     return out
 
 
+def _storage(sv, d):
+    t = sv.table("storage")
+    return pd.DataFrame({"commodity": t["commodity"].to_numpy(dtype=object), "region": t["region"].to_numpy(dtype=object),
+                         "src": np.arange(len(t), dtype=np.int64)})
+
+
+def _stock(sv, d):
+    """The stock of every stockable (commodity, region) at the end of every year; sets
+    ``storage.last``, the stock of its last year."""
+    st = d.tables["storage"]
+    ny = len(d.years)
+    src = np.repeat(st["src"].to_numpy(), ny)
+    k = np.tile(np.arange(ny, dtype=np.int64), len(st))
+    out = pd.DataFrame({"commodity": st["commodity"].to_numpy(dtype=object)[src], "region": st["region"].to_numpy(dtype=object)[src],
+                        "year": _ints(d.years)[k]})
+    out["src"] = src
+    out["y"] = k
+    out["prev"] = np.where(k > 0, np.arange(len(out), dtype=np.int64) - 1, -1)
+    st["last"] = np.arange(len(st), dtype=np.int64) * ny + ny - 1
+    return out
+
+
 def _balance(sv, d):
     """Every (commodity, region, year) that anything touches; sets the balance row of every
-    term (``bal`` columns of actio, supply, ship, unmet)."""
+    term (``bal`` columns of actio, supply, ship, unmet, stock)."""
     dims = d.dims
-    cap, io, ai = d.tables["cap"], d.tables["io"], d.tables["actio"]
+    act, io, ai = d.tables["act"], d.tables["io"], d.tables["actio"]
     act_key = dims.key({"commodity": io["commodity"].to_numpy(dtype=object)[ai["io"].to_numpy()],
-                        "region": cap["region"].to_numpy(dtype=object)[ai["cap"].to_numpy()],
-                        "year": cap["year"].to_numpy()[ai["cap"].to_numpy()]}, C3)
-    sp, sh, un = d.tables["supply"], d.tables["ship"], d.tables["unmet"]
+                        "region": act["region"].to_numpy(dtype=object)[ai["act"].to_numpy()],
+                        "year": ai["year"].to_numpy()}, C3)
+    sp, sh, un, sk = d.tables["supply"], d.tables["ship"], d.tables["unmet"], d.tables["stock"]
     sp_key = dims.key(sp, C3)
     in_key = dims.key({"commodity": sh["commodity"], "region": sh["destination"], "year": sh["year"]}, C3)
     out_key = dims.key({"commodity": sh["commodity"], "region": sh["origin"], "year": sh["year"]}, C3)
     un_key = dims.key(un, C3)
-    keys = np.unique(np.concatenate([act_key, sp_key, in_key, out_key, un_key]))
+    st_key = dims.key(sk, C3)
+    keys = np.unique(np.concatenate([act_key, sp_key, in_key, out_key, un_key, st_key]))
     named, _ = _decode(d, keys, C3)
     t = pd.DataFrame({c: named[c] for c in C3})
     t["year"] = t["year"].astype(np.int64)
@@ -326,17 +473,18 @@ def _balance(sv, d):
     sh["bal_in"] = lookup(keys, in_key)
     sh["bal_out"] = lookup(keys, out_key)
     un["bal"] = lookup(keys, un_key)
+    sk["bal"] = lookup(keys, st_key)
     return t
 
 
 def _dispose(sv, d):
-    """Where a commodity with a disposal cost can arrive: made, bought or shipped in."""
+    """Where a commodity with a disposal cost can arrive: made, bought, shipped in or held."""
     coms = sv.table("commodities")["commodity"].to_numpy(dtype=object)
     disposable = set(coms[~sv.shape("commodities", "disposal_cost")["blank"]])
     bal = d.tables["balance"]
-    ai, io, sp, sh = d.tables["actio"], d.tables["io"], d.tables["supply"], d.tables["ship"]
+    ai, io, sp, sh, sk = d.tables["actio"], d.tables["io"], d.tables["supply"], d.tables["ship"], d.tables["stock"]
     made = ai["bal"].to_numpy()[(io["direction"].to_numpy(dtype=object) == "out")[ai["io"].to_numpy()]]
-    rows = np.unique(np.concatenate([made, sp["bal"].to_numpy(), sh["bal_in"].to_numpy()]).astype(np.int64))
+    rows = np.unique(np.concatenate([made, sp["bal"].to_numpy(), sh["bal_in"].to_numpy(), sk["bal"].to_numpy()]).astype(np.int64))
     rows = rows[np.isin(bal["commodity"].to_numpy(dtype=object)[rows], list(disposable))] if disposable else rows[:0]
     out = pd.DataFrame({c: bal[c].to_numpy()[rows] for c in C3})
     out["year"] = out["year"].astype(np.int64)
@@ -377,8 +525,8 @@ def _policy_terms(sv, d):
     dims = d.dims
     regions = list(sv.table("regions")["region"])
     universe = {"processes": list(sv.table("processes")["process"]), "commodities": list(sv.table("commodities")["commodity"])}
-    var_table = {"act": "cap", "cap": "cap", "new": "new", "supply": "supply", "ship": "ship"}
-    var_cols = {"cap": P3, "new": P3, "supply": C3, "ship": S4}
+    var_table = {"act": "act", "cap": "cap", "new": "new", "supply": "supply", "ship": "ship", "stock": "stock"}
+    var_cols = {"act": P3, "cap": P3, "new": P3, "supply": C3, "ship": S4, "stock": C3}
     out = []
     src = pol["src"].to_numpy()
     for name, kind in POLICY_KINDS.items():
@@ -448,20 +596,27 @@ def _check_policy_values(values, d, label):
 INDEX_TABLES = (
     IndexTable("process", ("process",), "P", "P", "every row of `processes.csv`", _process, index="p"),
     IndexTable("year", ("year",), "Y", "Y", "`years.first … years.last`", _year, index="y"),
-    IndexTable("io", ("process", "commodity"), "IO", "\\mathcal{IO}", "every row of `process_io.csv`", _io, index="p,c"),
-    IndexTable("new", P3, "NEW", "\\mathcal{N}", "a `build_limits` row allows building $p$ in $r$ in year $v$ (every applicable "
-               "`max_new` blank or > 0) and $v + \\text{lead\\_time}_p \\le$ the last year", _new,
+    IndexTable("io", ("process", "commodity", "delay"), "IO", "\\mathcal{IO}", "every row of `process_io.csv`", _io, index="p,c,\\delta"),
+    IndexTable("new", P3, "NEW", "\\mathcal{N}", "a `build_limits` row allows building $p$ (a process with plant) in $r$ in year $v$ "
+               "(every applicable `max_new` blank or > 0) and $v + \\text{lead\\_time}_p \\le$ the last year", _new,
                doc="vintages (p, r, v): building started in year v", index="p,r,v"),
     IndexTable("online", ("process", "region", "vintage", "year"), None, "\\text{online}",
                "$v + \\text{lead\\_time}_p \\le y \\le v + \\text{lead\\_time}_p + \\text{lifetime}_p - 1$", _online, index="p,r,v,y"),
     IndexTable("cap", P3, "CAP", "\\mathcal{C}", "residual capacity > 0 in year $y$, or a buildable vintage of $p$ in $r$ is "
                "online in $y$", _cap, index="p,r,y"),
-    IndexTable("actio", ("cap", "io"), None, "", "every row of $\\mathcal{C}$ with every `process_io` row of its process", _actio, index=""),
+    IndexTable("act", P3, "ACT", "\\mathcal{A}", "a row of $\\mathcal{C}$, or any $(r, y)$ of a process without plant "
+               "(`capacity` false)", _act, index="p,r,y"),
+    IndexTable("actio", ("act", "io"), None, "", "every row of $\\mathcal{A}$ with every `process_io` row of its process "
+               "whose output arrives within the horizon (year $y + \\delta$)", _actio, index=""),
     IndexTable("supply", C3, "SUPPLY", "\\mathcal{S}", "a `supply.csv` row (blank year: every year; a row for one year "
                "overrides it) with `max_quantity` blank or > 0", _supply, index="c,r,y"),
     IndexTable("ship", S4, "SHIP", "\\mathcal{T}", "a `trade.csv` lane with `max_quantity` blank or > 0, every year", _ship, index="c,o,d,y"),
-    IndexTable("unmet", C3, "UNMET", "\\mathcal{U}", "demand > 0", _unmet, index="c,r,y"),
-    IndexTable("balance", C3, "BAL", "\\mathcal{B}", "anything (activity, supply, shipment, demand) touches $c$ in $r$ in $y$",
+    IndexTable("unmet", ("commodity", "region", "year", "step"), "UNMET", "\\mathcal{U}",
+               "demand > 0: one row per step of the demand curve that applies (`demand_response.csv`), else one step 0",
+               _unmet, index="c,r,y,s"),
+    IndexTable("storage", ("commodity", "region"), "STORAGE", "\\mathcal{K}", "a `storage.csv` row", _storage, index="c,r"),
+    IndexTable("stock", C3, "STOCK", "\\mathcal{H}", "a `storage.csv` row, every year", _stock, index="c,r,y"),
+    IndexTable("balance", C3, "BAL", "\\mathcal{B}", "anything (activity, supply, shipment, demand, stock) touches $c$ in $r$ in $y$",
                _balance, index="c,r,y"),
     IndexTable("dispose", C3, "DISPOSE", "\\mathcal{D}", "$c$ has a `disposal_cost` and something can bring $c$ to $r$ in $y$",
                _dispose, index="c,r,y"),
@@ -480,10 +635,38 @@ def _df(v, d):
     return np.array([(1.0 + rate) ** -(y - base) for y in d.years], dtype=float)
 
 
+def _effective_cost(v, d, column: str, table: str) -> np.ndarray:
+    """``column`` (capex, fixed_om, variable_cost) for each row of ``table``: the most specific
+    non-blank cell of ``process_costs.csv`` that applies, else ``processes.csv``'s."""
+    out = v.column("processes", column)[d.tables[table]["p"].to_numpy()]
+    cand = d.aux[("process_costs", table)]
+    if cand.size and (cand >= 0).any():
+        vals = v.column("process_costs", column)
+        found = np.zeros(len(out), dtype=bool)
+        for k in range(4):
+            c = cand[:, k]
+            hit = ~found & (c >= 0)
+            hit[hit] = ~np.isnan(vals[c[hit]])
+            out = np.where(hit, vals[np.maximum(c, 0)], out)
+            found |= hit
+    return out
+
+
+def _capex_of_vintage(v, d):
+    return _effective_cost(v, d, "capex", "new")
+
+
 def _annuity(v, d):
     rate = v.setting("discount_rate")
-    capex, life = v.column("processes", "capex"), v.column("processes", "lifetime")
-    return np.array([c * crf(rate, int(L)) for c, L in zip(capex, life)], dtype=float)
+    factor = np.array([crf(rate, int(L)) for L in v.column("processes", "lifetime")], dtype=float)
+    return _capex_of_vintage(v, d) * factor[d.tables["new"]["p"].to_numpy()]
+
+
+def _costs_of(column, table):
+    def derive(v, d):
+        return _effective_cost(v, d, column, table)
+
+    return derive
 
 
 def _per_process(column):
@@ -533,10 +716,26 @@ def _by_src(table, src_table, column, blank_inf=False):
 
 
 def _unmet_penalty(v, d):
+    """Money per unit left unmet: the step's price on a demand curve, else the commodity's
+    unmet penalty (else the instance's)."""
     own = v.column("commodities", "unmet_penalty")
     default = v.setting("unmet_penalty")
     pen = np.where(np.isnan(own), np.nan if default is None else default, own)
-    return pen[d.tables["unmet"]["c"].to_numpy()]
+    un = d.tables["unmet"]
+    curve = un["curve"].to_numpy()
+    price = v.column("demand_response", "price")
+    return np.where(curve >= 0, price[np.maximum(curve, 0)] if len(price) else 0.0, pen[un["c"].to_numpy()])
+
+
+def _unmet_share(v, d):
+    curve = d.tables["unmet"]["curve"].to_numpy()
+    share = v.column("demand_response", "share")
+    return np.where(curve >= 0, share[np.maximum(curve, 0)] if len(share) else 0.0, 1.0)
+
+
+def _storage_final(v, d):
+    final = v.column("storage", "final")
+    return np.where(np.isnan(final), v.column("storage", "initial"), final)
 
 
 def _disposal_cost(v, d):
@@ -544,19 +743,30 @@ def _disposal_cost(v, d):
 
 
 _RATE = ("instance", "discount_rate")
+
+
+def _PC(column):
+    return (("processes", column), ("process_costs", column))
+
+
 PARAMS = (
     Param("df", "year", (_RATE, ("instance", "base_year")), _df,
           "discount factor $DF_y = (1+i)^{-(y - \\text{base\\_year})}$", "y"),
-    Param("annuity", "process", (("processes", "capex"), ("processes", "lifetime"), _RATE), _annuity,
-          "$\\text{capex}_p \\cdot CRF(i, L_p)$, $CRF = \\frac{i(1+i)^L}{(1+i)^L - 1}$ ($1/L$ when $i = 0$): money per unit of "
-          "capacity per year online", "p"),
-    Param("fixed_om", "process", (("processes", "fixed_om"),), _per_process("fixed_om"), "money per unit of capacity per year", "p"),
-    Param("variable_cost", "process", (("processes", "variable_cost"),), _per_process("variable_cost"),
-          "money per unit of activity", "p"),
+    Param("capex", "new", _PC("capex"), _capex_of_vintage,
+          "money per unit of annual capacity of vintage $v$ in $r$ (`process_costs.csv`: most specific row, else `processes.csv`)",
+          "p,r,v"),
+    Param("annuity", "new", _PC("capex") + (("processes", "lifetime"), _RATE), _annuity,
+          "$\\text{capex}_{p,r,v} \\cdot CRF(i, L_p)$, $CRF = \\frac{i(1+i)^L}{(1+i)^L - 1}$ ($1/L$ when $i = 0$): money per unit of "
+          "capacity per year online", "p,r,v"),
+    Param("fixed_om", "cap", _PC("fixed_om"), _costs_of("fixed_om", "cap"),
+          "money per unit of capacity per year, by operating year", "p,r,y"),
+    Param("variable_cost", "act", _PC("variable_cost"), _costs_of("variable_cost", "act"),
+          "money per unit of activity, by activity year", "p,r,y"),
     Param("availability", "process", (("processes", "availability"),), _per_process("availability"),
           "share of capacity usable in a year", "p"),
     Param("io", "io", (("process_io", "coefficient"), ("process_io", "direction")), _io_coef,
-          "signed `process_io` coefficient: + output, − input, per unit of activity", "p,c"),
+          "signed `process_io` coefficient: + output, − input, per unit of activity (an output delayed by $\\delta$ years "
+          "arrives in year $y + \\delta$)", "p,c,\\delta"),
     Param("residual", "cap", (("capacity", "capacity"),), _residual,
           "existing capacity (a year not listed in `capacity.csv` takes the latest listed year before it)", "p,r,y"),
     Param("max_new", "new", (("build_limits", "max_new"),), _tightest("max_new", "new"),
@@ -571,8 +781,19 @@ PARAMS = (
     Param("ship_cost", "ship", (("trade", "cost"),), _by_src("ship", "trade", "cost"), "money per unit shipped", "c,o,d,y"),
     Param("ship_max", "ship", (("trade", "max_quantity"),), _by_src("ship", "trade", "max_quantity", True),
           "most a lane carries in a year", "c,o,d,y"),
-    Param("unmet_penalty", "unmet", (("commodities", "unmet_penalty"), ("instance", "unmet_penalty")), _unmet_penalty,
-          "money per unit of unmet demand (the commodity's, else the instance's)", "c,r,y"),
+    Param("unmet_penalty", "unmet", (("commodities", "unmet_penalty"), ("instance", "unmet_penalty"), ("demand_response", "price")),
+          _unmet_penalty, "money per unit of unmet demand: the step's `price` on a demand curve, else the commodity's "
+          "`unmet_penalty` (else the instance's)", "c,r,y,s"),
+    Param("unmet_share", "unmet", (("demand_response", "share"),), _unmet_share,
+          "share of the demand that may go unmet in the step (1 where no curve applies)", "c,r,y,s"),
+    Param("stock_initial", "storage", (("storage", "initial"),), _by_src("storage", "storage", "initial"),
+          "stock before the first year", "c,r"),
+    Param("stock_final", "storage", (("storage", "final"), ("storage", "initial")), _storage_final,
+          "least stock at the end of the last year (blank: the initial stock)", "c,r"),
+    Param("stock_max", "storage", (("storage", "max_level"),), _by_src("storage", "storage", "max_level", True),
+          "most that can be held", "c,r"),
+    Param("holding_cost", "storage", (("storage", "holding_cost"),), _by_src("storage", "storage", "holding_cost"),
+          "money per unit held at the end of a year", "c,r"),
     Param("disposal_cost", "dispose", (("commodities", "disposal_cost"),), _disposal_cost, "money per unit disposed of", "c,r,y"),
     Param("policy_value", "policy", (("policies", "value"),), _by_src("policy", "policies", "value"),
           "the policy's value in the year", "\\pi,y", check=_check_policy_values),
@@ -630,9 +851,9 @@ def _cost(table, params_by=None, where=None):
 
 
 def _capex(d):
-    on, new = d.tables["online"], d.tables["new"]
+    on = d.tables["online"]
     v = on["new"].to_numpy()
-    return Pick(vars=v, years=on["year"].to_numpy() - d.years[0], index=(new["p"].to_numpy()[v],))
+    return Pick(vars=v, years=on["year"].to_numpy() - d.years[0], index=(v,))
 
 
 def _vintages(d):
@@ -645,9 +866,44 @@ def _use_cap(d):
     return Pick(rows=i, vars=i, index=(_col(d, "cap", "p"),))
 
 
+def _use_act(d):
+    i = np.arange(len(d.tables["cap"]), dtype=np.int64)
+    return Pick(rows=i, vars=_col(d, "cap", "act"))
+
+
 def _act_io(d):
     ai = d.tables["actio"]
-    return Pick(rows=ai["bal"].to_numpy(), vars=ai["cap"].to_numpy(), index=(ai["io"].to_numpy(),))
+    return Pick(rows=ai["bal"].to_numpy(), vars=ai["act"].to_numpy(), index=(ai["io"].to_numpy(),))
+
+
+def _stock_bound(d):
+    t = d.tables["stock"]
+    return Pick(vars=np.arange(len(t), dtype=np.int64), index=(t["src"].to_numpy(),))
+
+
+def _stock_held(d):
+    t = d.tables["stock"]
+    return Pick(vars=np.arange(len(t), dtype=np.int64), years=t["y"].to_numpy(), index=(t["src"].to_numpy(),))
+
+
+def _stock_in(d):
+    """The stock of the year before, brought into the balance (first year: the initial stock,
+    on the right-hand side)."""
+    t = d.tables["stock"]
+    later = np.flatnonzero(t["prev"].to_numpy() >= 0)
+    return Pick(rows=t["bal"].to_numpy()[later], vars=t["prev"].to_numpy()[later])
+
+
+def _stock_initial(d):
+    t = d.tables["stock"]
+    first = np.flatnonzero(t["prev"].to_numpy() < 0)
+    return Pick(rows=t["bal"].to_numpy()[first], index=(t["src"].to_numpy()[first],))
+
+
+def _stock_last(d):
+    t = d.tables["storage"]
+    i = np.arange(len(t), dtype=np.int64)
+    return Pick(rows=i, vars=t["last"].to_numpy(), index=(i,))
 
 
 def _into_balance(table, column="bal"):
@@ -660,7 +916,8 @@ def _into_balance(table, column="bal"):
 
 def _unmet_bound(d):
     t = d.tables["unmet"]
-    return Pick(vars=np.arange(len(t), dtype=np.int64), index=(t["bal"].to_numpy(),))
+    i = np.arange(len(t), dtype=np.int64)
+    return Pick(vars=i, index=(i, t["bal"].to_numpy()))
 
 
 def _soft(d):
@@ -712,18 +969,22 @@ def _p(name, index):
 
 VARS = (
     VarFamily("new", "new", "NEW", "new capacity of $p$ whose building starts in $r$ in year $v$",
-              costs=(Cost("capex", Coef(params=_p("annuity", "p")), _capex, over="every year $y$ the vintage is online"),)),
+              costs=(Cost("capex", Coef(params=_p("annuity", "p,r,v")), _capex, over="every year $y$ the vintage is online"),)),
     VarFamily("cap", "cap", "CAP", "capacity of $p$ in $r$ in $y$",
-              costs=(Cost("fixed_om", Coef(params=_p("fixed_om", "p")), _cost("cap", ("p",))),)),
-    VarFamily("act", "cap", "CAP", "activity of $p$ in $r$ in $y$ (units of its reference commodity per year)",
-              costs=(Cost("variable", Coef(params=_p("variable_cost", "p")), _cost("cap", ("p",))),)),
+              costs=(Cost("fixed_om", Coef(params=_p("fixed_om", "p,r,y")), _cost("cap")),)),
+    VarFamily("act", "act", "ACT", "activity of $p$ in $r$ in $y$ (units of its reference commodity per year)",
+              costs=(Cost("variable", Coef(params=_p("variable_cost", "p,r,y")), _cost("act")),)),
     VarFamily("supply", "supply", "SUPPLY", "purchases from outside the modelled system",
               costs=(Cost("supply", Coef(params=_p("supply_price", "c,r,y")), _cost("supply")),)),
     VarFamily("ship", "ship", "SHIP", "shipments along a lane",
               costs=(Cost("trade", Coef(params=_p("ship_cost", "c,o,d,y")), _cost("ship")),)),
-    VarFamily("unmet", "unmet", "UNMET", "demand left unmet",
-              upper=(Bound(Coef(params=_p("demand", "c,r,y")), _unmet_bound, "at most the demand"),),
-              costs=(Cost("unmet", Coef(params=_p("unmet_penalty", "c,r,y")), _cost("unmet")),)),
+    VarFamily("unmet", "unmet", "UNMET", "demand left unmet, in step $s$ of its demand curve",
+              upper=(Bound(Coef(params=(("unmet_share", "c,r,y,s"), ("demand", "c,r,y"))), _unmet_bound,
+                           "at most the step's share of the demand"),),
+              costs=(Cost("unmet", Coef(params=_p("unmet_penalty", "c,r,y,s")), _cost("unmet")),)),
+    VarFamily("stock", "stock", "STOCK", "stock held at the end of the year",
+              upper=(Bound(Coef(params=_p("stock_max", "c,r")), _stock_bound, "at most `max_level`"),),
+              costs=(Cost("holding", Coef(params=_p("holding_cost", "c,r")), _stock_held),)),
     VarFamily("dispose", "dispose", "DISPOSE", "quantity disposed of",
               costs=(Cost("disposal", Coef(params=_p("disposal_cost", "c,r,y")), _cost("dispose")),)),
     VarFamily("violation", "policy", "POL_SOFT", "violation of a soft policy", members=_soft,
@@ -742,7 +1003,7 @@ ROWS = (
                      Term("new", Coef(b=-1), "p,r,v", _vintages, over="v:\\,(p,r,v,y)\\,\\in\\,\\text{online}")),
               rhs=(Rhs(Coef(params=_p("residual", "p,r,y")), _all("cap")),), sense="=="),
     RowFamily("use", "cap", "CAP", "activity within the available capacity",
-              terms=(Term("act", Coef(), "p,r,y", _self("cap")),
+              terms=(Term("act", Coef(), "p,r,y", _use_act),
                      Term("cap", Coef(b=-1, params=_p("availability", "p")), "p,r,y", _use_cap)),
               sense="<="),
     RowFamily("build_new_limit", "new", "NEW_LIM", "new capacity within the build limit", limit=True, relax=True,
@@ -755,14 +1016,22 @@ ROWS = (
               members=_where("cap", "limited"), exists="a finite `max_total` applies"),
     RowFamily("balance", "balance", "BAL", "what is made, bought, shipped in or left unmet equals what is used, shipped out, "
               "disposed of or demanded", relax=True,
-              terms=(Term("act", Coef(params=_p("io", "p,c")), "p,r,y", _act_io, over="p"),
+              terms=(Term("act", Coef(params=_p("io", "p,c,\\delta")), "p,r,y-\\delta", _act_io, over="p,\\delta"),
                      Term("supply", Coef(), "c,r,y", _into_balance("supply")),
                      Term("ship", Coef(), "c,o,r,y", _into_balance("ship", "bal_in"), over="o"),
                      Term("ship", Coef(b=-1), "c,r,d,y", _into_balance("ship", "bal_out"), over="d"),
                      Term("unmet", Coef(), "c,r,y", _into_balance("unmet")),
-                     Term("dispose", Coef(b=-1), "c,r,y", _into_balance("dispose"))),
-              rhs=(Rhs(Coef(params=_p("demand", "c,r,y")), _all("balance")),), sense="==",
+                     Term("dispose", Coef(b=-1), "c,r,y", _into_balance("dispose")),
+                     Term("stock", Coef(), "c,r,y-1", _stock_in),
+                     Term("stock", Coef(b=-1), "c,r,y", _into_balance("stock"))),
+              rhs=(Rhs(Coef(params=_p("demand", "c,r,y")), _all("balance")),
+                   Rhs(Coef(b=-1, params=_p("stock_initial", "c,r")), _stock_initial, when="the first year of a stock")),
+              sense="==",
               dual="the marginal cost of one more unit of $c$ in $r$ in $y$ (discounted; `prices` divides by $DF_y$)"),
+    RowFamily("stock_final", "storage", "STORAGE", "a plan hands on at least the final stock", relax=True,
+              terms=(Term("stock", Coef(), "c,r,\\text{last}", _stock_last),),
+              rhs=(Rhs(Coef(params=_p("stock_final", "c,r")), _all("storage")),), sense=">=",
+              dual="the value of one unit less of stock to hand on"),
     RowFamily("supply_limit", "supply", "SUPPLY_LIM", "outside supply within its limit", limit=True, relax=True,
               terms=(Term("supply", Coef(), "c,r,y", _where("supply", "limited")),),
               rhs=(Rhs(Coef(params=_p("supply_max", "c,r,y")), _where("supply", "limited")),), sense="<=",
@@ -777,6 +1046,7 @@ ROWS = (
                      Term("new", Coef(), "p,r,y", _policy_sum("new"), over="(p,r) \\in \\pi", when="new capacity"),
                      Term("supply", Coef(), "c,r,y", _policy_sum("supply"), over="(c,r) \\in \\pi", when="outside supply"),
                      Term("ship", Coef(), "c,o,d,y", _policy_sum("ship"), over="(c,o,d) \\in \\pi", when="shipments"),
+                     Term("stock", Coef(), "c,r,y", _policy_sum("stock"), over="(c,r) \\in \\pi", when="stocks"),
                      Term("act", Coef(b=-1, params=_p("policy_value", "\\pi,y")), "p,r,y", _policy_sum("act", part=1),
                           over="(p,r) \\in \\text{share\\_of}_\\pi", when="share kinds: the activity the share is of"),
                      Term("violation", Coef(b=-1), "\\pi,y", _violation("max"), when="soft max policies"),

@@ -138,11 +138,12 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
             vars_ = var_of[part.decl.var][part.pick.vars]
             for k, coef, v in zip(at[part.pick.rows].tolist(), r.coefs(part), vars_):
                 terms[k].append(_term(coef, v))
-        rhs = [0.0] * len(er.members)
-        for part in er.rhs:
+        rhs = [None] * len(er.members)
+        for part in er.rhs:  # the parts of one row add up, in part order
             for k, e in zip(at[part.pick.rows].tolist(), r.coefs(part)):
                 if k >= 0:  # a right-hand side picked for a row that does not exist is dropped
-                    rhs[k] = e
+                    rhs[k] = e if rhs[k] is None else rhs[k] + e
+        rhs = [0.0 if e is None else e for e in rhs]
         keys = r.keys(f.table)
         exprs = {}
         for k, i in enumerate(er.members.tolist()):

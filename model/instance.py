@@ -25,7 +25,7 @@ from .changes import SCALAR_CHANGES, SCENARIO_TABLES, SETTING_RANGES, _apply_cha
 from .errors import InstanceError, Problem
 from .reading import _parse_settings, _parse_table, _read_source
 from .schema import TABLE_ORDER, TABLES
-from .validation import _check_reference_rows, _check_references, _check_unmet_penalty, _value_checks  # noqa: F401
+from .validation import VALUE_CHECKS, _check_reference_rows, _check_references, _check_unmet_penalty, _value_checks  # noqa: F401
 
 
 @dataclass
@@ -51,6 +51,8 @@ class Instance:
     origin: str | None = None
     applied: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # table -> file label for messages
+    format_version: int = 1  # as the settings say (1 or 2); a v1 instance means the same in v2
+    warnings: list = field(default_factory=list)  # problems found that do not block solving
 
     # -- convenient access ----------------------------------------------------------------
     @property
@@ -146,8 +148,8 @@ class Instance:
         else:
             if "reference_coefficients" in needed:
                 _check_reference_rows(inst, problems, counts=False)
-            if "unmet_penalty" in needed:
-                _check_unmet_penalty(inst, problems)
+            for name in sorted(needed - {"reference_coefficients"}):
+                VALUE_CHECKS[name](inst, problems)
         if problems:
             raise InstanceError(problems)
         inst.applied.append(label or f"changes{len(inst.applied) + 1}")
@@ -172,7 +174,8 @@ class Instance:
 
     # -- writing ---------------------------------------------------------------------------
     def settings(self) -> dict:
-        out: dict[str, Any] = {"format_version": 1, "name": self.name, "title": self.title}
+        version = max(self.format_version, 2 if v2_additions(self) else 1)
+        out: dict[str, Any] = {"format_version": version, "name": self.name, "title": self.title}
         if self.description:
             out["description"] = self.description
         out["years"] = {"first": self.first_year, "last": self.last_year}
@@ -257,8 +260,27 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     # cross-table checks run even when cells were refused, so one load reports every problem
     _check_references(inst, problems, incomplete)
     _check_scenarios(inst, problems, incomplete)
+    if inst.format_version < 2 and (used := v2_additions(inst)):
+        problems.append(Problem(inst.label("instance") if is_book else "instance.yaml",
+                                f"uses format v2 additions ({', '.join(used)}) but says format_version {inst.format_version}: "
+                                "say format_version: 2", column="format_version", severity="warning"))
     if any(p.severity == "error" for p in problems):
         raise InstanceError(problems)
+    inst.warnings = [p for p in problems if p.severity != "error"]
     return inst
+
+
+def v2_additions(inst: Instance) -> list[str]:
+    """The format v2 additions (SPEC section 4) an instance uses, in words."""
+    T = inst.tables
+    out = [f"{name}.csv" for name in ("storage", "demand_response", "process_costs") if len(T[name])]
+    io, pro, pol = T["process_io"], T["processes"], T["policies"]
+    if "delay" in io.columns and (io["delay"].fillna(0) > 0).any():
+        out.append("delayed outputs")
+    if "capacity" in pro.columns and (~pro["capacity"].astype(bool)).any():
+        out.append("processes without plant")
+    new_kinds = sorted(set(pol["kind"]) & {"max_share", "min_share", "min_trade", "min_stock", "max_stock"})
+    out += [f"policy kind {k}" for k in new_kinds]
+    return out
 
 

@@ -111,9 +111,12 @@ class Layout:
         else:
             out["col_upper"] = base.col_upper
         if changed(self.rhs):
+            # the parts of one row add up, in part order (as the Pyomo rendering adds them)
             rhs = np.zeros(self.nrow)
-            for p, keep, rows in self.rhs:
-                rhs[rows] = p.values(params)[keep]
+            if self.rhs:
+                v = np.concatenate([p.values(params)[keep] for p, keep, _ in self.rhs])
+                rows = np.concatenate([r for _, _, r in self.rhs])
+                rhs = np.bincount(rows, weights=v, minlength=self.nrow)
             out["row_lower"] = np.where(self.sense >= 0, rhs, -INF)
             out["row_upper"] = np.where(self.sense <= 0, rhs, INF)
         else:

@@ -15,7 +15,7 @@ import yaml
 from .cells import _Bad, _cell_text, _is_blank, _typed_frame, parse_cell
 from .changes import SETTING_RANGES
 from .errors import InstanceError, Problem
-from .schema import FREE_COLUMNS, SETTINGS, TABLE_ORDER, Table
+from .schema import FORMAT_VERSIONS, FREE_COLUMNS, SETTINGS, TABLE_ORDER, Table
 
 
 @dataclass
@@ -370,6 +370,8 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
     base = num("base_year", int, default=first)
     rate = num("discount_rate", float, default=0.0, check=SETTING_RANGES["discount_rate"])
     pen = num("unmet_penalty", float, default=None, check=SETTING_RANGES["unmet_penalty"])
+    version = num("format_version", int, default=1, check=(lambda x: x in FORMAT_VERSIONS,
+                                                            f"must be one of {', '.join(map(str, FORMAT_VERSIONS))}"))
     units = s.get("units") or {}
     if not isinstance(units, dict):
         problems.append(Problem(label, "setting 'units' must be a mapping", column="units", value=units))
@@ -419,6 +421,7 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
         base_year=base if base is not None else first,
         discount_rate=rate if rate is not None else 0.0,
         unmet_penalty=pen,
+        format_version=version if version is not None else 1,
         units={str(k): str(v) for k, v in units.items()},
         sources=clean_sources,
         scenarios=clean_scen,

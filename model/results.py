@@ -23,16 +23,19 @@ from .atomic import atomic_write_folder
 STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
 
 TABLE_COLUMNS = {
-    "capacity": ["process", "region", "year", "residual", "new", "total", "utilisation"],
-    "activity": ["process", "region", "year", "activity"],
-    "flows": ["process", "commodity", "region", "year", "direction", "quantity"],
-    "trade": ["commodity", "origin", "destination", "year", "quantity"],
-    "supply": ["commodity", "region", "year", "quantity"],
-    "unmet": ["commodity", "region", "year", "quantity"],
-    "disposal": ["commodity", "region", "year", "quantity"],
-    "prices": ["commodity", "region", "year", "price"],
+    "capacity": ["process", "region", "year", "residual", "new", "total", "utilisation", "unit"],
+    "activity": ["process", "region", "year", "activity", "unit"],
+    "flows": ["process", "commodity", "region", "year", "direction", "quantity", "unit"],
+    "trade": ["commodity", "origin", "destination", "year", "quantity", "unit"],
+    "supply": ["commodity", "region", "year", "quantity", "unit"],
+    "unmet": ["commodity", "region", "year", "quantity", "unit"],
+    "disposal": ["commodity", "region", "year", "quantity", "unit"],
+    "prices": ["commodity", "region", "year", "price", "unit"],
     "policies": ["policy", "year", "shadow_price", "slack", "violation"],
-    "costs": ["year", "component", "undiscounted", "discounted"],
+    "costs": ["year", "component", "undiscounted", "discounted", "unit"],
+    "stock": ["commodity", "region", "year", "level", "holding_cost", "unit"],
+    "demand_response": ["commodity", "region", "year", "step", "share", "price", "unmet", "unit"],
+    "investment": ["process", "region", "year", "new", "capex", "overnight", "unit"],
 }
 _TEXT = pd.Series(["text"]).dtype  # the dtype pandas gives text (``str`` from pandas 3; object before)
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or pd.options.mode.copy_on_write is True
@@ -49,13 +52,20 @@ VALUE_COLUMNS = {
     "prices": ["price"],
     "policies": ["shadow_price", "slack", "violation"],
     "costs": ["undiscounted", "discounted"],
+    "stock": ["level", "holding_cost"],
+    "demand_response": ["share", "price", "unmet"],
+    "investment": ["new", "capex", "overnight"],
 }
-COST_COMPONENTS = ("capex", "fixed_om", "variable", "supply", "trade", "unmet", "disposal", "violation")
+COST_COMPONENTS = ("capex", "fixed_om", "variable", "supply", "trade", "unmet", "disposal", "holding", "violation")
+_NAME_COLUMNS = ("process", "commodity", "region", "origin", "destination", "direction", "policy", "component", "unit")
 P3, C3, S4 = ["process", "region", "year"], ["commodity", "region", "year"], ["commodity", "origin", "destination", "year"]
 
 
 def _empty(name: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("process", "commodity", "region", "origin", "destination", "direction", "policy", "component") else "object") for c in TABLE_COLUMNS[name]})
+    def dtype(c):
+        return _TEXT if c in _NAME_COLUMNS else ("int64" if c in ("year", "step") else "float64")
+
+    return pd.DataFrame({c: pd.Series(dtype=dtype(c)) for c in TABLE_COLUMNS[name]})
 
 
 @dataclass
@@ -170,30 +180,51 @@ class ResultLayout:
         keys = np.unique(np.concatenate([ck, nk]))
         self.cap_pos, self.new_pos = np.searchsorted(keys, ck), np.searchsorted(keys, nk)
         named = _decode_keys(d, keys, P3)
-        self.capacity_keys = _keys(pd.DataFrame(named))
-        self.activity_keys = _keys(T["cap"], P3)
+        units = d.aux.get("units", {})
+        cu, pu, money = units.get("commodity", {}), units.get("process", {}), units.get("money", "")
 
-        # flows: the terms of activity in the balance rows
+        def unit_of(frame, column, of):
+            return frame.assign(unit=[of.get(x, "") for x in frame[column].tolist()])
+
+        self.capacity_keys = _keys(unit_of(pd.DataFrame(named), "process", pu))
+        self.activity_keys = _keys(unit_of(T["act"][P3], "process", pu))
+        self.cap_act = T["cap"]["act"].to_numpy()  # the activity of each capacity row
+
+        # flows: the terms of activity in the balance rows, in the year they arrive (an output
+        # delayed from several years of activity is one flow of the sum)
         part = next(p for p in d.rows["balance"].terms if p.decl.var == "act")
         self.flow_part = part
-        bal, cap = T["balance"], T["cap"]
+        bal, act = T["balance"], T["act"]
         rows, vars_ = part.pick.rows, part.pick.vars
         io_sign = np.sign(d.params["io"][part.pick.index[0]])
-        fl = pd.DataFrame({"process": cap["process"].to_numpy(dtype=object)[vars_],
+        fl = pd.DataFrame({"process": act["process"].to_numpy(dtype=object)[vars_],
                            "commodity": bal["commodity"].to_numpy(dtype=object)[rows],
-                           "region": cap["region"].to_numpy(dtype=object)[vars_],
+                           "region": act["region"].to_numpy(dtype=object)[vars_],
                            "year": bal["year"].to_numpy()[rows],
                            "direction": np.where(io_sign > 0, "out", "in").astype(object)})
-        forder = fl.sort_values(["process", "region", "year", "direction", "commodity"], kind="stable").index.to_numpy()
-        self.flow_keys = _keys(fl.iloc[forder])
-        self.flow_order = forder
+        fcols = ["process", "region", "year", "direction", "commodity"]
+        self.flow_group = fl.groupby(fcols, sort=True).ngroup().to_numpy() if len(fl) else np.zeros(0, np.int64)
+        first = fl.drop_duplicates(fcols).sort_values(fcols, kind="stable")
+        self.flow_keys = _keys(unit_of(first[["process", "commodity", "region", "year", "direction"]], "commodity", cu))
 
-        self.trade_keys = _keys(T["ship"], S4)
-        self.supply_keys = _keys(T["supply"], C3)
-        self.unmet_keys = _keys(T["unmet"], C3)
-        self.disposal_keys = _keys(T["dispose"], C3)
-        self.price_keys = _keys(T["balance"], C3)
+        self.trade_keys = _keys(unit_of(T["ship"][S4], "commodity", cu))
+        self.supply_keys = _keys(unit_of(T["supply"][C3], "commodity", cu))
+        # unmet demand summed over the steps of a demand curve
+        un = T["unmet"]
+        ukey = un["src"].to_numpy()
+        self.unmet_first = np.flatnonzero(np.r_[True, ukey[1:] != ukey[:-1]]) if len(un) else np.zeros(0, np.int64)
+        self.unmet_group = np.cumsum(np.r_[True, ukey[1:] != ukey[:-1]]) - 1 if len(un) else np.zeros(0, np.int64)
+        self.unmet_keys = _keys(unit_of(un.iloc[self.unmet_first][C3], "commodity", cu))
+        self.curve_rows = np.flatnonzero(un["curve"].to_numpy() >= 0)
+        self.response_keys = _keys(unit_of(un.iloc[self.curve_rows][C3 + ["step"]], "commodity", cu))
+        self.disposal_keys = _keys(unit_of(T["dispose"][C3], "commodity", cu))
+        self.price_keys = _keys(T["balance"][C3].assign(unit=[f"{money}/{cu.get(c, '')}" if money else cu.get(c, "")
+                                                                for c in T["balance"]["commodity"].tolist()]))
         self.policy_keys = _keys(T["policy"], ["policy", "year"])
+        self.stock_keys = _keys(unit_of(T["stock"][C3], "commodity", cu))
+        self.stock_src = T["stock"]["src"].to_numpy()
+        self.investment_keys = _keys(unit_of(T["new"][P3], "process", pu))
+        self.money = money
         self.balance_year = T["balance"]["y"].to_numpy()
         self.policy_year = T["policy"]["y"].to_numpy()
         self.policy_sense = _full_sense(d, "policy")
@@ -224,11 +255,13 @@ class ResultLayout:
             k = len(self.components)
             costs = pd.DataFrame({"year": np.repeat(np.asarray(self.years, dtype=np.int64), k),
                                   "component": np.tile(np.array(self.components, dtype=object), len(self.years))})
+            costs = _keys(costs.assign(unit=self.money))
             self._key_frames = {
                 "capacity": self.capacity_keys, "activity": self.activity_keys, "flows": self.flow_keys,
                 "trade": self.trade_keys, "supply": self.supply_keys, "unmet": self.unmet_keys,
                 "disposal": self.disposal_keys, "prices": self.price_keys, "policies": self.policy_keys,
-                "costs": costs, **self.own_keys,
+                "costs": costs, "stock": self.stock_keys, "demand_response": self.response_keys,
+                "investment": self.investment_keys, **self.own_keys,
             }
         return self._key_frames
 
@@ -247,12 +280,15 @@ class ResultLayout:
         residual[self.cap_pos] = p["residual"]
         total[self.cap_pos] = x["cap"]
         new[self.new_pos] = x["new"]
-        activity[self.cap_pos] = x["act"]
+        activity[self.cap_pos] = x["act"][self.cap_act]
         with np.errstate(divide="ignore", invalid="ignore"):
             util = np.where(total > 0, activity / total, 0.0)
 
         part = self.flow_part
-        flows = np.abs(part.values(p)) * x["act"][part.pick.vars]
+        flows = np.bincount(self.flow_group, weights=np.abs(part.values(p)) * x["act"][part.pick.vars],
+                            minlength=len(self.flow_keys)) if len(self.flow_group) else np.zeros(0)
+        unmet = np.bincount(self.unmet_group, weights=x["unmet"], minlength=len(self.unmet_keys)) if len(self.unmet_group) else np.zeros(0)
+        c = self.curve_rows
 
         viol = np.nan_to_num(x.get("violation", np.zeros(len(self.policy_keys))))
         pol = d.rows["policy"]
@@ -266,21 +302,28 @@ class ResultLayout:
         return {
             "capacity": {"residual": residual, "new": new, "total": total, "utilisation": clean(util)},
             "activity": {"activity": x["act"]},
-            "flows": {"quantity": clean(flows[self.flow_order])},
+            "flows": {"quantity": clean(flows)},
             "trade": {"quantity": x["ship"]},
             "supply": {"quantity": x["supply"]},
-            "unmet": {"quantity": x["unmet"]},
+            "unmet": {"quantity": clean(unmet)},
             "disposal": {"quantity": x["dispose"]},
             "prices": {"price": price},
             "policies": {"shadow_price": shadow, "slack": clean(slack), "violation": clean(viol)},
             "costs": {"undiscounted": und.ravel(), "discounted": (und * df[:, None]).ravel()},
+            "stock": {"level": x["stock"], "holding_cost": p["holding_cost"][self.stock_src]},
+            "demand_response": {"share": p["unmet_share"][c], "price": p["unmet_penalty"][c], "unmet": x["unmet"][c]},
+            "investment": {"new": x["new"], "capex": p["capex"], "overnight": clean(p["capex"] * x["new"])},
             **{table: {column: x[name]} for table, name, column in self.own},
         }
 
     def frames(self, columns: dict[str, dict[str, np.ndarray]]) -> dict[str, pd.DataFrame]:
         """The result tables from :meth:`columns` (each a new DataFrame)."""
         keys = self.key_frames
-        return {name: _with(keys[name], **columns[name]) for name in columns}
+        out = {}
+        for name in columns:
+            t = _with(keys[name], **columns[name])
+            out[name] = t[TABLE_COLUMNS[name]] if name in TABLE_COLUMNS else t
+        return out
 
 
 def _with(keys: pd.DataFrame, **values) -> pd.DataFrame:
@@ -297,9 +340,9 @@ def _keys(t: pd.DataFrame, cols=None) -> pd.DataFrame:
     k = (t if cols is None else t[list(cols)]).reset_index(drop=True)
     out = {}
     for c in k.columns:
-        if c in ("year", "vintage"):
+        if c in ("year", "vintage", "step"):
             out[c] = k[c].astype("int64")
-        elif k[c].dtype == object or str(k[c].dtype) in ("str", "string"):
+        elif k[c].dtype == object or str(k[c].dtype) in ("str", "string") or c in _NAME_COLUMNS:
             out[c] = k[c].astype(_TEXT)
         else:
             out[c] = k[c]
@@ -336,7 +379,8 @@ def row_rhs(er, params: dict[str, np.ndarray]) -> np.ndarray:
     """The right-hand side of each row of a row family's index table (members or not)."""
     out = np.zeros(er.size)
     for part in er.rhs:
-        out[part.pick.rows] = part.values(params)
+        if part.size:
+            out += np.bincount(part.pick.rows, weights=part.values(params), minlength=er.size)
     return out
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest; an instance may say 1 or 2 (a v1 instance means the same in v2)
+FORMAT_VERSIONS = (1, 2)
 
 COMMODITY_KINDS = ("raw", "material", "product", "service", "waste")
 DIRECTIONS = ("in", "out")
@@ -42,6 +43,9 @@ POLICY_KINDS = {
         PolicyKind("max_new_capacity", "max", "new capacity", "new", "processes"),
         PolicyKind("max_supply", "max", "outside supply", "supply", "commodities"),
         PolicyKind("max_trade", "max", "shipments", "ship", "commodities", destinations=True),
+        PolicyKind("min_trade", "min", "shipments", "ship", "commodities", destinations=True),
+        PolicyKind("max_stock", "max", "stocks at the end of the year", "stock", "commodities"),
+        PolicyKind("min_stock", "min", "stocks at the end of the year", "stock", "commodities"),
         PolicyKind("max_share", "max", "activity", "act", "processes", share_of=True),
         PolicyKind("min_share", "min", "activity", "act", "processes", share_of=True),
     )
@@ -62,6 +66,7 @@ class Column:
     max: float | None = None  # value <= max
     choices: tuple[str, ...] | None = None
     doc: str = ""
+    default: object = None  # the value of a blank cell (and of a column the file leaves out)
     ref: str | None = None  # the table whose key the value names (each name of a list column)
     star: bool = False  # ``*`` stands for every name of ``ref``
     horizon: str | None = None  # years: "within" the horizon, or "until" its last year (existing capacity)
@@ -130,9 +135,11 @@ TABLES: dict[str, Table] = {
                 _c("lifetime", "int", min=1, doc="years"),
                 _c("lead_time", "int", min=0, doc="years from start of building to use"),
                 _c("availability", "float", gt=0, max=1),
-                _c("capex", "float", min=0, doc="money per unit of annual capacity"),
-                _c("fixed_om", "float", min=0, doc="money per unit of capacity per year"),
+                _c("capex", "float", min=0, blank=True, default=0.0, doc="money per unit of annual capacity; blank: 0"),
+                _c("fixed_om", "float", min=0, blank=True, default=0.0, doc="money per unit of capacity per year; blank: 0"),
                 _c("variable_cost", "float", min=0, doc="money per unit of activity"),
+                _c("capacity", "bool", required=False, blank=True, default=True,
+                   doc="false: a process without plant (no capacity, no build); blank: true"),
             ),
             key=("process",),
         ),
@@ -145,8 +152,10 @@ TABLES: dict[str, Table] = {
                 _c("direction", "name", choices=DIRECTIONS),
                 _c("coefficient", "float", gt=0, doc="units of commodity per unit of activity"),
                 _c("reference", "bool", blank=True, doc="true on exactly one row per process"),
+                _c("delay", "int", required=False, blank=True, min=0, max=200, default=0,
+                   doc="whole years from the activity to the output's arrival (outputs only); blank: 0"),
             ),
-            key=("process", "commodity", "direction"),
+            key=("process", "commodity", "direction", "delay"),
         ),
         Table(
             "capacity",
@@ -223,6 +232,48 @@ TABLES: dict[str, Table] = {
                    doc="max_share / min_share only: the processes whose activity the share is of"),
             ),
             key=("policy", "year"),
+        ),
+        Table(
+            "storage",
+            False,
+            (
+                _c("commodity", "name", ref="commodities"),
+                _c("region", "name", ref="regions"),
+                _c("initial", "float", blank=True, min=0, default=0.0, doc="stock before the first year; blank: 0"),
+                _c("max_level", "float", blank=True, min=0, doc="most that can be held; blank: unbounded"),
+                _c("holding_cost", "float", blank=True, min=0, default=0.0, doc="money per unit held at the end of a year; blank: 0"),
+                _c("final", "float", blank=True, min=0, doc="least stock at the end of the last year; blank: the initial stock"),
+            ),
+            key=("commodity", "region"),
+            doc="one row per stockable (commodity, region)",
+        ),
+        Table(
+            "demand_response",
+            False,
+            (
+                _c("commodity", "name", ref="commodities"),
+                _c("region", "name", doc="a region or * (every region)", ref="regions", star=True),
+                _c("year", "int", blank=True, doc="blank: every year", horizon="within"),
+                _c("step", "int", min=1, doc="the step's number (1, 2, ...)"),
+                _c("share", "float", gt=0, max=1, doc="share of the demand that may go unserved in this step"),
+                _c("price", "float", min=0, doc="money per unit left unserved in this step"),
+            ),
+            key=("commodity", "region", "year", "step"),
+            doc="a stepwise demand curve",
+        ),
+        Table(
+            "process_costs",
+            False,
+            (
+                _c("process", "name", ref="processes"),
+                _c("region", "name", doc="a region or * (every region)", ref="regions", star=True),
+                _c("year", "int", blank=True, doc="blank: every year (capex: the vintage year)", horizon="within"),
+                _c("capex", "float", blank=True, min=0, doc="blank: the next less specific row's"),
+                _c("fixed_om", "float", blank=True, min=0, doc="blank: the next less specific row's"),
+                _c("variable_cost", "float", blank=True, min=0, doc="blank: the next less specific row's"),
+            ),
+            key=("process", "region", "year"),
+            doc="costs by region and vintage, overriding processes.csv",
         ),
     )
 }

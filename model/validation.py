@@ -33,6 +33,93 @@ def _check_references(inst: Instance, problems: list[Problem], incomplete: Mappi
     _check_io_directions(inst, problems)
     _check_policy_rows(inst, problems)
     _check_unmet_penalty(inst, problems)
+    for check in VALUE_CHECKS.values():
+        if check not in (_check_unmet_penalty,):
+            check(inst, problems)
+
+
+def _plantless(inst: Instance) -> set:
+    pro = inst.tables["processes"]
+    if "capacity" not in pro.columns:
+        return set()
+    return set(pro.loc[~pro["capacity"].astype(bool), "process"])
+
+
+def _check_plantless_costs(inst: Instance, problems: list[Problem]) -> None:
+    """A process without plant (``capacity`` false) has no capital or fixed costs."""
+    none = _plantless(inst)
+    if not none:
+        return
+    for table in ("processes", "process_costs"):
+        df = inst.tables[table]
+        for col in ("capex", "fixed_om"):
+            bad = df["process"].isin(none) & (df[col].astype("float64").fillna(0) > 0)
+            for ln in df.index[bad.to_numpy(dtype=bool)]:
+                problems.append(Problem(inst.label(table), f"process '{df.at[ln, 'process']}' has no plant (capacity false): "
+                                        f"its {col} must be 0 or blank", row=int(ln), column=col, value=float(df.at[ln, col])))
+
+
+def _check_plantless_rows(inst: Instance, problems: list[Problem]) -> None:
+    """Nothing builds, lists or limits the capacity of a process without plant."""
+    none = _plantless(inst)
+    if not none:
+        return
+    for table in ("capacity", "build_limits"):
+        df = inst.tables[table]
+        for ln in df.index[df["process"].isin(none).to_numpy(dtype=bool)]:
+            problems.append(Problem(inst.label(table), f"process '{df.at[ln, 'process']}' has no plant (capacity false in "
+                                    f"{inst.label('processes')}): it has no {'existing capacity' if table == 'capacity' else 'build limits'}",
+                                    row=int(ln), column="process", value=df.at[ln, "process"]))
+    pol = inst.tables["policies"]
+    for ln, kind, cell in zip(pol.index, pol["kind"], pol["processes"]):
+        if POLICY_KINDS[kind].var in ("cap", "new") and not _is_blank(cell) and cell != "*":
+            named = sorted(set(str(cell).split(";")) & none)
+            if named:
+                problems.append(Problem(inst.label("policies"), f"kind {kind} limits capacity, but {', '.join(named)} has no plant "
+                                        "(capacity false)", row=int(ln), column="processes", value=cell))
+
+
+def _check_io_delays(inst: Instance, problems: list[Problem]) -> None:
+    """Only outputs may be delayed, and never the reference row."""
+    io = inst.tables["process_io"]
+    if "delay" not in io.columns:
+        return
+    delay = io["delay"].fillna(0).astype("int64")
+    for ln in io.index[((delay > 0) & (io["direction"] == "in")).to_numpy(dtype=bool)]:
+        problems.append(Problem(inst.label("process_io"), "only outputs may be delayed (an input is used when the activity runs)",
+                                row=int(ln), column="delay", value=int(delay[ln])))
+    for ln in io.index[((delay > 0) & io["reference"].astype(bool)).to_numpy(dtype=bool)]:
+        problems.append(Problem(inst.label("process_io"), "the reference row measures the activity itself: its delay must be 0",
+                                row=int(ln), column="delay", value=int(delay[ln])))
+
+
+def _check_curve_shares(inst: Instance, problems: list[Problem]) -> None:
+    """The steps of one demand curve (one commodity, region and year cell) let at most the
+    whole demand go unserved: their shares sum to at most 1."""
+    dr = inst.tables["demand_response"]
+    if not len(dr):
+        return
+    key = [dr["commodity"].astype(str), dr["region"].astype(str), dr["year"].astype("float64").fillna(-1)]
+    for _, grp in dr.groupby(key, sort=False):
+        total = float(grp["share"].sum())
+        if total > 1 + 1e-9:
+            where = f"{grp['commodity'].iloc[0]} in {grp['region'].iloc[0]}" + (
+                f" in {int(grp['year'].iloc[0])}" if not _is_blank(grp["year"].iloc[0]) else " (every year)")
+            problems.append(Problem(inst.label("demand_response"), f"the shares of the demand curve of {where} sum to {total:g} "
+                                    f"(rows {', '.join(str(int(x)) for x in grp.index)}): at most 1", row=int(grp.index[-1]),
+                                    column="share", value=float(grp["share"].iloc[-1])))
+
+
+def _check_storage_levels(inst: Instance, problems: list[Problem]) -> None:
+    """A final stock a store cannot hold can never be handed on."""
+    st = inst.tables["storage"]
+    if not len(st):
+        return
+    final = st["final"].astype("float64").fillna(st["initial"].astype("float64"))
+    bad = final > st["max_level"].astype("float64")
+    for ln in st.index[bad.fillna(False).to_numpy(dtype=bool)]:
+        problems.append(Problem(inst.label("storage"), f"the final stock ({final[ln]:g}; blank final: the initial stock) is "
+                                f"above max_level ({float(st.at[ln, 'max_level']):g})", row=int(ln), column="final"))
 
 
 def _check_row_references(inst: Instance, problems: list[Problem], incomplete: Mapping[str, set | None]) -> None:
@@ -174,7 +261,15 @@ def _check_unmet_penalty(inst: Instance, problems: list[Problem]) -> None:
         commodities = set(T["commodities"]["commodity"])
         dem = T["demand"]
         com = T["commodities"].set_index("commodity")
-        for c in sorted(set(dem.loc[dem["quantity"] > 0, "commodity"]) & commodities):
+        dr = T["demand_response"]
+        curves = {(c, r, None if _is_blank(y) else int(y)) for c, r, y in zip(dr["commodity"], dr["region"], dr["year"])}
+
+        def on_a_curve(c, r, y):
+            return any(k in curves for k in ((c, r, y), (c, r, None), (c, "*", y), (c, "*", None)))
+
+        pos = dem[dem["quantity"] > 0]
+        uncovered = {c for c, r, y in zip(pos["commodity"], pos["region"], pos["year"]) if not on_a_curve(c, r, int(y))}
+        for c in sorted(uncovered & commodities):
             if _is_blank(com.at[c, "unmet_penalty"]) if "unmet_penalty" in com.columns else True:
                 problems.append(Problem("instance.yaml", f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty in instance.yaml or in commodities.csv", column="unmet_penalty"))
 
@@ -186,6 +281,25 @@ _VALUE_CHECKS = {
     ("demand", "quantity"): "unmet_penalty",
     ("commodities", "unmet_penalty"): "unmet_penalty",
     ("instance", "unmet_penalty"): "unmet_penalty",
+    ("processes", "capex"): "plantless_costs",
+    ("processes", "fixed_om"): "plantless_costs",
+    ("process_costs", "capex"): "plantless_costs",
+    ("process_costs", "fixed_om"): "plantless_costs",
+    ("process_io", "delay"): "io_delays",
+    ("demand_response", "share"): "curve_shares",
+    ("storage", "final"): "storage_levels",
+    ("storage", "max_level"): "storage_levels",
+    ("storage", "initial"): "storage_levels",
+}
+
+#: the checks a change of numbers can make fail, by name (see :func:`_value_checks`)
+VALUE_CHECKS = {
+    "plantless_costs": _check_plantless_costs,
+    "plantless_rows": _check_plantless_rows,
+    "io_delays": _check_io_delays,
+    "curve_shares": _check_curve_shares,
+    "storage_levels": _check_storage_levels,
+    "unmet_penalty": _check_unmet_penalty,
 }
 
 

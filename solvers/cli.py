@@ -430,7 +430,7 @@ def validate(
         if errors:
             raise InstanceError(problems)
         prepare(inst)  # the sparse index sets: a policy covering nothing is found here
-        for p in problems:
+        for p in list(inst.warnings) + problems:
             err.print(str(p), markup=False)
         out.print(f"valid: {src}" + (f" (scenario {inst.scenario})" if inst.scenario else ""), markup=False)
         if quiet:

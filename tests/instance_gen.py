@@ -31,15 +31,20 @@ import yaml
 COLUMNS = {
     "regions": ["region", "name"],
     "commodities": ["commodity", "unit", "kind", "description", "unmet_penalty", "disposal_cost"],
-    "processes": ["process", "name", "stage", "lifetime", "lead_time", "availability", "capex", "fixed_om", "variable_cost"],
-    "process_io": ["process", "commodity", "direction", "coefficient", "reference"],
+    "processes": ["process", "name", "stage", "lifetime", "lead_time", "availability", "capex", "fixed_om", "variable_cost", "capacity"],
+    "process_io": ["process", "commodity", "direction", "coefficient", "reference", "delay"],
     "capacity": ["process", "region", "year", "capacity"],
     "build_limits": ["process", "region", "year", "max_new", "max_total"],
     "demand": ["commodity", "region", "year", "quantity"],
     "supply": ["commodity", "region", "year", "max_quantity", "price"],
     "trade": ["commodity", "origin", "destination", "cost", "max_quantity"],
     "policies": ["policy", "kind", "year", "value", "processes", "commodities", "regions", "destinations", "penalty", "share_of"],
+    "storage": ["commodity", "region", "initial", "max_level", "holding_cost", "final"],
+    "demand_response": ["commodity", "region", "year", "step", "share", "price"],
+    "process_costs": ["process", "region", "year", "capex", "fixed_om", "variable_cost"],
 }
+#: columns a v1 instance does not write
+V2_COLUMNS = {"processes": ["capacity"], "process_io": ["delay"]}
 STAGES = ["separation", "metal", "alloy", "magnet"]
 
 # Money columns of each table (SPEC section 2's objective); the instance-wide unmet_penalty too.
@@ -49,6 +54,9 @@ MONEY = {
     "trade": ["cost"],
     "commodities": ["unmet_penalty", "disposal_cost"],
     "policies": ["penalty"],
+    "storage": ["holding_cost"],
+    "demand_response": ["price"],
+    "process_costs": ["capex", "fixed_om", "variable_cost"],
 }
 
 
@@ -56,12 +64,16 @@ def _r(rng: random.Random, lo: float, hi: float, digits: int = 4) -> float:
     return round(rng.uniform(lo, hi), digits)
 
 
-def generate(seed: int, regions: int | None = None, years: int | None = None, every_kind: bool = False) -> dict:
+def generate(seed: int, regions: int | None = None, years: int | None = None, every_kind: bool = False, v2: bool | None = None) -> dict:
     """Settings and table rows (dicts keyed by column) of one random valid instance.
 
     ``regions`` and ``years`` override the drawn counts (1-3, 2-4) to make larger instances,
     e.g. for time-limit tests; the draw is otherwise the same for a seed. ``every_kind``: one
-    policy of every kind of ``rechain.model.schema.POLICY_KINDS`` (after the drawn ones)."""
+    policy of every kind of ``rechain.model.schema.POLICY_KINDS`` (after the drawn ones).
+    ``v2`` (default: with ``every_kind``): the format v2 additions too (a store, a demand curve,
+    regional and vintage costs, a delayed scrap output, an end use without plant), drawn after
+    everything else, so the v1 part of the draw is the same."""
+    v2 = every_kind if v2 is None else v2
     rng = random.Random(seed)
     n_regions, n_years = rng.randint(1, 3), rng.randint(2, 4)
     regions = [f"r{i}" for i in range(regions or n_regions)]
@@ -200,8 +212,10 @@ def generate(seed: int, regions: int | None = None, years: int | None = None, ev
             for y in rng.sample(years, rng.randint(1, len(years))):
                 pol.append({**row, "year": y, "value": round(floor + _r(rng, 1, 30, 2), 4)})
 
+    if v2:
+        _v2(random.Random(seed + 7919), tables, regions, years, final, processes)
     settings = {
-        "format_version": 1,
+        "format_version": 2 if v2 else 1,
         "name": f"gen{seed}",
         "title": f"random instance {seed}",
         "years": {"first": years[0], "last": years[-1]},
@@ -211,6 +225,47 @@ def generate(seed: int, regions: int | None = None, years: int | None = None, ev
         "unmet_penalty": _r(rng, 100, 400),
     }
     return {"settings": settings, "tables": tables}
+
+
+def _v2(rng: random.Random, tables: dict, regions: list, years: list, final: str, processes: list) -> None:
+    """The format v2 additions (SPEC section 4), on a drawn v1 instance."""
+    # a store of the first-stage material, and of the final product in some draws
+    for c in ["c1"] + ([final] if rng.random() < 0.5 else []):
+        r = rng.choice(regions)
+        initial = _r(rng, 0, 5, 2)
+        tables["storage"].append({"commodity": c, "region": r, "initial": initial,
+                                  "max_level": None if rng.random() < 0.5 else round(initial + _r(rng, 5, 30, 2), 4),
+                                  "holding_cost": _r(rng, 0.05, 1), "final": None if rng.random() < 0.5 else round(initial * rng.random(), 4)})
+    # a demand curve of the final product: every region, every year; and one for one region and year
+    # (the steps cover the whole demand, so any draw stays feasible)
+    first = _r(rng, 0.1, 0.3)
+    tables["demand_response"].append({"commodity": final, "region": "*", "year": None, "step": 1, "share": first,
+                                      "price": _r(rng, 20, 80)})
+    tables["demand_response"].append({"commodity": final, "region": "*", "year": None, "step": 2, "share": round(1 - first, 4),
+                                      "price": _r(rng, 100, 300)})
+    tables["demand_response"].append({"commodity": final, "region": regions[0], "year": years[-1], "step": 1, "share": 1.0,
+                                      "price": _r(rng, 150, 400)})
+    # costs by region and vintage: a region cheaper, a vintage dearer, a cell left blank
+    p = rng.choice([q for q in processes if q != "mine"])
+    tables["process_costs"].append({"process": p, "region": rng.choice(regions), "year": None,
+                                    "capex": _r(rng, 1, 20), "fixed_om": None, "variable_cost": _r(rng, 0.1, 3)})
+    tables["process_costs"].append({"process": p, "region": "*", "year": years[-1], "capex": _r(rng, 20, 60),
+                                    "fixed_om": _r(rng, 0.01, 2), "variable_cost": None})
+    # end-of-life scrap of the final stage, a year after the activity
+    last = [q["process"] for q in tables["processes"] if q["stage"] != "recycling" and q["process"] != "mine"][-1]
+    tables["process_io"].append({"process": last, "commodity": "scrap", "direction": "out", "coefficient": _r(rng, 0.05, 0.2),
+                                 "reference": False, "delay": 1})
+    # an end use without plant: the final product becomes a service, some of it demanded
+    tables["commodities"].append({"commodity": "service", "unit": "units", "kind": "service", "description": "end use",
+                                  "unmet_penalty": _r(rng, 300, 900)})
+    tables["processes"].append({"process": "use", "name": "use", "stage": "end_use", "lifetime": 1, "lead_time": 0,
+                                "availability": 1.0, "capex": 0.0, "fixed_om": 0.0, "variable_cost": _r(rng, 0.01, 0.5),
+                                "capacity": False})
+    tables["process_io"].append({"process": "use", "commodity": "service", "direction": "out", "coefficient": 1, "reference": True})
+    tables["process_io"].append({"process": "use", "commodity": final, "direction": "in", "coefficient": _r(rng, 1.0, 1.5),
+                                 "reference": False})
+    for y in years:
+        tables["demand"].append({"commodity": "service", "region": regions[0], "year": y, "quantity": _r(rng, 0.5, 3)})
 
 
 def _kind(name: str):
@@ -235,10 +290,13 @@ def write_tables(folder, data: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "instance.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump(data["settings"], f, sort_keys=False)
+    v2 = data["settings"].get("format_version", 1) >= 2
     for name, cols in COLUMNS.items():
         rows = data["tables"][name]
         if not rows and name not in ("regions", "commodities", "processes", "process_io"):
             continue
+        if not v2:
+            cols = [c for c in cols if c not in V2_COLUMNS.get(name, ())]
         with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(cols)

@@ -12,8 +12,9 @@ Rows are tuples in the column order of the file (missing trailing cells are blan
   to ``material``)
 - ``processes``: names, or ``{name: {lifetime, lead_time, availability, capex, fixed_om,
   variable_cost}}``: lifetime 30, lead time 0, availability 1, costs 0 unless given
-- ``io``: ``(process, commodity, direction, coefficient[, reference])``; without a fifth cell
-  the first row of a process with coefficient 1 is its reference
+- ``io``: ``(process, commodity, direction, coefficient[, reference[, delay]])``; without a
+  fifth cell the first undelayed row of a process with coefficient 1 is its reference
+- ``storage``, ``demand_response``, ``process_costs``: rows of the v2 tables (SPEC section 4)
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from pathlib import Path
 
 import yaml
 
+import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
+
 from rechain.model import build_model, load_instance
 from rechain.solvers import solve
 from instance_gen import _cell  # one way to write a cell, shared with the random instances
 
-PROCESS_DEFAULTS = dict(stage="metal", lifetime=30, lead_time=0, availability=1.0, capex=0.0, fixed_om=0.0, variable_cost=0.0)
+PROCESS_DEFAULTS = dict(stage="metal", lifetime=30, lead_time=0, availability=1.0, capex=0.0, fixed_om=0.0, variable_cost=0.0,
+                        capacity=True)
 
 COLUMNS = {
     "capacity": ["process", "region", "year", "capacity"],
@@ -38,6 +43,9 @@ COLUMNS = {
     "supply": ["commodity", "region", "year", "max_quantity", "price"],
     "trade": ["commodity", "origin", "destination", "cost", "max_quantity"],
     "policies": ["policy", "kind", "year", "value", "processes", "commodities", "regions", "destinations", "penalty", "share_of"],
+    "storage": ["commodity", "region", "initial", "max_level", "holding_cost", "final"],
+    "demand_response": ["commodity", "region", "year", "step", "share", "price"],
+    "process_costs": ["process", "region", "year", "capex", "fixed_om", "variable_cost"],
 }
 
 
@@ -57,19 +65,20 @@ def _write(path: Path, columns: list[str], rows: list) -> None:
 
 
 def _io_rows(io) -> list[list]:
+    """Rows ``(process, commodity, direction, coefficient[, reference[, delay]])``."""
     rows, has_ref = [], set()
     for r in io:
-        if len(r) == 5 and r[4]:
+        if len(r) >= 5 and r[4]:
             has_ref.add(r[0])
     for r in io:
         p, c, direction, coef = r[:4]
-        if len(r) == 5:
+        if len(r) >= 5 and r[4] is not None:
             ref = bool(r[4])
         else:
-            ref = p not in has_ref and coef == 1
+            ref = p not in has_ref and coef == 1 and (len(r) < 6 or not r[5])
             if ref:
                 has_ref.add(p)
-        rows.append([p, c, direction, coef, ref])
+        rows.append([p, c, direction, coef, ref, r[5] if len(r) >= 6 else None])
     return rows
 
 
@@ -86,6 +95,9 @@ def write_instance(
     supply=(),
     trade=(),
     policies=(),
+    storage=(),
+    demand_response=(),
+    process_costs=(),
     years=(2021, 2023),
     base_year=2020,
     discount_rate=0.0,
@@ -96,7 +108,7 @@ def write_instance(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     settings = {
-        "format_version": 1,
+        "format_version": 2,
         "name": "tiny",
         "title": "tiny test instance",
         "years": {"first": int(years[0]), "last": int(years[1])},
@@ -117,7 +129,7 @@ def write_instance(
         [[c, "t", a.get("kind", "material"), c, a.get("unmet_penalty"), a.get("disposal_cost")] for c, a in com.items()],
     )
     pro = processes if isinstance(processes, dict) else {p: {} for p in processes}
-    pcols = ["process", "name", "stage", "lifetime", "lead_time", "availability", "capex", "fixed_om", "variable_cost"]
+    pcols = ["process", "name", "stage", "lifetime", "lead_time", "availability", "capex", "fixed_om", "variable_cost", "capacity"]
     prow = []
     for p, a in pro.items():
         unknown = set(a) - set(PROCESS_DEFAULTS)
@@ -125,9 +137,10 @@ def write_instance(
         v = {**PROCESS_DEFAULTS, **a}
         prow.append([p, p] + [v[c] for c in pcols[2:]])
     _write(folder / "processes.csv", pcols, prow)
-    _write(folder / "process_io.csv", ["process", "commodity", "direction", "coefficient", "reference"], _io_rows(io))
+    _write(folder / "process_io.csv", ["process", "commodity", "direction", "coefficient", "reference", "delay"], _io_rows(io))
     for name, rows in (("capacity", capacity), ("build_limits", build_limits), ("demand", demand),
-                       ("supply", supply), ("trade", trade), ("policies", policies)):
+                       ("supply", supply), ("trade", trade), ("policies", policies), ("storage", storage),
+                       ("demand_response", demand_response), ("process_costs", process_costs)):
         if rows:
             _write(folder / f"{name}.csv", COLUMNS[name], list(rows))
     return folder
@@ -180,3 +193,37 @@ def column(table, col: str, **where) -> float:
 
 def rel_close(a: float, b: float, rel: float = 1e-9) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=rel)
+
+
+def flipped(inst, family):
+    """Solve with every row of an inequality family replaced by the reverse inequality."""
+    m = build_model(inst)
+    comp = getattr(m, family)
+    rows = [(c.body, c.lower, c.upper) for c in comp.values()]
+    assert rows, f"'{family}' has no rows in this instance"
+    assert not any(c.equality for c in comp.values())
+    comp.deactivate()
+    m.flipped_family = pyo.ConstraintList()
+    for body, lo, up in rows:
+        if up is not None:
+            m.flipped_family.add(body >= up)
+        if lo is not None:
+            m.flipped_family.add(body <= lo)
+    return solve(m)
+
+
+def linear(con):
+    """{variable name: coefficient} of a row's body, and the body's constant."""
+    repn = generate_standard_repn(con.body, compute_values=True)
+    coefs = {v.name: c for v, c in zip(repn.linear_vars, repn.linear_coefs)}
+    assert repn.nonlinear_expr is None
+    return coefs, repn.constant
+
+
+def normalised(con, lead, lead_coef=1.0):
+    """{variable name: coefficient} and right-hand side of a row, scaled so that the
+    coefficient of ``lead`` is ``lead_coef`` (Pyomo may move terms across the relation)."""
+    coefs, const = linear(con)
+    s = coefs[lead] / lead_coef
+    bound = pyo.value(con.upper if con.upper is not None else con.lower)
+    return {k: v / s for k, v in coefs.items()}, (bound - const) / s

@@ -7,50 +7,14 @@ fails here and names the family. Money is undiscounted (discount_rate 0) unless 
 with i = 0 the annuity of a plant is capex / lifetime per year it is online.
 """
 
-import pyomo.environ as pyo
 import pytest
-from pyomo.repn import generate_standard_repn
 
-from lpkit import column, make_instance, solved, without
+from lpkit import column, flipped, make_instance, normalised, solved, without
 from rechain.model import build_model
 from rechain.solvers import solve
 
 Y3 = (2021, 2022, 2023)
 ONE_YEAR = dict(years=(2021, 2021))
-
-
-def flipped(inst, family):
-    """Solve with every row of an inequality family replaced by the reverse inequality."""
-    m = build_model(inst)
-    comp = getattr(m, family)
-    rows = [(c.body, c.lower, c.upper) for c in comp.values()]
-    assert rows, f"'{family}' has no rows in this instance"
-    assert not any(c.equality for c in comp.values())
-    comp.deactivate()
-    m.flipped_family = pyo.ConstraintList()
-    for body, lo, up in rows:
-        if up is not None:
-            m.flipped_family.add(body >= up)
-        if lo is not None:
-            m.flipped_family.add(body <= lo)
-    return solve(m)
-
-
-def linear(con):
-    """{variable name: coefficient} of a row's body, and the body's constant."""
-    repn = generate_standard_repn(con.body, compute_values=True)
-    coefs = {v.name: c for v, c in zip(repn.linear_vars, repn.linear_coefs)}
-    assert repn.nonlinear_expr is None
-    return coefs, repn.constant
-
-
-def normalised(con, lead, lead_coef=1.0):
-    """{variable name: coefficient} and right-hand side of a row, scaled so that the
-    coefficient of ``lead`` is ``lead_coef`` (Pyomo may move terms across the relation)."""
-    coefs, const = linear(con)
-    s = coefs[lead] / lead_coef
-    bound = pyo.value(con.upper if con.upper is not None else con.lower)
-    return {k: v / s for k, v in coefs.items()}, (bound - const) / s
 
 
 def one_good(**kw):
@@ -262,7 +226,7 @@ def test_balance_row_coefficients():
     coefs, rhs = normalised(m.balance["slag", "a", 2021], "act[smelt,a,2021]", 0.5)
     assert coefs == {"act[smelt,a,2021]": 0.5, "dispose[slag,a,2021]": -1} and rhs == 0
     coefs, rhs = normalised(m.balance["metal", "b", 2021], "ship[metal,a,b,2021]")
-    assert coefs == {"ship[metal,a,b,2021]": 1, "unmet[metal,b,2021]": 1} and rhs == 6
+    assert coefs == {"ship[metal,a,b,2021]": 1, "unmet[metal,b,2021,0]": 1} and rhs == 6
 
 
 # ---- unmet demand: at most the demand -------------------------------------------------------
@@ -279,8 +243,8 @@ def test_unmet_at_most_the_demand():
     r = solved(inst)
     assert r.objective == pytest.approx(1 + 10 * 1000, rel=1e-9)
     m = build_model(inst)
-    assert set(m.unmet) == {("x", "r", 2021), ("y", "r", 2021)}  # none where demand is 0
-    assert m.unmet["x", "r", 2021].ub == 1
+    assert set(m.unmet) == {("x", "r", 2021, 0), ("y", "r", 2021, 0)}  # none where demand is 0; step 0: no curve
+    assert m.unmet["x", "r", 2021, 0].ub == 1
     for v in m.unmet.values():
         v.setub(None)
     assert solved(m).objective == pytest.approx(11, rel=1e-9)
@@ -595,14 +559,14 @@ def test_share_value_changed_in_place_equals_a_fresh_solve():
 
 
 def test_every_row_family_has_a_test_that_drops_it_and_flips_it():
-    """A register: each row family is dropped (``without``) in a test of this file, and each
-    inequality family also flipped (``flipped``), so a missing family or a sign error fails."""
+    """A register: each row family is dropped (``without``) in a test, and each inequality
+    family also flipped (``flipped``), so a missing family or a sign error fails."""
     import re
     from pathlib import Path
 
     from rechain.model.families import ROWS
 
-    text = Path(__file__).read_text(encoding="utf-8")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     dropped = set(re.findall(r'without\(\w+, "(\w+)"\)', text))
     flipped_ = set(re.findall(r'flipped\(\w+, "(\w+)"\)', text))
     for f in ROWS:

@@ -118,7 +118,7 @@ def test_result_tables_name_columns_share_one_dtype_and_columns_make_the_tables(
         for c in cols:
             if c in VALUE_COLUMNS[name]:
                 assert t[c].dtype == np.float64, (name, c)
-            elif c == "year":
+            elif c in ("year", "step"):
                 assert t[c].dtype == np.int64, (name, c)
             else:
                 assert t[c].dtype == text, (name, c, t[c].dtype)

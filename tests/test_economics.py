@@ -201,7 +201,9 @@ def test_every_component_objective_and_cost_table():
     hand = every_component_by_hand()
     assert r.objective == pytest.approx(sum(DF[y] * sum(c.values()) for y, c in hand.items()), rel=REL)
     costs = r.costs.set_index(["year", "component"])
-    assert set(costs.index) == {(y, c) for y in Y3 for c in hand[y]}
+    # every declared component has its line, holding (of stocks, SPEC 4.1) at 0 here
+    assert set(costs.index) == {(y, c) for y in Y3 for c in hand[y]} | {(y, "holding") for y in Y3}
+    assert (costs.xs("holding", level="component")["undiscounted"] == 0).all()
     for y in Y3:
         for comp, v in hand[y].items():
             assert costs.loc[(y, comp), "undiscounted"] == pytest.approx(v, rel=REL, abs=1e-9), (y, comp)

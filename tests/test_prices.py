@@ -62,7 +62,7 @@ def test_every_toy_price_is_the_finite_difference(toy, toy_result):
     prices = toy_result.prices
     assert len(prices) == 24  # 8 commodity-regions touched, 3 years
     m = build_model(toy)
-    for c, r, y, p in prices.itertuples(index=False, name=None):
+    for c, r, y, p in prices[["commodity", "region", "year", "price"]].itertuples(index=False, name=None):
         fwd, bwd = demand_differences(toy, (c, r, y), m=m)
         assert_price(p, fwd, bwd)
 
@@ -175,12 +175,15 @@ def test_policy_shadow_price_is_the_finite_difference(policy, make_cost, supply_
 # ---- result tables --------------------------------------------------------------------------
 
 
-SPEC_COLUMNS = {
-    "capacity": ["process", "region", "year", "residual", "new", "total", "utilisation"],
-    "flows": ["process", "commodity", "region", "year", "direction", "quantity"],
-    "prices": ["commodity", "region", "year", "price"],
+SPEC_COLUMNS = {  # SPEC section 3, with the unit column of section 4.7
+    "capacity": ["process", "region", "year", "residual", "new", "total", "utilisation", "unit"],
+    "flows": ["process", "commodity", "region", "year", "direction", "quantity", "unit"],
+    "prices": ["commodity", "region", "year", "price", "unit"],
     "policies": ["policy", "year", "shadow_price", "slack", "violation"],
-    "costs": ["year", "component", "undiscounted", "discounted"],
+    "costs": ["year", "component", "undiscounted", "discounted", "unit"],
+    "stock": ["commodity", "region", "year", "level", "holding_cost", "unit"],
+    "demand_response": ["commodity", "region", "year", "step", "share", "price", "unmet", "unit"],
+    "investment": ["process", "region", "year", "new", "capex", "overnight", "unit"],
 }
 
 
@@ -309,7 +312,7 @@ def test_update_moves_the_unmet_bound_with_the_demand():
     r = solved(m)
     assert r.objective == pytest.approx(20 * 1000, rel=1e-9)
     assert column(r.unmet, "quantity") == pytest.approx(20)
-    assert m.unmet["good", "r", 2021].ub == 20
+    assert m.unmet["good", "r", 2021, 0].ub == 20  # step 0: no demand curve
 
 
 @pytest.mark.parametrize("kind", ["max_capacity", "max_new_capacity"])

@@ -150,7 +150,11 @@ def test_copy_stays_a_deep_copy(toy):
 
 
 @pytest.mark.parametrize("change, expected", [
-    ({"table": "processes", "column": "capex"}, set()),
+    ({"table": "processes", "column": "capex"}, {"plantless_costs"}),  # a process without plant has none
+    ({"table": "process_costs", "column": "variable_cost"}, set()),
+    ({"table": "demand_response", "column": "share"}, {"curve_shares"}),
+    ({"table": "storage", "column": "final"}, {"storage_levels"}),
+    ({"table": "process_io", "column": "delay"}, {"io_delays"}),
     ({"table": "processes", "column": "lifetime"}, set()),
     ({"table": "policies", "column": "value"}, set()),
     ({"table": "process_io", "column": "coefficient"}, {"reference_coefficients"}),
@@ -337,7 +341,8 @@ def expected_column(before: pd.Series, df: pd.DataFrame, ch) -> np.ndarray:
         new = out[mask] * float(ch["scale"])
         out[mask] = np.round(new) if TABLES[ch["table"]].column(ch["column"]).type == "int" else new
     else:
-        out[mask] = np.nan if ch["set"] is None else float(ch["set"])
+        default = TABLES[ch["table"]].column(ch["column"]).default  # a blank means the column's default
+        out[mask] = (np.nan if default is None else float(default)) if ch["set"] is None else float(ch["set"])
     return out
 
 
