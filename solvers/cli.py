@@ -253,6 +253,9 @@ def summary_tables(result, instance) -> list:
     head.add_row("status", result.status)
     if result.objective is not None:
         head.add_row("objective", f"{fmt(result.objective)} {money} (discounted to {instance.base_year})")
+    if result.ok and len(result.investment):
+        head.add_row("capital", f"{fmt(result.investment['overnight'].sum())} {money} committed to new plant "
+                                "(overnight capex, undiscounted, not annualised)")
     t = result.timings
     if t:
         head.add_row("time", ", ".join(f"{k} {v:.2f} s" for k, v in t.items() if k in ("build", "solve", "extract", "total")))
@@ -300,6 +303,29 @@ def summary_tables(result, instance) -> list:
     if not len(un):
         tb.add_row("(none: all demand met)", "", "", "", "", "")
     parts.append(tb)
+
+    dr = result.demand_response
+    dr = dr[dr["unmet"] > 1e-9]
+    if len(dr):
+        tb = Table(title=f"Demand curve steps in use (demand given up at the step's price, {money} a unit)", title_justify="left")
+        for c in ("commodity", "region", "year", "step", "unmet", "of its step", "price", "unit"):
+            tb.add_column(c, justify="left" if c in ("commodity", "region", "unit") else "right")
+        for r in dr.head(12).itertuples():
+            d = float(dem.get((r.commodity, r.region, int(r.year)), float("nan")))
+            full = f"{100 * r.unmet / (r.share * d):.0f} %" if d and not math.isnan(d) else "-"
+            tb.add_row(r.commodity, r.region, str(int(r.year)), str(int(r.step)), fmt(r.unmet), full, fmt(r.price), r.unit)
+        parts.append(tb)
+
+    st = result.stock
+    if len(st):
+        tb = Table(title="Stocks at the end of each year", title_justify="left")
+        years = sorted(set(st["year"]))
+        for c in ["commodity", "region"] + [str(y) for y in years] + ["unit"]:
+            tb.add_column(c, justify="left" if c in ("commodity", "region", "unit") else "right")
+        for (c, r), grp in st.groupby(["commodity", "region"], sort=False):
+            lv = dict(zip(grp["year"], grp["level"]))
+            tb.add_row(c, r, *[fmt(lv.get(y)) for y in years], grp["unit"].iloc[0])
+        parts.append(tb)
     return parts
 
 
@@ -789,6 +815,7 @@ def init(
             for f in sorted(src.iterdir()):
                 if f.is_file() and f.suffix in (".csv", ".yaml", ".md"):
                     shutil.copy2(f, tmp / f.name)
+            _offer_v2(tmp)
 
         atomic_write_folder(directory, copy, overwrite=True)
         files = sorted(f.name for f in directory.iterdir())
@@ -798,6 +825,60 @@ def init(
         return OK
 
     _guard(body)
+
+
+#: the format v2 tables ``rechain init`` offers switched off (SPEC section 4)
+V2_OFFERED = ("storage", "demand_response", "process_costs")
+
+
+def _offer_v2(folder: Path) -> None:
+    """Offer the format v2 additions switched off: an example of each v2 table as
+    ``<table>.csv.off`` (the loader reads only ``<table>.csv``), fitted to the instance, and a
+    commented note at the end of ``instance.yaml`` on how to switch each one on."""
+    import csv
+
+    from rechain.model import load_instance
+    from rechain.model.schema import TABLES
+
+    inst = load_instance(folder)
+    present = [t for t in V2_OFFERED if len(inst.tables[t])]
+    com, dem, pro = inst.commodities, inst.demand, inst.processes
+    stockable = next(iter(com.loc[com["kind"] == "material", "commodity"]), com["commodity"].iloc[0])
+    region = inst.regions["region"].iloc[0]
+    demanded = dem["commodity"].iloc[0] if len(dem) else com["commodity"].iloc[0]
+    dearest = pro.sort_values("capex", ascending=False)["process"].iloc[0]
+    examples = {
+        "storage": [{"commodity": stockable, "region": region, "initial": 0, "max_level": "", "holding_cost": 0.01, "final": ""}],
+        # the steps cover the whole demand (the share no step covers must be served)
+        "demand_response": [{"commodity": demanded, "region": "*", "year": "", "step": 1, "share": 0.1, "price": 50},
+                            {"commodity": demanded, "region": "*", "year": "", "step": 2, "share": 0.2, "price": 200},
+                            {"commodity": demanded, "region": "*", "year": "", "step": 3, "share": 0.7,
+                             "price": inst.unmet_penalty if inst.unmet_penalty is not None else 1000}],
+        "process_costs": [{"process": dearest, "region": region, "year": "", "capex": "", "fixed_om": "", "variable_cost": ""},
+                          {"process": dearest, "region": "*", "year": inst.last_year, "capex": "", "fixed_om": "", "variable_cost": ""}],
+    }
+    for name in V2_OFFERED:
+        if name in present:
+            continue
+        cols = TABLES[name].column_names
+        with open(folder / f"{name}.csv.off", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(cols)
+            for row in examples[name]:
+                w.writerow([row.get(c, "") for c in cols])
+    note = [
+        "",
+        "# Format v2 additions (docs/spec.md, section 4), offered switched off: rename a file to switch it on,",
+        "# then say `format_version: 2` above.",
+        "#   storage.csv.off -> storage.csv: stocks a plan may build or draw (initial, max_level, holding_cost, final)",
+        "#   demand_response.csv.off -> demand_response.csv: stepwise demand curves (share of demand given up at a price)",
+        "#   process_costs.csv.off -> process_costs.csv: capex by region and vintage, running costs by region and year",
+        "#   process_io.csv: a column `delay` (years) delays an output, e.g. end-of-life scrap from products in use",
+        "#   processes.csv: a column `capacity` set to false makes a process without plant (an end use)",
+        "#   policies.csv: kinds min_trade, min_stock, max_stock, max_share and min_share (with a column share_of)",
+    ]
+    with open(folder / "instance.yaml", "a", encoding="utf-8") as f:
+        f.write("\n".join(note) + "\n")
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ STAGE_COLOURS = {
 KIND_COLOURS = {"raw": "#a67c52", "material": "#6baed6", "product": "#fb6a4a", "service": "#fdae6b", "waste": "#74c476"}
 OTHER = "#999999"
 CHARTS = ["sankey", "capacity", "utilisation", "prices", "unmet", "policies", "costs"]
+#: charts of the format v2 results, shown where the plan has something to show
+OPTIONAL_CHARTS = ["investment", "stocks", "demand_response"]
 TITLES = {
     "sankey": "Material flows",
     "capacity": "Capacity by stage and region (existing vs new)",
@@ -38,6 +40,9 @@ TITLES = {
     "unmet": "Unmet demand",
     "policies": "Binding policies and their shadow prices",
     "costs": "Cost breakdown",
+    "investment": "Capital committed to new plant",
+    "stocks": "Stocks at the end of each year",
+    "demand_response": "Demand given up on the demand curves",
 }
 
 
@@ -388,7 +393,59 @@ def _fig_costs(d: Data):
     return fig
 
 
-FIGURES = {"sankey": _fig_sankey, "capacity": _fig_capacity, "utilisation": _fig_utilisation, "prices": _fig_prices,
+def _fig_investment(d: Data):
+    import plotly.graph_objects as go
+
+    inv = d.t["investment"]
+    inv = inv[inv["overnight"] > 1e-9]
+    fig = go.Figure()
+    for (p, r), g in inv.groupby(["process", "region"]):
+        fig.add_trace(go.Bar(x=g["year"], y=g["overnight"], name=f"{p} in {r}",
+                             hovertemplate=f"{p} in {r} %{{x}}: %{{y:,.4~g}} {d.money}<extra></extra>"))
+    fig.update_layout(barmode="relative", height=360, yaxis_title=f"{d.money} (overnight capex, undiscounted)",
+                      xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def _fig_stocks(d: Data):
+    import plotly.graph_objects as go
+
+    st = d.t["stock"]
+    fig = go.Figure()
+    for (c, r), g in st.groupby(["commodity", "region"]):
+        fig.add_trace(go.Scatter(x=g["year"], y=g["level"], mode="lines+markers", name=f"{c} in {r} ({d.unit.get(c, '')})"))
+    fig.update_layout(height=340, xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(rangemode="tozero"))
+    return fig
+
+
+def _fig_demand_response(d: Data):
+    import plotly.graph_objects as go
+
+    dr = d.t["demand_response"]
+    dr = dr[dr["unmet"] > 1e-9]
+    fig = go.Figure()
+    for (c, r, step), g in dr.groupby(["commodity", "region", "step"]):
+        price = g["price"].iloc[0]
+        fig.add_trace(go.Bar(x=g["year"], y=g["unmet"], name=f"{c} in {r}, step {int(step)} (at {price:,.4g} {d.money})"))
+    fig.update_layout(barmode="stack", height=340, xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def optional_charts(d: Data) -> list[str]:
+    """The v2 charts this plan has something to show in."""
+    t = d.t
+    out = []
+    if "investment" in t and len(t["investment"]) and (t["investment"]["overnight"] > 1e-9).any():
+        out.append("investment")
+    if "stock" in t and len(t["stock"]):
+        out.append("stocks")
+    if "demand_response" in t and len(t["demand_response"]) and (t["demand_response"]["unmet"] > 1e-9).any():
+        out.append("demand_response")
+    return out
+
+
+FIGURES = {"investment": _fig_investment, "stocks": _fig_stocks, "demand_response": _fig_demand_response,
+           "sankey": _fig_sankey, "capacity": _fig_capacity, "utilisation": _fig_utilisation, "prices": _fig_prices,
            "unmet": _fig_unmet, "policies": _fig_policies, "costs": _fig_costs}
 
 
@@ -643,6 +700,10 @@ NOTES = {
     "policies": "Policies whose limit binds (shadow price ≠ 0 or no slack), and every policy row. A shadow price is the change "
                 "of the objective, in money of that year, per unit more of the policy's value.",
     "costs": "Cost components by year, undiscounted; the objective is their discounted sum.",
+    "investment": "The overnight capital of the plant each year's plan starts (capex × new capacity, undiscounted, not "
+                  "annualised): what a plan commits, beside the annuities the objective charges.",
+    "stocks": "Stock held at the end of each year: drawn when the next years are dearer, built when they are cheaper.",
+    "demand_response": "Demand given up at the price of its step of the demand curve (demand_response.csv), by step.",
 }
 
 
@@ -656,7 +717,8 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
         raise ValueError(f"{results_dir}: status is {d.summary.get('status')!r}; a report needs an optimal solve")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    figs = {name: FIGURES[name](d) for name in CHARTS}
+    charts = CHARTS + optional_charts(d)
+    figs = {name: FIGURES[name](d) for name in charts}
     payload = {f"chart-{k}": json.loads(f.to_json()) for k, f in figs.items()}
     s = d.summary
     esc = html.escape
@@ -664,6 +726,9 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
             ("years", f"{d.years[0]}–{d.years[-1]}" if d.years else ""), ("status", s.get("status")),
             ("objective", f"{s.get('objective'):,.6g} {d.money} (discounted)" if s.get("objective") is not None else "-"),
             ("solver", s.get("solver"))]
+    inv = d.t.get("investment")
+    if inv is not None and len(inv):
+        rows.append(("capital committed", f"{inv['overnight'].sum():,.6g} {d.money} (overnight, undiscounted)"))
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>rechain report: {esc(str(s.get('instance')))}</title>",
@@ -673,9 +738,9 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
         "</head><body>",
         f"<h1>rechain report: {esc(str(s.get('instance')))}</h1>",
         "<table class='summary'>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(str(v))}</td></tr>" for k, v in rows) + "</table>",
-        "<nav>" + "".join(f"<a href='#sec-{k}'>{esc(TITLES[k])}</a>" for k in CHARTS) + "</nav>",
+        "<nav>" + "".join(f"<a href='#sec-{k}'>{esc(TITLES[k])}</a>" for k in charts) + "</nav>",
     ]
-    for k in CHARTS:
+    for k in charts:
         parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>"
                      f"<div id='chart-{k}' class='chart'></div>")
     parts.append("<p id='report-status'>charts not rendered (JavaScript disabled?)</p>")

@@ -192,7 +192,8 @@ def test_init_copies_a_starter_that_validates(tmp_path):
     d = tmp_path / "mine"
     r = run("init", d)
     assert r.exit_code == 0
-    assert {p.name for p in d.iterdir()} == {p.name for p in Path(TOY).iterdir() if p.suffix in (".csv", ".yaml", ".md")}
+    assert {p.name for p in d.iterdir()} == ({p.name for p in Path(TOY).iterdir() if p.suffix in (".csv", ".yaml", ".md")}
+                                             | {f"{t}.csv.off" for t in ("storage", "demand_response", "process_costs")})
     assert run("validate", d).exit_code == 0
     r = run("init", d)
     assert r.exit_code == 2 and "exists" in r.output
@@ -232,3 +233,23 @@ def test_options_hold_for_one_call_only():
     assert "loading the instance" in loud.output
     assert "loading the instance" not in run("solve", TOY, "-q").output
     assert "loading the instance" in run("solve", TOY).output
+
+
+def test_init_offers_the_v2_additions_switched_off(tmp_path):
+    """The starter holds each v2 table as <table>.csv.off (not read) and says in instance.yaml
+    how to switch it on; switched on, it validates and solves, and the summary shows stocks."""
+    d = tmp_path / "mine"
+    assert run("init", d, "-q").exit_code == 0
+    for t in ("storage", "demand_response", "process_costs"):
+        assert (d / f"{t}.csv.off").exists() and not (d / f"{t}.csv").exists()
+    text = (d / "instance.yaml").read_text()
+    assert "# Format v2 additions" in text and "storage.csv.off -> storage.csv" in text
+    assert load_instance(d).format_version == 1  # the note is a comment: nothing changed
+    for t in ("storage", "demand_response", "process_costs"):
+        (d / f"{t}.csv.off").rename(d / f"{t}.csv")
+    (d / "instance.yaml").write_text(text.replace("format_version: 1", "format_version: 2"))
+    inst = load_instance(d)
+    assert inst.format_version == 2 and not inst.warnings and len(inst.storage) and len(inst.demand_response)
+    r = run("solve", d)
+    assert r.exit_code == 0, r.output
+    assert "Stocks at the end of each year" in r.output and "capital" in r.output

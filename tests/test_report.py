@@ -115,3 +115,27 @@ def test_report_in_headless_chromium(results, tmp_path):
     r = _chromium([f"--screenshot={shot}", "--window-size=1280,2200", "--hide-scrollbars", url], tmp_path / "profile2")
     assert r.returncode == 0 and shot.is_file(), r.stderr[-2000:]
     _non_blank(shot, min_colours=100)
+
+
+def test_the_report_shows_stocks_demand_steps_and_committed_capital(tmp_path):
+    """A plan that holds stocks and gives demand up on a curve gets the v2 charts and the
+    capital it commits; a plan without them does not get empty charts."""
+    inst = load_instance(shipped.path("toy"))
+    inst = inst.copy()
+    import pandas as pd
+
+    inst.tables["storage"] = pd.DataFrame([dict(commodity="prnd_oxide", region="north", initial=5.0, max_level=float("nan"),
+                                                holding_cost=0.01, final=float("nan"))], index=[2])
+    inst.tables["demand_response"] = pd.DataFrame([dict(commodity="ev", region="*", year=pd.NA, step=1, share=0.5, price=0.01),
+                                                   dict(commodity="ev", region="*", year=pd.NA, step=2, share=0.5, price=500.0)],
+                                                  index=[2, 3]).astype({"year": "Int64", "step": "Int64"})
+    res = solve(inst)
+    assert res.ok and (res.demand_response["unmet"] > 0).any()
+    folder = tmp_path / "v2"
+    write_results(res, folder, instance=inst)
+    page = build_report(folder, folder / "report", png=False).read_text(encoding="utf-8")
+    for k in ("investment", "stocks", "demand_response"):
+        assert f"id='sec-{k}'" in page
+    assert "capital committed" in page
+    d = Data(folder)
+    assert set(d.t["stock"]["commodity"]) == {"prnd_oxide"}
