@@ -317,3 +317,28 @@ def test_v1_instances_say_nothing_of_v2():
                          capacity=[("make", "r", 2021, 10)], demand=[("good", "r", 2021, 5)], years=(2021, 2021))
     d = prepare(inst)
     assert len(d.stock) == 0 and list(d.unmet["step"]) == [0] and math.isclose(d.params["unmet_share"][0], 1.0)
+
+
+# ---- prices against finite differences, one per new family -------------------------------------
+
+
+def test_prices_of_the_new_families_are_finite_differences():
+    h = 1e-3
+    # regional capex: one more unit in a is built in b (annuity 0.5) and shipped (0.1)
+    r = solved(sites(process_costs=[("make", "b", None, 15)]))
+    more = solved(sites(process_costs=[("make", "b", None, 15)], demand=[("good", "a", 2021, 10 + h)])).objective
+    assert column(r.prices, "price", region="a") == pytest.approx((more - r.objective) / h, rel=1e-6) == pytest.approx(0.6)
+    # an end use without plant: one more EV takes 2 t of magnet at 3, and its own 0.5
+    r = solved(end_use())
+    more = solved(end_use(demand=[("ev", "r", 2021, 10 + h)])).objective
+    assert column(r.prices, "price", commodity="ev") == pytest.approx((more - r.objective) / h, rel=1e-6) == pytest.approx(6.5)
+
+
+def test_shadow_prices_of_min_stock_and_min_trade_are_finite_differences():
+    h = 1e-3
+
+    def reserve(v):
+        return solved(store(policies=[dict(policy="reserve", kind="min_stock", year=2022, value=v, commodities="good")]))
+
+    assert column(reserve(3).policies, "shadow_price", year=2022) == pytest.approx(
+        (reserve(3 + h).objective - reserve(3 - h).objective) / (2 * h), rel=1e-6)
