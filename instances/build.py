@@ -71,13 +71,19 @@ RE = 0.31  # courage_re_content: t RE metal per t alloy (Fe 0.679, B 0.011)
 ALLOYS = {  # alloy: ({metal: t per t alloy}, source, what)
     "alloy_std": ({"prnd_metal": RE}, "courage_re_content", "Dy-free (N grades)"),
     "alloy_ce": ({"prnd_metal": RE * 0.75, "ce_metal": RE * 0.25}, "est_grades", "Ce-substituted, Dy-free"),
-    "alloy_hc": ({"prnd_metal": RE - 0.035, "dy_metal": 0.032, "tb_metal": 0.003}, "est_grades",
+    "alloy_hc": ({"prnd_metal": RE - 0.035, "dy_metal": 0.033, "tb_metal": 0.002}, "est_grades",
                  "bulk-alloyed high-coercivity (H and above, 3.5 % heavy RE)"),
     "alloy_gbd": ({"prnd_metal": RE - 0.008, "dy_metal": 0.008}, "est_grades", "diffusion-base"),
 }
 GRADES = {"std": ("alloy_std", "magnet_std"), "ce": ("alloy_ce", "magnet_ce"), "hc": ("alloy_hc", "magnet_hc"),
           "gbd": ("alloy_gbd", "magnet_gbd_base")}
-GBD_TB = 0.005  # est_grades: t Tb metal per t finished magnet diffused
+GBD_TB = 0.004  # est_grades: t Tb metal per t finished magnet diffused
+# Dy does the same job at about twice the mass: a heavy-RE atom in the grain shell lifts the anisotropy
+# field by (H_A(R2Fe14B) - H_A(Nd2Fe14B)), 22 - 7.3 T for Tb and 15 - 7.3 T for Dy (herbst_1991), and Dy
+# and Tb atoms weigh about the same (158.9 and 162.5)
+GBD_DY = round(GBD_TB * (22 - 7.3) / (15 - 7.3) * 162.5 / 158.9, 4)
+DY_DIFFUSION_SHARE = 0.5  # est_dy_diffusion: share of diffused parts thin enough for a Dy source
+GBD_HRE = {"tb": ("tb_metal", GBD_TB), "dy": ("dy_metal", GBD_DY)}
 METAL_OXIDE = {"prnd_metal": ("prnd_oxide", "prnd"), "dy_metal": ("dy_oxide", "dy"), "tb_metal": ("tb_oxide", "tb"),
                "ce_metal": ("ce_oxide", "ce")}
 
@@ -130,6 +136,7 @@ MATERIALS = [
     ("blank_ce", "t", "product", "sintered Ce-NdFeB blanks, Dy-free"),
     ("blank_hc", "t", "product", "sintered NdFeB blanks, high-coercivity grades"),
     ("blank_gbd", "t", "product", "sintered NdFeB blanks, base for grain-boundary diffusion"),
+    ("diffusion", "t", "service", "grain-boundary diffusion capacity used (t of finished magnets)"),
     ("finishing", "t", "service", "machining and coating capacity used (t of finished magnets)"),
     ("magnet_std", "t", "product", "finished sintered NdFeB magnets, Dy-free grades"),
     ("magnet_ce", "t", "product", "finished Ce-substituted NdFeB magnets (low-performance uses)"),
@@ -187,6 +194,22 @@ MAGNET_USES = {
     "consumer_electronics": {"electronics_pm": ({"magnet_std": 10.0, "bonded_magnet": 2.5}, 0.0, "est_demand"),
                              "electronics_ce": ({"magnet_ce": 10.0, "bonded_magnet": 2.5}, 0.0, "adamas_ce_ndfeb")},
 }
+# The cost of an alternative differs from unit to unit (small against large appliances, short
+# against long motor duty): each alternative comes in three tiers, a third of the units each, at
+# half, once and twice its typical cost (est_substitutes), so the price of magnets climbs as more
+# of a use gives way rather than jumping from one alternative to the next.
+TIERS = ((1, 0.5), (2, 1.0), (3, 2.0))
+TIER_SHARE = r6(1 / 3)
+SUBSTITUTES = {}  # route: its tiers
+for _service, _routes in MAGNET_USES.items():
+    _tiered = {}
+    for _r, (_inputs, _extra, _src) in _routes.items():
+        if _extra > 0:
+            SUBSTITUTES[_r] = [f"{_r}_{k}" for k, _ in TIERS]
+            _tiered.update({f"{_r}_{k}": (_inputs, round(_extra * m, 6), _src) for k, m in TIERS})
+        else:
+            _tiered[_r] = (_inputs, _extra, _src)
+    MAGNET_USES[_service] = _tiered
 EOL = {"electronics_pm": ("eol_scrap", 1.0, 4, "est_eol"), "electronics_ce": ("eol_scrap_ce", 1.0, 4, "est_eol")}  # route: (scrap, t per unit (10 % of 10 t), delay, source)
 
 LACE_USES = {  # service: ({oxide: t per unit}, source), within the 40,000 t of 2021 (est_lace_uses)
@@ -252,7 +275,7 @@ PLANTS = {  # process: (name, stage, lifetime, lead_time, availability, capex, f
                          0.002, 0.02, "est_regional_costs"),
     "magnet_finishing": ("Machining and coating of sintered blanks to finished magnets", "magnet", 20, 1, 0.95, 0.02, 0.001, 0.01,
                          "est_capex"),
-    "gbd_diffusion": ("Grain-boundary diffusion of Tb into finished-size magnets", "magnet", 20, 1, 0.95, 0.01, 0.0005, 0.005,
+    "gbd_diffusion": ("Grain-boundary diffusion of Tb or Dy into finished-size magnets", "magnet", 20, 1, 0.95, 0.01, 0.0005, 0.005,
                       "mainrich_gbd"),
     "magnet_bonded": ("Bonded NdFeB magnet making (melt-spun powder and resin)", "magnet", 20, 1, 0.9, 0.03, 0.001, 0.02,
                       "est_capex"),
@@ -361,6 +384,8 @@ def _processes(T: Tables) -> None:
         route(f"sinter_{g}", f"sinter {g} blanks", "magnet", 0.0, "est_grades")
         route(f"finish_{g}", f"finish {g} blanks", "magnet", 0.0, "earthsbook_jlmag_yield")
         route(f"recycle_{g}", f"recycle {g} swarf to oxides", "recycling", 0.0, "prommis_recycling")
+    for h in GBD_HRE:
+        route(f"diffuse_{h}", f"diffuse {h.capitalize()} into finished magnets", "magnet", 0.0, "mainrich_gbd")
     route("recycle_eol", "recycle end-of-life magnets to oxides", "recycling", 0.0, "prommis_recycling")
     route("recycle_eol_ce", "recycle end-of-life Ce-NdFeB magnets to oxides", "recycling", 0.0, "prommis_recycling")
     for service, routes in MAGNET_USES.items():
@@ -433,9 +458,13 @@ def _io(T: Tables) -> None:
         io(f"finish_{g}", f"blank_{g}", "in", 1 / YIELD, "earthsbook_jlmag_yield")
         io(f"finish_{g}", f"swarf_{g}", "out", 1 / YIELD - 1, "earthsbook_jlmag_yield")
         io(f"finish_{g}", "finishing", "in", 1, "est_grades")
-    io("gbd_diffusion", "magnet_hc", "out", 1, "mainrich_gbd", True)
-    io("gbd_diffusion", "magnet_gbd_base", "in", 1, "mainrich_gbd")
-    io("gbd_diffusion", "tb_metal", "in", GBD_TB, "est_grades")
+    # diffusion: one furnace line, Tb or Dy as the diffusion source (mainrich_gbd: "dysprosium or terbium")
+    io("gbd_diffusion", "diffusion", "out", 1, "mainrich_gbd", True)
+    for h, (metal, q) in GBD_HRE.items():
+        io(f"diffuse_{h}", "magnet_hc", "out", 1, "mainrich_gbd", True)
+        io(f"diffuse_{h}", "magnet_gbd_base", "in", 1, "mainrich_gbd")
+        io(f"diffuse_{h}", "diffusion", "in", 1, "mainrich_gbd")
+        io(f"diffuse_{h}", metal, "in", q, "est_grades" if h == "tb" else "herbst_1991")
     io("magnet_bonded", "bonded_magnet", "out", 1, "adamas_ndfeb_2019", True)
     io("magnet_bonded", "alloy_std", "in", 0.95, "est_capex")
     io("magnet_bonded", "binder", "in", 0.05, "est_capex")
@@ -618,6 +647,15 @@ def _policies(T: Tables, quotas: dict, years) -> None:
               processes="mining_ionic", regions=JX)
         T.add("policies", sep[y][1], policy="separation_quota", kind="max_activity", year=y, value=r6(sep[y][0] * SEPARATION_KEPT),
               processes="separation_bayan_obo;separation_sichuan;separation_ionic", regions=";".join(CHINA))
+    for y in years:  # a technology limit, not a quota: Dy reaches only thin parts (est_dy_diffusion)
+        T.add("policies", "est_dy_diffusion", policy="dy_diffusion_depth", kind="max_share", year=y, value=DY_DIFFUSION_SHARE,
+              processes="diffuse_dy", regions=";".join(REGIONS), share_of="diffuse_dy;diffuse_tb")
+    for service, routes in MAGNET_USES.items():  # the tiers of each alternative (est_substitutes)
+        for tiers in (SUBSTITUTES[r] for r in SUBSTITUTES if SUBSTITUTES[r][0] in routes):
+            for tier in tiers[:-1]:
+                for y in years:
+                    T.add("policies", "est_substitutes", policy=f"{tier}_units", kind="max_share", year=y, value=TIER_SHARE,
+                          processes=tier, regions=";".join(REGIONS), share_of=";".join(routes))
     for y, (v, src) in quotas["im_magnet_target"].items():
         T.add("policies", src, policy="im_magnet_target", kind="min_capacity", year=y, value=v, processes="magnet_sintering",
               regions=IM)
@@ -692,8 +730,8 @@ def scenarios(years, national: bool) -> dict:
     if 2025 in years:
         S["export_controls_2025"] = {
             "description": "China's export controls on medium and heavy rare earths from April 2025 (mofcom_export_controls_2025): "
-                           "no Dy or Tb oxide or metal leaves China in 2025",
-            "changes": [{"table": "policies", "where": {"policy": "heavy_re_exports", "year": 2025}, "column": "value", "set": 0}]}
+                           "no Dy or Tb oxide or metal leaves China from 2025",
+            "changes": [{"table": "policies", "where": {"policy": "heavy_re_exports"}, "column": "value", "set": 0}]}
     return S
 
 
@@ -706,8 +744,9 @@ def _plan_policies(T: Tables, years) -> None:
     if 2025 in years:
         T.add("policies", "seed_argus", policy="im_local_conversion", kind="min_share", year=2025, value=0.0, processes="metal_prnd",
               regions=IM, share_of="separation_bayan_obo")
-        T.add("policies", "mofcom_export_controls_2025", policy="heavy_re_exports", kind="max_trade", year=2025, value=1e6,
-              commodities="dy_oxide;tb_oxide;dy_metal;tb_metal", regions=";".join(CHINA), destinations=ROW)
+        for y in (y for y in years if y >= 2025):
+            T.add("policies", "mofcom_export_controls_2025", policy="heavy_re_exports", kind="max_trade", year=y, value=1e6,
+                  commodities="dy_oxide;tb_oxide;dy_metal;tb_metal", regions=";".join(CHINA), destinations=ROW)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -135,6 +135,13 @@ SOURCES.update({
     "mainrich_gbd": ("Mainrich International: GBD against bulk-alloyed NdFeB (grain-boundary diffusion uses 30-60 % less heavy RE at the same "
                      "coercivity and adds 5-15 % to processing cost; H-grade blanks need 3 % or more of heavy RE)",
                      "https://www.mainrichinternational.com/compare/gbd-vs-bulk-alloyed-ndfeb-magnet"),
+    "herbst_1991": ("Herbst, R2Fe14B materials: intrinsic properties and technological aspects, Rev. Mod. Phys. 63 (1991) 819-898: "
+                    "anisotropy field at room temperature about 7.3 T for Nd2Fe14B, 15 T for Dy2Fe14B and 22 T for Tb2Fe14B; "
+                    "so a Dy diffusion source needs about twice the Tb mass for the same gain (derived)",
+                    "https://doi.org/10.1103/RevModPhys.63.819"),
+    "est_dy_diffusion": ("estimate: Dy diffuses into NdFeB more slowly than Tb, so a Dy source reaches the needed coercivity only "
+                         "in thinner parts and lower grades (mainrich_gbd: Tb penetrates 3-6 mm per face); at most half of the parts "
+                         "diffused take a Dy source, the rest (thicker parts, UH grades and above) need Tb", ""),
     "ieee_gbd_2017": ("IEEE Electrification Magazine, March 2017: grain-boundary-diffused magnets use about one half, or one third, of the "
                       "Dy or Tb of conventionally made magnets with the same properties", ""),
     "idtechex_ev_motors": ("IDTechEx via E-Mobility Engineering: propulsion motors of BEVs and PHEVs in 2020 were 77 % permanent magnet, "
@@ -184,8 +191,8 @@ SOURCES.update({
     "est_ionic_2021": ("estimate: China's ion-adsorption mining in 2021 about 12,000 t REO (range 8,000-16,000) against the 19,150 t quota, "
                        "after the suspension of February 2021 (minmet_ionic_2021); no output figure found", ""),
     "est_grades": ("estimate: magnet grades. Standard (N) grades hold no heavy RE; bulk-alloyed high-coercivity (H and above) grades 3.5 % "
-                   "heavy RE (mainrich_gbd: 3 % or more for H grades; SH and UH more), as 3.2 % Dy and 0.3 % Tb; grain-boundary-diffused "
-                   "grades about a third of that (ieee_gbd_2017: one half to one third): base alloy 0.8 % Dy plus 0.5 % Tb diffused into "
+                   "heavy RE (mainrich_gbd: 3 % or more for H grades; SH and UH more), as 3.3 % Dy and 0.2 % Tb; grain-boundary-diffused "
+                   "grades about a third of that (ieee_gbd_2017: one half to one third): base alloy 0.8 % Dy plus 0.4 % Tb (or, herbst_1991, 0.78 % Dy) diffused into "
                    "the finished part; Ce-substituted NdFeB replaces "
                    "a quarter of the PrNd by Ce (adamas_ce_ndfeb). Which end uses need which grade: traction motors, wind generators, "
                    "industrial and servo motors and inverter compressors take high-coercivity grades (56.6 % of demand, smm_high_grade_2021)", ""),
@@ -194,7 +201,8 @@ SOURCES.update({
                         "2-4 % efficiency loss; idtechex_ev_motors, adamas_elasticity_2022); an electrically excited or geared DFIG wind "
                         "generator 8 % (direct drive) or 4 % (medium speed) more on a turbine of 3,500 CNY/kW; an IE3 induction motor "
                         "150 CNY million per GW more over its life (efficiency); ferrite motors 80 CNY per appliance and 120 CNY per "
-                        "e-bike more (hokudai_ferrite: ferrite costs a tenth but needs more steel and copper for the same output)", ""),
+                        "e-bike more (hokudai_ferrite: ferrite costs a tenth but needs more steel and copper for the same output). These are typical costs; the cost differs from unit to unit, so each "
+                        "alternative comes in three tiers of a third of the units each, at half, once and twice the typical cost", ""),
     "est_demand_curves": ("estimate: demand curves of the end uses: 10 % of a demand gives way when the magnets it needs would cost more "
                           "than 1.5 CNY million per t (thrifting, delay), the rest at 15 CNY million per t (the service forgone); "
                           "La/Ce, Y and SEG uses and exports likewise at 0.05 and 0.5 CNY million per t of oxide", ""),

@@ -227,7 +227,7 @@ def test_direct_model_updates_in_place_and_matches_fresh_solves():
         ({"table": "demand", "where": {"commodity": "nev"}, "column": "quantity", "scale": 1.25}, "mapped"),
         ({"table": "supply", "column": "price", "scale": 1.4}, "mapped"),
         ({"table": "processes", "column": "availability", "scale": 0.9}, "mapped"),
-        ({"table": "process_io", "where": {"process": "recycling_swarf", "commodity": "prnd_oxide"}, "column": "coefficient", "scale": 1.2}, "mapped"),
+        ({"table": "process_io", "where": {"process": "recycle_hc", "commodity": "prnd_oxide"}, "column": "coefficient", "scale": 1.2}, "mapped"),
         ({"table": "policies", "where": {"policy": "im_magnet_target"}, "column": "value", "scale": 0.8}, "mapped"),
         ({"table": "capacity", "column": "capacity", "scale": 1.1}, "mapped"),
         ({"table": "processes", "column": "capex", "scale": 1.3}, "mapped"),

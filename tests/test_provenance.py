@@ -1,13 +1,14 @@
 """Every number of a shipped instance names where it came from.
 
-A number row is a row of capacity, build_limits, demand, supply, trade, policies, processes or
-process_io, or a row of commodities that carries an unmet_penalty or a disposal_cost. Each must
+A number row is a row of capacity, build_limits, demand, supply, trade, policies, processes,
+process_io, storage, demand_response or process_costs, or a row of commodities that carries an unmet_penalty or a disposal_cost. Each must
 carry a `source` naming an id listed under `sources:` in instance.yaml, each source must have a
 title, and an estimate must say so in its title.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import yaml
 
 from rechain import instances
 
-NUMBER_TABLES = ("capacity", "build_limits", "demand", "supply", "trade", "policies", "processes", "process_io")
+NUMBER_TABLES = ("capacity", "build_limits", "demand", "supply", "trade", "policies", "processes", "process_io", "storage",
+                 "demand_response", "process_costs")
 CALIBRATED = ("inner_mongolia_2021_2025", "china_2020_2035")
 
 
@@ -85,6 +87,29 @@ def test_calibrated_instances_are_shipped_and_carry_a_sources_table(name):
     # every source listed in instance.yaml appears in the SOURCES.md table
     missing = [s["id"] for s in settings["sources"] if f"`{s['id']}`" not in text]
     assert not missing, f"{name}/SOURCES.md does not list {missing}"
+
+
+@pytest.mark.parametrize("name", CALIBRATED)
+def test_every_id_cited_in_sources_md_is_declared_in_instance_yaml(name):
+    folder = instances.path(name)
+    declared = {s["id"] for s in yaml.safe_load((folder / "instance.yaml").read_text())["sources"]}
+    cited = set(re.findall(r"`((?:est|[a-z][a-z0-9]*)_[a-z0-9_]+)`", (folder / "SOURCES.md").read_text()))
+    cited -= {c for c in cited if not _looks_like_id(c, folder)}
+    assert cited <= declared, f"{name}/SOURCES.md cites undeclared ids {sorted(cited - declared)}"
+
+
+def _looks_like_id(token: str, folder: Path) -> bool:
+    """A backticked token of SOURCES.md is a source id unless it names a table column, commodity,
+    process, region, policy or scenario of the instance (those are backticked too)."""
+    names = {folder.name}
+    for table in ("commodities", "processes", "regions", "policies"):
+        df = pd.read_csv(folder / f"{table}.csv", dtype=str)
+        names |= set(df.iloc[:, 0])
+        names |= set(df.columns)
+    for f in folder.glob("*.csv"):
+        names |= set(pd.read_csv(f, nrows=0).columns)
+    names |= set(yaml.safe_load((folder / "instance.yaml").read_text()).get("scenarios") or {})
+    return token not in names
 
 
 @pytest.mark.parametrize(

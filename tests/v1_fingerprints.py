@@ -27,14 +27,22 @@ def fingerprint(lp) -> str:
     return h.hexdigest()
 
 
+V1_COPIES = Path(__file__).resolve().parent / "data" / "v1_instances"
+
+
 def instances():
-    """(name, instance) of every shipped instance and of the generated seeds."""
+    """(name, instance) of every shipped v1 instance, of the v1 editions of the instances since
+    recalibrated on v2 (tests/data/v1_instances, as shipped in 0.1), and of the generated seeds."""
     from instance_gen import write_instance
     from rechain import instances as shipped
     from rechain.model import load_instance
 
     for n in shipped.names():
-        yield n, load_instance(shipped.path(n))
+        inst = load_instance(shipped.path(n))
+        if inst.format_version == 1:
+            yield n, inst
+    for folder in sorted(p for p in V1_COPIES.iterdir() if p.is_dir()):
+        yield folder.name, load_instance(folder)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from generate import generate
 
