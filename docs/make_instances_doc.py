@@ -31,42 +31,31 @@ CHINA = ["inner_mongolia", "jiangxi", "other_china"]
 STAGES = ["mining", "beneficiation", "separation", "metal", "alloy", "magnet", "recycling", "end_use"]
 STAGE_COLOURS = dict(zip(STAGES, ["#8c564b", "#bcbd22", "#1f77b4", "#9467bd", "#e377c2", "#d62728", "#2ca02c", "#7f7f7f"]))
 
-# Market prices to set beside the model's implied prices (CNY million per t).
-MARKET = {
-    # commodity: (2020 price, 2021 price, source ids, note)
-    "prnd_oxide": (0.28, 0.72, "smm_argus_prices_cn; smm_prices_oct_2021", "Jan 2020 277-281 k; Oct 2021 720-725 k CNY/t"),
-    "dy_oxide": (1.70, 2.90, "smm_argus_prices_cn; smm_prices_oct_2021", "Jan 2020 1.68-1.72 M; Oct 2021 2.9 M CNY/t"),
-    "tb_oxide": (3.50, 10.2, "smm_argus_prices_cn; smm_prices_oct_2021", "Jan 2020 3.44-3.55 M; Oct 2021 ~10.2 M CNY/t"),
-    "la_oxide": (0.014, 0.014, "usgs_mcs_2025", "2 USD/kg in 2020 and 2021 (Argus), at 6.9 CNY/USD"),
-    "ce_oxide": (0.014, 0.014, "usgs_mcs_2025", "2 USD/kg in 2020 and 2021 (Argus), at 6.9 CNY/USD"),
-    "prnd_metal": (0.358, None, "smm_argus_prices_cn", "Jan 2020 355-361 k CNY/t"),
-    "finished_magnet": (0.28, 0.55, "stockanalysis_jlmag", "sintered NdFeB 40-80 USD/kg 2020-24 (estimate); JL Mag 2024 revenue per finished t 0.324"),
-    "bayan_obo_concentrate": (0.0325, 0.0325, "smm_concentrate_2021", "16,269 CNY per t of 50 % REO concentrate = 32,538 CNY/t REO (2021)"),
-}
+# Market prices to set beside the model's implied prices (CNY million per t): USGS Mineral
+# Commodity Summaries 2025 (Argus) annual averages in USD/kg at the annual CNY/USD rate of
+# fx_cny_usd; Nd oxide stands for PrNd oxide.
+FX = {2020: 6.90, 2021: 6.45, 2022: 6.73, 2023: 7.08, 2024: 7.19}
+USGS = {"prnd_oxide": (49, 98, 134, 78, 56), "dy_oxide": (261, 410, 382, 330, 260), "tb_oxide": (670, 1346, 2051, 1298, 810),
+        "la_oxide": (2, 2, 1, 1, 1), "ce_oxide": (2, 2, 1, 1, 1)}
+MARKET = {c: {y: v * FX[y] / 1000 for y, v in zip(FX, vals)} for c, vals in USGS.items()}
+MARKET_SOURCE = "usgs_mcs_2025; fx_cny_usd"
 GAP_REASON = {
-    "prnd_oxide": "The model's PrNd price is set by its marginal source, PrNd from stock drawdown and over-quota "
-                  "production (`est_prnd_stock`, 0.5): published quotas and imports alone cannot make the "
-                  "magnets China made in 2021. The market went from 0.28 (2020) to 0.72 (late 2021) through "
-                  "that very shortage; 0.5 sits between.",
-    "dy_oxide": "Set by imported Myanmar mixed carbonate (`est_supply`, 0.15 per t REO) separated in Jiangxi, "
-                "the marginal heavy-RE source once the ionic quota binds; close to the 2020 market.",
-    "tb_oxide": "Tied to Dy through the two alloy recipes (Tb grain-boundary diffusion replaces 2 t Dy by 1 t Tb, "
-                "`est_gbd_recipe`): in metal terms Tb = 2 Dy - PrNd while both recipes run. The late-2021 Tb spike (10 M) "
-                "reflects speculation and stock-building the model does not represent.",
-    "la_oxide": "La and Ce are co-products in surplus: more is separated with PrNd than catalysts, polishing, "
-                "glass and steel use, so the marginal tonne is stockpiled at a cost and the implied price is "
-                "minus the stockpiling cost. The market price covers separation cost of the marginal producer.",
-    "ce_oxide": "As for La: surplus co-product, implied price minus the stockpiling cost.",
-    "prnd_metal": "Oxide price plus electrolysis (1.24 t oxide per t metal, 0.03 per t operating cost).",
-    "finished_magnet": "Rare-earth content (0.31 t per t alloy, 1.41 t blank per t finished magnet) plus plant "
-                       "costs, less the value of the recycled swarf; within the market range.",
-    "bayan_obo_concentrate": "Mining plus beneficiation cost (`est_costs`) while separation, not ore, limits supply: the "
-                             "contract price also carries the resource rent that the model leaves to the quota.",
+    "prnd_oxide": "Set where magnet demand gives way: the cheapest tiers of the alternatives (ferrite appliance "
+                  "motors, Ce-substituted and Dy-free grades, induction motors; `est_substitutes`) against the "
+                  "quota-bound supply of ore, imported concentrate, recycling and stocks. The quotas as allocated "
+                  "make 2021-22 tight and 2023-24 loose, as the market was.",
+    "dy_oxide": "Set by what Dy saves against the next-best recipe: grain-boundary diffusion (Tb or Dy) instead of "
+                "bulk alloying, and Dy-free grades where an end use allows them. Below the market, which in 2021-22 "
+                "priced the risk to the Myanmar feed (`myanmar_closure_2021` shows the closure itself) and "
+                "speculative stocking; known gap.",
+    "tb_oxide": "Tied to Dy by the two diffusion sources: a Dy source needs about twice the Tb mass (`herbst_1991`), "
+                "so Tb is about twice Dy while both are used; the market ratio was 2.6-5.4 in 2020-24 (Tb also "
+                "carries the top grades a Dy source cannot reach). Known gap.",
+    "la_oxide": "La and Ce are co-products in surplus: the mixed carbonate is stockpiled (`est_stocks`) and split "
+                "only as far as catalysts, polishing, glass, steel, NiMH and exports use it; the implied price is "
+                "the splitting cost less the stockpiling saved, near zero or slightly below where stocks hold it.",
+    "ce_oxide": "As for La: surplus co-product, priced near the cost of splitting and holding it.",
 }
-
-
-def market_row(commodity: str) -> tuple:
-    return MARKET[commodity]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -148,7 +137,7 @@ def chain_figure(inst, path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------------
 def capacity_by_stage(inst, res, years) -> pd.DataFrame:
-    c = res.capacity.merge(inst.processes[["process", "stage"]], on="process")
+    c = res.capacity.drop(columns="unit", errors="ignore").merge(inst.processes[["process", "stage"]], on="process")
     c = c[(c.stage != "end_use") & c.year.isin(years)]
     unit = inst.process_io[inst.process_io.reference.astype(bool)].merge(inst.commodities[["commodity", "unit"]], on="commodity")
     c = c.merge(unit[["process", "commodity", "unit"]], on="process")
@@ -175,8 +164,9 @@ def price_table(res, years) -> pd.DataFrame:
     p = res.prices
     rows = []
     for c, reg in [("tb_oxide", "other_china"), ("dy_oxide", "other_china"), ("prnd_oxide", "other_china"),
-                   ("prnd_metal", "other_china"), ("finished_magnet", "other_china"), ("sintered_blank", "other_china"),
-                   ("la_oxide", "inner_mongolia"), ("ce_oxide", "inner_mongolia"), ("bayan_obo_concentrate", "inner_mongolia")]:
+                   ("prnd_metal", "other_china"), ("magnet_std", "other_china"), ("magnet_hc", "other_china"),
+                   ("magnet_ce", "other_china"), ("la_oxide", "other_china"), ("ce_oxide", "other_china"),
+                   ("bayan_obo_concentrate", "inner_mongolia"), ("myanmar_concentrate", "jiangxi")]:
         s = p[(p.commodity == c) & (p.region == reg) & p.year.isin(years)].set_index("year").price
         rows.append({"commodity": c, "region": reg, **{y: s.get(y, float("nan")) for y in years}})
     return pd.DataFrame(rows)
@@ -194,6 +184,58 @@ def im_capacity(res, year):
 
 
 # ------------------------------------------------------------------------------------------------
+def assumptions(inst) -> list[tuple[str, str, str]]:
+    """The main structural figures, read from the builder that wrote the instance."""
+    from rechain.instances import build as b
+
+    def shares(ore):
+        sh, src = b.ORES[ore]
+        return ", ".join(f"{k.replace('_oxide', '')} {v:g}" for k, v in sh.items()), src
+
+    procs = inst.processes.set_index("process")
+    A = [(f"Ore shares of REO: {ore}", *shares(ore)) for ore in b.ORES]
+    A += [
+        ("Beneficiation recovery (t REO in concentrate per t REO mined)", f"{b.BEN}", "est_beneficiation"),
+        ("Separation recovery (t oxides per t REO in concentrate)", f"{b.SEP}", "treo_cnre_huamei"),
+        ("Electrolysis recovery; t metal per t oxide", f"{b.ELEC}; " + ", ".join(f"{k} {v}" for k, v in b.OX.items()),
+         "est_electrolysis; atomic_weights"),
+        ("RE metal per t NdFeB alloy (rest Fe 0.679, B 0.011)", f"{b.RE}", "courage_re_content"),
+    ]
+    A += [(f"Alloy `{a}` ({what}): metal per t", ", ".join(f"{m} {q:g}" for m, q in metals.items()), src)
+          for a, (metals, src, what) in b.ALLOYS.items()]
+    A += [
+        ("Grain-boundary diffusion into finished magnets: Tb, or Dy, per t", f"Tb {b.GBD_TB}, or Dy {b.GBD_DY}",
+         "mainrich_gbd; ieee_gbd_2017; est_grades; herbst_1991"),
+        ("Share of diffused parts that can take a Dy source (at most)", f"{b.DY_DIFFUSION_SHARE}", "est_dy_diffusion"),
+        ("Finished magnet per t sintered blank (rest: swarf, recycled)", f"{b.YIELD}", "earthsbook_jlmag_yield"),
+        ("Recycling recovery (two hydrometallurgical stages at 0.95)", f"{b.RECYCLE:.4f}", "prommis_recycling"),
+    ]
+    for service, routes in b.MAGNET_USES.items():
+        text = "; ".join(f"`{r}`: " + (", ".join(f"{c} {q:g}" for c, q in inputs.items()) or "no magnets")
+                         + (f", +{extra:g} per unit" if extra else "") for r, (inputs, extra, _) in routes.items())
+        A.append((f"End use `{service}` ({b.SERVICES[service][0]}): routes, magnets per unit, extra cost", text,
+                  "; ".join(sorted({src for _, _, src in routes.values()}))))
+    A += [
+        ("Tiers of each alternative (share of units, cost multiple)", ", ".join(f"{b.TIER_SHARE:.3g} at {m:g}x" for _, m in b.TIERS),
+         "est_substitutes"),
+        ("Demand curves: share giving way at CNY million per t of magnet held", f"0.1 at {b.THRIFT}, 0.9 at {b.FORGONE}",
+         "est_demand_curves"),
+        ("Stocks at the start (t) and holding cost (CNY million per t and year)",
+         "; ".join(f"{c} in {r} {q:,.0f} at {h}" for (c, r), (q, h) in b.STOCKS.items()), "est_stocks"),
+        ("Quotas kept: mined ore / separation, times the published quota", f"{b.MINING_KEPT} / {b.SEPARATION_KEPT}",
+         "smm_prnd_supply_2021"),
+        ("Myanmar feed: t REO a year at CNY million per t REO", f"{b.MYANMAR_REO:,.0f} at {b.MYANMAR_PRICE}",
+         "argus_myanmar_2020; est_myanmar_profile"),
+        ("US (Mountain Pass) concentrate: CNY million per t REO", f"{b.US_PRICE}", "mp_results_2021; usgs_mcs_2025"),
+        ("Power price by region (CNY per kWh)", ", ".join(f"{r} {v}" for r, v in b.POWER_PRICE.items()), "cru_power; est_regional_costs"),
+        ("Magnet plant capex (CNY million per t/y), lead time (years)",
+         f"{procs.loc['magnet_sintering', 'capex']}, {procs.loc['magnet_sintering', 'lead_time']}", "ree_jlmag_capex"),
+        ("Separation capex per t/y REO feed", f"{procs.loc['separation_bayan_obo', 'capex']}", "treo_cnre_huamei"),
+        ("Discount rate", f"{settings(inst.name)['discount_rate']}", "instance setting"),
+    ]
+    return A
+
+
 def sources_md(name, inst, res) -> str:
     s = settings(name)
     used: dict[str, list[str]] = {}
@@ -213,53 +255,20 @@ def sources_md(name, inst, res) -> str:
         kind = "**E** estimate" if src["id"].startswith("est") else ("derived" if "derived" in src["title"] else "sourced")
         url = f"<{src['url']}>" if src.get("url") else "(print / no public URL recorded)"
         lines.append(f"| `{src['id']}` | {kind} | {src['title']} | {url} | {', '.join(used.get(src['id'], ['scenarios']))} |")
-    io = inst.process_io.set_index(["process", "commodity", "direction"]).coefficient
-    procs = inst.processes.set_index("process")
-    A = [
-        ("Bayan Obo ore shares of REO (Ce, La, PrNd, SEG/heavy)", "0.50, 0.24, 0.235, 0.025", "soolun_ore; usgs_sir_2010_5220; est_ore_shares", "S/L/E"),
-        ("Mountain Pass-type (Sichuan, imported) shares (Ce, La, NdPr, SEG+)", "0.502, 0.323, 0.157, 0.018", "mp_10k_2021", "S"),
-        ("Ion-adsorption clay shares (Y, Dy, Tb, PrNd, rest)", "0.648, 0.067, 0.012, 0.037, 0.236", "soolun_ore; usgs_sir_2010_5220; est_ore_shares", "S/L/E"),
-        ("Beneficiation recovery (t REO in concentrate per t REO mined)", f"{1 / io[('beneficiation_bayan_obo', 'bayan_obo_ore', 'in')]:.2f}", "est_beneficiation", "E"),
-        ("Separation recovery", "0.93", "treo_cnre_huamei", "D"),
-        ("PrNd oxide per t PrNd metal (stoichiometry 0.8499, recovery 0.95)", f"{io[('metal_prnd', 'prnd_oxide', 'in')]:.4f}", "atomic_weights; est_electrolysis", "D/E"),
-        ("RE content of NdFeB alloy (PrNd + Dy + Tb)", "0.31", "courage_re_content", "S"),
-        ("Dy-alloyed recipe: PrNd, Dy, Tb metal per t alloy", f"{io[('alloy_ndfeb_dy', 'prnd_metal', 'in')]}, {io[('alloy_ndfeb_dy', 'dy_metal', 'in')]}, {io[('alloy_ndfeb_dy', 'tb_metal', 'in')]}", "courage_re_content; argus_heavy_share", "S/D"),
-        ("Tb grain-boundary recipe: PrNd, Dy, Tb metal per t alloy", f"{io[('alloy_ndfeb_gbd', 'prnd_metal', 'in')]}, {io[('alloy_ndfeb_gbd', 'dy_metal', 'in')]}, {io[('alloy_ndfeb_gbd', 'tb_metal', 'in')]}", "est_gbd_recipe", "E"),
-        ("Finished magnet per t sintered blank", "0.71", "earthsbook_jlmag_yield", "D"),
-        ("Swarf RE content; recycling yield (two stages at 0.95)", "0.30; 0.9025", "mademagnet_swarf; prommis_recycling", "S"),
-        ("Magnet per NEV (finished; 3.55 kg blank x 0.71)", f"{io[('use_nev', 'finished_magnet', 'in')]} t per thousand", "smm_nev_intensity", "D"),
-        ("Magnet per GW wind, direct drive / medium speed", "650 / 160 t", "heim_vanderwal_2023", "S"),
-        ("2020 wind split: direct drive / medium-speed PM GW of 71.7 GW", "15 / 19.6 (12,880 t magnets)", "metalnomist_wind_2020; est_demand", "D/E"),
-        ("Magnet per e-bike", "0.34 kg", "horizon_ebike", "D"),
-        ("Magnet per kW industrial motor; per CNC machine; per inverter AC", "0.2 kg; 1.5 kg; 0.2 kg", "est_demand", "E"),
-        ("Rest-of-world magnet demand 2020 (China exports 36.0 kt + ROW output ~15 kt finished)", "51,000 t finished", "mineralprices_exports_2020; ccmagnetics_global_2020", "S/D"),
-        ("Demand growth from 2020 (per year): NEVs to 5 M in 2025; others 1-5 %", "see demand.csv", "icct_nev_plan; est_demand", "S/E"),
-        ("Wind additions as seen from 2020", "55 GW/y (2021-25)", "est_demand", "E"),
-        ("Mining quota (rock; counted on REO in concentrate) 2021", "148,850 t", "smm_quota_2021", "S"),
-        ("Ionic mining quota", "19,150 t/y", "mining_com_quota_2020", "S"),
-        ("Separation quota (domestic ore only) 2021", "162,000 t", "smm_quota_2021; giti_quota_2022", "S"),
-        ("Inner Mongolia magnet capacity 2020 / 2025 target", "45,000 / 100,000 t/y", "seed_argus", "S"),
-        ("Myanmar ionic concentrate available to China", "43,000 t REO/y at 0.15", "usgs_mcs_2025; est_supply", "S/E"),
-        ("PrNd from stocks and over-quota production", "up to 30,000 t/y at 0.5", "est_prnd_stock", "E"),
-        ("Magnet plant capex (CNY million per t/y)", f"{procs.loc['magnet_sintering', 'capex']}", "ree_jlmag_capex", "S"),
-        ("Separation capex per t/y REO feed (73 k per t/y oxide x 0.93)", f"{procs.loc['separation_bayan_obo', 'capex']}", "treo_cnre_huamei", "D"),
-        ("Lead times: magnet plant / separation / mine (years)", f"{procs.loc['magnet_sintering', 'lead_time']} / {procs.loc['separation_bayan_obo', 'lead_time']} / {procs.loc['mining_bayan_obo', 'lead_time']}", "smm_lead_time; nikkei_lead_time; gao_2010", "S"),
-        ("Discount rate", f"{s['discount_rate']}", "", "E"),
-    ]
-    lines += ["", "## Main assumptions", "", "| assumption | value | source | tag |", "|---|---|---|---|"]
-    lines += [f"| {a} | {v} | {src} | {tag} |" for a, v, src, tag in A]
+    lines += ["", "## Main assumptions", "", "| assumption | value | source |", "|---|---|---|"]
+    lines += [f"| {a} | {v} | {src} |" for a, v, src in assumptions(inst)]
     # implied prices
     y = 2021 if 2021 in inst.years else inst.years[0]
     p = res.prices
     lines += ["", f"## Implied prices ({y}) beside market prices", "",
               "Model prices are the duals of the commodity balances (CNY million per t, undiscounted), in "
-              "`other_china` for magnet materials and in `inner_mongolia` for La/Ce and concentrate (t REO).", "",
-              "| commodity | model | market 2020 | market 2021 | market source | reason for the gap |", "|---|---|---|---|---|---|"]
-    for c, (m20, m21, src, note) in MARKET.items():
-        reg = "inner_mongolia" if c in ("la_oxide", "ce_oxide", "bayan_obo_concentrate") else "other_china"
-        v = p[(p.commodity == c) & (p.region == reg) & (p.year == y)].price
+              "`other_china`. Market: annual averages of USGS Mineral Commodity Summaries 2025 (Argus), USD/kg "
+              "at the year's CNY/USD rate (`usgs_mcs_2025`, `fx_cny_usd`).", "",
+              "| commodity | model | market 2020 | market 2021 | reason for the gap |", "|---|---|---|---|---|"]
+    for c, m in MARKET.items():
+        v = p[(p.commodity == c) & (p.region == "other_china") & (p.year == y)].price
         mv = f"{float(v.iloc[0]):.4g}" if len(v) else "n/a"
-        lines.append(f"| {c} | {mv} | {m20:g} | {'' if m21 is None else f'{m21:g}'} | {src} ({note}) | {GAP_REASON[c]} |")
+        lines.append(f"| {c} | {mv} | {m[2020]:.3g} | {m[2021]:.3g} | {GAP_REASON[c]} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -294,6 +303,53 @@ def instance_section(name, inst, res, years_show, extra=None) -> list[str]:
     return L
 
 
+def im_output(res, year):
+    a = res.activity
+    return float(a[(a.process == "magnet_sintering") & (a.region == "inner_mongolia") & (a.year == year)].activity.sum())
+
+
+def plan_target_section(inst, res, nt) -> list[str]:
+    y = inst.years[-1]
+    cap, out = im_capacity(res, y), im_output(res, y)
+    inv = res.investment
+    inv_im = inv[(inv.process == "magnet_sintering") & (inv.region == "inner_mongolia")].overnight.sum()
+    total = inv.overnight.sum()
+    return [
+        "#### The Inner Mongolia target", "",
+        f"Inner Mongolia sintered-magnet capacity, {y}: **{cap:,.0f} t/y** with the plan target, "
+        f"**{im_capacity(nt, y):,.0f} t/y** without it (`no_plan_target`). With the target the plants run "
+        f"**{out:,.0f} t** in {y} ({100 * out / cap:.0f} % of capacity): China's existing plants elsewhere have room, so "
+        "least cost builds what the target asks and runs it only as far as Baotou's cheaper power pays. "
+        f"The target commits {inv_im:,.0f} CNY million of capital in Inner Mongolia (overnight, of {total:,.0f} committed "
+        f"in all) and costs {res.objective - nt.objective:,.0f} CNY million (discounted) over the horizon; national "
+        "output does not change, only where magnets are made.", ""]
+
+
+def against_market(res) -> list[str]:
+    p = res.prices
+    years = [y for y in (2021, 2022, 2023, 2024) if y in set(p.year)]
+    rows = []
+    for c in ("prnd_oxide", "dy_oxide", "tb_oxide"):
+        s_ = p[(p.commodity == c) & (p.region == "other_china")].set_index("year").price
+        rows.append({"commodity": c, "": "model", **{y: float(s_[y]) for y in years}})
+        rows.append({"commodity": c, "": "market", **{y: MARKET[c][y] for y in years}})
+    return ["#### Against what happened", "",
+            "Implied prices of the base (demand as seen from 2020, quotas as allocated) beside the annual market "
+            "averages (CNY million per t; `usgs_mcs_2025` at `fx_cny_usd`). PrNd follows the market's rise and fall; "
+            "Dy and Tb sit below it (known gap: see the reasons in SOURCES.md).", "",
+            md_table(pd.DataFrame(rows), "{:.3g}"), ""]
+
+
+EXCHANGE = [
+    "#### The Baotou Rare Earth Products Exchange", "",
+    "The exchange is not represented. In a least-cost plan, trade between regions already clears at the "
+    "commodity prices; an exchange changes an answer only through a fee or a throughput obligation, and no "
+    "public figure for either was found (its turnover is reported in CNY, not by product and lane). A "
+    "`min_trade` policy on the lanes out of Inner Mongolia, or a per-tonne cost on them, is how an analyst "
+    "would add it; on these instances either would only raise the cost of moving oxide and metal out of "
+    "Inner Mongolia, which already converts most of its PrNd locally.", ""]
+
+
 def main() -> int:
     IMG.mkdir(exist_ok=True)
     solved = solve_all()
@@ -306,15 +362,14 @@ def main() -> int:
         (instances.path(name) / "SOURCES.md").write_text(sources_md(name, inst, res))
         if name == CALIBRATED[0]:
             nt = solved["no_plan_target"][1]
-            extra = ["Inner Mongolia sintered-magnet capacity, 2025: "
-                     f"**{im_capacity(res, 2025):,.0f} t/y** with the plan target, **{im_capacity(nt, 2025):,.0f} t/y** "
-                     f"without it (`no_plan_target`); the target costs {res.objective - nt.objective:,.0f} CNY million "
-                     "(discounted) and does not change national output, only where magnets are made.", ""]
+            extra = plan_target_section(inst, res, nt) + against_market(res)
             years = inst.years
         else:
             extra = None
             years = [y for y in inst.years if y in (2020, 2025, 2030, 2035)]
         doc += instance_section(name, inst, res, years, extra)
+        if name == CALIBRATED[0]:
+            doc += EXCHANGE
     (DOCS / "instances.md").write_text("\n".join(doc))
     print("wrote", DOCS / "instances.md")
     return 0
