@@ -4,8 +4,10 @@ The planner looks ``window`` years ahead from each decision year, commits the ne
 starts in the first ``step`` years of the window, and moves on; later windows inherit those
 plants. Window k solves the instance over ``first .. window end`` with the committed new
 capacity of earlier years fixed, so the planner sees neither the demand nor the policies
-beyond its window. Operations carry no state from year to year (capacity is the only link),
-so re-optimising the operation of past years inside a later window changes nothing.
+beyond its window. Only committed capacity carries over from one window to the next: each
+window re-optimises operation, stocks included, from the first year, and must end its window
+holding at least the final stock (``storage.final``, else the initial stock), so a planner does
+not run stocks down at the edge of what it sees.
 
 The myopic plan's cost is then evaluated on the full horizon, with every ``new`` fixed to the
 committed plan and operations optimised: the same LP as the perfect-foresight plan with more

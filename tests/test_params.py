@@ -249,3 +249,20 @@ def test_direct_model_updates_in_place_and_matches_fresh_solves():
         pd.testing.assert_series_equal(got.capacity["residual"], want.capacity["residual"], check_exact=False, rtol=1e-12)
         # data is that of the changed instance
         assert m.data.params["residual"].sum() == pytest.approx(prepare(changed).params["residual"].sum())
+
+
+def test_parameter_variable_and_row_names_are_distinct_and_pyomo_builds_quietly(caplog):
+    """A parameter and a row family of the same name would make the Pyomo rendering replace one
+    component by the other (Pyomo only logs it)."""
+    import logging
+
+    from rechain.model import families
+    from rechain.model.formulation import build_model
+
+    names = [p.name for p in families.PARAMS] + [v.name for v in families.VARS] + [r.name for r in families.ROWS]
+    dupes = {n for n in names if names.count(n) > 1}
+    assert not dupes, dupes
+    inst = load_instance(ri.path())  # the default: stocks, demand curves, shares, regional costs
+    with caplog.at_level(logging.WARNING, logger="pyomo"):
+        build_model(inst)
+    assert not [r for r in caplog.records if "Implicitly replacing" in r.getMessage()]
