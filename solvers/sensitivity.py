@@ -56,6 +56,14 @@ class Sensitivity:
         for r in rows.itertuples():
             if policy is None and not r.binding:
                 continue
+            if math.isnan(r.value_low) and math.isnan(r.value_high):
+                span = "(no range: the value is a coefficient of the row)"
+                if r.binding:
+                    out.append(f"{r.policy} {r.year}: shadow price {r.shadow_price:.6g} per unit of its value "
+                               f"(now {fmt(r.value)}); {span}")
+                else:
+                    out.append(f"{r.policy} {r.year}: not binding (slack {r.slack:.6g}), value {fmt(r.value)}")
+                continue
             span = f"between {fmt(r.value_low)} and {fmt(r.value_high)}"
             if r.binding:
                 out.append(f"{r.policy} {r.year}: shadow price {r.shadow_price:.6g} per unit of its value; "
@@ -104,6 +112,7 @@ def sensitivity(instance_or_model, **solve_options) -> Sensitivity:
                                   on=["policy", "year"], how="left")
     policies = policies[["policy", "year", "value", "shadow_price", "slack", "violation", "binding",
                          "value_low", "value_high", "objective_low", "objective_high"]]
+    policies = _share_values(policies, inst)
 
     ctab = _col_ranges(d, inst, lp, sol, basis, rg, cols)
     new = ctab[ctab["variable"] == "new"]
@@ -118,6 +127,29 @@ def _is_basic(status) -> bool:
     import highspy
 
     return status == highspy.HighsBasisStatus.kBasic
+
+
+SHARE_KINDS = ("max_share", "min_share")
+
+
+def _share_values(policies: pd.DataFrame, inst: Instance) -> pd.DataFrame:
+    """A share policy's value is a coefficient of its row, not its right-hand side (which is 0):
+    report the value itself and no range (HiGHS ranges bounds and costs, not coefficients);
+    its shadow price is still per unit of the value."""
+    pol = inst.policies
+    share = pol[pol["kind"].isin(SHARE_KINDS)]
+    if share.empty:
+        return policies
+    policies = policies.copy()
+    for (name, year), g in policies.groupby(["policy", "year"]):
+        rows = share[share["policy"] == name]
+        if rows.empty:
+            continue
+        exact = rows[rows["year"] == year]
+        value = float((exact if len(exact) else rows[rows["year"].isna()])["value"].iloc[0])
+        policies.loc[g.index, ["value", "value_low", "value_high", "objective_low", "objective_high"]] = [
+            value, math.nan, math.nan, math.nan, math.nan]
+    return policies
 
 
 def _row_ranges(d, res, lp, sol, basis, rg, rows) -> pd.DataFrame:

@@ -176,3 +176,19 @@ def test_reduced_costs_and_capex_gap():
         g.changeColCost(j, lp.col_cost_[j] * (5000 - cut) / 5000)
         _, x, _ = _run(g)
         assert (x[j] > 1e-7) == built
+
+
+def test_a_share_policy_reports_its_share_and_no_rhs_range():
+    # a max_share row reads  activity(processes) - value x activity(share_of) <= 0: its value is a
+    # coefficient, not the right-hand side, so the table gives the share itself and no range (HiGHS
+    # ranges bounds and costs only), and the shadow price stays per unit of the share
+    inst = load_instance(instances.path("inner_mongolia_2021_2025"))
+    s = sensitivity(inst)
+    rows = s.policies[s.policies.policy == "dy_diffusion_depth"]
+    assert len(rows) == 5
+    assert (rows.value == 0.5).all()
+    assert rows[["value_low", "value_high", "objective_low", "objective_high"]].isna().all().all()
+    assert rows.binding.any()
+    text = "\n".join(s.describe(policy="dy_diffusion_depth"))
+    assert "no range: the value is a coefficient of the row" in text
+    assert "between" not in text
