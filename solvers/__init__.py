@@ -1,10 +1,26 @@
 """rechain.solvers — solving rechain models, and the command line on top of it."""
 
+import sys
+import types
+
 from .solve import resolve, solve
 
 # the rest loads on first use (they import Pyomo), so a plain solve starts quickly
 _LAZY = {"MyopicResult": "myopic", "myopic": "myopic", "Sensitivity": "sensitivity", "sensitivity": "sensitivity",
-         "SweepResult": "sweep", "sweep": "sweep"}
+         "SweepResult": "sweep", "sweep": "sweep",
+         "StochasticResult": "stochastic", "stochastic": "stochastic"}
+
+
+class _CallableModule(types.ModuleType):
+    """A module that calls its function of the same name: ``rechain.solvers.sweep(...)`` works
+    whether or not ``rechain.solvers.sweep`` (the module) was imported first."""
+
+    def __call__(self, *args, **kwargs):
+        return getattr(self, self.__name__.rsplit(".", 1)[1])(*args, **kwargs)
+
+
+def callable_module(name: str) -> None:
+    sys.modules[name].__class__ = _CallableModule
 
 
 def __getattr__(name: str):
@@ -16,4 +32,4 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["MyopicResult", "Sensitivity", "SweepResult", "myopic", "resolve", "sensitivity", "solve", "sweep"]
+__all__ = ["MyopicResult", "Sensitivity", "StochasticResult", "SweepResult", "myopic", "resolve", "sensitivity", "solve", "stochastic", "sweep"]
