@@ -8,7 +8,8 @@ from .solve import resolve, solve
 # the rest loads on first use (they import Pyomo), so a plain solve starts quickly
 _LAZY = {"MyopicResult": "myopic", "myopic": "myopic", "Sensitivity": "sensitivity", "sensitivity": "sensitivity",
          "SweepResult": "sweep", "sweep": "sweep",
-         "StochasticResult": "stochastic", "stochastic": "stochastic"}
+         "StochasticResult": "stochastic", "stochastic": "stochastic",
+         "AlternativesResult": "alternatives", "alternatives": "alternatives"}
 
 
 class _CallableModule(types.ModuleType):
@@ -32,4 +33,4 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["MyopicResult", "Sensitivity", "StochasticResult", "SweepResult", "myopic", "resolve", "sensitivity", "solve", "stochastic", "sweep"]
+__all__ = ["AlternativesResult", "MyopicResult", "Sensitivity", "StochasticResult", "SweepResult", "myopic", "alternatives", "resolve", "sensitivity", "solve", "stochastic", "sweep"]
