@@ -1,4 +1,5 @@
-"""The ``rechain`` command line: solve, validate, graph, report, compare, scenarios, init.
+"""The ``rechain`` command line: solve, validate, graph, report, compare, scenarios, init, sweep,
+stochastic and alternatives (the last two in :mod:`rechain.solvers.cli_plans`).
 
 Exit codes (every command):
 
@@ -879,6 +880,9 @@ def _offer_v2(folder: Path) -> None:
     ]
     with open(folder / "instance.yaml", "a", encoding="utf-8") as f:
         f.write("\n".join(note) + "\n")
+
+
+from . import cli_plans  # noqa: E402,F401  (registers `stochastic` and `alternatives` on the app)
 
 
 def main() -> None:

@@ -119,7 +119,7 @@ class StochasticResult:
     (``scenarios.capacity``, ``scenarios.prices``, ...) and ``scenarios.summary`` (scenario,
     probability, cost of the hedged plan, wait-and-see cost, cost of the EV plan).
     ``wait_and_see``, ``eev``, ``evpi`` = RP - WS, ``vss`` = EEV - RP (None where the EV problem
-    could not be formed: scenarios of different LP shapes). Money in the instance's units,
+    could not be formed), ``ev_first_stage``: the first-stage decisions of the EV plan. Money in the instance's units,
     discounted as the objective of a deterministic solve."""
 
     status: str
@@ -134,6 +134,7 @@ class StochasticResult:
     eev: float | None = None
     evpi: float | None = None
     vss: float | None = None
+    ev_first_stage: pd.DataFrame | None = None
     message: str = ""
     timings: dict = field(default_factory=dict)
 
@@ -144,7 +145,7 @@ class StochasticResult:
         what = "expected cost" if self.risk is None else (
             f"{1 - self.risk.weight:g} x expected cost + {self.risk.weight:g} x CVaR at alpha {self.risk.alpha:g}")
         out = [f"hedged plan over {len(self.probabilities)} scenarios, decisions shared up to {self.decide_through}: "
-               f"{what} {self.objective:,.6g} (expected cost {self.expected_cost:,.6g})"]
+               f"{what} {self.objective:,.6g}" + ("" if self.risk is None else f" (expected cost {self.expected_cost:,.6g})")]
         if self.evpi is not None:
             out.append(f"wait-and-see {self.wait_and_see:,.6g}: EVPI {self.evpi:,.6g} (what knowing the scenario in advance is worth)")
         if self.vss is not None:
@@ -461,7 +462,7 @@ def stochastic(instance: Instance | str, scenarios: Iterable[Any], probabilities
     expected = float(np.dot(costs, p))
     summary = pd.DataFrame({"scenario": [b.label for b in blocks], "probability": p, "cost": costs})
 
-    ws = eev = evpi = vss = None
+    ws = eev = evpi = vss = ev_fs = None
     if measures:
         t4 = time.perf_counter()
         ws_costs = []
@@ -479,6 +480,7 @@ def stochastic(instance: Instance | str, scenarios: Iterable[Any], probabilities
             if st == "optimal":
                 xm = np.asarray(hm.getSolution().col_value, dtype=float)
                 ev = dict(zip(mkeys, xm[mfirst]))
+                ev_fs = first_stage.assign(new=[ev.get(k, 0.0) for k in shared])
                 eev_costs = []
                 for b in blocks:
                     plan = np.array([ev.get(k, 0.0) for k in b.keys])
@@ -490,7 +492,7 @@ def stochastic(instance: Instance | str, scenarios: Iterable[Any], probabilities
         timings["measures"] = time.perf_counter() - t4
     timings["total"] = time.perf_counter() - t0
     return StochasticResult("optimal", rp, expected, first_stage, ScenarioTables(summary, tables), probs, through, rk,
-                            wait_and_see=ws, eev=eev, evpi=evpi, vss=vss, message="optimal", timings=timings)
+                            wait_and_see=ws, eev=eev, evpi=evpi, vss=vss, ev_first_stage=ev_fs, message="optimal", timings=timings)
 
 
 from . import callable_module  # noqa: E402

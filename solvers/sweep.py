@@ -548,3 +548,8 @@ class _Progress:
         if self.bar is not None:
             self.bar.__exit__(*exc)
         return False
+
+
+from . import callable_module  # noqa: E402
+
+callable_module(__name__)

@@ -52,6 +52,7 @@ def test_the_hedged_plan_evpi_and_vss_are_the_hand_worked_ones(inst):
     assert r.evpi == pytest.approx(2.5, rel=1e-9)
     assert r.eev == pytest.approx(18.75, rel=1e-9)
     assert r.vss == pytest.approx(1.25, rel=1e-9)
+    assert r.ev_first_stage["new"].sum() == pytest.approx(15, rel=1e-9)
     s = r.scenarios.summary.set_index("scenario")
     assert list(s["cost"]) == pytest.approx([10, 25])
     # recourse: each scenario serves what the shared plant can make, the rest is unmet
