@@ -45,9 +45,12 @@ GAP_REASON = {
                   "quota-bound supply of ore, imported concentrate, recycling and stocks. The quotas as allocated "
                   "make 2021-22 tight and 2023-24 loose, as the market was.",
     "dy_oxide": "Set by what Dy saves against the next-best recipe: grain-boundary diffusion (Tb or Dy) instead of "
-                "bulk alloying, and Dy-free grades where an end use allows them. Below the market, which in 2021-22 "
-                "priced the risk to the Myanmar feed (`myanmar_closure_2021` shows the closure itself) and "
-                "speculative stocking; known gap.",
+                "bulk alloying where parts are thin enough, Dy-free grades where an end use allows them; wind "
+                "generators' thick segments take bulk-alloyed magnets only (`mainrich_gbd`). In 2021-22 the "
+                "Myanmar feed is the marginal heavy-RE source and its 2020 import price, with PrNd's value in it, "
+                "pins Dy and Tb; from 2023 the model buys almost none of it, where Myanmar's exports grew to 2023 "
+                "(`usgs_mcs_2025`). Below the market, which in 2021-22 priced the risk to the Myanmar feed "
+                "(`myanmar_closure_2021` shows the closure itself) and speculative stocking; known gap.",
     "tb_oxide": "Tied to Dy by the two diffusion sources: a Dy source needs about twice the Tb mass (`herbst_1991`), "
                 "so Tb is about twice Dy while both are used; the market ratio was 2.6-5.4 in 2020-24 (Tb also "
                 "carries the top grades a Dy source cannot reach). Known gap.",
@@ -207,6 +210,8 @@ def assumptions(inst) -> list[tuple[str, str, str]]:
         ("Grain-boundary diffusion into finished magnets: Tb, or Dy, per t", f"Tb {b.GBD_TB}, or Dy {b.GBD_DY}",
          "mainrich_gbd; ieee_gbd_2017; est_grades; herbst_1991"),
         ("Share of diffused parts that can take a Dy source (at most)", f"{b.DY_DIFFUSION_SHARE}", "est_dy_diffusion"),
+        ("Thick sections (wind generators' magnets): bulk-alloyed only; any high-coercivity use may take them",
+         "`magnet_hc_bulk` -> `magnet_hc`", "mainrich_gbd"),
         ("Finished magnet per t sintered blank (rest: swarf, recycled)", f"{b.YIELD}", "earthsbook_jlmag_yield"),
         ("Recycling recovery (two hydrometallurgical stages at 0.95)", f"{b.RECYCLE:.4f}", "prommis_recycling"),
     ]
@@ -337,7 +342,11 @@ def against_market(res) -> list[str]:
             "Implied prices of the base (demand as seen from 2020, quotas as allocated) beside the annual market "
             "averages (CNY million per t; `usgs_mcs_2025` at `fx_cny_usd`). PrNd follows the market's rise and fall; "
             "Dy and Tb sit below it (known gap: see the reasons in SOURCES.md).", "",
-            md_table(pd.DataFrame(rows), "{:.3g}"), ""]
+            md_table(pd.DataFrame(rows), "{:.3g}"), "",
+            "One degeneracy is left: which of Jiangxi, the rest of China and the rest of the world runs a few tens of "
+            "t of existing Dy, Tb and PrNd electrolysis (the same costs, oxide and metal shipped at the same rate). "
+            "Dual simplex, primal simplex and interior point move at most 2 % of a metal's total between them "
+            "(`tests/test_calibration.py`); every other plant's total by region is the same to within 1 t.", ""]
 
 
 EXCHANGE = [

@@ -75,7 +75,10 @@ ALLOYS = {  # alloy: ({metal: t per t alloy}, source, what)
                  "bulk-alloyed high-coercivity (H and above, 3.5 % heavy RE)"),
     "alloy_gbd": ({"prnd_metal": RE - 0.008, "dy_metal": 0.008}, "est_grades", "diffusion-base"),
 }
-GRADES = {"std": ("alloy_std", "magnet_std"), "ce": ("alloy_ce", "magnet_ce"), "hc": ("alloy_hc", "magnet_hc"),
+# bulk-alloyed high-coercivity magnets are a product of their own: they serve any high-coercivity
+# use (bulk_as_hc), but thick blocks and large rotor segments (wind generators) take only them, as
+# diffusion reaches 3-6 mm from each face (mainrich_gbd)
+GRADES = {"std": ("alloy_std", "magnet_std"), "ce": ("alloy_ce", "magnet_ce"), "hc": ("alloy_hc", "magnet_hc_bulk"),
           "gbd": ("alloy_gbd", "magnet_gbd_base")}
 GBD_TB = 0.004  # est_grades: t Tb metal per t finished magnet diffused
 # Dy does the same job at about twice the mass: a heavy-RE atom in the grain shell lifts the anisotropy
@@ -142,6 +145,7 @@ MATERIALS = [
     ("magnet_ce", "t", "product", "finished Ce-substituted NdFeB magnets (low-performance uses)"),
     ("magnet_gbd_base", "t", "product", "finished magnets awaiting grain-boundary diffusion"),
     ("magnet_hc", "t", "product", "finished sintered NdFeB magnets, high-coercivity grades"),
+    ("magnet_hc_bulk", "t", "product", "finished sintered NdFeB magnets, high-coercivity, bulk-alloyed (thick sections need them)"),
     ("bonded_magnet", "t", "product", "bonded NdFeB magnets"),
     ("swarf_std", "t", "waste", "machining swarf and grinding sludge of Dy-free grades (RE 0.31)"),
     ("swarf_ce", "t", "waste", "machining swarf of Ce-substituted grades"),
@@ -182,9 +186,9 @@ MAGNET_USES = {
     "ebike": {"ebike_pm": ({"magnet_std": 0.34}, 0.0, "horizon_ebike"),
               "ebike_ce": ({"magnet_ce": 0.34}, 0.0, "adamas_ce_ndfeb"),
               "ebike_ferrite": ({}, 0.12, "est_substitutes")},
-    "wind_direct_drive": {"wind_dd_pm": ({"magnet_hc": 650.0}, 0.0, "heim_vanderwal_2023"),
+    "wind_direct_drive": {"wind_dd_pm": ({"magnet_hc_bulk": 650.0}, 0.0, "heim_vanderwal_2023"),
                           "wind_dd_excited": ({}, 280.0, "est_substitutes")},
-    "wind_medium_speed": {"wind_ms_pm": ({"magnet_hc": 160.0}, 0.0, "heim_vanderwal_2023"),
+    "wind_medium_speed": {"wind_ms_pm": ({"magnet_hc_bulk": 160.0}, 0.0, "heim_vanderwal_2023"),
                           "wind_ms_dfig": ({}, 140.0, "est_substitutes")},
     "industrial_motors": {"industrial_pm": ({"magnet_hc": 200.0}, 0.0, "est_demand"),
                           "industrial_induction": ({}, 150.0, "est_substitutes")},
@@ -386,6 +390,7 @@ def _processes(T: Tables) -> None:
         route(f"recycle_{g}", f"recycle {g} swarf to oxides", "recycling", 0.0, "prommis_recycling")
     for h in GBD_HRE:
         route(f"diffuse_{h}", f"diffuse {h.capitalize()} into finished magnets", "magnet", 0.0, "mainrich_gbd")
+    route("bulk_as_hc", "a bulk-alloyed magnet used where a diffused one would do", "magnet", 0.0, "mainrich_gbd")
     route("recycle_eol", "recycle end-of-life magnets to oxides", "recycling", 0.0, "prommis_recycling")
     route("recycle_eol_ce", "recycle end-of-life Ce-NdFeB magnets to oxides", "recycling", 0.0, "prommis_recycling")
     for service, routes in MAGNET_USES.items():
@@ -465,6 +470,8 @@ def _io(T: Tables) -> None:
         io(f"diffuse_{h}", "magnet_gbd_base", "in", 1, "mainrich_gbd")
         io(f"diffuse_{h}", "diffusion", "in", 1, "mainrich_gbd")
         io(f"diffuse_{h}", metal, "in", q, "est_grades" if h == "tb" else "herbst_1991")
+    io("bulk_as_hc", "magnet_hc_bulk", "in", 1, "mainrich_gbd", True)
+    io("bulk_as_hc", "magnet_hc", "out", 1, "mainrich_gbd")
     io("magnet_bonded", "bonded_magnet", "out", 1, "adamas_ndfeb_2019", True)
     io("magnet_bonded", "alloy_std", "in", 0.95, "est_capex")
     io("magnet_bonded", "binder", "in", 0.05, "est_capex")
@@ -556,7 +563,7 @@ def _lanes(T: Tables) -> None:
 
     inland = ["la_oxide", "ce_oxide", "prnd_oxide", "dy_oxide", "tb_oxide", "y_oxide", "seg_oxide", "prnd_metal", "dy_metal",
               "tb_metal", "ce_metal", "alloy_std", "alloy_ce", "alloy_hc", "alloy_gbd", "blank_std", "blank_ce", "blank_hc",
-              "blank_gbd", "magnet_std", "magnet_ce", "magnet_hc", "magnet_gbd_base", "bonded_magnet", "lace_bo", "lace_bast"]
+              "blank_gbd", "magnet_std", "magnet_ce", "magnet_hc", "magnet_hc_bulk", "magnet_gbd_base", "bonded_magnet", "lace_bo", "lace_bast"]
     for c in inland:
         cost = 0.003 if c.startswith(("magnet", "blank", "bonded")) else 0.002
         for o in CHINA:
