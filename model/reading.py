@@ -4,7 +4,9 @@ unique) and typed settings. Every problem is collected with its file, row and co
 
 from __future__ import annotations
 
+import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,49 @@ class _Raw:
     lines: list[int]
 
 
+# characters some programs take for a line break inside a row, which CSV (the csv module, Excel,
+# pandas) does not: a row holding one is refused rather than read two ways
+STRAY_BREAKS = {
+    "\x0b": "a vertical tab", "\x0c": "a form feed", "\x1c": "a file separator (U+001C)",
+    "\x1d": "a group separator (U+001D)", "\x1e": "a record separator (U+001E)",
+    "\x85": "U+0085 NEXT LINE", "\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR",
+}
+_STRAY = re.compile("[" + "".join(STRAY_BREAKS) + "]")
+
+
+def _quote_cell(line: str) -> int:
+    """The index of the first cell of one CSV line whose quotes are broken (a quoted cell not
+    closed on the line, or text after its closing quote); the last cell when none is."""
+    cell, state = 0, "start"  # start of a cell, in a quoted cell, after its closing quote, plain
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if state == "quoted":
+            if ch == '"':
+                if line[i + 1:i + 2] == '"':
+                    i += 1
+                else:
+                    state = "closed"
+        elif ch == ",":
+            cell, state = cell + 1, "start"
+        elif state == "start":
+            state = "quoted" if ch == '"' else "plain"
+        elif state == "closed":
+            return cell
+        i += 1
+    return cell
+
+
+def _cell_name(header: list[str] | None, i: int) -> str | None:
+    return header[i].strip() or None if header is not None and i < len(header) else None
+
+
 def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
+    """A CSV file as text rows, read as the csv module, Excel and pandas read it (line breaks
+    are \\n, \\r\\n or \\r), and strictly: a quoted cell never runs past the end of its line
+    (a missing closing quote would swallow the rows after it), and no cell holds a character
+    other programs take for a line break. Each such cell is a problem located at the row
+    where it starts; the file is then not read at all."""
     import csv
 
     try:
@@ -43,15 +87,43 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
     if "\x00" in data:
         problems.append(Problem(label, "contains NUL bytes: not a text CSV file"))
         return None
-    try:
-        reader = csv.reader(data.splitlines())
-        rows = list(reader)
-    except csv.Error as e:
-        problems.append(Problem(label, f"not a readable CSV file: {e}"))
+    reader = csv.reader(io.StringIO(data, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []  # (line where the row starts, cells)
+    header: list[str] | None = None
+    bad = False
+    while True:
+        start = reader.line_num + 1
+        try:
+            r = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            physical = io.StringIO(data, newline="").readlines()
+            line = physical[start - 1] if start - 1 < len(physical) else ""
+            i = _quote_cell(line.rstrip("\r\n"))
+            unterminated = "end of data" in str(e) or reader.line_num > start
+            what = ("a quoted cell is not closed: its closing quote is missing, and the rows after it would be swallowed"
+                    if unterminated else 'text after the closing quote of a quoted cell (write a quote inside a quoted cell as "")')
+            problems.append(Problem(label, f"{what} (cell {i + 1})", row=start, column=_cell_name(header, i)))
+            return None
+        if header is None and any(c.strip() for c in r):
+            header = r
+        for i, c in enumerate(r):
+            where = dict(row=start, column=None if r is header else _cell_name(header, i))
+            cell = "header cell" if r is header else "cell"
+            if "\n" in c or "\r" in c:
+                bad = True
+                problems.append(Problem(label, f"a quoted {cell} ({i + 1}) runs over a line break, to row {reader.line_num}: a cell is one "
+                                               "line (is a closing quote missing?)", **where))
+            elif m := _STRAY.search(c):
+                bad = True
+                problems.append(Problem(label, f"{cell} {i + 1} holds {STRAY_BREAKS[m.group()]}, a line break in some programs but "
+                                               "not in CSV: remove it", **where))
+        rows.append((start, r))
+    if bad:
         return None
-    lines = list(range(1, len(rows) + 1))
     # drop blank lines
-    kept = [(ln, r) for ln, r in zip(lines, rows) if any(c.strip() for c in r)]
+    kept = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]
     if not kept:
         problems.append(Problem(label, "is empty: expected a header row"))
         return None

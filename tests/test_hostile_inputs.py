@@ -1,0 +1,61 @@
+"""Hostile input files: what is read is exactly what is there, or a located problem.
+
+A reader that guesses loses data quietly: a missing closing quote swallowed the rows after it,
+a line separator the csv module does not know split a row in two, a FIFO or a directory in the
+place of a file read as "absent", the last of two YAML keys won. Each case here is refused with
+a problem naming the file, the row and the column (or loads exactly as written).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import find_problem, problems_of
+from rechain.model import load_instance
+
+# --------------------------------------------------------------------------------------------
+# CSV: quotes and line breaks
+# --------------------------------------------------------------------------------------------
+
+DEMAND = "commodity,region,year,quantity,note\n"
+ROWS = ["ev,south,2021,10,", "ev,south,2022,12,", "ev,south,2023,15,"]
+
+
+def _demand(folder, rows, end="\n"):
+    (folder / "demand.csv").write_text(DEMAND + end.join(rows) + end, encoding="utf-8", newline="")
+
+
+def test_an_unterminated_quote_is_located_not_swallowing_rows(toy_dir):
+    _demand(toy_dir, ['ev,south,2021,10,"a 5 cm magnet', *ROWS[1:]])
+    problems = problems_of(toy_dir)
+    p = find_problem(problems, "demand.csv", 2, "note", says=("quoted cell is not closed", "closing quote is missing"))
+    assert [q for q in problems if q.file == "demand.csv"] == [p]
+
+
+def test_a_quote_closed_rows_later_is_located_at_its_row(toy_dir):
+    # two stray quotes: the csv module would make rows 2-4 one row with a three-line note
+    _demand(toy_dir, ['ev,south,2021,10,"5 cm', 'ev,south,2022,12,', 'ev,south,2023,15,3"'])
+    find_problem(problems_of(toy_dir), "demand.csv", 2, "note", says=("runs over a line break", "to row 4"))
+
+
+def test_text_after_a_closing_quote_is_located(toy_dir):
+    _demand(toy_dir, [*ROWS[:2], 'ev,south,2023,"15"0,'])
+    find_problem(problems_of(toy_dir), "demand.csv", 4, "quantity", says="after the closing quote")
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\x0c", "\x0b", "\x1e"])
+def test_a_stray_line_separator_is_located_not_splitting_the_row(toy_dir, char):
+    _demand(toy_dir, [ROWS[0], f"ev,south,2022,12{char}ev,south,2023,15,", ROWS[2].replace("2023", "2024")])
+    problems = problems_of(toy_dir)
+    p = find_problem(problems, "demand.csv", 3, "quantity", says=("line break in some programs", "remove it"))
+    assert [q for q in problems if q.file == "demand.csv"] == [p]
+
+
+def test_line_ends_of_every_kind_and_quoted_cells_read_exactly(toy_dir):
+    ref = load_instance(toy_dir).demand
+    for end in ("\r\n", "\r"):
+        _demand(toy_dir, [r.replace(",south,", ',"south",') + '"a, ""b"""' for r in ROWS], end=end)
+        inst = load_instance(toy_dir)
+        assert list(inst.demand.index) == [2, 3, 4]
+        assert list(inst.demand["quantity"]) == [10, 12, 15] and set(inst.demand["note"]) == {'a, "b"'}
+        assert len(inst.demand) < len(ref)  # the other rows of the toy's demand are gone: it is this file that was read
