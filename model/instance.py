@@ -236,11 +236,14 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     # header), else the names (first column) on its refused rows; checks against those skip them
     incomplete: dict[str, set[str] | None] = {}
     for name, table in TABLES.items():
+        there = name in raws  # a file that is there but could not be read is None: its problems are listed
         raw = raws.pop(name, None)
         label = raw.label if raw else (f"{Path(path).name}[{name}]" if is_book else table.file)
         labels[name] = label
         if raw is None:
-            if table.required:
+            if there:
+                incomplete[name] = None
+            elif table.required:
                 problems.append(Problem(label, "missing required " + ("sheet" if is_book else "file")))
                 incomplete[name] = None
             tables[name] = empty_table(name)

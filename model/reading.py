@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -276,7 +277,45 @@ def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dic
     return settings
 
 
-def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Problem]]:
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _instance_file(folder: Path, name: str, problems: list[Problem]) -> Path | None:
+    """The file ``name`` of an instance folder when it may be read: a regular file in the
+    folder, or a symbolic link to one inside the folder. None when there is no such name, and
+    None with a problem when it is something else (a directory, a FIFO, a device, a link that
+    leads out of the folder or nowhere): such a file is never opened, so a FIFO cannot block
+    the reading and a link cannot show what lies outside the instance."""
+    f = folder / name
+    try:
+        st = f.lstat()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        problems.append(Problem(name, f"cannot be read: {e.strerror or e}"))
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = f.resolve(strict=True)
+            st = target.stat()
+        except (OSError, RuntimeError):  # dangling, a loop, or a target that cannot be reached
+            problems.append(Problem(name, "is a symbolic link to nothing that can be read: expected a file of the instance"))
+            return None
+        if not target.is_relative_to(folder.resolve()):
+            problems.append(Problem(name, "is a symbolic link to a file outside the instance folder: an instance is read "
+                                          "only from its own folder (copy the file in)"))
+            return None
+    for test, kind in _KINDS:
+        if test(st.st_mode):
+            problems.append(Problem(name, f"is {kind}, not a file: expected a text file"))
+            return None
+    return f
+
+
+def _read_source(path: Path) -> tuple[dict[str, _Raw | None], dict | None, str, list[Problem]]:
+    """The raw tables and settings of an instance. A table whose file is there but could not
+    be read maps to None (its problems are in the list); an absent file has no entry."""
     problems: list[Problem] = []
     path = Path(path)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -289,9 +328,10 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Pr
     if not path.is_dir():
         raise InstanceError([Problem(str(path), "expected an instance folder or an .xlsx workbook")])
     settings = None
-    ypath = path / "instance.yaml"
-    if not ypath.is_file():
-        problems.append(Problem("instance.yaml", "missing required file"))
+    ypath = _instance_file(path, "instance.yaml", problems)
+    if ypath is None:
+        if not problems:
+            problems.append(Problem("instance.yaml", "missing required file"))
     else:
         try:
             text = ypath.read_text(encoding="utf-8-sig")
@@ -304,6 +344,8 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Pr
             problems.append(Problem("instance.yaml", "nests too deeply to be read: not a settings file"))
         except UnicodeDecodeError as e:
             problems.append(Problem("instance.yaml", f"not UTF-8 text ({e.reason})"))
+        except OSError as e:
+            problems.append(Problem("instance.yaml", f"cannot be read: {e.strerror or e}"))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problems.append(Problem("instance.yaml", f"not valid YAML: {getattr(e, 'problem', None) or e}",
@@ -313,15 +355,15 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Pr
             settings = None
         elif settings is None and not problems:
             problems.append(Problem("instance.yaml", "is empty: expected a mapping of settings"))
-    raws: dict[str, _Raw] = {}
+    raws: dict[str, _Raw | None] = {}
     for name in TABLE_ORDER:
-        f = path / f"{name}.csv"
-        if f.is_file():
-            raw = _read_csv(f, f.name, problems)
-            if raw is not None:
-                raws[name] = raw
+        n = len(problems)
+        f = _instance_file(path, f"{name}.csv", problems)
+        if f is not None:
+            raws[name] = _read_csv(f, f.name, problems)
+        elif len(problems) > n:
+            raws[name] = None
     return raws, settings, path.name, problems
-
 
 
 def _parse_table(table: Table, raw: _Raw, problems: list[Problem], refused: list | None = None) -> pd.DataFrame:

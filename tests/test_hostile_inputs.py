@@ -8,6 +8,8 @@ a problem naming the file, the row and the column (or loads exactly as written).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conftest import find_problem, problems_of
@@ -59,3 +61,67 @@ def test_line_ends_of_every_kind_and_quoted_cells_read_exactly(toy_dir):
         assert list(inst.demand.index) == [2, 3, 4]
         assert list(inst.demand["quantity"]) == [10, 12, 15] and set(inst.demand["note"]) == {'a, "b"'}
         assert len(inst.demand) < len(ref)  # the other rows of the toy's demand are gone: it is this file that was read
+
+
+# --------------------------------------------------------------------------------------------
+# files that are not files, links that leave the instance
+# --------------------------------------------------------------------------------------------
+
+
+def _only(problems, file):
+    mine = [p for p in problems if p.file == file]
+    assert len(mine) == 1, mine
+    return mine[0]
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_directory_or_fifo_in_place_of_a_table_is_a_problem_not_absent(toy_dir, kind):
+    (toy_dir / "demand.csv").unlink()
+    if kind == "directory":
+        (toy_dir / "demand.csv").mkdir()
+    else:
+        os.mkfifo(toy_dir / "demand.csv")  # opening it would block the reading forever
+    p = _only(problems_of(toy_dir), "demand.csv")
+    assert ("a directory" if kind == "directory" else "a FIFO") in p.message and "not a file" in p.message
+
+
+def test_a_required_table_that_cannot_be_read_is_one_problem(toy_dir):
+    (toy_dir / "processes.csv").unlink()
+    (toy_dir / "processes.csv").mkdir()
+    assert "a directory" in _only(problems_of(toy_dir), "processes.csv").message
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "/dev/zero", "../outside.csv"])
+def test_a_link_out_of_the_instance_folder_is_never_read(toy_dir, target):
+    outside = toy_dir.parent / "outside.csv"
+    outside.write_text("commodity,region,year,quantity\nroot:x:0:0,south,2021,1\n", encoding="utf-8")
+    (toy_dir / "demand.csv").unlink()
+    (toy_dir / "demand.csv").symlink_to(target)
+    problems = problems_of(toy_dir)
+    p = _only(problems, "demand.csv")
+    assert "outside the instance folder" in p.message
+    assert not any("root" in str(q) for q in problems)
+
+
+def test_a_dangling_link_is_a_problem_not_absent(toy_dir):
+    (toy_dir / "demand.csv").unlink()
+    (toy_dir / "demand.csv").symlink_to(toy_dir / "gone.csv")
+    assert "symbolic link to nothing" in _only(problems_of(toy_dir), "demand.csv").message
+
+
+def test_instance_yaml_that_is_a_link_out_or_a_directory(toy_dir):
+    text = (toy_dir / "instance.yaml").read_text(encoding="utf-8")
+    (toy_dir.parent / "settings.yaml").write_text(text, encoding="utf-8")
+    (toy_dir / "instance.yaml").unlink()
+    (toy_dir / "instance.yaml").symlink_to(toy_dir.parent / "settings.yaml")
+    assert "outside the instance folder" in _only(problems_of(toy_dir), "instance.yaml").message
+    (toy_dir / "instance.yaml").unlink()
+    (toy_dir / "instance.yaml").mkdir()
+    assert "a directory" in _only(problems_of(toy_dir), "instance.yaml").message
+
+
+def test_a_link_within_the_instance_folder_is_read(toy_dir):
+    (toy_dir / "data").mkdir()
+    (toy_dir / "demand.csv").rename(toy_dir / "data" / "demand.csv")
+    (toy_dir / "demand.csv").symlink_to("data/demand.csv")
+    assert len(load_instance(toy_dir).demand) == 6
