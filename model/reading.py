@@ -166,6 +166,77 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw]
     return raws, settings
 
 
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key a YAML mapping states twice: its path (``scenarios.nev_boom.description``) and
+    the lines of both."""
+
+    path: str
+    key: Any
+    line: int
+    first: int
+
+    def problem(self, label: str, row: int | None = None, column: str | None = None) -> Problem:
+        """Located at its line and path in a YAML file, or at (``row``, ``column``) of a cell."""
+        if row is None:
+            return Problem(label, f"duplicate key '{self.key}' (first given on line {self.first}): one of the two would be lost",
+                           row=self.line, column=self.path)
+        return Problem(label, f"duplicate key '{self.path}' in the cell: one of the two would be lost", row=row, column=column)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a mapping stating one key twice, at any depth
+    (PyYAML keeps the last value silently: of two ``discount_rate`` lines, or two
+    ``scenarios:`` blocks, one would be lost). Keys merged in with ``<<: *anchor`` may be
+    overridden, as YAML intends."""
+
+    def duplicate_keys(self, root: yaml.Node) -> list[DuplicateKey]:
+        """The duplicate keys of the composed document ``root``, in document order. Each node
+        is visited once, so aliases nested to expand to billions of values cost nothing."""
+        found: list[DuplicateKey] = []
+        stack, visited = [(root, "")], set()
+        while stack:
+            node, path = stack.pop()
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node.value, 1))))
+            elif isinstance(node, yaml.MappingNode):
+                seen: dict[Any, int] = {}
+                below = []
+                for k, v in node.value:
+                    if k.tag == "tag:yaml.org,2002:merge" or not isinstance(k, yaml.ScalarNode):
+                        below.append((v, path))
+                        continue
+                    key = self.construct_object(k)
+                    line = k.start_mark.line + 1
+                    try:
+                        if key in seen:
+                            found.append(DuplicateKey(f"{path}.{key}" if path else str(key), key, line, seen[key]))
+                        else:
+                            seen[key] = line
+                    except TypeError:  # an unhashable key: constructing the document reports it
+                        pass
+                    below.append((v, f"{path}.{key}" if path else str(key)))
+                stack.extend(reversed(below))
+        return sorted(found, key=lambda d: d.line)
+
+
+def _yaml_load(text: str) -> tuple[Any, list[DuplicateKey]]:
+    """The YAML document of ``text`` (safely), or None and the keys it states twice."""
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        if dups := loader.duplicate_keys(node):
+            return None, dups
+        return loader.construct_document(node), []
+    finally:
+        loader.dispose()
+
+
 MAX_YAML_VALUES = 100_000  # settings hold hundreds; a mapping past this is an alias bomb
 MAX_YAML_DEPTH = 50  # settings nest about 5 deep
 
@@ -193,12 +264,15 @@ def _yaml_cell(text: str, label: str, line: int, column: str, problems: list[Pro
     """A workbook cell read as a YAML scalar (safely); a cell that is not valid YAML is a
     located problem, and its text is kept so later checks can still name it."""
     try:
-        value = yaml.safe_load(text)
+        value, dups = _yaml_load(text)
     except RecursionError:
         problems.append(Problem(label, "nests too deeply to be read", row=line, column=column))
         return None
     except yaml.YAMLError as e:
         problems.append(Problem(label, f"not a valid value: {getattr(e, 'problem', None) or e}", row=line, column=column, value=text))
+        return text
+    if dups:
+        problems.extend(d.problem(label, row=line, column=column) for d in dups)
         return text
     if _too_many_values(value):
         problems.append(Problem(label, f"holds more than {MAX_YAML_VALUES} values once its aliases are expanded, or nests deeper than {MAX_YAML_DEPTH} levels", row=line, column=column))
@@ -335,7 +409,8 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw | None], dict | None, str, 
     else:
         try:
             text = ypath.read_text(encoding="utf-8-sig")
-            settings = yaml.safe_load(text)
+            settings, dups = _yaml_load(text)
+            problems.extend(d.problem("instance.yaml") for d in dups)
             if _too_many_values(settings):
                 problems.append(Problem("instance.yaml", f"holds more than {MAX_YAML_VALUES} values once its aliases (*name) are expanded, "
                                                          f"or nests deeper than {MAX_YAML_DEPTH} levels: not a settings file"))

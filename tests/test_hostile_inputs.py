@@ -125,3 +125,52 @@ def test_a_link_within_the_instance_folder_is_read(toy_dir):
     (toy_dir / "demand.csv").rename(toy_dir / "data" / "demand.csv")
     (toy_dir / "demand.csv").symlink_to("data/demand.csv")
     assert len(load_instance(toy_dir).demand) == 6
+
+
+# --------------------------------------------------------------------------------------------
+# duplicate keys in instance.yaml
+# --------------------------------------------------------------------------------------------
+
+
+def _append_yaml(folder, text):
+    with open(folder / "instance.yaml", "a", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _line_of(folder, text):
+    lines = (folder / "instance.yaml").read_text(encoding="utf-8").splitlines()
+    return [i for i, line in enumerate(lines, 1) if line.startswith(text)]
+
+
+def test_a_setting_given_twice_is_located(toy_dir):
+    _append_yaml(toy_dir, "discount_rate: 0.5\n")
+    first, second = _line_of(toy_dir, "discount_rate:")
+    p = _only(problems_of(toy_dir), "instance.yaml")
+    assert (p.row, p.column) == (second, "discount_rate")
+    assert f"duplicate key 'discount_rate' (first given on line {first})" in p.message
+
+
+def test_two_scenarios_blocks_and_a_scenario_key_given_twice(toy_dir):
+    _append_yaml(toy_dir, "scenarios:\n  late:\n    description: a\n    description: b\n    changes: []\n")
+    first, second = _line_of(toy_dir, "scenarios:")
+    problems = [p for p in problems_of(toy_dir) if p.file == "instance.yaml"]
+    assert [(p.row, p.column) for p in problems] == [(second, "scenarios"), (second + 3, "scenarios.late.description")]
+    assert "first given on line" in problems[1].message
+
+
+def test_a_key_given_twice_in_a_change_and_in_a_flow_mapping(toy_dir):
+    text = (toy_dir / "instance.yaml").read_text(encoding="utf-8")
+    text = text.replace("{table: demand, where: {commodity: ev}, column: quantity, scale: 1.2}",
+                        "{table: demand, where: {commodity: ev, commodity: car}, column: quantity, scale: 1.2, scale: 2}")
+    (toy_dir / "instance.yaml").write_text(text, encoding="utf-8")
+    line = _line_of(toy_dir, "      - {table: demand")[0]
+    problems = [p for p in problems_of(toy_dir) if p.file == "instance.yaml"]
+    assert {(p.row, p.column) for p in problems} == {(line, "scenarios.ev_boom.changes[1].where.commodity"),
+                                                     (line, "scenarios.ev_boom.changes[1].scale")}
+
+
+def test_merged_keys_may_be_overridden(toy_dir):
+    text = (toy_dir / "instance.yaml").read_text(encoding="utf-8")
+    text = text.replace("units: {money: CNY million, material: t}", "units: {<<: {money: USD, material: t}, money: CNY million}")
+    (toy_dir / "instance.yaml").write_text(text, encoding="utf-8")
+    assert load_instance(toy_dir).units == {"money": "CNY million", "material": "t"}
