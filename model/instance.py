@@ -255,6 +255,8 @@ def parse_instance(path: str | os.PathLike) -> Instance:
             incomplete[name] = None if None in refused else {str(r.get(first) or "").strip() for r in refused}
     if is_book:
         for name, raw in raws.items():
+            if raw is None:  # there, but not read: its problems are listed
+                continue
             problems.append(Problem(raw.label, f"unknown sheet '{name}' (expected: {', '.join(list(TABLES) + ['instance', 'sources', 'scenarios'])})"))
     s = _parse_settings(settings or {}, default_name, problems, "instance.yaml" if not is_book else f"{Path(path).name}[instance]") if settings is not None else None
     if s is None:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .cells import _Bad, _cell_text, _is_blank, _typed_frame, parse_cell
+from .cells import _Bad, _is_blank, _typed_frame, parse_cell
 from .changes import SETTING_RANGES
 from .errors import InstanceError, Problem
 from .schema import FORMAT_VERSIONS, FREE_COLUMNS, SETTINGS, TABLE_ORDER, Table
@@ -132,40 +132,6 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
     return _Raw(label, [h.strip() for h in header], [r for _, r in body], [ln for ln, _ in body])
 
 
-def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw], dict | None]:
-    """Sheets of a workbook as raw tables, plus the settings mapping built from its
-    ``instance``, ``sources`` and ``scenarios`` sheets. Formulas are never evaluated: cached
-    values are read, and macros are not loaded."""
-    import openpyxl
-
-    book_label = path.name
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False)
-    except Exception as e:  # openpyxl raises many kinds for a damaged or foreign file
-        problems.append(Problem(book_label, f"not a readable .xlsx workbook: {e}"))
-        return {}, None
-    raws: dict[str, _Raw] = {}
-    try:
-        for ws in wb.worksheets:
-            label = f"{book_label}[{ws.title}]"
-            rows = []
-            for r in ws.iter_rows(values_only=True):
-                rows.append([_cell_text(v) for v in r])
-            kept = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
-            if not kept:
-                continue
-            (_, header), body = kept[0], kept[1:]
-            # trailing empty header cells come from formatted but empty columns
-            while header and not header[-1].strip():
-                header = header[:-1]
-            n = len(header)
-            raws[ws.title.strip()] = _Raw(label, [h.strip() for h in header], [r[:n] for _, r in body], [ln for ln, _ in body])
-    finally:
-        wb.close()
-    settings = _settings_from_sheets(raws, problems)
-    return raws, settings
-
-
 @dataclass(frozen=True)
 class DuplicateKey:
     """A key a YAML mapping states twice: its path (``scenarios.nev_boom.description``) and
@@ -280,77 +246,6 @@ def _yaml_cell(text: str, label: str, line: int, column: str, problems: list[Pro
     return value
 
 
-def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dict | None:
-    if "instance" not in raws:
-        problems.append(Problem("workbook", "missing sheet 'instance' (key,value rows of the settings)"))
-        return None
-    raw = raws.pop("instance")
-    settings: dict[str, Any] = {}
-    try:
-        ki, vi = raw.header.index("key"), raw.header.index("value")
-    except ValueError:
-        problems.append(Problem(raw.label, "expected columns key,value", row=1, value=",".join(raw.header)))
-        return None
-    for ln, r in zip(raw.lines, raw.rows):
-        key = r[ki].strip() if ki < len(r) else ""
-        val = r[vi].strip() if vi < len(r) else ""
-        if not key:
-            continue
-        parts = key.split(".")
-        node = settings
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                problems.append(Problem(raw.label, f"key '{key}' clashes with another key", row=ln, column="key"))
-                break
-        else:
-            # text settings keep their cell as written: read as YAML, a title such as
-            # "Toy: two regions" became a mapping, "yes" became true and "Toy #2" lost "#2".
-            # A cell YAML cannot read at all is still reported, as for every other setting.
-            if SETTINGS.get(parts[0]) == "text" or parts[0] == "units":
-                if val:
-                    _yaml_cell(val, raw.label, ln, "value", problems)
-                node[parts[-1]] = val or None
-            else:
-                node[parts[-1]] = _yaml_cell(val, raw.label, ln, "value", problems) if val else None
-    if key_alias := {"first_year": "first", "last_year": "last"}:
-        for old, new in key_alias.items():
-            if old in settings:
-                settings.setdefault("years", {})[new] = settings.pop(old)
-    if "sources" in raws:
-        raw = raws.pop("sources")
-        settings["sources"] = [dict(zip(raw.header, r)) for r in raw.rows]
-    if "scenarios" in raws:
-        raw = raws.pop("scenarios")
-        scen: dict[str, Any] = {}
-        h = raw.header
-        for ln, r in zip(raw.lines, raw.rows):
-            rec = dict(zip(h, r + [""] * (len(h) - len(r))))
-            name = rec.get("scenario", "").strip()
-            if not name:
-                problems.append(Problem(raw.label, "a value is required here", row=ln, column="scenario"))
-                continue
-            s = scen.setdefault(name, {"description": "", "changes": []})
-            if rec.get("description", "").strip():
-                s["description"] = rec["description"].strip()
-            where = {}
-            for part in rec.get("where", "").split(";"):
-                if part.strip():
-                    if "=" not in part:
-                        problems.append(Problem(raw.label, "expected column=value;column=value", row=ln, column="where", value=rec["where"]))
-                        continue
-                    k, v = part.split("=", 1)
-                    where[k.strip()] = v.strip()
-            ch = {"table": rec.get("table", "").strip(), "where": where, "column": rec.get("column", "").strip(), "_line": ln, "_label": raw.label}
-            if rec.get("scale", "").strip():
-                ch["scale"] = _yaml_cell(rec["scale"], raw.label, ln, "scale", problems)
-            if rec.get("set", "").strip():
-                ch["set"] = _yaml_cell(rec["set"], raw.label, ln, "set", problems)
-            s["changes"].append(ch)
-        settings["scenarios"] = scen
-    return settings
-
-
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -393,6 +288,8 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw | None], dict | None, str, 
     problems: list[Problem] = []
     path = Path(path)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        from .workbook import _read_workbook  # imports openpyxl: only for a workbook
+
         raws, settings = _read_workbook(path, problems)
         return raws, settings, path.name, problems
     if path.is_file() and path.name == "instance.yaml":

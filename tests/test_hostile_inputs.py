@@ -8,12 +8,20 @@ a problem naming the file, the row and the column (or loads exactly as written).
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import time
+import zipfile
 
+import openpyxl
+import pandas as pd
 import pytest
 
-from conftest import find_problem, problems_of
+from conftest import find_problem, problems_of, read_rows, write_rows
+from rechain import instances
 from rechain.model import load_instance
+from test_instance_io import workbook_from_folder
 
 # --------------------------------------------------------------------------------------------
 # CSV: quotes and line breaks
@@ -174,3 +182,139 @@ def test_merged_keys_may_be_overridden(toy_dir):
     text = text.replace("units: {money: CNY million, material: t}", "units: {<<: {money: USD, material: t}, money: CNY million}")
     (toy_dir / "instance.yaml").write_text(text, encoding="utf-8")
     assert load_instance(toy_dir).units == {"money": "CNY million", "material": "t"}
+
+
+# --------------------------------------------------------------------------------------------
+# workbooks
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def toy_book(tmp_path):
+    return workbook_from_folder(instances.path("toy"), tmp_path / "toy.xlsx")
+
+
+def _rewrite(book, change):
+    """Rewrite the parts of the workbook's zip: ``change(name, data)`` returns new bytes, or a
+    function writing them to an open part (for parts too big to hold), or None to keep them."""
+    with zipfile.ZipFile(book) as z:
+        parts = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts:
+            new = change(name, data)
+            if callable(new):
+                with z.open(name, "w", force_zip64=True) as f:
+                    new(f)
+            else:
+                z.writestr(name, data if new is None else new)
+
+
+def _sheet_part(book, sheet):
+    wb = openpyxl.load_workbook(book)
+    return f"xl/worksheets/sheet{wb.sheetnames.index(sheet) + 1}.xml"
+
+
+def test_a_stale_dimension_tag_loses_no_rows(toy_book, tmp_path):
+    part = _sheet_part(toy_book, "demand")
+    _rewrite(toy_book, lambda name, data: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:E4"/>', data)
+             if name == part else None)
+    with zipfile.ZipFile(toy_book) as z:
+        assert b'<dimension ref="A1:E4"/>' in z.read(part)
+    book = load_instance(toy_book)
+    pd.testing.assert_frame_equal(book.demand, load_instance(instances.path("toy")).demand)
+    assert list(book.demand.index) == [2, 3, 4, 5, 6, 7]
+
+
+def test_a_scenarios_header_is_matched_exactly_as_a_table_header(toy_book, toy_dir):
+    wb = openpyxl.load_workbook(toy_book)
+    wb["scenarios"]["D1"].value = "Where"  # the change would apply to every row
+    wb.save(toy_book)
+    problems = problems_of(toy_book)
+    p = find_problem(problems, "toy.xlsx[scenarios]", 1, "Where", says=("unknown column 'Where'", "expected: scenario"))
+    assert p in problems
+    # a table header is matched the same way, in a folder and in a workbook
+    rows = read_rows(toy_dir, "demand")
+    rows[0][0] = "Commodity"
+    write_rows(toy_dir, "demand", rows)
+    find_problem(problems_of(toy_dir), "demand.csv", 1, "Commodity", says="unknown column 'Commodity'")
+
+
+def test_settings_and_sources_sheets_take_only_their_columns(toy_book):
+    wb = openpyxl.load_workbook(toy_book)
+    wb["instance"]["C1"].value = "Value"
+    wb["sources"]["B1"].value = "Title"
+    wb.save(toy_book)
+    problems = problems_of(toy_book)
+    find_problem(problems, "toy.xlsx[instance]", 1, "Value", says="unknown column 'Value'")
+    find_problem(problems, "toy.xlsx[sources]", 1, "Title", says="unknown column 'Title'")
+
+
+@pytest.mark.parametrize("second", ["demand ", "Demand", "demand"])
+def test_two_sheets_of_one_name_are_a_problem(toy_book, second):
+    wb = openpyxl.load_workbook(toy_book)
+    wb.create_sheet("spare").append(["commodity", "region", "year", "quantity"])
+    wb.save(toy_book)
+    # written into the file itself: openpyxl would rename a repeated name to demand1
+    _rewrite(toy_book, lambda name, data: data.replace(b'name="spare"', f'name="{second}"'.encode())
+             if name == "xl/workbook.xml" else None)
+    problems = problems_of(toy_book)
+    p = _only(problems, f"toy.xlsx[{second}]")
+    assert "has the name of sheet 'demand'" in p.message and "ignoring case and surrounding spaces" in p.message
+    assert not any("missing" in q.message or "unknown sheet" in q.message for q in problems)
+
+
+@pytest.mark.parametrize("key,again", [("discount_rate", "discount_rate"), ("years.first", "first_year")])
+def test_a_setting_given_twice_in_the_instance_sheet(toy_book, key, again):
+    wb = openpyxl.load_workbook(toy_book)
+    ws = wb["instance"]
+    first = next(r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == key)
+    ws.append([again, 0.5 if key == "discount_rate" else 2021])
+    wb.save(toy_book)
+    p = _only(problems_of(toy_book), "toy.xlsx[instance]")
+    assert (p.row, p.column) == (ws.max_row, "key")
+    assert f"setting '{key}' is given twice (first on row {first})" in p.message
+
+
+@pytest.mark.parametrize("title", ["Plan A: base: draft", "[draft] Plan A", "yes", "Toy #2", "{a: 1", "- a"])
+def test_workbook_text_settings_are_text_as_in_instance_yaml(toy_book, toy_dir, title):
+    wb = openpyxl.load_workbook(toy_book)
+    for row in wb["instance"].iter_rows(min_row=2):
+        if row[0].value in ("title", "units.money"):
+            row[1].value = title
+    wb.save(toy_book)
+    book = load_instance(toy_book)
+    text = (toy_dir / "instance.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"^title: .*$", lambda m: "title: " + json.dumps(title), text, flags=re.M)
+    (toy_dir / "instance.yaml").write_text(text.replace("money: CNY million", "money: " + json.dumps(title)), encoding="utf-8")
+    folder = load_instance(toy_dir)
+    assert book.title == folder.title == title and book.units["money"] == folder.units["money"] == title
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_is_unpacked(toy_book):
+    part = _sheet_part(toy_book, "demand")
+
+    def bomb(f):  # 64 MB of sheet XML packed to about 100 kB
+        for _ in range(64):
+            f.write(b"<row/>" * (2**20 // 6))
+
+    _rewrite(toy_book, lambda name, data: bomb if name == part else None)
+    t = time.perf_counter()
+    p = _only(problems_of(toy_book), "toy.xlsx[demand]")
+    assert time.perf_counter() - t < 2
+    assert "zip bomb" in p.message and "not read" in p.message
+
+
+def test_a_workbook_past_the_size_and_row_limits(toy_book, monkeypatch):
+    from rechain.model import workbook
+
+    monkeypatch.setattr(workbook, "MAX_UNPACKED", 20_000)
+    p = [q for q in problems_of(toy_book) if q.file.startswith("toy.xlsx")]
+    assert len(p) == 1 and "would unpack to" in p[0].message and "MB an instance can need" in p[0].message
+    monkeypatch.undo()
+    monkeypatch.setattr(workbook, "MAX_ROWS", 5)  # demand has 7 rows
+    problems = problems_of(toy_book)
+    p = _only(problems, "toy.xlsx[demand]")
+    assert "has more than 5 rows" in p.message
+    monkeypatch.setattr(workbook, "MAX_ROWS", 1000)
+    monkeypatch.setattr(workbook, "MAX_COLUMNS", 3)
+    assert "past the 3 columns" in _only(problems_of(toy_book), "toy.xlsx[demand]").message
