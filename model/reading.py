@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .cells import _Bad, _is_blank, _typed_frame, parse_cell
+from .cells import _Bad, _is_blank, _typed_frame, parse_cell, reserved_name
 from .changes import SETTING_RANGES
 from .errors import InstanceError, Problem
 from .schema import FORMAT_VERSIONS, FREE_COLUMNS, SETTINGS, TABLE_ORDER, Table
@@ -483,6 +483,12 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
         scen = {}
     clean_scen = {}
     for name, body in scen.items():
+        text = None if name is None else str(name)
+        why = ("a scenario needs a name (found null)" if text is None else
+               reserved_name(text.strip()) or ("a name has no spaces around it" if text != text.strip() else None))
+        if why:
+            problems.append(Problem(label, f"scenario '{text}': {why}", column="scenarios", value=text))
+            continue
         if isinstance(body, list):
             body = {"changes": body}
         if not isinstance(body, dict) or not isinstance(body.get("changes", []), list):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from .cells import _cell_text
+from .cells import _cell_text, reserved_name
 from .errors import Problem
 from .reading import _Raw, _yaml_cell
 from .schema import FREE_COLUMNS, SETTINGS, TABLE_ORDER
@@ -253,6 +253,9 @@ def _scenarios_from_sheet(raw: _Raw, problems: list[Problem]) -> dict:
         name = rec["scenario"].strip()
         if not name:
             problems.append(Problem(raw.label, "a value is required here", row=ln, column="scenario"))
+            continue
+        if why := reserved_name(name):
+            problems.append(Problem(raw.label, why, row=ln, column="scenario", value=name))
             continue
         s = scen.setdefault(name, {"description": "", "changes": []})
         if rec.get("description", "").strip():

@@ -18,7 +18,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import find_problem, problems_of, read_rows, write_rows
+from conftest import find_problem, problems_of, read_rows, set_cell, write_rows
 from rechain import instances
 from rechain.model import load_instance
 from test_instance_io import workbook_from_folder
@@ -318,3 +318,42 @@ def test_a_workbook_past_the_size_and_row_limits(toy_book, monkeypatch):
     monkeypatch.setattr(workbook, "MAX_ROWS", 1000)
     monkeypatch.setattr(workbook, "MAX_COLUMNS", 3)
     assert "past the 3 columns" in _only(problems_of(toy_book), "toy.xlsx[demand]").message
+
+
+# --------------------------------------------------------------------------------------------
+# names that are not names
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["*", "NA", "N/A", "nan", "NaN", "None", "null", "NULL", "<NA>"])
+def test_a_reserved_name_is_located(toy_dir, name):
+    set_cell(toy_dir, "regions", 2, "region", name)
+    problems = problems_of(toy_dir)
+    p = _only(problems, "regions.csv")
+    assert (p.row, p.column, p.value) == (2, "region", name) and "cannot be" in p.message
+    # a build_limits row may say * for every region: a region named * would make a row meant
+    # for it apply to all of them
+    assert ("'*' stands for every name" in p.message) == (name == "*")
+
+
+@pytest.mark.parametrize("table,column", [("commodities", "commodity"), ("processes", "process"), ("policies", "policy"),
+                                          ("demand", "region"), ("process_io", "commodity")])
+def test_reserved_names_are_refused_in_every_name_column(toy_dir, table, column):
+    set_cell(toy_dir, table, 2, column, "null")
+    find_problem(problems_of(toy_dir), f"{table}.csv", 2, column, says="read as a missing value")
+
+
+@pytest.mark.parametrize("key", ["NA", "None", "null", "'*'", "' x'"])
+def test_a_reserved_scenario_name_is_a_problem(toy_dir, key):
+    text = (toy_dir / "instance.yaml").read_text(encoding="utf-8").replace("  no_target:", f"  {key}:")
+    (toy_dir / "instance.yaml").write_text(text, encoding="utf-8")
+    p = find_problem(problems_of(toy_dir), "instance.yaml", column="scenarios", says="scenario")
+    assert any(s in p.message for s in ("cannot be", "needs a name", "stands for every name", "no spaces around"))
+
+
+def test_a_reserved_scenario_name_in_a_workbook_is_located(toy_book):
+    wb = openpyxl.load_workbook(toy_book)
+    wb["scenarios"]["A3"].value = "nan"
+    wb.save(toy_book)
+    p = _only(problems_of(toy_book), "toy.xlsx[scenarios]")
+    assert (p.row, p.column, p.value) == (3, "scenario", "nan")
