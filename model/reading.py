@@ -154,12 +154,15 @@ class StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader that refuses a mapping stating one key twice, at any depth
     (PyYAML keeps the last value silently: of two ``discount_rate`` lines, or two
     ``scenarios:`` blocks, one would be lost). Keys merged in with ``<<: *anchor`` may be
-    overridden, as YAML intends."""
+    overridden, as YAML intends. ``lines`` maps the path of each key (``years.first``,
+    ``scenarios.nev_boom``) to its line, so a problem with a setting can name its line."""
 
     def duplicate_keys(self, root: yaml.Node) -> list[DuplicateKey]:
-        """The duplicate keys of the composed document ``root``, in document order. Each node
-        is visited once, so aliases nested to expand to billions of values cost nothing."""
+        """The duplicate keys of the composed document ``root``, in document order (and the
+        line of every key in ``self.lines``). Each node is visited once, so aliases nested to
+        expand to billions of values cost nothing."""
         found: list[DuplicateKey] = []
+        self.lines: dict[str, int] = {}
         stack, visited = [(root, "")], set()
         while stack:
             node, path = stack.pop()
@@ -185,18 +188,23 @@ class StrictLoader(yaml.SafeLoader):
                     except TypeError:  # an unhashable key: constructing the document reports it
                         pass
                     below.append((v, f"{path}.{key}" if path else str(key)))
+                    self.lines.setdefault(below[-1][1], line)
                 stack.extend(reversed(below))
         return sorted(found, key=lambda d: d.line)
 
 
-def _yaml_load(text: str) -> tuple[Any, list[DuplicateKey]]:
-    """The YAML document of ``text`` (safely), or None and the keys it states twice."""
+def _yaml_load(text: str, lines: dict[str, int] | None = None) -> tuple[Any, list[DuplicateKey]]:
+    """The YAML document of ``text`` (safely), or None and the keys it states twice; the line
+    of each key's path goes to ``lines`` (if given)."""
     loader = StrictLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, []
-        if dups := loader.duplicate_keys(node):
+        dups = loader.duplicate_keys(node)
+        if lines is not None:
+            lines.update(loader.lines)
+        if dups:
             return None, dups
         return loader.construct_document(node), []
     finally:
@@ -282,15 +290,17 @@ def _instance_file(folder: Path, name: str, problems: list[Problem]) -> Path | N
     return f
 
 
-def _read_source(path: Path) -> tuple[dict[str, _Raw | None], dict | None, str, list[Problem]]:
+def _read_source(path: Path, lines: dict[str, int] | None = None) -> tuple[dict[str, _Raw | None], dict | None, str, list[Problem]]:
     """The raw tables and settings of an instance. A table whose file is there but could not
-    be read maps to None (its problems are in the list); an absent file has no entry."""
+    be read maps to None (its problems are in the list); an absent file has no entry. The
+    line (or row of the ``instance`` sheet) of each setting, by its path, goes to ``lines``."""
     problems: list[Problem] = []
+    lines = {} if lines is None else lines
     path = Path(path)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
         from .workbook import _read_workbook  # imports openpyxl: only for a workbook
 
-        raws, settings = _read_workbook(path, problems)
+        raws, settings = _read_workbook(path, problems, lines)
         return raws, settings, path.name, problems
     if path.is_file() and path.name == "instance.yaml":
         path = path.parent
@@ -306,7 +316,7 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw | None], dict | None, str, 
     else:
         try:
             text = ypath.read_text(encoding="utf-8-sig")
-            settings, dups = _yaml_load(text)
+            settings, dups = _yaml_load(text, lines)
             problems.extend(d.problem("instance.yaml") for d in dups)
             if _too_many_values(settings):
                 problems.append(Problem("instance.yaml", f"holds more than {MAX_YAML_VALUES} values once its aliases (*name) are expanded, "
@@ -487,7 +497,7 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
         why = ("a scenario needs a name (found null)" if text is None else
                reserved_name(text.strip()) or ("a name has no spaces around it" if text != text.strip() else None))
         if why:
-            problems.append(Problem(label, f"scenario '{text}': {why}", column="scenarios", value=text))
+            problems.append(Problem(label, f"scenario '{text}': {why}", column=f"scenarios.{text}", value=text))
             continue
         if isinstance(body, list):
             body = {"changes": body}

@@ -118,10 +118,10 @@ def _sheet_rows(ws, label: str, problems: list[Problem]) -> list[list[str]] | No
     return rows
 
 
-def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw | None], dict | None]:
+def _read_workbook(path: Path, problems: list[Problem], lines: dict[str, int]) -> tuple[dict[str, _Raw | None], dict | None]:
     """Sheets of a workbook as raw tables (None for a sheet that is there but could not be
     read), plus the settings mapping built from its ``instance``, ``sources`` and
-    ``scenarios`` sheets."""
+    ``scenarios`` sheets; the row of each setting of the ``instance`` sheet goes to ``lines``."""
     book_label = path.name
     unread = dict.fromkeys(TABLE_ORDER)  # a workbook that cannot be read lacks no sheet: it is one problem
     stated = _inspect(path, problems)
@@ -163,7 +163,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw 
             raws[title.strip()] = _Raw(label, [h.strip() for h in header], [r[:n] for _, r in body], [ln for ln, _ in body])
     finally:
         wb.close()
-    settings = _settings_from_sheets(raws, book_label, problems)
+    settings = _settings_from_sheets(raws, book_label, problems, lines)
     return raws, settings
 
 
@@ -195,7 +195,7 @@ def _records(raw: _Raw) -> list[tuple[int, dict[str, str]]]:
 ALIASES = {"first_year": "years.first", "last_year": "years.last"}
 
 
-def _settings_from_sheets(raws: dict[str, _Raw | None], book_label: str, problems: list[Problem]) -> dict | None:
+def _settings_from_sheets(raws: dict[str, _Raw | None], book_label: str, problems: list[Problem], lines: dict[str, int]) -> dict | None:
     there = {name: name in raws for name in ("instance", "sources", "scenarios")}
     raw, sources, scenarios = (raws.pop(name, None) for name in there)
     if sources is not None and _columns(sources, SOURCES_COLUMNS, ("id",), problems):
@@ -212,13 +212,12 @@ def _settings_from_sheets(raws: dict[str, _Raw | None], book_label: str, problem
     if raw is None or not _columns(raw, SETTINGS_COLUMNS, SETTINGS_COLUMNS, problems):
         return None
     settings: dict[str, Any] = {}
-    first_row: dict[str, int] = {}
     for ln, rec in _records(raw):
         key, val = rec["key"].strip(), rec["value"].strip()
         if not key:
             continue
         full = ALIASES.get(key, key)
-        first = first_row.setdefault(full, ln)
+        first = lines.setdefault(full, ln)
         if first != ln:
             problems.append(Problem(raw.label, f"setting '{full}' is given twice (first on row {first}): one of the two would be lost",
                                     row=ln, column="key", value=key))

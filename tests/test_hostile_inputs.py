@@ -347,7 +347,8 @@ def test_reserved_names_are_refused_in_every_name_column(toy_dir, table, column)
 def test_a_reserved_scenario_name_is_a_problem(toy_dir, key):
     text = (toy_dir / "instance.yaml").read_text(encoding="utf-8").replace("  no_target:", f"  {key}:")
     (toy_dir / "instance.yaml").write_text(text, encoding="utf-8")
-    p = find_problem(problems_of(toy_dir), "instance.yaml", column="scenarios", says="scenario")
+    p = _only(problems_of(toy_dir), "instance.yaml")
+    assert p.row == _line_of(toy_dir, f"  {key}:")[0] and p.column.startswith("scenarios.")
     assert any(s in p.message for s in ("cannot be", "needs a name", "stands for every name", "no spaces around"))
 
 
@@ -357,3 +358,27 @@ def test_a_reserved_scenario_name_in_a_workbook_is_located(toy_book):
     wb.save(toy_book)
     p = _only(problems_of(toy_book), "toy.xlsx[scenarios]")
     assert (p.row, p.column, p.value) == (3, "scenario", "nan")
+
+
+# --------------------------------------------------------------------------------------------
+# one location per problem: settings are located at their line (or row of the instance sheet)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_problem_with_a_setting_names_its_line(toy_dir):
+    text = (toy_dir / "instance.yaml").read_text(encoding="utf-8")
+    text = text.replace("discount_rate: 0.05", "discount_rate: five").replace("first: 2021", "first: 2021.5")
+    (toy_dir / "instance.yaml").write_text(text.replace("  no_target:", "  NA:"), encoding="utf-8")
+    problems = problems_of(toy_dir)
+    find_problem(problems, "instance.yaml", _line_of(toy_dir, "discount_rate:")[0], "discount_rate", says="must be a number")
+    find_problem(problems, "instance.yaml", _line_of(toy_dir, "years:")[0], "years.first", says="whole number")
+    find_problem(problems, "instance.yaml", _line_of(toy_dir, "  NA:")[0], "scenarios.NA", says="cannot be a name")
+
+
+def test_a_problem_with_a_setting_names_its_row_in_the_instance_sheet(toy_book):
+    wb = openpyxl.load_workbook(toy_book)
+    ws = wb["instance"]
+    row = next(r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == "discount_rate")
+    ws.cell(row, 2).value = "five"
+    wb.save(toy_book)
+    find_problem(problems_of(toy_book), "toy.xlsx[instance]", row, "discount_rate", says="must be a number")
