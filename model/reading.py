@@ -89,6 +89,7 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
         problems.append(Problem(label, "contains NUL bytes: not a text CSV file"))
         return None
     reader = csv.reader(io.StringIO(data, newline=""), strict=True)
+    stray = _STRAY.search(data) is not None
     rows: list[tuple[int, list[str]]] = []  # (line where the row starts, cells)
     header: list[str] | None = None
     bad = False
@@ -99,27 +100,30 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
         except StopIteration:
             break
         except csv.Error as e:
+            if "end of data" not in str(e) and "expected after" not in str(e):
+                problems.append(Problem(label, f"not a readable CSV file: {e}", row=start))  # a cell past the csv module's size limit
+                return None
             physical = io.StringIO(data, newline="").readlines()
             line = physical[start - 1] if start - 1 < len(physical) else ""
             i = _quote_cell(line.rstrip("\r\n"))
-            unterminated = "end of data" in str(e) or reader.line_num > start
             what = ("a quoted cell is not closed: its closing quote is missing, and the rows after it would be swallowed"
-                    if unterminated else 'text after the closing quote of a quoted cell (write a quote inside a quoted cell as "")')
+                    if "end of data" in str(e) else 'text after the closing quote of a quoted cell (write a quote inside a quoted cell as "")')
             problems.append(Problem(label, f"{what} (cell {i + 1})", row=start, column=_cell_name(header, i)))
             return None
         if header is None and any(c.strip() for c in r):
             header = r
-        for i, c in enumerate(r):
-            where = dict(row=start, column=None if r is header else _cell_name(header, i))
-            cell = "header cell" if r is header else "cell"
-            if "\n" in c or "\r" in c:
-                bad = True
-                problems.append(Problem(label, f"a quoted {cell} ({i + 1}) runs over a line break, to row {reader.line_num}: a cell is one "
-                                               "line (is a closing quote missing?)", **where))
-            elif m := _STRAY.search(c):
-                bad = True
-                problems.append(Problem(label, f"{cell} {i + 1} holds {STRAY_BREAKS[m.group()]}, a line break in some programs but "
-                                               "not in CSV: remove it", **where))
+        if reader.line_num != start or stray:  # the cells are searched only in a row that may hold a break
+            for i, c in enumerate(r):
+                where = dict(row=start, column=None if r is header else _cell_name(header, i))
+                cell = "header cell" if r is header else "cell"
+                if "\n" in c or "\r" in c:
+                    bad = True
+                    problems.append(Problem(label, f"a quoted {cell} ({i + 1}) runs over a line break, to row {reader.line_num}: a cell "
+                                                   "is one line (is a closing quote missing?)", **where))
+                elif m := _STRAY.search(c):
+                    bad = True
+                    problems.append(Problem(label, f"{cell} {i + 1} holds {STRAY_BREAKS[m.group()]}, a line break in some programs "
+                                                   "but not in CSV: remove it", **where))
         rows.append((start, r))
     if bad:
         return None

@@ -71,6 +71,12 @@ def test_line_ends_of_every_kind_and_quoted_cells_read_exactly(toy_dir):
         assert len(inst.demand) < len(ref)  # the other rows of the toy's demand are gone: it is this file that was read
 
 
+def test_a_cell_past_the_csv_size_limit_is_located(toy_dir):
+    _demand(toy_dir, [ROWS[0], "ev,south,2022,12," + "x" * 200_000, ROWS[2]])
+    p = _only(problems_of(toy_dir), "demand.csv")
+    assert p.row == 3 and "field larger than field limit" in p.message and "quote" not in p.message
+
+
 # --------------------------------------------------------------------------------------------
 # files that are not files, links that leave the instance
 # --------------------------------------------------------------------------------------------
