@@ -14,6 +14,7 @@ Imported only when a workbook is read, so reading a folder does not import openp
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ from xml.etree import ElementTree
 
 from .cells import _cell_text, reserved_name
 from .errors import Problem
-from .reading import _Raw, _yaml_cell
-from .schema import FREE_COLUMNS, SETTINGS, TABLE_ORDER
+from .reading import STRAY_BREAKS, _Raw, _yaml_cell
+from .schema import FREE_COLUMNS, SETTINGS, TABLE_ORDER, TABLES
 
 MAX_UNPACKED = 200 * 2**20  # bytes of XML a workbook may unpack to; instances are a few MB
 MAX_RATIO = 100  # unpacked / packed bytes of a part: sheets compress about 5-20 fold, bombs 1000 fold
@@ -160,11 +161,29 @@ def _read_workbook(path: Path, problems: list[Problem], lines: dict[str, int]) -
             while header and not header[-1].strip():
                 header = header[:-1]
             n = len(header)
-            raws[title.strip()] = _Raw(label, [h.strip() for h in header], [r[:n] for _, r in body], [ln for ln, _ in body])
+            raw = _Raw(label, [h.strip() for h in header], [r[:n] for _, r in body], [ln for ln, _ in body])
+            raws[title.strip()] = None if title.strip() in TABLES and _line_breaks(raw, problems) else raw
     finally:
         wb.close()
     settings = _settings_from_sheets(raws, book_label, problems, lines)
     return raws, settings
+
+
+_BREAKS = re.compile("[\r\n" + "".join(STRAY_BREAKS) + "]")
+
+
+def _line_breaks(raw: _Raw, problems: list[Problem]) -> bool:
+    """Whether a cell of a table sheet holds a line break (a problem for each): a cell of a
+    table is one line, as in a CSV file, so an instance reads the same in both forms and a
+    workbook written out as a folder reads back."""
+    found = False
+    for ln, r in zip(raw.lines, raw.rows):
+        for h, c in zip(raw.header, r):
+            if m := _BREAKS.search(c):
+                problems.append(Problem(raw.label, f"holds {STRAY_BREAKS.get(m.group(), 'a line break')}: a cell of a table is one "
+                                                   "line, as in a CSV file", row=ln, column=h or None))
+                found = True
+    return found
 
 
 def _columns(raw: _Raw, expected: tuple[str, ...], required: tuple[str, ...], problems: list[Problem]) -> bool:

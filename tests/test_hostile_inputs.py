@@ -388,3 +388,12 @@ def test_a_problem_with_a_setting_names_its_row_in_the_instance_sheet(toy_book):
     ws.cell(row, 2).value = "five"
     wb.save(toy_book)
     find_problem(problems_of(toy_book), "toy.xlsx[instance]", row, "discount_rate", says="must be a number")
+
+
+@pytest.mark.parametrize("text", ["two\nlines", "a\u2028b"])
+def test_a_table_cell_of_a_workbook_is_one_line_as_in_a_csv_file(toy_book, text):
+    wb = openpyxl.load_workbook(toy_book)
+    wb["commodities"]["D3"].value = text  # a description
+    wb.save(toy_book)
+    p = _only(problems_of(toy_book), "toy.xlsx[commodities]")
+    assert (p.row, p.column) == (3, "description") and "a cell of a table is one line" in p.message
