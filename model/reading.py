@@ -114,15 +114,15 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
             header = r
         if reader.line_num != start or stray:  # the cells are searched only in a row that may hold a break
             for i, c in enumerate(r):
-                where = dict(row=start, column=None if r is header else _cell_name(header, i))
-                cell = "header cell" if r is header else "cell"
+                where = dict(row=start, column=None if r is header else _cell_name(header, i), value=c if len(c) <= 60 else c[:60] + "...")
+                cell = f"header cell {i + 1}" if r is header else "cell" if where["column"] else f"cell {i + 1}"
                 if "\n" in c or "\r" in c:
                     bad = True
-                    problems.append(Problem(label, f"a quoted {cell} ({i + 1}) runs over a line break, to row {reader.line_num}: a cell "
+                    problems.append(Problem(label, f"a quoted {cell} runs over a line break, to row {reader.line_num}: a cell "
                                                    "is one line (is a closing quote missing?)", **where))
                 elif m := _STRAY.search(c):
                     bad = True
-                    problems.append(Problem(label, f"{cell} {i + 1} holds {STRAY_BREAKS[m.group()]}, a line break in some programs "
+                    problems.append(Problem(label, f"the {cell} holds {STRAY_BREAKS[m.group()]}, a line break in some programs "
                                                    "but not in CSV: remove it", **where))
         rows.append((start, r))
     if bad:

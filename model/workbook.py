@@ -181,7 +181,7 @@ def _line_breaks(raw: _Raw, problems: list[Problem]) -> bool:
         for h, c in zip(raw.header, r):
             if m := _BREAKS.search(c):
                 problems.append(Problem(raw.label, f"holds {STRAY_BREAKS.get(m.group(), 'a line break')}: a cell of a table is one "
-                                                   "line, as in a CSV file", row=ln, column=h or None))
+                                                   "line, as in a CSV file", row=ln, column=h or None, value=c if len(c) <= 60 else c[:60] + "..."))
                 found = True
     return found
 
