@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from .schema import TABLES, Column, Table
+from .schema import RESERVED_NAMES, TABLES, Column, Table
 
 TRUE = {"true", "yes", "y", "1", "x", "t"}
 FALSE = {"false", "no", "n", "0", "f", ""}
@@ -27,6 +27,8 @@ def parse_cell(col: Column, text: str) -> Any:
     if col.type in ("name", "text"):
         if col.choices is not None and s not in col.choices:
             raise _Bad(f"expected one of {', '.join(col.choices)}")
+        if col.type == "name" and not (col.star and s == "*") and (why := reserved_name(s)):
+            raise _Bad(why)
         return s
     if col.type == "list":
         return normalise_list(s)
@@ -49,6 +51,18 @@ def parse_cell(col: Column, text: str) -> Any:
         x = int(x)
     check_range(col, x)
     return x
+
+
+def reserved_name(name: str) -> str | None:
+    """Why ``name`` (stripped) cannot name a region, commodity, process, policy or scenario;
+    None when it can."""
+    if name == "*":
+        return "'*' stands for every name and cannot be one"
+    if name in RESERVED_NAMES:
+        return f"'{name}' is read as a missing value by pandas and spreadsheets and cannot be a name"
+    if not name:
+        return "a name cannot be blank"
+    return None
 
 
 def check_range(col: Column, x: float) -> None:

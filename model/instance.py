@@ -228,7 +228,8 @@ def load_instance(path: str | os.PathLike, scenario: str | Iterable[str] | None 
 
 
 def parse_instance(path: str | os.PathLike) -> Instance:
-    raws, settings, default_name, problems = _read_source(Path(path))
+    lines: dict[str, int] = {}  # the line of each setting, by its path (years.first)
+    raws, settings, default_name, problems = _read_source(Path(path), lines)
     is_book = Path(path).suffix.lower() in (".xlsx", ".xlsm")
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
@@ -236,11 +237,14 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     # header), else the names (first column) on its refused rows; checks against those skip them
     incomplete: dict[str, set[str] | None] = {}
     for name, table in TABLES.items():
+        there = name in raws  # a file that is there but could not be read is None: its problems are listed
         raw = raws.pop(name, None)
         label = raw.label if raw else (f"{Path(path).name}[{name}]" if is_book else table.file)
         labels[name] = label
         if raw is None:
-            if table.required:
+            if there:
+                incomplete[name] = None
+            elif table.required:
                 problems.append(Problem(label, "missing required " + ("sheet" if is_book else "file")))
                 incomplete[name] = None
             tables[name] = empty_table(name)
@@ -252,8 +256,13 @@ def parse_instance(path: str | os.PathLike) -> Instance:
             incomplete[name] = None if None in refused else {str(r.get(first) or "").strip() for r in refused}
     if is_book:
         for name, raw in raws.items():
+            if raw is None:  # there, but not read: its problems are listed
+                continue
             problems.append(Problem(raw.label, f"unknown sheet '{name}' (expected: {', '.join(list(TABLES) + ['instance', 'sources', 'scenarios'])})"))
-    s = _parse_settings(settings or {}, default_name, problems, "instance.yaml" if not is_book else f"{Path(path).name}[instance]") if settings is not None else None
+    settings_label = "instance.yaml" if not is_book else f"{Path(path).name}[instance]"
+    n = len(problems)
+    s = _parse_settings(settings or {}, default_name, problems, settings_label) if settings is not None else None
+    problems[n:] = [_at_line(p, lines) for p in problems[n:]]
     if s is None:
         raise InstanceError(problems or [Problem("instance.yaml", "no settings")])
     inst = Instance(tables=tables, labels=labels, origin=str(path), **s)
@@ -268,6 +277,13 @@ def parse_instance(path: str | os.PathLike) -> Instance:
         raise InstanceError(problems)
     inst.warnings = [p for p in problems if p.severity != "error"]
     return inst
+
+
+def _at_line(p: Problem, lines: dict[str, int]) -> Problem:
+    """A problem with a setting, located at the line of the setting it names (its column)."""
+    if p.row is None and p.column is not None and p.column in lines:
+        return replace(p, row=lines[p.column])
+    return p
 
 
 def v2_additions(inst: Instance) -> list[str]:

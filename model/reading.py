@@ -4,7 +4,10 @@ unique) and typed settings. Every problem is collected with its file, row and co
 
 from __future__ import annotations
 
+import io
 import math
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .cells import _Bad, _cell_text, _is_blank, _typed_frame, parse_cell
+from .cells import _Bad, _is_blank, _typed_frame, parse_cell, reserved_name
 from .changes import SETTING_RANGES
 from .errors import InstanceError, Problem
 from .schema import FORMAT_VERSIONS, FREE_COLUMNS, SETTINGS, TABLE_ORDER, Table
@@ -28,7 +31,49 @@ class _Raw:
     lines: list[int]
 
 
+# characters some programs take for a line break inside a row, which CSV (the csv module, Excel,
+# pandas) does not: a row holding one is refused rather than read two ways
+STRAY_BREAKS = {
+    "\x0b": "a vertical tab", "\x0c": "a form feed", "\x1c": "a file separator (U+001C)",
+    "\x1d": "a group separator (U+001D)", "\x1e": "a record separator (U+001E)",
+    "\x85": "U+0085 NEXT LINE", "\u2028": "U+2028 LINE SEPARATOR", "\u2029": "U+2029 PARAGRAPH SEPARATOR",
+}
+_STRAY = re.compile("[" + "".join(STRAY_BREAKS) + "]")
+
+
+def _quote_cell(line: str) -> int:
+    """The index of the first cell of one CSV line whose quotes are broken (a quoted cell not
+    closed on the line, or text after its closing quote); the last cell when none is."""
+    cell, state = 0, "start"  # start of a cell, in a quoted cell, after its closing quote, plain
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if state == "quoted":
+            if ch == '"':
+                if line[i + 1:i + 2] == '"':
+                    i += 1
+                else:
+                    state = "closed"
+        elif ch == ",":
+            cell, state = cell + 1, "start"
+        elif state == "start":
+            state = "quoted" if ch == '"' else "plain"
+        elif state == "closed":
+            return cell
+        i += 1
+    return cell
+
+
+def _cell_name(header: list[str] | None, i: int) -> str | None:
+    return header[i].strip() or None if header is not None and i < len(header) else None
+
+
 def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
+    """A CSV file as text rows, read as the csv module, Excel and pandas read it (line breaks
+    are \\n, \\r\\n or \\r), and strictly: a quoted cell never runs past the end of its line
+    (a missing closing quote would swallow the rows after it), and no cell holds a character
+    other programs take for a line break. Each such cell is a problem located at the row
+    where it starts; the file is then not read at all."""
     import csv
 
     try:
@@ -43,15 +88,47 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
     if "\x00" in data:
         problems.append(Problem(label, "contains NUL bytes: not a text CSV file"))
         return None
-    try:
-        reader = csv.reader(data.splitlines())
-        rows = list(reader)
-    except csv.Error as e:
-        problems.append(Problem(label, f"not a readable CSV file: {e}"))
+    reader = csv.reader(io.StringIO(data, newline=""), strict=True)
+    stray = _STRAY.search(data) is not None
+    rows: list[tuple[int, list[str]]] = []  # (line where the row starts, cells)
+    header: list[str] | None = None
+    bad = False
+    while True:
+        start = reader.line_num + 1
+        try:
+            r = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            if "end of data" not in str(e) and "expected after" not in str(e):
+                problems.append(Problem(label, f"not a readable CSV file: {e}", row=start))  # a cell past the csv module's size limit
+                return None
+            physical = io.StringIO(data, newline="").readlines()
+            line = physical[start - 1] if start - 1 < len(physical) else ""
+            i = _quote_cell(line.rstrip("\r\n"))
+            what = ("a quoted cell is not closed: its closing quote is missing, and the rows after it would be swallowed"
+                    if "end of data" in str(e) else 'text after the closing quote of a quoted cell (write a quote inside a quoted cell as "")')
+            problems.append(Problem(label, f"{what} (cell {i + 1})", row=start, column=_cell_name(header, i)))
+            return None
+        if header is None and any(c.strip() for c in r):
+            header = r
+        if reader.line_num != start or stray:  # the cells are searched only in a row that may hold a break
+            for i, c in enumerate(r):
+                where = dict(row=start, column=None if r is header else _cell_name(header, i), value=c if len(c) <= 60 else c[:60] + "...")
+                cell = f"header cell {i + 1}" if r is header else "cell" if where["column"] else f"cell {i + 1}"
+                if "\n" in c or "\r" in c:
+                    bad = True
+                    problems.append(Problem(label, f"a quoted {cell} runs over a line break, to row {reader.line_num}: a cell "
+                                                   "is one line (is a closing quote missing?)", **where))
+                elif m := _STRAY.search(c):
+                    bad = True
+                    problems.append(Problem(label, f"the {cell} holds {STRAY_BREAKS[m.group()]}, a line break in some programs "
+                                                   "but not in CSV: remove it", **where))
+        rows.append((start, r))
+    if bad:
         return None
-    lines = list(range(1, len(rows) + 1))
     # drop blank lines
-    kept = [(ln, r) for ln, r in zip(lines, rows) if any(c.strip() for c in r)]
+    kept = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]
     if not kept:
         problems.append(Problem(label, "is empty: expected a header row"))
         return None
@@ -59,38 +136,83 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
     return _Raw(label, [h.strip() for h in header], [r for _, r in body], [ln for ln, _ in body])
 
 
-def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, _Raw], dict | None]:
-    """Sheets of a workbook as raw tables, plus the settings mapping built from its
-    ``instance``, ``sources`` and ``scenarios`` sheets. Formulas are never evaluated: cached
-    values are read, and macros are not loaded."""
-    import openpyxl
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key a YAML mapping states twice: its path (``scenarios.nev_boom.description``) and
+    the lines of both."""
 
-    book_label = path.name
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False)
-    except Exception as e:  # openpyxl raises many kinds for a damaged or foreign file
-        problems.append(Problem(book_label, f"not a readable .xlsx workbook: {e}"))
-        return {}, None
-    raws: dict[str, _Raw] = {}
-    try:
-        for ws in wb.worksheets:
-            label = f"{book_label}[{ws.title}]"
-            rows = []
-            for r in ws.iter_rows(values_only=True):
-                rows.append([_cell_text(v) for v in r])
-            kept = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
-            if not kept:
+    path: str
+    key: Any
+    line: int
+    first: int
+
+    def problem(self, label: str, row: int | None = None, column: str | None = None) -> Problem:
+        """Located at its line and path in a YAML file, or at (``row``, ``column``) of a cell."""
+        if row is None:
+            return Problem(label, f"duplicate key '{self.key}' (first given on line {self.first}): one of the two would be lost",
+                           row=self.line, column=self.path)
+        return Problem(label, f"duplicate key '{self.path}' in the cell: one of the two would be lost", row=row, column=column)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a mapping stating one key twice, at any depth
+    (PyYAML keeps the last value silently: of two ``discount_rate`` lines, or two
+    ``scenarios:`` blocks, one would be lost). Keys merged in with ``<<: *anchor`` may be
+    overridden, as YAML intends. ``lines`` maps the path of each key (``years.first``,
+    ``scenarios.nev_boom``) to its line, so a problem with a setting can name its line."""
+
+    def duplicate_keys(self, root: yaml.Node) -> list[DuplicateKey]:
+        """The duplicate keys of the composed document ``root``, in document order (and the
+        line of every key in ``self.lines``). Each node is visited once, so aliases nested to
+        expand to billions of values cost nothing."""
+        found: list[DuplicateKey] = []
+        self.lines: dict[str, int] = {}
+        stack, visited = [(root, "")], set()
+        while stack:
+            node, path = stack.pop()
+            if id(node) in visited:
                 continue
-            (_, header), body = kept[0], kept[1:]
-            # trailing empty header cells come from formatted but empty columns
-            while header and not header[-1].strip():
-                header = header[:-1]
-            n = len(header)
-            raws[ws.title.strip()] = _Raw(label, [h.strip() for h in header], [r[:n] for _, r in body], [ln for ln, _ in body])
+            visited.add(id(node))
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node.value, 1))))
+            elif isinstance(node, yaml.MappingNode):
+                seen: dict[Any, int] = {}
+                below = []
+                for k, v in node.value:
+                    if k.tag == "tag:yaml.org,2002:merge" or not isinstance(k, yaml.ScalarNode):
+                        below.append((v, path))
+                        continue
+                    key = self.construct_object(k)
+                    line = k.start_mark.line + 1
+                    try:
+                        if key in seen:
+                            found.append(DuplicateKey(f"{path}.{key}" if path else str(key), key, line, seen[key]))
+                        else:
+                            seen[key] = line
+                    except TypeError:  # an unhashable key: constructing the document reports it
+                        pass
+                    below.append((v, f"{path}.{key}" if path else str(key)))
+                    self.lines.setdefault(below[-1][1], line)
+                stack.extend(reversed(below))
+        return sorted(found, key=lambda d: d.line)
+
+
+def _yaml_load(text: str, lines: dict[str, int] | None = None) -> tuple[Any, list[DuplicateKey]]:
+    """The YAML document of ``text`` (safely), or None and the keys it states twice; the line
+    of each key's path goes to ``lines`` (if given)."""
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        dups = loader.duplicate_keys(node)
+        if lines is not None:
+            lines.update(loader.lines)
+        if dups:
+            return None, dups
+        return loader.construct_document(node), []
     finally:
-        wb.close()
-    settings = _settings_from_sheets(raws, problems)
-    return raws, settings
+        loader.dispose()
 
 
 MAX_YAML_VALUES = 100_000  # settings hold hundreds; a mapping past this is an alias bomb
@@ -120,12 +242,15 @@ def _yaml_cell(text: str, label: str, line: int, column: str, problems: list[Pro
     """A workbook cell read as a YAML scalar (safely); a cell that is not valid YAML is a
     located problem, and its text is kept so later checks can still name it."""
     try:
-        value = yaml.safe_load(text)
+        value, dups = _yaml_load(text)
     except RecursionError:
         problems.append(Problem(label, "nests too deeply to be read", row=line, column=column))
         return None
     except yaml.YAMLError as e:
         problems.append(Problem(label, f"not a valid value: {getattr(e, 'problem', None) or e}", row=line, column=column, value=text))
+        return text
+    if dups:
+        problems.extend(d.problem(label, row=line, column=column) for d in dups)
         return text
     if _too_many_values(value):
         problems.append(Problem(label, f"holds more than {MAX_YAML_VALUES} values once its aliases are expanded, or nests deeper than {MAX_YAML_DEPTH} levels", row=line, column=column))
@@ -133,82 +258,53 @@ def _yaml_cell(text: str, label: str, line: int, column: str, problems: list[Pro
     return value
 
 
-def _settings_from_sheets(raws: dict[str, _Raw], problems: list[Problem]) -> dict | None:
-    if "instance" not in raws:
-        problems.append(Problem("workbook", "missing sheet 'instance' (key,value rows of the settings)"))
-        return None
-    raw = raws.pop("instance")
-    settings: dict[str, Any] = {}
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _instance_file(folder: Path, name: str, problems: list[Problem]) -> Path | None:
+    """The file ``name`` of an instance folder when it may be read: a regular file in the
+    folder, or a symbolic link to one inside the folder. None when there is no such name, and
+    None with a problem when it is something else (a directory, a FIFO, a device, a link that
+    leads out of the folder or nowhere): such a file is never opened, so a FIFO cannot block
+    the reading and a link cannot show what lies outside the instance."""
+    f = folder / name
     try:
-        ki, vi = raw.header.index("key"), raw.header.index("value")
-    except ValueError:
-        problems.append(Problem(raw.label, "expected columns key,value", row=1, value=",".join(raw.header)))
+        st = f.lstat()
+    except FileNotFoundError:
         return None
-    for ln, r in zip(raw.lines, raw.rows):
-        key = r[ki].strip() if ki < len(r) else ""
-        val = r[vi].strip() if vi < len(r) else ""
-        if not key:
-            continue
-        parts = key.split(".")
-        node = settings
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                problems.append(Problem(raw.label, f"key '{key}' clashes with another key", row=ln, column="key"))
-                break
-        else:
-            # text settings keep their cell as written: read as YAML, a title such as
-            # "Toy: two regions" became a mapping, "yes" became true and "Toy #2" lost "#2".
-            # A cell YAML cannot read at all is still reported, as for every other setting.
-            if SETTINGS.get(parts[0]) == "text" or parts[0] == "units":
-                if val:
-                    _yaml_cell(val, raw.label, ln, "value", problems)
-                node[parts[-1]] = val or None
-            else:
-                node[parts[-1]] = _yaml_cell(val, raw.label, ln, "value", problems) if val else None
-    if key_alias := {"first_year": "first", "last_year": "last"}:
-        for old, new in key_alias.items():
-            if old in settings:
-                settings.setdefault("years", {})[new] = settings.pop(old)
-    if "sources" in raws:
-        raw = raws.pop("sources")
-        settings["sources"] = [dict(zip(raw.header, r)) for r in raw.rows]
-    if "scenarios" in raws:
-        raw = raws.pop("scenarios")
-        scen: dict[str, Any] = {}
-        h = raw.header
-        for ln, r in zip(raw.lines, raw.rows):
-            rec = dict(zip(h, r + [""] * (len(h) - len(r))))
-            name = rec.get("scenario", "").strip()
-            if not name:
-                problems.append(Problem(raw.label, "a value is required here", row=ln, column="scenario"))
-                continue
-            s = scen.setdefault(name, {"description": "", "changes": []})
-            if rec.get("description", "").strip():
-                s["description"] = rec["description"].strip()
-            where = {}
-            for part in rec.get("where", "").split(";"):
-                if part.strip():
-                    if "=" not in part:
-                        problems.append(Problem(raw.label, "expected column=value;column=value", row=ln, column="where", value=rec["where"]))
-                        continue
-                    k, v = part.split("=", 1)
-                    where[k.strip()] = v.strip()
-            ch = {"table": rec.get("table", "").strip(), "where": where, "column": rec.get("column", "").strip(), "_line": ln, "_label": raw.label}
-            if rec.get("scale", "").strip():
-                ch["scale"] = _yaml_cell(rec["scale"], raw.label, ln, "scale", problems)
-            if rec.get("set", "").strip():
-                ch["set"] = _yaml_cell(rec["set"], raw.label, ln, "set", problems)
-            s["changes"].append(ch)
-        settings["scenarios"] = scen
-    return settings
+    except OSError as e:
+        problems.append(Problem(name, f"cannot be read: {e.strerror or e}"))
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = f.resolve(strict=True)
+            st = target.stat()
+        except (OSError, RuntimeError):  # dangling, a loop, or a target that cannot be reached
+            problems.append(Problem(name, "is a symbolic link to nothing that can be read: expected a file of the instance"))
+            return None
+        if not target.is_relative_to(folder.resolve()):
+            problems.append(Problem(name, "is a symbolic link to a file outside the instance folder: an instance is read "
+                                          "only from its own folder (copy the file in)"))
+            return None
+    for test, kind in _KINDS:
+        if test(st.st_mode):
+            problems.append(Problem(name, f"is {kind}, not a file: expected a text file"))
+            return None
+    return f
 
 
-def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Problem]]:
+def _read_source(path: Path, lines: dict[str, int] | None = None) -> tuple[dict[str, _Raw | None], dict | None, str, list[Problem]]:
+    """The raw tables and settings of an instance. A table whose file is there but could not
+    be read maps to None (its problems are in the list); an absent file has no entry. The
+    line (or row of the ``instance`` sheet) of each setting, by its path, goes to ``lines``."""
     problems: list[Problem] = []
+    lines = {} if lines is None else lines
     path = Path(path)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
-        raws, settings = _read_workbook(path, problems)
+        from .workbook import _read_workbook  # imports openpyxl: only for a workbook
+
+        raws, settings = _read_workbook(path, problems, lines)
         return raws, settings, path.name, problems
     if path.is_file() and path.name == "instance.yaml":
         path = path.parent
@@ -217,13 +313,15 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Pr
     if not path.is_dir():
         raise InstanceError([Problem(str(path), "expected an instance folder or an .xlsx workbook")])
     settings = None
-    ypath = path / "instance.yaml"
-    if not ypath.is_file():
-        problems.append(Problem("instance.yaml", "missing required file"))
+    ypath = _instance_file(path, "instance.yaml", problems)
+    if ypath is None:
+        if not problems:
+            problems.append(Problem("instance.yaml", "missing required file"))
     else:
         try:
             text = ypath.read_text(encoding="utf-8-sig")
-            settings = yaml.safe_load(text)
+            settings, dups = _yaml_load(text, lines)
+            problems.extend(d.problem("instance.yaml") for d in dups)
             if _too_many_values(settings):
                 problems.append(Problem("instance.yaml", f"holds more than {MAX_YAML_VALUES} values once its aliases (*name) are expanded, "
                                                          f"or nests deeper than {MAX_YAML_DEPTH} levels: not a settings file"))
@@ -232,6 +330,8 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Pr
             problems.append(Problem("instance.yaml", "nests too deeply to be read: not a settings file"))
         except UnicodeDecodeError as e:
             problems.append(Problem("instance.yaml", f"not UTF-8 text ({e.reason})"))
+        except OSError as e:
+            problems.append(Problem("instance.yaml", f"cannot be read: {e.strerror or e}"))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problems.append(Problem("instance.yaml", f"not valid YAML: {getattr(e, 'problem', None) or e}",
@@ -241,15 +341,15 @@ def _read_source(path: Path) -> tuple[dict[str, _Raw], dict | None, str, list[Pr
             settings = None
         elif settings is None and not problems:
             problems.append(Problem("instance.yaml", "is empty: expected a mapping of settings"))
-    raws: dict[str, _Raw] = {}
+    raws: dict[str, _Raw | None] = {}
     for name in TABLE_ORDER:
-        f = path / f"{name}.csv"
-        if f.is_file():
-            raw = _read_csv(f, f.name, problems)
-            if raw is not None:
-                raws[name] = raw
+        n = len(problems)
+        f = _instance_file(path, f"{name}.csv", problems)
+        if f is not None:
+            raws[name] = _read_csv(f, f.name, problems)
+        elif len(problems) > n:
+            raws[name] = None
     return raws, settings, path.name, problems
-
 
 
 def _parse_table(table: Table, raw: _Raw, problems: list[Problem], refused: list | None = None) -> pd.DataFrame:
@@ -397,6 +497,12 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
         scen = {}
     clean_scen = {}
     for name, body in scen.items():
+        text = None if name is None else str(name)
+        why = ("a scenario needs a name (found null)" if text is None else
+               reserved_name(text.strip()) or ("a name has no spaces around it" if text != text.strip() else None))
+        if why:
+            problems.append(Problem(label, f"scenario '{text}': {why}", column=f"scenarios.{text}", value=text))
+            continue
         if isinstance(body, list):
             body = {"changes": body}
         if not isinstance(body, dict) or not isinstance(body.get("changes", []), list):

@@ -51,6 +51,13 @@ POLICY_KINDS = {
     )
 }
 
+# Texts that cannot be names: ``*`` stands for every name (a region named ``*`` would turn a
+# build limit meant for it into one for every region), and the rest are what pandas (and so
+# every notebook reading results) takes for a missing value, so a name among them would come
+# back as NaN. Matched exactly, as pandas matches them.
+RESERVED_NAMES = ("*", "NA", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "<NA>", "nan", "NaN", "-nan", "-NaN",
+                  "None", "null", "NULL", "1.#IND", "-1.#IND", "1.#QNAN", "-1.#QNAN")
+
 # Columns any table may carry that the model ignores.
 FREE_COLUMNS = ("source", "note", "notes", "comment", "comments")
 

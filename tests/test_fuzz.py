@@ -192,11 +192,12 @@ def test_duplicate_row_with_a_blank_key_cell_is_a_located_problem(base, tmp_path
     assert "first given on row 2" in probs[0].message and "(blank)" in probs[0].message
 
 
-@pytest.mark.parametrize("key,value", [("discount_rate", "a: b: c"), ("title", "[unclosed"),
-                                       ("title", "!!python/object/apply:os.system ['echo x']")])
+@pytest.mark.parametrize("key,value", [("discount_rate", "a: b: c"), ("base_year", "[unclosed"),
+                                       ("unmet_penalty", "!!python/object/apply:os.system ['echo x']")])
 def test_workbook_setting_that_is_not_valid_yaml_is_a_located_problem(base, tmp_path, key, value):
-    # the instance sheet's values are read as YAML scalars; a malformed one raised yaml's own
-    # ScannerError / ConstructorError out of load_instance
+    # the instance sheet's values other than text are read as YAML scalars; a malformed one
+    # raised yaml's own ScannerError / ConstructorError out of load_instance (a text setting
+    # such as title is text, as in instance.yaml: test_hostile_inputs)
     import openpyxl
 
     book = fuzz.folder_to_workbook(base, tmp_path / "book.xlsx")

@@ -285,7 +285,7 @@ def test_workbook_without_instance_sheet(toy_book):
     wb = openpyxl.load_workbook(toy_book)
     del wb["instance"]
     wb.save(toy_book)
-    find_problem(problems_of(toy_book), "workbook", says="missing sheet 'instance'")
+    find_problem(problems_of(toy_book), "toy.xlsx[instance]", says="missing sheet 'instance'")
 
 
 def test_a_file_that_is_not_a_workbook(tmp_path):
