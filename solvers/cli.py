@@ -6,7 +6,10 @@ Exit codes (every command):
 ====  ==========================================================================================
 0     success (``solve``: an optimal plan)
 2     invalid input: a broken instance (each problem printed on its own line), a bad option,
-      a missing folder, or an output folder that exists (pass ``--force`` to replace it)
+      a missing or damaged folder, an output folder that exists (pass ``--force`` to replace
+      it) or that is never written (the instance, the current directory, anything that is
+      not a previous output of the command: see :func:`check_out`), or an output folder the
+      system refuses (disk full, no permission)
 3     ``solve``: the instance is infeasible (an explanation follows) or unbounded
 4     ``solve``: solver error, or the time limit reached before an optimum (no plan is written:
       a time-limited, unproven plan is not reported as a result)
@@ -33,6 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rechain.model import InstanceError, Problem
+from rechain.model.atomic import OutputError, OutputRefused
 from rechain.model.formatting import fmt
 
 OK, INVALID, INFEASIBLE, SOLVER_ERROR = 0, 2, 3, 4
@@ -110,6 +114,16 @@ def _guard(fn):
             err.print_exception()
         err.print(f"error: {e}", markup=False)
         code = e.code
+    except OutputRefused as e:
+        if Opts.debug:
+            err.print_exception()
+        err.print(f"error: {e.message('--force')}", markup=False)
+        code = INVALID
+    except OutputError as e:
+        if Opts.debug:
+            err.print_exception()
+        err.print(f"error: {e}", markup=False)
+        code = INVALID
     except (FileNotFoundError, FileExistsError, NotADirectoryError) as e:
         if Opts.debug:
             err.print_exception()
@@ -234,9 +248,60 @@ def load(path: Optional[Path], scenarios=(), sets=(), scales=(), years: str | No
     return inst, p
 
 
-def _check_free(path: Path, force: bool, hint: str = ", or --out to choose another folder") -> None:
-    if path.exists() and not force:
-        raise Fail(f"{path} exists: pass --force to replace it{hint}")
+#: what each command's output folder is, and how a previous one is recognised (a folder of
+#: another kind is never replaced, with --force or not)
+OUTPUT_KINDS = {
+    "results": ("a results folder", ("summary.json",)),
+    "sweep": ("a sweep folder", ("summary.csv", "parameters.csv")),
+    "report": ("a report folder", ("report.html",)),
+    "instance": ("an instance folder", ("instance.yaml",)),
+}
+
+
+def replaceable(kind: str):
+    """The test ``atomic_write_folder`` applies to an existing folder before replacing it: None
+    for a previous output of ``kind``, else why it is not one."""
+    what, files = OUTPUT_KINDS[kind]
+
+    def test(path: Path) -> str | None:
+        missing = [f for f in files if not (path / f).is_file()]
+        return f"is not {what} (no {', '.join(missing)})" if missing else None
+
+    return test
+
+
+def check_out(path: Path, force: bool, kind: str, protect: tuple = ()) -> None:
+    """Refuse (exit 2) an output folder that must not be written, before any work is done:
+    see :func:`rechain.model.atomic.check_output`; the write checks again, under its lock."""
+    from rechain.model.atomic import check_output
+
+    check_output(path, force, replaceable(kind), protect)
+
+
+def _source_label(src: Path) -> str:
+    return "the instance workbook" if Path(src).is_file() else "the instance folder"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def safe_name(text: str) -> str:
+    """``text`` as one file name of ``[A-Za-z0-9_.-]``: other characters become ``_``, and so do
+    ``..`` and a leading dot (never a parent folder, never hidden)."""
+    s = _UNSAFE.sub("_", str(text))
+    s = re.sub(r"\.{2,}", "_", s)
+    s = re.sub(r"^\.", "_", s)
+    return s or "_"
+
+
+def default_target(name: str, scenarios=()) -> Path:
+    """``results/<name>[+<scenario>...]`` with every part made a safe file name: an instance's
+    or a scenario's name is never used as a path."""
+    parts = [safe_name(name)] + [safe_name(p) for s in scenarios for p in str(s).split("+") if p]
+    target = Path("results") / "+".join(parts)
+    if target.resolve().parent != Path("results").resolve():  # cannot happen with safe names: a last guard
+        raise Fail(f"the default results folder {target} would not be inside ./results: give --out")
+    return target
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,9 +440,9 @@ def solve(
                 inst, src = load(path, scenario, set_, scale, years)
             target = out_dir
             if target is None and report:
-                target = Path("results") / (inst.name + (f"+{'+'.join(scenario)}" if scenario else ""))
+                target = default_target(inst.name, scenario)
             if target is not None:
-                _check_free(target, force)
+                check_out(target, force, "results", protect=((src, _source_label(src)),))
             direct = lp is None and solver == "highs"
             if direct:
                 # the LP goes to HiGHS as arrays (no Pyomo model): the fast path
@@ -413,6 +478,7 @@ def solve(
                             build_report(tmp, tmp / "report")
 
                     write_results(result, target, fmt=format, instance=inst, overwrite=force, also=add_report,
+                                  replaceable=replaceable("results"),
                                   extra={"source": str(src), "years": [inst.first_year, inst.last_year],
                                          "command": " ".join(sys.argv[1:]) if sys.argv else ""})
         for part in summary_tables(result, inst):
@@ -546,9 +612,10 @@ def report(
         if summary.get("status") != "optimal":
             raise Fail(f"{results_dir}: status is {summary.get('status')!r}; a report needs an optimal solve")
         target = out_dir or results_dir / "report"
-        _check_free(target, force)
+        check_out(target, force, "report", protect=((results_dir, "the results folder read", True),))
         with Steps() as steps, steps.step(f"writing {target}"):
-            atomic_write_folder(target, lambda tmp: build_report(results_dir, tmp), overwrite=True)
+            atomic_write_folder(target, lambda tmp: build_report(results_dir, tmp), overwrite=force,
+                                replaceable=replaceable("report"))
         out.print(f"report written to {target / 'report.html'}", markup=False)
         return OK
 
@@ -739,9 +806,9 @@ def sweep(
             raise Fail("--sample needs at least one --vary axis")
         if vary and sample is None:
             raise Fail("--vary axes are drawn by --sample N")
-        if out_dir is not None:
-            _check_free(out_dir, force)
         inst, src = load(path)
+        if out_dir is not None:
+            check_out(out_dir, force, "sweep", protect=((src, _source_label(src)),))
         runs = [sc.Scenario.base()] if base else []
         runs += [sc.Scenario.named(n) for n in scenario]
         if grid:
@@ -756,7 +823,7 @@ def sweep(
         res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
                         progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size)
         if out_dir is not None:
-            res.to_folder(out_dir, overwrite=True)
+            res.to_folder(out_dir, overwrite=force, replaceable=replaceable("sweep"))
         s = res.summary
         t = Table(title=f"{inst.name}: {len(s)} scenario(s), {workers} worker(s), {backend_}")
         for c in ("", "value"):
@@ -809,8 +876,8 @@ def init(
 
         if from_ not in shipped.names():
             raise Fail(f"--from {from_!r}: no shipped instance of that name (shipped: {', '.join(shipped.names())})")
-        _check_free(directory, force, hint=", or choose another folder")
         src = shipped.path(from_)
+        check_out(directory, force, "instance", protect=((src, "the shipped instance"),))
 
         def copy(tmp: Path) -> None:
             for f in sorted(src.iterdir()):
@@ -818,7 +885,7 @@ def init(
                     shutil.copy2(f, tmp / f.name)
             _offer_v2(tmp)
 
-        atomic_write_folder(directory, copy, overwrite=True)
+        atomic_write_folder(directory, copy, overwrite=force, replaceable=replaceable("instance"))
         files = sorted(f.name for f in directory.iterdir())
         out.print(f"created {directory} from the shipped instance '{from_}' ({len(files)} files: {', '.join(files)})", markup=False)
         if not quiet:

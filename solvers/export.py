@@ -51,12 +51,12 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path, fmt: str) -> Non
 
 
 def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: Instance | None = None,
-                  extra: dict | None = None, overwrite: bool = False, also=None) -> Path:
+                  extra: dict | None = None, overwrite: bool = False, also=None, replaceable=None) -> Path:
     """Write ``result`` (and the ``instance`` solved) as a results folder at ``path``.
 
     ``extra`` is merged into ``summary.json``; ``also(tmp)`` may add files (e.g. a report)
     before the folder is moved into place. Raises FileExistsError if ``path`` exists and
-    ``overwrite`` is false.
+    ``overwrite`` is false (``replaceable`` as in :func:`rechain.model.atomic.atomic_write_folder`).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
@@ -77,7 +77,7 @@ def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: 
         if also is not None:
             also(tmp)
 
-    atomic_write_folder(path, write, overwrite=overwrite)
+    atomic_write_folder(path, write, overwrite=overwrite, replaceable=replaceable)
     return path
 
 
@@ -89,7 +89,12 @@ def read_results(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]]:
     """``(summary, tables)`` of a results folder in any of the three formats."""
     path = Path(path)
     if not path.is_dir():
-        raise FileNotFoundError(f"{path}: no such results folder")
+        from rechain.model.atomic import leftover_folders
+
+        olds = [o for o in leftover_folders(path, "old") if (o / "x").is_dir()]
+        hint = (f" (the results a write was replacing when it was interrupted are in {olds[-1] / 'x'}; "
+                "the next write to this folder restores them)") if olds else ""
+        raise FileNotFoundError(f"{path}: no such results folder{hint}")
     if not (path / "summary.json").is_file():
         raise FileNotFoundError(f"{path}: not a results folder (no summary.json; write one with `rechain solve --out {path}`)")
     with open(path / "summary.json", encoding="utf-8") as f:
