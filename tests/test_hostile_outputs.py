@@ -299,3 +299,86 @@ def test_the_library_says_overwrite_true(tmp_path, toy_result):
     with pytest.raises(FileExistsError) as e:
         res.to_folder(tmp_path / "r", overwrite=False)
     assert "pass overwrite=True" in str(e.value) and "--force" not in str(e.value)
+
+
+# -- names in the workbook, read back as text ------------------------------------------------
+
+
+def test_workbook_names_are_text_numbers_are_numbers_and_bytes_are_stable(tmp_path, toy_result, monkeypatch):
+    inst, res = toy_result
+    formulas = ['=HYPERLINK("http://example.com","x")', "+1+2", "-3", "@SUM(1)"]
+    cap = res.tables["capacity"].copy()
+    procs = list(dict.fromkeys(cap["process"]))
+    cap["process"] = cap["process"].map(dict(zip(procs, formulas + procs[len(formulas):])))
+    monkeypatch.setitem(res.tables, "capacity", cap)
+    write_results(res, tmp_path / "a", fmt="xlsx")
+    time.sleep(1.1)  # a later second: a clock in the workbook would show
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3 * 86400)
+    write_results(res, tmp_path / "b", fmt="xlsx")
+    monkeypatch.setattr(time, "time", real)
+    a, b = (tmp_path / "a" / WORKBOOK).read_bytes(), (tmp_path / "b" / WORKBOOK).read_bytes()
+    assert a == b
+    with zipfile.ZipFile(tmp_path / "a" / WORKBOOK) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert sheets and not any("<f>" in s or "<f " in s for s in sheets)
+    _, tables = read_results(tmp_path / "a")
+    assert set(formulas) <= set(tables["capacity"]["process"])
+    assert pd.api.types.is_float_dtype(tables["capacity"]["total"]) or pd.api.types.is_integer_dtype(tables["capacity"]["total"])
+    assert tables["capacity"]["total"].to_numpy() == pytest.approx(cap["total"].to_numpy(), abs=1e-9)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_names_like_na_are_read_back_as_text(tmp_path, toy_result, monkeypatch, fmt):
+    inst, res = toy_result
+    cap = res.tables["capacity"].copy()
+    procs = list(dict.fromkeys(cap["process"]))
+    na = ["NA", "nan", "None", "null", "N/A"]
+    cap["process"] = cap["process"].map(dict(zip(procs, na + procs[len(na):])))
+    monkeypatch.setitem(res.tables, "capacity", cap)
+    write_results(res, tmp_path / "r", fmt=fmt)
+    _, tables = read_results(tmp_path / "r")
+    got = tables["capacity"]["process"]
+    assert got.notna().all() and set(na) <= set(got)
+    assert tables["capacity"]["total"].to_numpy() == pytest.approx(cap["total"].to_numpy(), abs=1e-9)
+
+
+# -- damaged results folders, zero demand ------------------------------------------------------
+
+
+def _drop_column(path: Path, column: str) -> None:
+    df = pd.read_csv(path, keep_default_na=False, dtype=str)
+    df.drop(columns=[column]).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize("damage, located", [
+    ("bad_json", r"summary.json, row 1: not valid JSON"),
+    ("not_object", r"summary.json: expected a JSON object"),
+    ("no_summary", r"not a results folder \(no summary.json"),
+    ("no_table", r"missing table prices \(expected prices.csv"),
+    ("no_column", r"prices.csv, column 'price': missing column"),
+    ("not_number", r"capacity.csv, row 2, column 'total': expected a number \(found 'lots'\)"),
+])
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_damaged_results_folders_give_a_located_error(results_dir, tmp_path, damage, located, command):
+    bad = tmp_path / "bad"
+    shutil.copytree(results_dir, bad)
+    if damage == "bad_json":
+        (bad / "summary.json").write_text('{"status": "optimal", objective: 1}')
+    elif damage == "not_object":
+        (bad / "summary.json").write_text("[1, 2]")
+    elif damage == "no_summary":
+        (bad / "summary.json").unlink()
+    elif damage == "no_table":
+        (bad / "prices.csv").unlink()
+    elif damage == "no_column":
+        _drop_column(bad / "prices.csv", "price")
+    else:
+        df = pd.read_csv(bad / "capacity.csv", keep_default_na=False, dtype=str)
+        df.loc[0, "total"] = "lots"
+        df.to_csv(bad / "capacity.csv", index=False)
+    args = ("compare", results_dir, bad) if command == "compare" else ("report", bad)
+    r = run(*args, "-q")
+    assert r.exit_code == 2, r.output
+    assert re.search(located, r.output), r.output
+    assert "Error:" not in r.output and "KeyError" not in r.output and "JSONDecodeError" not in r.output
