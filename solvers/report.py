@@ -106,7 +106,7 @@ def sankey_links(d: Data, year: int) -> pd.DataFrame:
     material: the end-use processes are the sinks of the chain."""
     f = d.t["flows"]
     f = f[(f["year"] == year) & (f["quantity"] > 1e-9)]
-    f = f[f["commodity"].map(lambda c: d.kind.get(c) != "service")]
+    f = f[f["commodity"].map(lambda c: d.kind.get(c) != "service").astype(bool)]  # bool even when empty
     g = f.groupby(["process", "commodity", "direction"], as_index=False)["quantity"].sum()
     links = []
     for p, c, dr, q in g.itertuples(index=False, name=None):
@@ -707,6 +707,13 @@ NOTES = {
 }
 
 
+def script_json(obj) -> str:
+    """``obj`` as JSON to embed in a ``<script>`` element: ``<``, ``>`` and ``&`` written as
+    ``\\u003c``, ``\\u003e``, ``\\u0026`` (the same strings to JavaScript), so no name in the data
+    (``</script>``, ``<!--``) can end the element or start markup."""
+    return json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True) -> Path:
     """Write ``report.html`` (self-contained) and the PNG charts for ``results_dir`` into
     ``out_dir`` (created if needed). Returns the path of report.html."""
@@ -744,7 +751,7 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
         parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>"
                      f"<div id='chart-{k}' class='chart'></div>")
     parts.append("<p id='report-status'>charts not rendered (JavaScript disabled?)</p>")
-    parts.append(f"<script>{_RENDER_JS % json.dumps(payload)}</script>")
+    parts.append(f"<script>{_RENDER_JS % script_json(payload)}</script>")
     parts.append("</body></html>")
     page = out_dir / "report.html"
     page.write_text("\n".join(parts), encoding="utf-8")

@@ -382,3 +382,55 @@ def test_damaged_results_folders_give_a_located_error(results_dir, tmp_path, dam
     assert r.exit_code == 2, r.output
     assert re.search(located, r.output), r.output
     assert "Error:" not in r.output and "KeyError" not in r.output and "JSONDecodeError" not in r.output
+
+
+def test_report_with_zero_demand_everywhere(tmp_path, monkeypatch):
+    d = tmp_path / "zero"
+    shutil.copytree(TOY, d)
+    dem = pd.read_csv(d / "demand.csv")
+    dem["quantity"] = 0
+    dem.to_csv(d / "demand.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    r = run("solve", d, "--out", "res", "--report", "-q")
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "res" / "report" / "report.html").read_text(encoding="utf-8")
+    assert "id='chart-sankey'" in page
+
+
+# -- names in the report ---------------------------------------------------------------------
+
+SCRIPT_NAME = "</script><img src=x onerror=document.body.dataset.pwned=1>"
+TAG_NAME = "<script>document.body.dataset.pwned=2</script>"
+TITLE_NAME = "</title><script>document.body.dataset.pwned=3</script>"
+
+
+def hostile_instance(folder: Path) -> Path:
+    """The toy with a process, a commodity and the instance named to run script if unescaped."""
+    shutil.copytree(TOY, folder)
+    for f in folder.glob("*.csv"):
+        f.write_text(f.read_text(encoding="utf-8").replace("magnet_making", SCRIPT_NAME).replace("prnd_oxide", TAG_NAME),
+                     encoding="utf-8")
+    y = folder / "instance.yaml"
+    y.write_text(y.read_text(encoding="utf-8").replace("name: toy", f"name: {json.dumps(TITLE_NAME)}"), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hostile")
+    inst = load_instance(hostile_instance(base / "inst"))
+    folder = write_results(solve(inst), base / "res", instance=inst)
+    build_report(folder, folder / "report", png=False)
+    return folder / "report" / "report.html"
+
+
+def test_report_html_holds_names_as_text_only(hostile_report):
+    page = hostile_report.read_text(encoding="utf-8")
+    for name in (SCRIPT_NAME, TAG_NAME, TITLE_NAME):
+        assert name not in page
+    assert "<img" not in page
+    # three script elements: the report's own, plotly.js and the charts' data
+    assert len(re.findall(r"<script\b", page, flags=re.I)) == 3
+    assert len(re.findall(r"</script", page, flags=re.I)) == 3
+    assert "&lt;/title&gt;&lt;script&gt;document.body.dataset.pwned=3" in page  # the title, escaped
+    assert "\\u003c/script\\u003e\\u003cimg src=x onerror=" in page  # the process, in the charts' data
