@@ -38,15 +38,16 @@ class OutputRefused(FileExistsError):
     """An output path that is not written: it exists, or replacing it would destroy something
     that is not a previous output (``fixable`` is true when overwriting would be allowed)."""
 
-    def __init__(self, path, why: str, fixable: bool = False):
-        self.path, self.why, self.fixable = Path(path), why, fixable
+    def __init__(self, path, why: str, fixable: bool = False, replaced: bool = True):
+        self.path, self.why, self.fixable, self.replaced = Path(path), why, fixable, replaced
         super().__init__(errno_.EEXIST, self.message())
 
     def message(self, flag: str = "overwrite=True") -> str:
         """The message, naming ``flag`` as the way to replace the output (``--force`` on the command line)."""
         if self.fixable:
             return f"{self.path} {self.why}: pass {flag} to replace it"
-        return f"{self.path} {self.why}; it is never replaced (with {flag} or not): choose another folder"
+        never = f"; it is never replaced (with {flag} or not)" if self.replaced else ""
+        return f"{self.path} {self.why}{never}: choose another folder"
 
     def __str__(self) -> str:
         return self.message()
@@ -103,6 +104,9 @@ def check_output(path, overwrite: bool, replaceable: Optional[Callable[[Path], O
         if q in real.parents and not (inside_ok and inside_ok[0]):
             raise OutputRefused(path, f"is inside {label} ({q})")
     if not os.path.lexists(p):
+        up = next((a for a in p.parents if os.path.lexists(a)), None)
+        if up is not None and not up.is_dir():
+            raise OutputRefused(path, f"cannot be made: {up} is not a folder", replaced=False)
         return
     if p.is_symlink() or not p.is_dir():
         raise OutputRefused(path, "exists and is not a folder")

@@ -424,7 +424,7 @@ def solve(
     format: Annotated[str, typer.Option("--format", help="Tables as csv, parquet or xlsx.")] = "csv",
     report: Annotated[bool, typer.Option("--report", help="Also write the report (report/report.html and PNG charts) into the results folder.")] = False,
     lp: Annotated[Optional[Path], typer.Option("--lp", help="Write the model with readable names to FILE (.lp or .mps) before solving.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing results folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous results folder (never the instance, the current directory or a folder that is not results).")] = False,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="On infeasibility, explain it (elastic re-solve and IIS).")] = True,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
@@ -597,7 +597,7 @@ def graph(
 def report(
     results_dir: Annotated[Path, typer.Argument(help="A results folder written by `rechain solve --out`.")],
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Report folder (default: RESULTS_DIR/report).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing report folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous report folder (never the results folder or a folder that is not a report).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -787,7 +787,7 @@ def sweep(
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per scenario.")] = None,
     chunk_size: Annotated[Optional[int], typer.Option("--chunk-size", min=1, help="Scenarios per chunk (default: about 32 chunks of 10 to 100); each chunk starts cold.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous sweep folder (never the instance or a folder that is not a sweep's).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -865,7 +865,7 @@ def describe_change(ch: dict) -> str:
 def init(
     directory: Annotated[Path, typer.Argument(help="The new instance folder.")],
     from_: Annotated[str, typer.Option("--from", help="Shipped instance to copy.")] = "toy",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing instance folder with the starter (never a folder without instance.yaml).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)

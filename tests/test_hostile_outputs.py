@@ -86,6 +86,8 @@ def test_solve_out_refuses_an_existing_file_and_a_folder_that_is_not_results(tmp
     r = run("solve", TOY, "--out", f, "--force", "-q")
     assert r.exit_code == 2 and "is not a folder" in r.output, r.output
     assert f.read_bytes() == b"years of work"
+    r = run("solve", TOY, "--out", f / "sub", "-q")
+    assert r.exit_code == 2 and f"{f} is not a folder" in r.output, r.output
     d = tmp_path / "photos"
     d.mkdir()
     (d / "cat.jpg").write_bytes(b"cat")
@@ -271,6 +273,20 @@ def test_cli_a_folder_written_meanwhile_is_not_replaced_and_the_message_says_for
     assert r.exit_code == 2 and f"{out} exists: pass --force to replace it" in r.output, r.output
     assert "overwrite=True" not in r.output
     assert json.loads((out / "summary.json").read_text())["by"] == "the other run"
+
+
+def test_two_concurrent_solves_to_one_folder_one_wins_the_other_says_so(tmp_path):
+    out = tmp_path / "same"
+    cmd = [sys.executable, "-c", "from rechain.solvers.cli import main; main()", "solve", str(TOY), "--out", str(out), "-q"]
+    procs = [subprocess.Popen(cmd + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for extra in ([], ["--scenario", "ev_boom"])]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    codes = [p.returncode for p in procs]
+    assert sorted(codes) == [0, 2], outs
+    winner = codes.index(0)
+    assert f"{out} exists: pass --force to replace it" in outs[1 - winner]
+    assert json.loads((out / "summary.json").read_text())["scenario"] == [None, "ev_boom"][winner]
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["same"]
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS])
