@@ -57,6 +57,10 @@ class OutputError(OSError):
     """The operating system refused a write of an output folder (disk full, no permission,
     read-only file system...): the message names the folder; ``errno`` is the system's."""
 
+    def __init__(self, code, path: Path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(code, f"cannot write {path}: {reason}")
+
     def __str__(self) -> str:
         return str(self.strerror)
 
@@ -71,13 +75,18 @@ def _naming(path: Path):
     """Raise an error of the system that stops a write as :class:`OutputError` naming ``path``."""
     try:
         yield
-    except (OutputError, OutputRefused):
+    except OutputRefused:
         raise
+    except OutputError as e:
+        if e.path == path:
+            raise
+        # a folder written inside this one's temporary folder (e.g. a results folder's instance/)
+        raise OutputError(e.errno, path, e.reason) from e
     except OSError as e:
         if e.errno not in _WRITE_ERRNOS:
             raise
         where = f" ({e.filename})" if e.filename and str(e.filename) != str(path) else ""
-        raise OutputError(e.errno, f"cannot write {path}: {e.strerror or e}{where}") from e
+        raise OutputError(e.errno, path, f"{e.strerror or e}{where}") from e
 
 
 def check_output(path, overwrite: bool, replaceable: Optional[Callable[[Path], Optional[str]]] = None,

@@ -309,6 +309,21 @@ def test_an_error_of_the_system_names_the_folder(tmp_path, monkeypatch, toy_resu
     assert not out.exists()
 
 
+def test_an_error_of_the_system_inside_names_the_folder_asked_for(tmp_path, monkeypatch, toy_result):
+    import rechain.model.instance as instance_module
+
+    inst, res = toy_result
+
+    def full(name, df):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(instance_module, "table_to_text", full)  # the disk fills on instance/
+    with pytest.raises(OutputError) as e:
+        write_results(res, tmp_path / "out", instance=inst)
+    assert e.value.errno == errno.ENOSPC and str(e.value) == f"cannot write {tmp_path / 'out'}: {os.strerror(errno.ENOSPC)}"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_library_says_overwrite_true(tmp_path, toy_result):
     inst, res = toy_result
     res.to_folder(tmp_path / "r")
