@@ -22,6 +22,7 @@ import errno as errno_
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -162,17 +163,30 @@ def recover(path) -> list[str]:
     return done
 
 
+_held = threading.local()  # the parent folders whose lock this thread holds
+
+
 @contextlib.contextmanager
 def folder_lock(path):
     """Hold the lock of writing folder ``path``: an exclusive ``flock`` on the folder that
     holds it, so writers there take turns (a second one waits until the first is done). A
-    lock on the parent folder leaves no file behind, even when its holder is killed."""
+    lock on the parent folder leaves no file behind, even when its holder is killed. A thread
+    that holds the lock already (a write inside a write to the same folder) goes on."""
     import fcntl
 
-    fd = os.open(Path(path).parent if str(Path(path).parent) else ".", os.O_RDONLY)
+    parent = os.path.realpath(Path(path).parent if str(Path(path).parent) else ".")
+    held = _held.__dict__.setdefault("parents", set())
+    if parent in held:
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        held.add(parent)
+        try:
+            yield
+        finally:
+            held.discard(parent)
     finally:
         os.close(fd)
 
@@ -192,7 +206,6 @@ def atomic_write_folder(path: Path, write, overwrite: bool = True,
     naming ``path``, with the system's ``errno``.
     """
     import signal
-    import threading
 
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")

@@ -256,6 +256,18 @@ def test_two_writers_to_one_folder_take_turns_and_the_second_does_not_replace(tm
     assert sorted(q.name for q in tmp_path.iterdir()) == ["results"]
 
 
+def test_a_write_inside_a_write_to_the_same_parent_does_not_wait_for_itself(tmp_path):
+    def outer(tmp):
+        (tmp / "a.txt").write_text("a")
+        atomic_write_folder(tmp_path / "sibling", lambda t: (t / "b.txt").write_text("b"))
+
+    t = threading.Thread(target=atomic_write_folder, args=(tmp_path / "first", outer), daemon=True)
+    t.start()
+    t.join(10)
+    assert not t.is_alive(), "the nested write waited for the lock its own thread holds"
+    assert snapshot(tmp_path) == {"first/a.txt": b"a", "sibling/b.txt": b"b"}
+
+
 def test_cli_a_folder_written_meanwhile_is_not_replaced_and_the_message_says_force(tmp_path, monkeypatch):
     import rechain.solvers as solvers
 
