@@ -10,21 +10,25 @@ two hidden siblings:
   new folder in.
 
 A process killed (SIGKILL, power loss) can leave them behind. The next write to ``X``
-repairs that before anything else: a previous folder caught between the renames (``X`` is
-missing) is moved back to ``X``; a temporary folder, or a previous folder already replaced,
-is removed. :func:`recover` does the same on its own.
+repairs that before anything else, and says so (a warning of the ``rechain`` logger): a
+previous folder caught between the renames (``X`` is missing) is moved back to ``X``; a
+temporary folder, or a previous folder already replaced, is removed. :func:`recover` does the
+same on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno as errno_
+import logging
 import os
 import shutil
 import tempfile
 import threading
 from pathlib import Path
 from typing import Callable, Optional
+
+log = logging.getLogger("rechain")
 
 
 class _Terminated(SystemExit):
@@ -94,11 +98,13 @@ def check_output(path, overwrite: bool, replaceable: Optional[Callable[[Path], O
                  protect: tuple = ()) -> None:
     """Raise :class:`OutputRefused` if a folder may not be written at ``path``.
 
-    Never written: the current directory or a folder containing it; a path equal to, containing
-    or inside a protected path (``protect`` holds ``(path, label)`` pairs, e.g. the instance
-    being solved, or ``(path, label, True)`` where a folder inside the path may be written); an existing path that is not a folder. An existing non-empty folder is
-    replaced only with ``overwrite`` and only if ``replaceable(path)`` returns None (else it
-    returns why the folder is not an output to replace, e.g. ``"is not a results folder"``).
+    Never written: the current directory or a folder containing it; a path equal to,
+    containing or inside a protected path (``protect`` holds ``(path, label)`` pairs, e.g. the
+    instance being solved, or ``(path, label, True)`` where a folder inside the path may be
+    written); an existing path that is not a folder, or a path under a file. An existing
+    non-empty folder is replaced only with ``overwrite`` and only if ``replaceable(path)``
+    returns None (else it returns why the folder is not an output to replace, e.g. ``"is not
+    a results folder"``).
     """
     p = Path(os.path.abspath(path))
     real = p.resolve()
@@ -216,7 +222,8 @@ def atomic_write_folder(path: Path, write, overwrite: bool = True,
         with _naming(path):
             parent.mkdir(parents=True, exist_ok=True)
             with folder_lock(path):
-                recover(path)
+                for line in recover(path):
+                    log.warning(line)
                 check_output(path, overwrite, replaceable)
                 tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
                 try:

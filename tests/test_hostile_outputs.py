@@ -199,7 +199,7 @@ KILL_BETWEEN_RENAMES = textwrap.dedent(
 )
 
 
-def test_a_kill_between_the_renames_is_repaired_by_the_next_write(tmp_path):
+def test_a_kill_between_the_renames_is_repaired_by_the_next_write(tmp_path, caplog):
     out = tmp_path / "results"
     atomic_write_folder(out, lambda tmp: (tmp / "old.txt").write_text("previous"))
     p = subprocess.run([sys.executable, "-c", KILL_BETWEEN_RENAMES, str(out)], capture_output=True, text=True, timeout=60)
@@ -215,9 +215,10 @@ def test_a_kill_between_the_renames_is_repaired_by_the_next_write(tmp_path):
         atomic_write_folder(out, lambda tmp: (tmp / "new.txt").write_text("new"), overwrite=False)
     assert snapshot(out) == {"old.txt": b"previous"}
     assert sorted(q.name for q in tmp_path.iterdir()) == ["results"]
+    assert f"{out}: restored the previous folder left in {olds[0].name} by an interrupted write" in caplog.messages
 
 
-def test_leftover_temporary_and_old_folders_are_cleaned_by_the_next_write(tmp_path):
+def test_leftover_temporary_and_old_folders_are_cleaned_by_the_next_write(tmp_path, caplog):
     out = tmp_path / "results"
     atomic_write_folder(out, lambda tmp: (tmp / "a.txt").write_text("a"))
     for name in (".results.tmp-abc123", ".results.old-def456"):
@@ -229,6 +230,7 @@ def test_leftover_temporary_and_old_folders_are_cleaned_by_the_next_write(tmp_pa
     atomic_write_folder(out, lambda tmp: (tmp / "b.txt").write_text("b"), overwrite=True)
     assert sorted(q.name for q in tmp_path.iterdir()) == [".other.tmp-zzz", "results"]
     assert snapshot(out) == {"b.txt": b"b"}
+    assert any(".results.tmp-abc123, a partial folder" in m for m in caplog.messages)
 
 
 def test_two_writers_to_one_folder_take_turns_and_the_second_does_not_replace(tmp_path):
