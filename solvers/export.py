@@ -252,7 +252,10 @@ def read_instance_tables(path: str | Path) -> dict[str, pd.DataFrame]:
     out = {}
     if folder.is_dir():
         for f in sorted(folder.glob("*.csv")):
-            df = pd.read_csv(f, dtype=str, keep_default_na=False)
+            try:
+                df = pd.read_csv(f, dtype=str, keep_default_na=False)
+            except (ValueError, UnicodeDecodeError) as e:  # pandas' ParserError is a ValueError
+                raise ResultsError([Problem(str(f), f"cannot be read as CSV: {e}")]) from None
             table = TABLES.get(f.stem)
             for c in (table.columns if table else ()):
                 if c.type in ("int", "float") and c.name in df.columns:

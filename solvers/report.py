@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import read_instance_tables, read_results
+from rechain.model import Problem
+
+from .export import ResultsError, read_instance_tables, read_results
 
 STAGES = ["mining", "beneficiation", "separation", "metal", "alloy", "magnet", "recycling", "end_use"]
 STAGE_COLOURS = {
@@ -29,6 +31,9 @@ STAGE_COLOURS = {
 }
 KIND_COLOURS = {"raw": "#a67c52", "material": "#6baed6", "product": "#fb6a4a", "service": "#fdae6b", "waste": "#74c476"}
 OTHER = "#999999"
+#: the columns of the solved instance (``instance/`` of a results folder) the report reads
+INSTANCE_COLUMNS = {"processes": ("process", "stage"), "commodities": ("commodity", "unit", "kind"),
+                    "process_io": ("process", "commodity", "reference")}
 CHARTS = ["sankey", "capacity", "utilisation", "prices", "unmet", "policies", "costs"]
 #: charts of the format v2 results, shown where the plan has something to show
 OPTIONAL_CHARTS = ["investment", "stocks", "demand_response"]
@@ -58,6 +63,8 @@ class Data:
         self.dir = Path(results_dir)
         self.summary, self.t = read_results(self.dir)
         inst = read_instance_tables(self.dir)
+        problems = [Problem(str(self.dir / "instance" / f"{name}.csv"), "missing column", column=c)
+                    for name, cols in INSTANCE_COLUMNS.items() if name in inst for c in cols if c not in inst[name].columns]
         self.processes = inst.get("processes", pd.DataFrame(columns=["process", "name", "stage"]))
         self.commodities = inst.get("commodities", pd.DataFrame(columns=["commodity", "unit", "kind"]))
         self.demand = inst.get("demand", pd.DataFrame(columns=["commodity", "region", "year", "quantity"]))
@@ -67,9 +74,21 @@ class Data:
         if yml.is_file():
             import yaml
 
-            s = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
-            self.money = (s.get("units") or {}).get("money", "")
-            self.title = s.get("title", "")
+            try:
+                s = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+            except (yaml.YAMLError, UnicodeDecodeError) as e:
+                mark = getattr(e, "problem_mark", None)
+                problems.append(Problem(str(yml), f"not valid YAML: {getattr(e, 'problem', None) or e}",
+                                        row=mark.line + 1 if mark else None))
+                s = {}
+            if not isinstance(s, dict):
+                problems.append(Problem(str(yml), f"expected a mapping of settings, found a {type(s).__name__}"))
+                s = {}
+            units = s.get("units") if isinstance(s.get("units"), dict) else {}
+            self.money = str(units.get("money") or "")
+            self.title = str(s.get("title") or "")
+        if problems:
+            raise ResultsError(problems)
         self.stage = dict(zip(self.processes["process"], self.processes["stage"]))
         self.unit = dict(zip(self.commodities["commodity"], self.commodities["unit"].fillna("")))
         self.kind = dict(zip(self.commodities["commodity"], self.commodities["kind"]))

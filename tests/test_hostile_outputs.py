@@ -429,6 +429,25 @@ def test_damaged_results_folders_give_a_located_error(results_dir, tmp_path, dam
     assert "Error:" not in r.output and "KeyError" not in r.output and "JSONDecodeError" not in r.output
 
 
+@pytest.mark.parametrize("damage, located", [
+    ("no_stage", r"instance/processes.csv, column 'stage': missing column"),
+    ("bad_yaml", r"instance/instance.yaml, row 2: not valid YAML"),
+    ("bad_csv", r"instance/commodities.csv: cannot be read as CSV"),
+])
+def test_a_damaged_solved_instance_in_a_results_folder_gives_a_located_error(results_dir, damage, located):
+    inst = results_dir / "instance"
+    if damage == "no_stage":
+        _drop_column(inst / "processes.csv", "stage")
+    elif damage == "bad_yaml":
+        (inst / "instance.yaml").write_text("name: toy\ntitle: a: b\n")
+    else:
+        (inst / "commodities.csv").write_text('commodity,unit,kind\n"unclosed,t,raw\n')
+    r = run("report", results_dir, "-q")
+    assert r.exit_code == 2, r.output
+    assert re.search(located, r.output), r.output
+    assert not (results_dir / "report").exists()
+
+
 def test_report_with_zero_demand_everywhere(tmp_path, monkeypatch):
     d = tmp_path / "zero"
     shutil.copytree(TOY, d)
