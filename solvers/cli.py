@@ -255,6 +255,8 @@ OUTPUT_KINDS = {
     "sweep": ("a sweep folder", ("summary.csv", "parameters.csv")),
     "report": ("a report folder", ("report.html",)),
     "instance": ("an instance folder", ("instance.yaml",)),
+    "stochastic": ("a stochastic plan folder", ("first_stage.csv", "measures.csv")),
+    "alternatives": ("an alternatives folder", ("objectives.csv", "plans.csv", "ranges.csv")),
 }
 
 

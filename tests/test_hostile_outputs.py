@@ -150,6 +150,23 @@ def test_sweep_and_init_out_refuse_folders_that_are_not_theirs(tmp_path, my_inst
     assert not (my_instance / "notes.txt").exists()
 
 
+@pytest.mark.parametrize("command", [["stochastic", "-s", "base"], ["alternatives", "--slack", "0.05"]])
+def test_stochastic_and_alternatives_out_refuse_folders_that_are_not_theirs(tmp_path, my_instance, command):
+    before = snapshot(my_instance.parent)
+    for target in (my_instance, my_instance.parent):
+        r = run(command[0], my_instance, *command[1:], "--out", target, "--force", "-q")
+        assert r.exit_code == 2 and "the instance folder" in r.output, r.output
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("keep")
+    r = run(command[0], my_instance, *command[1:], "--out", other, "--force", "-q")
+    assert r.exit_code == 2 and "is not a" in r.output and "never replaced" in r.output, r.output
+    assert snapshot(other) == {"keep.txt": b"keep"} and snapshot(my_instance.parent) == before
+    out = tmp_path / "mine"
+    assert run(command[0], my_instance, *command[1:], "--out", out, "-q").exit_code == 0
+    assert run(command[0], my_instance, *command[1:], "--out", out, "--force", "-q").exit_code == 0
+
+
 # -- the instance name is never a path --------------------------------------------------------
 
 
