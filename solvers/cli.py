@@ -280,6 +280,15 @@ def check_out(path: Path, force: bool, kind: str, protect: tuple = ()) -> None:
     check_output(path, force, replaceable(kind), protect)
 
 
+def _check_free(path: Path, force: bool) -> None:
+    """The checks of :func:`check_out` that need no kind of output (the current directory, a
+    file, an existing folder without --force); prefer :func:`check_out`, which also knows what
+    may be replaced."""
+    from rechain.model.atomic import check_output
+
+    check_output(path, force)
+
+
 def _source_label(src: Path) -> str:
     return "the instance workbook" if Path(src).is_file() else "the instance folder"
 
