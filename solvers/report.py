@@ -482,6 +482,14 @@ def _plt():
     return plt
 
 
+def _names_as_text():
+    """Chart text drawn as written: a name holding ``$`` is not read as mathtext (which would
+    fail to parse, or typeset it)."""
+    import matplotlib
+
+    return matplotlib.rc_context({"text.parse_math": False})
+
+
 def _bezier_band(ax, x0, y0a, y0b, x1, y1a, y1b, colour, alpha=0.35):
     """A band from the span (y0a, y0b) at x0 to (y1a, y1b) at x1, as a filled cubic curve."""
     from matplotlib.patches import PathPatch
@@ -775,14 +783,15 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
     page = out_dir / "report.html"
     page.write_text("\n".join(parts), encoding="utf-8")
     if png:
-        for y in d.years:
-            png_sankey(d, y, out_dir / f"sankey_{y}.png")
-        png_capacity(d, out_dir / "capacity.png")
-        png_utilisation(d, out_dir / "utilisation.png")
-        png_prices(d, out_dir / "prices.png")
-        png_unmet(d, out_dir / "unmet.png")
-        png_policies(d, out_dir / "policies.png")
-        png_costs(d, out_dir / "costs.png")
+        with _names_as_text():
+            for y in d.years:
+                png_sankey(d, y, out_dir / f"sankey_{y}.png")
+            png_capacity(d, out_dir / "capacity.png")
+            png_utilisation(d, out_dir / "utilisation.png")
+            png_prices(d, out_dir / "prices.png")
+            png_unmet(d, out_dir / "unmet.png")
+            png_policies(d, out_dir / "policies.png")
+            png_costs(d, out_dir / "costs.png")
     return page
 
 
@@ -830,6 +839,11 @@ def stage_listing(instance) -> list[str]:
 
 
 def chain_figure_png(instance, path: Path) -> None:
+    with _names_as_text():
+        _chain_figure_png(instance, path)
+
+
+def _chain_figure_png(instance, path: Path) -> None:
     plt = _plt()
     import networkx as nx
 

@@ -515,3 +515,21 @@ def test_report_html_holds_names_as_text_only(hostile_report):
     assert len(re.findall(r"</script", page, flags=re.I)) == 3
     assert "&lt;/title&gt;&lt;script&gt;document.body.dataset.pwned=3" in page  # the title, escaped
     assert "\\u003c/script\\u003e\\u003cimg src=x onerror=" in page  # the process, in the charts' data
+
+
+def test_names_with_dollars_are_drawn_as_written_in_the_png_charts(tmp_path, monkeypatch):
+    import rechain.solvers.report as report
+
+    for chart in ("png_utilisation", "png_prices", "png_unmet", "png_policies", "png_costs"):  # names: in the other two
+        monkeypatch.setattr(report, chart, lambda d, path: None)
+    d = tmp_path / "inst"
+    shutil.copytree(TOY, d)
+    for f in d.glob("*.csv"):  # mathtext would fail to parse these
+        f.write_text(f.read_text(encoding="utf-8").replace("magnet_making", "mag$\\frac{$x").replace("north", "n$o^{r}$th"),
+                     encoding="utf-8")
+    inst = load_instance(d)
+    folder = write_results(solve(inst), tmp_path / "res", instance=inst)
+    build_report(folder, folder / "report")
+    assert (folder / "report" / "capacity.png").is_file() and (folder / "report" / "sankey_2023.png").is_file()
+    report.chain_figure_png(inst, tmp_path / "chain.png")
+    assert (tmp_path / "chain.png").is_file()
