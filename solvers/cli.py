@@ -42,7 +42,7 @@ from rechain.model.formatting import fmt
 OK, INVALID, INFEASIBLE, SOLVER_ERROR = 0, 2, 3, 4
 STATUS_EXIT = {"optimal": OK, "infeasible": INFEASIBLE, "unbounded": INFEASIBLE, "time_limit": SOLVER_ERROR, "error": SOLVER_ERROR}
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)  # names and paths may hold [brackets]: never markup
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 app = typer.Typer(
@@ -150,7 +150,7 @@ class Steps:
         if not Opts.quiet:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self.progress = Progress(SpinnerColumn(finished_text="[green]✓[/green]"), TextColumn("{task.description}"),
+            self.progress = Progress(SpinnerColumn(finished_text="[green]✓[/green]"), TextColumn("{task.description}", markup=False),
                                      TimeElapsedColumn(), console=err, transient=False)
 
     def __enter__(self):
@@ -170,7 +170,7 @@ class Steps:
         except BaseException:
             if task is not None:
                 self.progress.update(task, visible=False)
-                self.progress.console.print(f"[red]✗[/red] {text}: failed")
+                self.progress.console.print(f"[red]✗[/red] {escape(text)}: failed")
             raise
         if task is not None:
             self.progress.update(task, completed=1)
@@ -325,7 +325,7 @@ def summary_tables(result, instance) -> list:
     money = instance.units.get("money", "")
     parts = []
     head = Table(show_header=False, box=None, pad_edge=False)
-    head.add_row("instance", escape(f"{instance.name}" + (f" (scenario {instance.scenario})" if instance.scenario else "")))
+    head.add_row("instance", f"{instance.name}" + (f" (scenario {instance.scenario})" if instance.scenario else ""))
     head.add_row("years", f"{instance.first_year}-{instance.last_year}")
     head.add_row("status", result.status)
     if result.objective is not None:
@@ -683,7 +683,7 @@ def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
         head.add_column(c, justify="left" if c == "" else "right")
     oa, ob = sa.get("objective"), sb.get("objective")
     head.add_row("instance", str(sa.get("instance")), str(sb.get("instance")), "")
-    head.add_row("scenario", escape(str(sa.get("scenario") or "-")), escape(str(sb.get("scenario") or "-")), "")
+    head.add_row("scenario", str(sa.get("scenario") or "-"), str(sb.get("scenario") or "-"), "")
     head.add_row("status", str(sa.get("status")), str(sb.get("status")), "")
     if oa is not None and ob is not None:
         pct = f" ({100 * (ob - oa) / abs(oa):+.2f} %)" if oa else ""
@@ -721,7 +721,7 @@ def scenarios(
         out.print(f"{inst.name}: {len(inst.scenarios)} scenario(s) — solve one with `rechain solve {(str(path) + ' ') if path else ''}--scenario NAME`", markup=False)
         for name, body_ in inst.scenarios.items():
             out.print("")
-            out.print(f"[bold]{escape(name)}[/bold]: {escape(str(body_.get('description', '')))}")
+            out.print(f"[bold]{escape(name)}[/bold]: {escape(str(body_.get('description', '')))}", markup=True)
             for ch in body_.get("changes") or []:
                 out.print("  - " + describe_change(ch), markup=False)
         return OK

@@ -533,3 +533,21 @@ def test_names_with_dollars_are_drawn_as_written_in_the_png_charts(tmp_path, mon
     assert (folder / "report" / "capacity.png").is_file() and (folder / "report" / "sankey_2023.png").is_file()
     report.chain_figure_png(inst, tmp_path / "chain.png")
     assert (tmp_path / "chain.png").is_file()
+
+
+def test_names_with_console_markup_are_printed_as_written(tmp_path):
+    d = tmp_path / "inst"
+    shutil.copytree(TOY, d)
+    for f in d.glob("*.csv"):
+        f.write_text(f.read_text(encoding="utf-8").replace("magnet_making", "[/bold]mm"), encoding="utf-8")
+    y = d / "instance.yaml"
+    y.write_text(y.read_text(encoding="utf-8").replace("name: toy", 'name: "[red]x[/red] [/]"'), encoding="utf-8")
+    a, b = tmp_path / "[a]", tmp_path / "b"
+    for args in (("solve", d, "--out", a), ("solve", d, "-s", "ev_boom", "--out", b), ("compare", a, b), ("validate", d),
+                 ("scenarios", d)):
+        r = run(*args)
+        assert r.exit_code == 0, (args, r.output)
+        assert "[red]x[/red] [/]" in r.output, (args, r.output)
+        if args[0] in ("solve", "compare"):
+            assert "[/bold]mm" in r.output, (args, r.output)
+    assert f"results written to {a}" in run("solve", d, "--out", a, "--force", "-q").output
