@@ -444,6 +444,8 @@ def solve(
     def body():
         if format not in ("csv", "parquet", "xlsx"):
             raise Fail(f"--format {format!r}: expected csv, parquet or xlsx")
+        if lp is not None and lp.suffix.lower() not in (".lp", ".mps"):
+            raise Fail(f"--lp {lp}: expected a .lp or .mps file")
         from rechain.solvers import solve as solve_model
 
         with Steps() as steps:

@@ -167,6 +167,13 @@ def test_stochastic_and_alternatives_out_refuse_folders_that_are_not_theirs(tmp_
     assert run(command[0], my_instance, *command[1:], "--out", out, "--force", "-q").exit_code == 0
 
 
+def test_lp_file_must_be_lp_or_mps(my_instance):
+    before = snapshot(my_instance)
+    r = run("solve", my_instance, "--lp", my_instance / "demand.csv", "-q")
+    assert r.exit_code == 2 and "expected a .lp or .mps file" in r.output, r.output
+    assert snapshot(my_instance) == before
+
+
 # -- the instance name is never a path --------------------------------------------------------
 
 
