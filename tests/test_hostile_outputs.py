@@ -393,7 +393,12 @@ def test_workbook_names_are_text_numbers_are_numbers_and_bytes_are_stable(tmp_pa
     assert sheets and not any("<f>" in s or "<f " in s for s in sheets)
     _, tables = read_results(tmp_path / "a")
     assert set(formulas) <= set(tables["capacity"]["process"])
-    assert pd.api.types.is_float_dtype(tables["capacity"]["total"]) or pd.api.types.is_integer_dtype(tables["capacity"]["total"])
+    import openpyxl
+
+    ws = openpyxl.load_workbook(tmp_path / "a" / WORKBOOK)["capacity"]
+    header = [c.value for c in ws[1]]
+    kinds = {c: {row[header.index(c)].data_type for row in ws.iter_rows(min_row=2)} for c in ("process", "year", "total")}
+    assert kinds == {"process": {"s"}, "year": {"n"}, "total": {"n"}}  # names text, numbers numbers
     assert tables["capacity"]["total"].to_numpy() == pytest.approx(cap["total"].to_numpy(), abs=1e-9)
 
 
