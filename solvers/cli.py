@@ -6,7 +6,10 @@ Exit codes (every command):
 ====  ==========================================================================================
 0     success (``solve``: an optimal plan)
 2     invalid input: a broken instance (each problem printed on its own line), a bad option,
-      a missing folder, or an output folder that exists (pass ``--force`` to replace it)
+      a missing or damaged folder, an output folder that exists (pass ``--force`` to replace
+      it) or that is never written (the instance, the current directory, anything that is
+      not a previous output of the command: see :func:`check_out`), or an output folder the
+      system refuses (disk full, no permission)
 3     ``solve``: the instance is infeasible (an explanation follows) or unbounded
 4     ``solve``: solver error, or the time limit reached before an optimum (no plan is written:
       a time-limited, unproven plan is not reported as a result)
@@ -33,12 +36,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from rechain.model import InstanceError, Problem
+from rechain.model.atomic import OutputError, OutputRefused
 from rechain.model.formatting import fmt
 
 OK, INVALID, INFEASIBLE, SOLVER_ERROR = 0, 2, 3, 4
 STATUS_EXIT = {"optimal": OK, "infeasible": INFEASIBLE, "unbounded": INFEASIBLE, "time_limit": SOLVER_ERROR, "error": SOLVER_ERROR}
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)  # names and paths may hold [brackets]: never markup
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 app = typer.Typer(
@@ -110,6 +114,16 @@ def _guard(fn):
             err.print_exception()
         err.print(f"error: {e}", markup=False)
         code = e.code
+    except OutputRefused as e:
+        if Opts.debug:
+            err.print_exception()
+        err.print(f"error: {e.message('--force')}", markup=False)
+        code = INVALID
+    except OutputError as e:
+        if Opts.debug:
+            err.print_exception()
+        err.print(f"error: {e}", markup=False)
+        code = INVALID
     except (FileNotFoundError, FileExistsError, NotADirectoryError) as e:
         if Opts.debug:
             err.print_exception()
@@ -136,7 +150,7 @@ class Steps:
         if not Opts.quiet:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self.progress = Progress(SpinnerColumn(finished_text="[green]✓[/green]"), TextColumn("{task.description}"),
+            self.progress = Progress(SpinnerColumn(finished_text="[green]✓[/green]"), TextColumn("{task.description}", markup=False),
                                      TimeElapsedColumn(), console=err, transient=False)
 
     def __enter__(self):
@@ -156,7 +170,7 @@ class Steps:
         except BaseException:
             if task is not None:
                 self.progress.update(task, visible=False)
-                self.progress.console.print(f"[red]✗[/red] {text}: failed")
+                self.progress.console.print(f"[red]✗[/red] {escape(text)}: failed")
             raise
         if task is not None:
             self.progress.update(task, completed=1)
@@ -234,9 +248,71 @@ def load(path: Optional[Path], scenarios=(), sets=(), scales=(), years: str | No
     return inst, p
 
 
-def _check_free(path: Path, force: bool, hint: str = ", or --out to choose another folder") -> None:
-    if path.exists() and not force:
-        raise Fail(f"{path} exists: pass --force to replace it{hint}")
+#: what each command's output folder is, and how a previous one is recognised (a folder of
+#: another kind is never replaced, with --force or not)
+OUTPUT_KINDS = {
+    "results": ("a results folder", ("summary.json",)),
+    "sweep": ("a sweep folder", ("summary.csv", "parameters.csv")),
+    "report": ("a report folder", ("report.html",)),
+    "instance": ("an instance folder", ("instance.yaml",)),
+    "stochastic": ("a stochastic plan folder", ("first_stage.csv", "measures.csv")),
+    "alternatives": ("an alternatives folder", ("objectives.csv", "plans.csv", "ranges.csv")),
+}
+
+
+def replaceable(kind: str):
+    """The test ``atomic_write_folder`` applies to an existing folder before replacing it: None
+    for a previous output of ``kind``, else why it is not one."""
+    what, files = OUTPUT_KINDS[kind]
+
+    def test(path: Path) -> str | None:
+        missing = [f for f in files if not (path / f).is_file()]
+        return f"is not {what} (no {', '.join(missing)})" if missing else None
+
+    return test
+
+
+def check_out(path: Path, force: bool, kind: str, protect: tuple = ()) -> None:
+    """Refuse (exit 2) an output folder that must not be written, before any work is done:
+    see :func:`rechain.model.atomic.check_output`; the write checks again, under its lock."""
+    from rechain.model.atomic import check_output
+
+    check_output(path, force, replaceable(kind), protect)
+
+
+def _check_free(path: Path, force: bool) -> None:
+    """The checks of :func:`check_out` that need no kind of output (the current directory, a
+    file, an existing folder without --force); prefer :func:`check_out`, which also knows what
+    may be replaced."""
+    from rechain.model.atomic import check_output
+
+    check_output(path, force)
+
+
+def _source_label(src: Path) -> str:
+    return "the instance workbook" if Path(src).is_file() else "the instance folder"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def safe_name(text: str) -> str:
+    """``text`` as one file name of ``[A-Za-z0-9_.-]``: other characters become ``_``, and so do
+    ``..`` and a leading dot (never a parent folder, never hidden)."""
+    s = _UNSAFE.sub("_", str(text))
+    s = re.sub(r"\.{2,}", "_", s)
+    s = re.sub(r"^\.", "_", s)
+    return s or "_"
+
+
+def default_target(name: str, scenarios=()) -> Path:
+    """``results/<name>[+<scenario>...]`` with every part made a safe file name: an instance's
+    or a scenario's name is never used as a path."""
+    parts = [safe_name(name)] + [safe_name(p) for s in scenarios for p in str(s).split("+") if p]
+    target = Path("results") / "+".join(parts)
+    if target.resolve().parent != Path("results").resolve():  # cannot happen with safe names: a last guard
+        raise Fail(f"the default results folder {target} would not be inside ./results: give --out")
+    return target
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,7 +325,7 @@ def summary_tables(result, instance) -> list:
     money = instance.units.get("money", "")
     parts = []
     head = Table(show_header=False, box=None, pad_edge=False)
-    head.add_row("instance", escape(f"{instance.name}" + (f" (scenario {instance.scenario})" if instance.scenario else "")))
+    head.add_row("instance", f"{instance.name}" + (f" (scenario {instance.scenario})" if instance.scenario else ""))
     head.add_row("years", f"{instance.first_year}-{instance.last_year}")
     head.add_row("status", result.status)
     if result.objective is not None:
@@ -359,7 +435,7 @@ def solve(
     format: Annotated[str, typer.Option("--format", help="Tables as csv, parquet or xlsx.")] = "csv",
     report: Annotated[bool, typer.Option("--report", help="Also write the report (report/report.html and PNG charts) into the results folder.")] = False,
     lp: Annotated[Optional[Path], typer.Option("--lp", help="Write the model with readable names to FILE (.lp or .mps) before solving.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing results folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous results folder (never the instance, the current directory or a folder that is not results).")] = False,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="On infeasibility, explain it (elastic re-solve and IIS).")] = True,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
@@ -368,6 +444,8 @@ def solve(
     def body():
         if format not in ("csv", "parquet", "xlsx"):
             raise Fail(f"--format {format!r}: expected csv, parquet or xlsx")
+        if lp is not None and lp.suffix.lower() not in (".lp", ".mps"):
+            raise Fail(f"--lp {lp}: expected a .lp or .mps file")
         from rechain.solvers import solve as solve_model
 
         with Steps() as steps:
@@ -375,9 +453,9 @@ def solve(
                 inst, src = load(path, scenario, set_, scale, years)
             target = out_dir
             if target is None and report:
-                target = Path("results") / (inst.name + (f"+{'+'.join(scenario)}" if scenario else ""))
+                target = default_target(inst.name, scenario)
             if target is not None:
-                _check_free(target, force)
+                check_out(target, force, "results", protect=((src, _source_label(src)),))
             direct = lp is None and solver == "highs"
             if direct:
                 # the LP goes to HiGHS as arrays (no Pyomo model): the fast path
@@ -413,6 +491,7 @@ def solve(
                             build_report(tmp, tmp / "report")
 
                     write_results(result, target, fmt=format, instance=inst, overwrite=force, also=add_report,
+                                  replaceable=replaceable("results"),
                                   extra={"source": str(src), "years": [inst.first_year, inst.last_year],
                                          "command": " ".join(sys.argv[1:]) if sys.argv else ""})
         for part in summary_tables(result, inst):
@@ -531,7 +610,7 @@ def graph(
 def report(
     results_dir: Annotated[Path, typer.Argument(help="A results folder written by `rechain solve --out`.")],
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Report folder (default: RESULTS_DIR/report).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing report folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous report folder (never the results folder or a folder that is not a report).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -546,9 +625,10 @@ def report(
         if summary.get("status") != "optimal":
             raise Fail(f"{results_dir}: status is {summary.get('status')!r}; a report needs an optimal solve")
         target = out_dir or results_dir / "report"
-        _check_free(target, force)
+        check_out(target, force, "report", protect=((results_dir, "the results folder read", True),))
         with Steps() as steps, steps.step(f"writing {target}"):
-            atomic_write_folder(target, lambda tmp: build_report(results_dir, tmp), overwrite=True)
+            atomic_write_folder(target, lambda tmp: build_report(results_dir, tmp), overwrite=force,
+                                replaceable=replaceable("report"))
         out.print(f"report written to {target / 'report.html'}", markup=False)
         return OK
 
@@ -605,7 +685,7 @@ def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
         head.add_column(c, justify="left" if c == "" else "right")
     oa, ob = sa.get("objective"), sb.get("objective")
     head.add_row("instance", str(sa.get("instance")), str(sb.get("instance")), "")
-    head.add_row("scenario", escape(str(sa.get("scenario") or "-")), escape(str(sb.get("scenario") or "-")), "")
+    head.add_row("scenario", str(sa.get("scenario") or "-"), str(sb.get("scenario") or "-"), "")
     head.add_row("status", str(sa.get("status")), str(sb.get("status")), "")
     if oa is not None and ob is not None:
         pct = f" ({100 * (ob - oa) / abs(oa):+.2f} %)" if oa else ""
@@ -643,7 +723,7 @@ def scenarios(
         out.print(f"{inst.name}: {len(inst.scenarios)} scenario(s) — solve one with `rechain solve {(str(path) + ' ') if path else ''}--scenario NAME`", markup=False)
         for name, body_ in inst.scenarios.items():
             out.print("")
-            out.print(f"[bold]{escape(name)}[/bold]: {escape(str(body_.get('description', '')))}")
+            out.print(f"[bold]{escape(name)}[/bold]: {escape(str(body_.get('description', '')))}", markup=True)
             for ch in body_.get("changes") or []:
                 out.print("  - " + describe_change(ch), markup=False)
         return OK
@@ -720,7 +800,7 @@ def sweep(
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per scenario.")] = None,
     chunk_size: Annotated[Optional[int], typer.Option("--chunk-size", min=1, help="Scenarios per chunk (default: about 32 chunks of 10 to 100); each chunk starts cold.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous sweep folder (never the instance or a folder that is not a sweep's).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -739,9 +819,9 @@ def sweep(
             raise Fail("--sample needs at least one --vary axis")
         if vary and sample is None:
             raise Fail("--vary axes are drawn by --sample N")
-        if out_dir is not None:
-            _check_free(out_dir, force)
         inst, src = load(path)
+        if out_dir is not None:
+            check_out(out_dir, force, "sweep", protect=((src, _source_label(src)),))
         runs = [sc.Scenario.base()] if base else []
         runs += [sc.Scenario.named(n) for n in scenario]
         if grid:
@@ -756,7 +836,7 @@ def sweep(
         res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
                         progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size)
         if out_dir is not None:
-            res.to_folder(out_dir, overwrite=True)
+            res.to_folder(out_dir, overwrite=force, replaceable=replaceable("sweep"))
         s = res.summary
         t = Table(title=f"{inst.name}: {len(s)} scenario(s), {workers} worker(s), {backend_}")
         for c in ("", "value"):
@@ -798,7 +878,7 @@ def describe_change(ch: dict) -> str:
 def init(
     directory: Annotated[Path, typer.Argument(help="The new instance folder.")],
     from_: Annotated[str, typer.Option("--from", help="Shipped instance to copy.")] = "toy",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing instance folder with the starter (never a folder without instance.yaml).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -809,8 +889,8 @@ def init(
 
         if from_ not in shipped.names():
             raise Fail(f"--from {from_!r}: no shipped instance of that name (shipped: {', '.join(shipped.names())})")
-        _check_free(directory, force, hint=", or choose another folder")
         src = shipped.path(from_)
+        check_out(directory, force, "instance", protect=((src, "the shipped instance"),))
 
         def copy(tmp: Path) -> None:
             for f in sorted(src.iterdir()):
@@ -818,7 +898,7 @@ def init(
                     shutil.copy2(f, tmp / f.name)
             _offer_v2(tmp)
 
-        atomic_write_folder(directory, copy, overwrite=True)
+        atomic_write_folder(directory, copy, overwrite=force, replaceable=replaceable("instance"))
         files = sorted(f.name for f in directory.iterdir())
         out.print(f"created {directory} from the shipped instance '{from_}' ({len(files)} files: {', '.join(files)})", markup=False)
         if not quiet:

@@ -14,15 +14,16 @@ from rich.table import Table
 from rechain.model.atomic import atomic_write_folder
 from rechain.model.formatting import fmt
 
-from .cli import OK, Debug, Fail, PathArg, Quiet, Steps, Verbose, _check_free, _guard, _set_opts, app, load, out
+from .cli import (OK, Debug, Fail, PathArg, Quiet, Steps, Verbose, _guard, _set_opts, _source_label, app, check_out, load, out,
+                  replaceable)
 
 
-def _write_tables(target: Path, force: bool, tables: dict[str, pd.DataFrame]) -> None:
+def _write_tables(target: Path, force: bool, kind: str, tables: dict[str, pd.DataFrame]) -> None:
     def write(tmp: Path) -> None:
         for name, t in tables.items():
             t.to_csv(tmp / f"{name}.csv", index=False)
 
-    atomic_write_folder(target, write, overwrite=force)
+    atomic_write_folder(target, write, overwrite=force, replaceable=replaceable(kind))
 
 
 @app.command(help=(
@@ -45,7 +46,7 @@ def stochastic(
     no_measures: Annotated[bool, typer.Option("--no-measures", help="Skip wait-and-see, EVPI, EEV and VSS (one solve per scenario less).")] = False,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for each solve.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write first_stage.csv, summary.csv, measures.csv and the per-scenario tables here.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous output folder of this command (never the instance or another folder).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -57,16 +58,16 @@ def stochastic(
             raise Fail("give the scenarios with --scenario NAME (repeatable; 'base' for the instance itself)")
         if probability and len(probability) != len(scenario):
             raise Fail(f"--probability: {len(probability)} given for {len(scenario)} scenarios (one each, in order)")
-        if out_dir is not None:
-            _check_free(out_dir, force)
         risk = None if cvar_alpha is None else {"alpha": cvar_alpha, "weight": cvar_weight}
         with Steps() as steps:
             with steps.step("loading the instance"):
-                inst, _ = load(path)
+                inst, src = load(path)
                 unknown = [s for s in scenario if s != "base" and s not in inst.scenarios]
                 if unknown:
                     raise Fail(f"--scenario {', '.join(unknown)}: not a scenario of {inst.name} "
                                f"(it has: {', '.join(inst.scenarios) or 'none'})")
+                if out_dir is not None:
+                    check_out(out_dir, force, "stochastic", protect=((src, _source_label(src)),))
             with steps.step(f"building and solving the extensive form of {len(scenario)} scenarios"):
                 try:
                     res = run(inst, list(scenario), probabilities=list(probability) or None, decide_through=decide_through,
@@ -88,7 +89,7 @@ def stochastic(
         if out_dir is not None:
             measures = pd.DataFrame({"measure": ["objective", "expected_cost", "wait_and_see", "evpi", "eev", "vss"],
                                      "value": [res.objective, res.expected_cost, res.wait_and_see, res.evpi, res.eev, res.vss]})
-            _write_tables(out_dir, force, {"first_stage": res.first_stage, "summary": s, "measures": measures,
+            _write_tables(out_dir, force, "stochastic", {"first_stage": res.first_stage, "summary": s, "measures": measures,
                                            **res.scenarios.tables})
             out.print(f"results written to {out_dir}", markup=False)
         return OK
@@ -114,7 +115,7 @@ def alternatives(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random directions.")] = 0,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for each solve.")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write objectives.csv, plans.csv and ranges.csv here.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous output folder of this command (never the instance or another folder).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -124,11 +125,11 @@ def alternatives(
 
         if over not in ("", "stage", "process"):
             raise Fail(f"--over {over!r}: expected stage or process")
-        if out_dir is not None:
-            _check_free(out_dir, force)
         with Steps() as steps:
             with steps.step("loading the instance"):
-                inst, _ = load(path, scenario)
+                inst, src = load(path, scenario)
+                if out_dir is not None:
+                    check_out(out_dir, force, "alternatives", protect=((src, _source_label(src)),))
             with steps.step("solving the optimum and its alternatives"):
                 try:
                     res = run(inst, slack=slack, n=n, over=over or None, quantity=quantity, directions=directions,
@@ -140,7 +141,7 @@ def alternatives(
         if res.status != "optimal":
             return 4
         if out_dir is not None:
-            _write_tables(out_dir, force, {"objectives": res.objectives.reset_index(), "plans": res.plans, "ranges": res.ranges})
+            _write_tables(out_dir, force, "alternatives", {"objectives": res.objectives.reset_index(), "plans": res.plans, "ranges": res.ranges})
             out.print(f"results written to {out_dir}", markup=False)
         return OK
 

@@ -21,12 +21,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from rechain.model import Instance, Result
+from rechain.model import Instance, InstanceError, Problem, Result
 from rechain.model.atomic import atomic_write_folder
+from rechain.model.results import _NAME_COLUMNS as NAME_COLUMNS
 from rechain.model.results import TABLE_COLUMNS
 
 FORMATS = ("csv", "parquet", "xlsx")
 WORKBOOK = "results.xlsx"
+
+
+#: the first characters that make a spreadsheet read a cell as a formula
+FORMULA_START = ("=", "+", "-", "@")
+#: the fixed date of every results workbook (its properties and its zip entries), so the
+#: same results give the same bytes
+WORKBOOK_DATE = (2000, 1, 1, 0, 0, 0)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path, fmt: str) -> None:
@@ -43,20 +51,58 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path, fmt: str) -> Non
         for name, df in tables.items():
             df.to_parquet(folder / f"{name}.parquet", index=False)
     elif fmt == "xlsx":
-        with pd.ExcelWriter(folder / WORKBOOK, engine="openpyxl") as xl:
-            for name, df in tables.items():
-                df.to_excel(xl, sheet_name=name[:31], index=False)
+        write_workbook(tables, folder / WORKBOOK)
     else:
         raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
 
 
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet a table. A text cell starting with ``=``, ``+``, ``-`` or ``@`` is stored as
+    text (a name is never a live formula); numbers stay numbers. The workbook's dates and its
+    zip entries' times are fixed, so identical tables give a byte-identical file."""
+    import datetime
+
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, df in tables.items():
+            df.to_excel(xl, sheet_name=name[:31], index=False)
+            ws = xl.book[name[:31]]
+            for row in ws.iter_rows(min_row=1):
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                        cell.data_type = "s"
+                        cell.quotePrefix = True
+        when = datetime.datetime(*WORKBOOK_DATE)
+        xl.book.properties.created = when
+        xl.book.properties.modified = when
+    _fix_zip_dates(path, when)
+
+
+def _fix_zip_dates(path: Path, when) -> None:
+    """Rewrite the workbook ``path`` with every zip entry dated ``WORKBOOK_DATE`` and the
+    modified date (which openpyxl sets to the time of saving) set to ``when``."""
+    import re
+    import zipfile
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            info = zipfile.ZipInfo(name, date_time=WORKBOOK_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            z.writestr(info, data)
+
+
 def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: Instance | None = None,
-                  extra: dict | None = None, overwrite: bool = False, also=None) -> Path:
+                  extra: dict | None = None, overwrite: bool = False, also=None, replaceable=None) -> Path:
     """Write ``result`` (and the ``instance`` solved) as a results folder at ``path``.
 
     ``extra`` is merged into ``summary.json``; ``also(tmp)`` may add files (e.g. a report)
     before the folder is moved into place. Raises FileExistsError if ``path`` exists and
-    ``overwrite`` is false.
+    ``overwrite`` is false (``replaceable`` as in :func:`rechain.model.atomic.atomic_write_folder`).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
@@ -77,7 +123,7 @@ def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: 
         if also is not None:
             also(tmp)
 
-    atomic_write_folder(path, write, overwrite=overwrite)
+    atomic_write_folder(path, write, overwrite=overwrite, replaceable=replaceable)
     return path
 
 
@@ -85,36 +131,134 @@ def is_results_folder(path: str | Path) -> bool:
     return (Path(path) / "summary.json").is_file()
 
 
+class ResultsError(InstanceError):
+    """A results folder that cannot be read back: each problem names its file (and row and
+    column where it has one)."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        self.args = ("\n".join([f"{len(self.problems)} problem(s) in the results folder:"] + [f"  - {p}" for p in self.problems]),)
+
+
+#: result tables every results folder has (the tables added with format v2 are read as empty
+#: tables from a folder written before them)
+REQUIRED_TABLES = ("capacity", "activity", "flows", "trade", "supply", "unmet", "disposal", "prices", "policies", "costs")
+
+
+def _text_columns(name: str) -> list[str]:
+    """The columns of result table ``name`` that hold names (read as text, never as NaN)."""
+    return [c for c in TABLE_COLUMNS[name] if c in NAME_COLUMNS]
+
+
+def _read_kw(name: str) -> dict:
+    numbers = [c for c in TABLE_COLUMNS[name] if c not in _text_columns(name)]
+    return dict(dtype={c: str for c in _text_columns(name)}, keep_default_na=False,
+                na_values={c: ["", "nan", "NaN"] for c in numbers})
+
+
+def _check_table(df: pd.DataFrame, name: str, label: str, problems: list[Problem], first_row: int = 2) -> pd.DataFrame:
+    """Every column of the table present, numbers readable as numbers."""
+    missing = [c for c in TABLE_COLUMNS[name] if c not in df.columns]
+    for c in missing:
+        problems.append(Problem(label, f"missing column (expected the columns {', '.join(TABLE_COLUMNS[name])})", column=c))
+    if missing:
+        return df
+    for c in TABLE_COLUMNS[name]:
+        if c in _text_columns(name):
+            df[c] = df[c].fillna("").astype(str)
+            continue
+        num = pd.to_numeric(df[c], errors="coerce")
+        bad = num.isna() & df[c].notna() & (df[c].astype(str).str.strip() != "")
+        for i in list(bad[bad].index)[:5]:
+            problems.append(Problem(label, "expected a number", row=int(i) + first_row, column=c, value=df[c].loc[i]))
+        df[c] = num
+    return df
+
+
 def read_results(path: str | Path) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """``(summary, tables)`` of a results folder in any of the three formats."""
+    """``(summary, tables)`` of a results folder in any of the three formats.
+
+    Names are read as text (a process called ``NA`` or ``null`` stays that name). A damaged
+    folder (``summary.json`` unreadable, a table or a column missing, a number that is not
+    one) raises :class:`ResultsError` naming the file, row and column."""
     path = Path(path)
     if not path.is_dir():
-        raise FileNotFoundError(f"{path}: no such results folder")
+        from rechain.model.atomic import leftover_folders
+
+        olds = [o for o in leftover_folders(path, "old") if (o / "x").is_dir()]
+        hint = (f" (the results a write was replacing when it was interrupted are in {olds[-1] / 'x'}; "
+                "the next write to this folder restores them)") if olds else ""
+        raise FileNotFoundError(f"{path}: no such results folder{hint}")
     if not (path / "summary.json").is_file():
         raise FileNotFoundError(f"{path}: not a results folder (no summary.json; write one with `rechain solve --out {path}`)")
-    with open(path / "summary.json", encoding="utf-8") as f:
-        summary = json.load(f)
+    label = str(path / "summary.json")
+    try:
+        with open(path / "summary.json", encoding="utf-8") as f:
+            summary = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        where = dict(row=e.lineno) if isinstance(e, json.JSONDecodeError) else {}
+        raise ResultsError([Problem(label, f"not valid JSON: {getattr(e, 'msg', e)}", **where)]) from None
+    if not isinstance(summary, dict):
+        raise ResultsError([Problem(label, f"expected a JSON object (status, objective, ...), found a {type(summary).__name__}")])
+    problems: list[Problem] = []
+    if not isinstance(summary.get("status"), str):
+        problems.append(Problem(label, "expected a \"status\" (e.g. \"optimal\")", column="status", value=summary.get("status")))
+    obj = summary.get("objective")
+    if obj is not None and (isinstance(obj, bool) or not isinstance(obj, (int, float))):
+        problems.append(Problem(label, "expected a number or null", column="objective", value=obj))
     tables: dict[str, pd.DataFrame] = {}
     book = path / WORKBOOK
-    sheets = pd.read_excel(book, sheet_name=None) if book.is_file() else {}
+    xl = None
+    if book.is_file():
+        try:
+            xl = pd.ExcelFile(book, engine="openpyxl")
+        except Exception as e:  # a damaged zip or sheet: say which file
+            raise ResultsError([Problem(str(book), f"cannot be read as a workbook: {e}")]) from None
     for name, cols in TABLE_COLUMNS.items():
-        if (path / f"{name}.csv").is_file():
-            df = pd.read_csv(path / f"{name}.csv")
-        elif (path / f"{name}.parquet").is_file():
-            df = pd.read_parquet(path / f"{name}.parquet")
-        elif name in sheets:
-            df = sheets[name]
-        else:
-            df = pd.DataFrame(columns=cols)
+        csv, parquet = path / f"{name}.csv", path / f"{name}.parquet"
+        try:
+            if csv.is_file():
+                label = str(csv)
+                df = _check_table(pd.read_csv(csv, **_read_kw(name)), name, label, problems)
+            elif parquet.is_file():
+                label = str(parquet)
+                df = _check_table(pd.read_parquet(parquet), name, label, problems)
+            elif xl is not None and name in xl.sheet_names:
+                label = f"{book}[{name}]"
+                df = _check_table(pd.read_excel(xl, sheet_name=name, **_read_kw(name)), name, label, problems)
+            elif name in REQUIRED_TABLES and summary.get("status") == "optimal":
+                problems.append(Problem(str(path), f"missing table {name} (expected {csv.name}, {parquet.name} or a sheet "
+                                                   f"'{name}' in {WORKBOOK})"))
+                continue
+            else:
+                df = pd.DataFrame(columns=cols)
+        except ResultsError:
+            raise
+        except Exception as e:  # an unreadable file (bad bytes, a damaged Parquet file): say which
+            problems.append(Problem(label, f"cannot be read: {e}"))
+            continue
         tables[name] = df
+    if problems:
+        raise ResultsError(problems)
     return summary, tables
 
 
 def read_instance_tables(path: str | Path) -> dict[str, pd.DataFrame]:
-    """The instance tables a results folder carries (``instance/*.csv``), as plain frames."""
+    """The instance tables a results folder carries (``instance/*.csv``), as plain frames:
+    names as text (never NaN), the numbers of the format's number columns as numbers."""
+    from rechain.model.schema import TABLES
+
     folder = Path(path) / "instance"
     out = {}
     if folder.is_dir():
-        for f in folder.glob("*.csv"):
-            out[f.stem] = pd.read_csv(f)
+        for f in sorted(folder.glob("*.csv")):
+            try:
+                df = pd.read_csv(f, dtype=str, keep_default_na=False)
+            except (ValueError, UnicodeDecodeError) as e:  # pandas' ParserError is a ValueError
+                raise ResultsError([Problem(str(f), f"cannot be read as CSV: {e}")]) from None
+            table = TABLES.get(f.stem)
+            for c in (table.columns if table else ()):
+                if c.type in ("int", "float") and c.name in df.columns:
+                    df[c.name] = pd.to_numeric(df[c.name], errors="coerce")
+            out[f.stem] = df
     return out

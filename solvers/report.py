@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import read_instance_tables, read_results
+from rechain.model import Problem
+
+from .export import ResultsError, read_instance_tables, read_results
 
 STAGES = ["mining", "beneficiation", "separation", "metal", "alloy", "magnet", "recycling", "end_use"]
 STAGE_COLOURS = {
@@ -29,6 +31,9 @@ STAGE_COLOURS = {
 }
 KIND_COLOURS = {"raw": "#a67c52", "material": "#6baed6", "product": "#fb6a4a", "service": "#fdae6b", "waste": "#74c476"}
 OTHER = "#999999"
+#: the columns of the solved instance (``instance/`` of a results folder) the report reads
+INSTANCE_COLUMNS = {"processes": ("process", "stage"), "commodities": ("commodity", "unit", "kind"),
+                    "process_io": ("process", "commodity", "reference")}
 CHARTS = ["sankey", "capacity", "utilisation", "prices", "unmet", "policies", "costs"]
 #: charts of the format v2 results, shown where the plan has something to show
 OPTIONAL_CHARTS = ["investment", "stocks", "demand_response"]
@@ -58,6 +63,8 @@ class Data:
         self.dir = Path(results_dir)
         self.summary, self.t = read_results(self.dir)
         inst = read_instance_tables(self.dir)
+        problems = [Problem(str(self.dir / "instance" / f"{name}.csv"), "missing column", column=c)
+                    for name, cols in INSTANCE_COLUMNS.items() if name in inst for c in cols if c not in inst[name].columns]
         self.processes = inst.get("processes", pd.DataFrame(columns=["process", "name", "stage"]))
         self.commodities = inst.get("commodities", pd.DataFrame(columns=["commodity", "unit", "kind"]))
         self.demand = inst.get("demand", pd.DataFrame(columns=["commodity", "region", "year", "quantity"]))
@@ -67,9 +74,21 @@ class Data:
         if yml.is_file():
             import yaml
 
-            s = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
-            self.money = (s.get("units") or {}).get("money", "")
-            self.title = s.get("title", "")
+            try:
+                s = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+            except (yaml.YAMLError, UnicodeDecodeError) as e:
+                mark = getattr(e, "problem_mark", None)
+                problems.append(Problem(str(yml), f"not valid YAML: {getattr(e, 'problem', None) or e}",
+                                        row=mark.line + 1 if mark else None))
+                s = {}
+            if not isinstance(s, dict):
+                problems.append(Problem(str(yml), f"expected a mapping of settings, found a {type(s).__name__}"))
+                s = {}
+            units = s.get("units") if isinstance(s.get("units"), dict) else {}
+            self.money = str(units.get("money") or "")
+            self.title = str(s.get("title") or "")
+        if problems:
+            raise ResultsError(problems)
         self.stage = dict(zip(self.processes["process"], self.processes["stage"]))
         self.unit = dict(zip(self.commodities["commodity"], self.commodities["unit"].fillna("")))
         self.kind = dict(zip(self.commodities["commodity"], self.commodities["kind"]))
@@ -106,7 +125,7 @@ def sankey_links(d: Data, year: int) -> pd.DataFrame:
     material: the end-use processes are the sinks of the chain."""
     f = d.t["flows"]
     f = f[(f["year"] == year) & (f["quantity"] > 1e-9)]
-    f = f[f["commodity"].map(lambda c: d.kind.get(c) != "service")]
+    f = f[f["commodity"].map(lambda c: d.kind.get(c) != "service").astype(bool)]  # bool even when empty
     g = f.groupby(["process", "commodity", "direction"], as_index=False)["quantity"].sum()
     links = []
     for p, c, dr, q in g.itertuples(index=False, name=None):
@@ -463,6 +482,14 @@ def _plt():
     return plt
 
 
+def _names_as_text():
+    """Chart text drawn as written: a name holding ``$`` is not read as mathtext (which would
+    fail to parse, or typeset it)."""
+    import matplotlib
+
+    return matplotlib.rc_context({"text.parse_math": False})
+
+
 def _bezier_band(ax, x0, y0a, y0b, x1, y1a, y1b, colour, alpha=0.35):
     """A band from the span (y0a, y0b) at x0 to (y1a, y1b) at x1, as a filled cubic curve."""
     from matplotlib.patches import PathPatch
@@ -707,6 +734,13 @@ NOTES = {
 }
 
 
+def script_json(obj) -> str:
+    """``obj`` as JSON to embed in a ``<script>`` element: ``<``, ``>`` and ``&`` written as
+    ``\\u003c``, ``\\u003e``, ``\\u0026`` (the same strings to JavaScript), so no name in the data
+    (``</script>``, ``<!--``) can end the element or start markup."""
+    return json.dumps(obj).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True) -> Path:
     """Write ``report.html`` (self-contained) and the PNG charts for ``results_dir`` into
     ``out_dir`` (created if needed). Returns the path of report.html."""
@@ -744,19 +778,20 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
         parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>"
                      f"<div id='chart-{k}' class='chart'></div>")
     parts.append("<p id='report-status'>charts not rendered (JavaScript disabled?)</p>")
-    parts.append(f"<script>{_RENDER_JS % json.dumps(payload)}</script>")
+    parts.append(f"<script>{_RENDER_JS % script_json(payload)}</script>")
     parts.append("</body></html>")
     page = out_dir / "report.html"
     page.write_text("\n".join(parts), encoding="utf-8")
     if png:
-        for y in d.years:
-            png_sankey(d, y, out_dir / f"sankey_{y}.png")
-        png_capacity(d, out_dir / "capacity.png")
-        png_utilisation(d, out_dir / "utilisation.png")
-        png_prices(d, out_dir / "prices.png")
-        png_unmet(d, out_dir / "unmet.png")
-        png_policies(d, out_dir / "policies.png")
-        png_costs(d, out_dir / "costs.png")
+        with _names_as_text():
+            for y in d.years:
+                png_sankey(d, y, out_dir / f"sankey_{y}.png")
+            png_capacity(d, out_dir / "capacity.png")
+            png_utilisation(d, out_dir / "utilisation.png")
+            png_prices(d, out_dir / "prices.png")
+            png_unmet(d, out_dir / "unmet.png")
+            png_policies(d, out_dir / "policies.png")
+            png_costs(d, out_dir / "costs.png")
     return page
 
 
@@ -804,6 +839,11 @@ def stage_listing(instance) -> list[str]:
 
 
 def chain_figure_png(instance, path: Path) -> None:
+    with _names_as_text():
+        _chain_figure_png(instance, path)
+
+
+def _chain_figure_png(instance, path: Path) -> None:
     plt = _plt()
     import networkx as nx
 

@@ -79,8 +79,9 @@ class SweepResult:
         """Table ``name`` with the scenario parameters joined on as columns."""
         return self.tables[name].merge(self.parameters, on="scenario", how="left")
 
-    def to_folder(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
-        """Write ``summary.csv``, ``parameters.csv`` and one CSV per table, atomically."""
+    def to_folder(self, path: str | os.PathLike, overwrite: bool = True, replaceable=None) -> Path:
+        """Write ``summary.csv``, ``parameters.csv`` and one CSV per table, atomically
+        (``replaceable`` as in :func:`rechain.model.atomic.atomic_write_folder`)."""
         from rechain.model.atomic import atomic_write_folder
 
         path = Path(path)
@@ -92,7 +93,7 @@ class SweepResult:
             for name, t in self.tables.items():
                 t.to_csv(tmp / f"{name}.csv", **kw)
 
-        atomic_write_folder(path, write, overwrite=overwrite)
+        atomic_write_folder(path, write, overwrite=overwrite, replaceable=replaceable)
         return path
 
     def __repr__(self) -> str:

@@ -14,7 +14,7 @@ import rechain.instances as shipped
 from rechain.model import load_instance
 from rechain.solvers import solve
 from rechain.solvers.export import write_results
-from rechain.solvers.report import CHARTS, Data, build_report, sankey_links
+from rechain.solvers.report import CHARTS, Data, build_report, optional_charts, sankey_links
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -99,15 +99,16 @@ def test_report_in_headless_chromium(results, tmp_path):
     console = [line for line in r.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert not [line for line in console if "Uncaught" in line or "Error" in line], console
     assert 'data-script-errors="0"' in dom, re.findall(r"<p id=\"report-status\">[^<]*", dom)
-    assert f'data-charts-rendered="{len(CHARTS)}"' in dom
-    for k in CHARTS:
+    charts = CHARTS + optional_charts(Data(results))  # the toy's plan commits capital: its chart too
+    assert f'data-charts-rendered="{len(charts)}"' in dom
+    for k in charts:
         m = re.search(rf'<div id="chart-{k}"[^>]*>', dom)
         assert m and 'data-rendered="true"' in m.group(0), k
         # plotly drew an SVG inside the chart's div
         start = m.end()
         nxt = dom.find('<div id="chart-', start)
         assert "main-svg" in dom[start: nxt if nxt > 0 else None], f"chart {k} has no SVG"
-    assert "charts rendered: 7 of 7" in dom
+    assert f"charts rendered: {len(charts)} of {len(charts)}" in dom
     # the Sankey of the last year names the chain's processes
     assert "magnet_making" in dom and "separation" in dom
 
@@ -139,3 +140,27 @@ def test_the_report_shows_stocks_demand_steps_and_committed_capital(tmp_path):
     assert "capital committed" in page
     d = Data(folder)
     assert set(d.t["stock"]["commodity"]) == {"prnd_oxide"}
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium); .ci/run installs it")
+def test_names_that_carry_script_run_nothing_in_headless_chromium(tmp_path):
+    """A process named ``</script><img onerror=...>``, a commodity named ``<script>...`` and an
+    instance named ``</title><script>...``: the page loads, every chart renders, and none of
+    the names' script runs (each would mark the body with ``data-pwned``)."""
+    from test_hostile_outputs import SCRIPT_NAME, hostile_instance
+
+    inst = load_instance(hostile_instance(tmp_path / "inst"))
+    folder = tmp_path / "res"
+    write_results(solve(inst), folder, instance=inst)
+    page = build_report(folder, folder / "report", png=False)
+    charts = len(re.findall(r"<div id='chart-", page.read_text(encoding="utf-8")))
+    r = _chromium(["--enable-logging=stderr", "--v=0", "--dump-dom", page.resolve().as_uri()], tmp_path / "profile")
+    assert r.returncode == 0, r.stderr[-2000:]
+    dom = r.stdout
+    assert "data-pwned" not in dom and "<img" not in dom
+    assert 'data-script-errors="0"' in dom, re.findall(r"<p id=\"report-status\">[^<]*", dom)
+    assert f'data-charts-rendered="{charts}"' in dom
+    # the names are shown, as text
+    assert "<h1>rechain report: &lt;/title&gt;&lt;script&gt;document.body.dataset.pwned=3&lt;/script&gt;</h1>" in dom
+    label = SCRIPT_NAME.replace("<", "&lt;").replace(">", "&gt;")
+    assert re.search(rf"<text[^>]*>{re.escape(label)}</text>", dom), "the process's label in the charts"
