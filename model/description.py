@@ -206,6 +206,7 @@ class VarFamily:
     unit: str = ""  # what the variable counts, in words, for the documents
     result: str = ""  # a result table of its own: the index table's keys and ``result_column``
     result_column: str = "quantity"
+    integer: bool = False  # whole numbers (the LP becomes a MILP where the family has members)
 
 
 @dataclass(frozen=True)

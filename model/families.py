@@ -114,7 +114,7 @@ def _process(sv, d):
     return pd.DataFrame({"process": t["process"].to_numpy(dtype=object),
                          "lifetime": t["lifetime"].astype("int64").to_numpy(),
                          "lead_time": t["lead_time"].astype("int64").to_numpy(),
-                         "plant": plant})
+                         "plant": plant, "line": np.asarray(t.index, dtype=np.int64)})
 
 
 def _year(sv, d):
@@ -575,6 +575,33 @@ def _terms_per_policy(sv, d, terms):
     pol["n_terms"] = np.bincount(terms["row"].to_numpy(), minlength=len(pol)) if len(terms) else np.zeros(len(pol), np.int64)
 
 
+def _per_vintage(column):
+    """A ``processes.csv`` column for each vintage (p, r, v) of ``new`` (blank: 0)."""
+    def derive(v, d):
+        vals = np.nan_to_num(v.column("processes", column), nan=0.0)
+        return vals[d.tables["new"]["p"].to_numpy()] if len(d.tables["new"]) else np.zeros(0)
+
+    return derive
+
+
+def _check_min_build(values, d, label):
+    """``min_build`` makes new capacity 0 or at least min_build through a switch that also caps
+    it at ``max_new``: a vintage with a min_build needs a finite max_new."""
+    bad = np.flatnonzero((values > 0) & ~np.isfinite(d.params["max_new"]))
+    if len(bad):
+        new, proc = d.tables["new"], d.tables["process"]
+        problems, seen = [], set()
+        for i in bad.tolist():
+            p, r = new["process"].iloc[i], new["region"].iloc[i]
+            if (p, r) in seen:
+                continue
+            seen.add((p, r))
+            problems.append(Problem(label("processes"), f"process '{p}' has a min_build, which needs a finite max_new in "
+                                    f"{label('build_limits')} for region '{r}' (it caps a vintage that is built)",
+                                    row=int(proc["line"].iloc[int(new["p"].iloc[i])]), column="min_build", value=float(values[i])))
+        raise InstanceError(problems)
+
+
 def _check_policy_values(values, d, label):
     """A hard min policy with a positive value that covers nothing that can exist cannot hold
     (its row would be 0 >= value): an error, found in the values, so that a value changed in
@@ -771,6 +798,10 @@ PARAMS = (
           "existing capacity (a year not listed in `capacity.csv` takes the latest listed year before it)", "p,r,y"),
     Param("max_new", "new", (("build_limits", "max_new"),), _tightest("max_new", "new"),
           "the tightest `max_new` of the `build_limits` rows that apply", "p,r,v"),
+    Param("unit_size", "new", (("processes", "unit_size"),), _per_vintage("unit_size"),
+          "size of a plant module of $p$ (0: capacity in any amount)", "p,r,v"),
+    Param("min_build", "new", (("processes", "min_build"),), _per_vintage("min_build"),
+          "the least new capacity of a vintage that is built at all (0: none)", "p,r,v", check=_check_min_build),
     Param("max_total", "cap", (("build_limits", "max_total"),), _tightest("max_total", "cap"),
           "the tightest `max_total` of the `build_limits` rows that apply", "p,r,y"),
     Param("demand", "balance", (("demand", "quantity"),), _demand, "`demand.csv` quantity (0 where none)", "c,r,y"),
@@ -824,6 +855,15 @@ def _all(table):
 def _where(table, column):
     def build(d):
         i = np.flatnonzero(_col(d, table, column)).astype(np.int64)
+        return Pick(rows=i, vars=i, index=(i,))
+
+    return build
+
+
+def _positive(param):
+    """The rows of ``new`` where ``param`` is positive (the vintages it concerns)."""
+    def build(d):
+        i = np.flatnonzero(d.params[param] > 0).astype(np.int64)
         return Pick(rows=i, vars=i, index=(i,))
 
     return build
@@ -987,6 +1027,11 @@ VARS = (
               costs=(Cost("holding", Coef(params=_p("holding_cost", "c,r")), _stock_held),)),
     VarFamily("dispose", "dispose", "DISPOSE", "quantity disposed of",
               costs=(Cost("disposal", Coef(params=_p("disposal_cost", "c,r,y")), _cost("dispose")),)),
+    VarFamily("modules", "new", "NEW_MOD", "plant modules of $p$ whose building starts in $r$ in year $v$ (a whole number)",
+              members=_positive("unit_size"), exists="`unit_size` is given", integer=True, unit="modules"),
+    VarFamily("built", "new", "NEW_ON", "1 if new capacity of $p$ is started in $r$ in year $v$, else 0",
+              members=_positive("min_build"), exists="`min_build` > 0", integer=True,
+              upper=(Bound(Coef(), _positive("min_build"), "at most 1"),)),
     VarFamily("violation", "policy", "POL_SOFT", "violation of a soft policy", members=_soft,
               exists="the policy has a `penalty` (soft)",
               costs=(Cost("violation", Coef(params=_p("policy_penalty", "\\pi,y")), _cost("policy", where="soft")),)),
@@ -1010,6 +1055,18 @@ ROWS = (
               terms=(Term("new", Coef(), "p,r,v", _where("new", "limited")),),
               rhs=(Rhs(Coef(params=_p("max_new", "p,r,v")), _where("new", "limited")),), sense="<=",
               members=_where("new", "limited"), exists="a finite `max_new` applies"),
+    RowFamily("module_size", "new", "NEW_MOD", "new capacity is whole plant modules",
+              terms=(Term("new", Coef(), "p,r,v", _positive("unit_size")),
+                     Term("modules", Coef(b=-1, params=_p("unit_size", "p,r,v")), "p,r,v", _positive("unit_size"))),
+              sense="==", members=_positive("unit_size"), exists="`unit_size` is given"),
+    RowFamily("build_at_least", "new", "NEW_ON", "new capacity, where started, is at least `min_build`",
+              terms=(Term("new", Coef(), "p,r,v", _positive("min_build")),
+                     Term("built", Coef(b=-1, params=_p("min_build", "p,r,v")), "p,r,v", _positive("min_build"))),
+              sense=">=", members=_positive("min_build"), exists="`min_build` > 0"),
+    RowFamily("build_switch", "new", "NEW_ON", "no new capacity where none is started (at most `max_new` where it is)",
+              terms=(Term("new", Coef(), "p,r,v", _positive("min_build")),
+                     Term("built", Coef(b=-1, params=_p("max_new", "p,r,v")), "p,r,v", _positive("min_build"))),
+              sense="<=", members=_positive("min_build"), exists="`min_build` > 0"),
     RowFamily("build_total_limit", "cap", "CAP_LIM", "total capacity within the build limit", limit=True, relax=True,
               terms=(Term("cap", Coef(), "p,r,y", _where("cap", "limited")),),
               rhs=(Rhs(Coef(params=_p("max_total", "p,r,y")), _where("cap", "limited")),), sense="<=",

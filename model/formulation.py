@@ -104,11 +104,16 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
         setattr(m, p.name, pyo.Param(getattr(m, F.TABLE[p.table].set), initialize=dict(zip(r.keys(p.table), values)),
                                      mutable=True, within=pyo.Any))
 
+    made: set[str] = set()
+
     def index_set(family, members, size):
         """The family's Pyomo set: the table's own, or a set of its members."""
         table_set = F.TABLE[family.table].set
         if family.set == table_set:
             return getattr(m, table_set)
+        if family.set in made:  # a set shared by families of the same members (e.g. a variable and its rows)
+            return getattr(m, family.set)
+        made.add(family.set)
         keys = r.keys(family.table)
         setattr(m, family.set, pyo.Set(initialize=[keys[i] for i in members.tolist()], dimen=len(F.TABLE[family.table].keys),
                                        ordered=True))
@@ -117,7 +122,8 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
     # ---- variables (all >= 0) ----------------------------------------------------------------
     var_of = {}
     for name, ev in d.vars.items():
-        comp = pyo.Var(index_set(ev.family, ev.members, ev.size), domain=pyo.NonNegativeReals)
+        domain = pyo.NonNegativeIntegers if ev.family.integer else pyo.NonNegativeReals
+        comp = pyo.Var(index_set(ev.family, ev.members, ev.size), domain=domain)
         setattr(m, name, comp)
         keys = r.keys(ev.family.table)
         table_pos = np.full(ev.size, None, dtype=object)

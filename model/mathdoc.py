@@ -108,11 +108,18 @@ def markdown() -> str:
     for p in F.PARAMS:
         reads = ", ".join(f"`{t}.{c}`" if t != "instance" else f"`{c}`" for t, c in p.reads)
         L.append(f"| ${_sym(p.name)}_{{{p.index}}}$ (`m.{p.name}`) | ${_set(p.table)}$ | {p.doc} | {reads} |")
-    L += ["", "## Variables (all ≥ 0)", "", "| variable | over | meaning | upper bound |", "|---|---|---|---|"]
+    whole = [f"`{f.name}`" for f in F.VARS if f.integer]
+    L += ["", "## Variables (all ≥ 0)", ""]
+    if whole:
+        L += [f"{', '.join(whole)} take whole numbers: where they have members the LP is a mixed-integer program, solved "
+              "by HiGHS's MIP solver; its prices and shadow prices are those of the LP with the whole-number decisions "
+              "fixed at their values, and the LP relaxation's objective is reported beside the MILP's.", ""]
+    L += ["| variable | over | meaning | upper bound |", "|---|---|---|---|"]
     for f in F.VARS:
         over = f"${_set(f.table)}$" + (f" where {f.exists}" if f.members is not None else "")
         ub = "; ".join(f"${b.coef.latex()}$ ({b.when})" if b.when else f"${b.coef.latex()}$" for b in f.upper) or "—"
-        L.append(f"| ${_var(f.name, F.TABLE[f.table].index)}$ | {over} | {f.doc} | {ub} |")
+        kind = " (whole number)" if f.integer else ""
+        L.append(f"| ${_var(f.name, F.TABLE[f.table].index)}$ | {over} | {f.doc}{kind} | {ub} |")
     L += ["", "## Rows", ""]
     for f in F.ROWS:
         L += _row(f)

@@ -144,6 +144,7 @@ class LinearProgram:
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     offset: float = 0.0
     layout: Layout | None = None
+    integer: np.ndarray | None = None  # columns that take whole numbers (None: an LP)
 
     @property
     def num_col(self) -> int:
@@ -289,11 +290,13 @@ def assemble(d: ModelData) -> LinearProgram:
                     sense=np.concatenate(senses) if senses else np.zeros(0, dtype=np.int64))
     num = layout.evaluate(d.params)
     cols = {name: np.where(m >= 0, newpos[np.maximum(m, 0)], -1) if len(m) else m for name, m in col_of.items()}
+    whole = [cols[name][ev.members] for name, ev in d.vars.items() if ev.family.integer and len(ev.members)]
     return LinearProgram(
         col_cost=num["col_cost"], col_lower=np.zeros(ncol), col_upper=num["col_upper"],
         row_lower=num["row_lower"], row_upper=num["row_upper"],
         matrix=CSC(indptr=indptr, indices=indices, data=num["data"], shape=(nrow, ncol)),
         cols=cols, rows=row_of, layout=layout,
+        integer=np.sort(np.concatenate(whole)) if whole else None,
     )
 
 

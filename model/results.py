@@ -86,6 +86,9 @@ class Result:
     scenario: str | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: a MILP (plant modules, ``min_build``): objective, relative gap, dual bound and the LP
+    #: relaxation's objective; empty for an LP
+    mip: dict = field(default_factory=dict)
 
     def __getattr__(self, item: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables")
@@ -115,6 +118,7 @@ class Result:
             "scenario": self.scenario,
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "warnings": list(self.warnings),
+            **({"mip": dict(self.mip)} if self.mip else {}),
         }
 
     def to_folder(self, path: str | os.PathLike, overwrite: bool = True) -> Path:

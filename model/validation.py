@@ -50,6 +50,14 @@ def _check_plantless_costs(inst: Instance, problems: list[Problem]) -> None:
     none = _plantless(inst)
     if not none:
         return
+    pro = inst.tables["processes"]
+    for col in ("unit_size", "min_build"):
+        if col in pro.columns:
+            bad = pro["process"].isin(none) & (pro[col].astype("float64").fillna(0) > 0)
+            for ln in pro.index[bad.to_numpy(dtype=bool)]:
+                problems.append(Problem(inst.label("processes"), f"process '{pro.at[ln, 'process']}' has no plant (capacity false): "
+                                        f"it is never built, so its {col} must be blank", row=int(ln), column=col,
+                                        value=float(pro.at[ln, col])))
     for table in ("processes", "process_costs"):
         df = inst.tables[table]
         for col in ("capex", "fixed_om"):

@@ -88,6 +88,10 @@ def to_highs(lp: LinearProgram, h=None):
     m.a_matrix_.start_ = a.indptr.astype(np.int32)
     m.a_matrix_.index_ = a.indices.astype(np.int32)
     m.a_matrix_.value_ = a.data
+    if lp.integer is not None:
+        kinds = np.full(lp.num_col, highspy.HighsVarType.kContinuous)
+        kinds[lp.integer] = highspy.HighsVarType.kInteger
+        m.integrality_ = kinds.tolist()
     _check(h.passModel(m), "passModel")
     return h
 
@@ -98,6 +102,43 @@ def _check(status, what: str) -> None:
 
     if status == highspy.HighsStatus.kError:
         raise RuntimeError(f"HiGHS refused {what} (a number it treats as infinite or invalid?)")
+
+
+def fix_integers(h, idx: np.ndarray, lo: np.ndarray, up: np.ndarray):
+    """After a MILP solve in ``h``: the LP with the whole-number columns ``idx`` fixed at their
+    values (its solution and duals are the plan's prices and shadow prices), and the LP
+    relaxation's objective. ``lo``/``up``: those columns' bounds. HiGHS is left with the MILP as
+    it was. Returns (solution, objective, mip info) or (None, None, message)."""
+    import highspy
+
+    info = h.getInfo()
+    mip = {"objective": float(info.objective_function_value), "gap": float(info.mip_gap),
+           "bound": float(info.mip_dual_bound), "integer_columns": int(len(idx))}
+    idx = np.asarray(idx, dtype=np.int32)
+    n = len(idx)
+    whole = np.round(np.asarray(h.getSolution().col_value, dtype=float)[idx])
+    try:
+        _check(h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kContinuous)), "changeColsIntegrality")
+        _check(h.changeColsBounds(n, idx, whole, whole), "changeColsBounds")
+        h.run()
+        status, name = status_of(h)
+        if status != "optimal":
+            return None, None, f"the LP with the whole-number decisions fixed is {name}"
+        sol = h.getSolution()
+        obj = float(h.getInfo().objective_function_value)
+        _check(h.changeColsBounds(n, idx, lo, up), "changeColsBounds")
+        h.run()
+        status, name = status_of(h)
+        mip["relaxation_objective"] = float(h.getInfo().objective_function_value) if status == "optimal" else float("nan")
+    finally:
+        _check(h.changeColsBounds(n, idx, lo, up), "changeColsBounds")
+        _check(h.changeColsIntegrality(n, idx, np.full(n, highspy.HighsVarType.kInteger)), "changeColsIntegrality")
+    return sol, obj, mip
+
+
+def mip_message(mip: dict) -> str:
+    return (f" (MILP: relative gap {mip['gap']:.3g}; LP relaxation {mip['relaxation_objective']:.8g}; "
+            "prices and shadow prices are those of the LP with the whole-number decisions fixed)")
 
 
 def status_of(h) -> tuple[str, str]:
@@ -327,15 +368,26 @@ class DirectModel:
             timings["total"] = _total(timings)
             return Result(status=status, message=msg + f" [HiGHS: {name}]", timings=timings, **meta), None, None
         t1 = time.perf_counter()
-        sol = h.getSolution()
+        mip = None
+        if self.lp.integer is not None:
+            idx = self.lp.integer
+            sol, obj, mip = fix_integers(h, idx, self.lp.col_lower[idx], self.lp.col_upper[idx])
+            if sol is None:
+                timings["total"] = _total(timings)
+                return Result(status="error", message=mip, timings=timings, **meta), None, None
+        else:
+            sol = h.getSolution()
+            obj = float(h.getInfo().objective_function_value)
         values = self.lp.values(np.asarray(sol.col_value, dtype=float))
         duals = self.lp.duals(np.asarray(sol.row_dual, dtype=float))
-        obj = float(h.getInfo().objective_function_value)
         t2 = time.perf_counter()
         timings["read"] = t2 - t1
         layout = self._result_layout()
         columns = layout.columns(values, duals, parameters=self._parameters)
         res = Result(status="optimal", objective=obj, message=MESSAGES["optimal"], timings=timings, **meta)
+        if mip is not None:
+            res.mip = mip
+            res.message += mip_message(mip)
         res.warnings.extend(self.warnings + handover_warnings + self.solver_warnings)
         timings["extract"] = time.perf_counter() - t2
         timings["total"] = _total(timings)

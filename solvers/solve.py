@@ -13,7 +13,7 @@ from rechain.model.results import Result, build_result
 from . import pyomo_highs
 
 # statuses and their messages are those of the direct path, so both paths say the same
-from .direct import MESSAGES as _MESSAGES, status_of  # noqa: E402
+from .direct import MESSAGES as _MESSAGES, fix_integers, mip_message, status_of  # noqa: E402
 
 def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False,
           method: str = "auto", check_numerics: bool | None = None, **options) -> Result:
@@ -61,9 +61,12 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
     except Exception as e:  # a solver failure is a result, not a crash
         timings["total"] = time.perf_counter() - t0
         return Result(status="error", message=f"{type(e).__name__}: {e}", timings=timings, **meta)
+    mip = sub.pop("mip", None)
     timings.update(sub)
     t1 = time.perf_counter()
     res = build_result(m._rechain_data, values, duals, status, obj, message=msg, timings=timings, **meta)
+    if mip is not None:
+        res.mip = mip
     if res.ok:
         from .direct import numerics_warnings
 
@@ -117,12 +120,25 @@ def _solve_highs(m, time_limit, tee, options):
             msg += f" ({time_limit} s)"
         return status, None, {}, {}, msg + f" [HiGHS: {name}]", sub
     t = time.perf_counter()
-    sol = h.getSolution()
     d = m._rechain_data
-    values = {f: pyomo_highs.take(sol.col_value, idx) for f, idx in pyomo_highs.family_columns(opt, m, d).items()}
+    columns = pyomo_highs.family_columns(opt, m, d)
+    whole = [idx[idx >= 0] for f, idx in columns.items() if d.vars[f].family.integer]
+    whole = np.concatenate(whole) if whole else np.zeros(0, dtype=np.int64)
+    mip = None
+    if len(whole):  # a MILP: prices from the LP with the whole-number decisions fixed
+        lp = h.getLp()
+        sol, obj, mip = fix_integers(h, whole, np.asarray(lp.col_lower_)[whole], np.asarray(lp.col_upper_)[whole])
+        if sol is None:
+            return "error", None, {}, {}, mip, sub
+    else:
+        sol = h.getSolution()
+    values = {f: pyomo_highs.take(sol.col_value, idx) for f, idx in columns.items()}
     # a deactivated row (e.g. a family dropped to study its effect) has no dual: 0
     duals = {f: pyomo_highs.take(sol.row_dual, idx) for f, idx in pyomo_highs.family_rows(opt, m, d).items()}
     sub["read"] = time.perf_counter() - t
+    if mip is not None:
+        sub["mip"] = mip
+        return "optimal", obj, values, duals, _MESSAGES["optimal"] + mip_message(mip), sub
     obj = float(h.getInfo().objective_function_value)
     return "optimal", obj, values, duals, _MESSAGES["optimal"], sub
 

@@ -34,7 +34,7 @@ from rechain.solvers import solve
 from instance_gen import _cell  # one way to write a cell, shared with the random instances
 
 PROCESS_DEFAULTS = dict(stage="metal", lifetime=30, lead_time=0, availability=1.0, capex=0.0, fixed_om=0.0, variable_cost=0.0,
-                        capacity=True)
+                        capacity=True, unit_size=None, min_build=None)
 
 COLUMNS = {
     "capacity": ["process", "region", "year", "capacity"],
@@ -130,6 +130,8 @@ def write_instance(
     )
     pro = processes if isinstance(processes, dict) else {p: {} for p in processes}
     pcols = ["process", "name", "stage", "lifetime", "lead_time", "availability", "capex", "fixed_om", "variable_cost", "capacity"]
+    lumpy = [c for c in ("unit_size", "min_build") if any(c in a for a in pro.values())]
+    pcols += lumpy  # written only where a test gives them (plant modules, a MILP)
     prow = []
     for p, a in pro.items():
         unknown = set(a) - set(PROCESS_DEFAULTS)

@@ -70,7 +70,21 @@ def instances(tmp_path_factory):
     for s in SEEDS:
         folder = tmp_path_factory.mktemp(f"gen{s}")
         out.append((f"gen{s}", load_instance(write_instance(folder, s, every_kind=True))))
+    out.append(("modules", lumpy(tmp_path_factory.mktemp("modules"))))
     return out
+
+
+def lumpy(folder):
+    """Plant modules and a least build (the MILP families): a plant in modules of 10, another
+    built at 15 or more (at most 100) or not at all."""
+    from lpkit import make_instance
+
+    return make_instance(folder, commodities={"good": {"unmet_penalty": 3}},
+                         processes={"a": {"capex": 1.0, "lifetime": 2, "unit_size": 10},
+                                    "b": {"capex": 1.2, "lifetime": 2, "min_build": 15}},
+                         io=[("a", "good", "out", 1), ("b", "good", "out", 1)],
+                         build_limits=[("a", "r", None, 40), ("b", "r", None, 100)],
+                         demand=[("good", "r", 2021, 12), ("good", "r", 2022, 31)], years=(2021, 2022))
 
 
 def test_the_instances_hold_every_family_and_policy_kind(instances):
