@@ -277,6 +277,8 @@ def expected_range_problem(inst, table, column, scale):
         msg = None
         if math.isinf(v) or math.isnan(v):
             msg = None if math.isnan(v) else "expected a finite number"
+        elif abs(v) >= 1e20:  # HiGHS's infinity
+            msg = "expected a number below 1e+20 in magnitude (the solver reads larger ones as infinite)"
         elif col.min is not None and v < col.min:
             msg = f"expected a number >= {col.min:g}"
         elif col.gt is not None and v <= col.gt:
