@@ -127,6 +127,22 @@ def numerics_warnings(data, nonzeros: int, check: bool | None, lp: LinearProgram
     return list(report(data, lp=lp).warnings)
 
 
+def check_time_limit(time_limit, positive: bool = False) -> float | None:
+    """``time_limit`` as seconds (None: no limit); ValueError unless it is a number >= 0 (> 0
+    with ``positive``; 0 stops the solver at once, which tests use)."""
+    if time_limit is None:
+        return None
+    try:
+        t = float(time_limit)
+        ok = not isinstance(time_limit, bool) and (t > 0 if positive else t >= 0)  # False for NaN
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"time_limit must be a number of seconds {'>' if positive else '>='} 0 (or None for no limit), "
+                         f"not {time_limit!r}")
+    return t
+
+
 def _set_options(h, options: dict) -> None:
     import highspy
 
@@ -315,6 +331,7 @@ class DirectModel:
         t0 = time.perf_counter()
         h = self.highs
         try:
+            check_time_limit(time_limit)
             opts = dict(options)
             # always set: HiGHS keeps an option until it is changed, and a limit from an
             # earlier solve must not cut this one short

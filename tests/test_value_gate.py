@@ -16,7 +16,7 @@ from conftest import find_problem
 from rechain import instances
 from rechain.model import InstanceError, load_instance
 from rechain.solvers.direct import DirectModel, solve_direct
-from rechain.solvers.sweep import sweep
+from rechain.solvers import sweep
 from rechain.model.scenarios import Scenario
 
 
@@ -87,6 +87,27 @@ def test_an_in_place_update_by_1e25_is_refused_by_the_gate(toy):
         m.update(changed)
     find_problem(info.value.problems, "demand.csv", 2, "quantity", says="1e+20")
     assert m.solve().objective == pytest.approx(base, rel=1e-9)
+
+
+def test_a_change_highs_refuses_on_the_pyomo_path_is_an_error_and_not_kept():
+    # a coefficient of 1e16 passes the gate (with a warning) but HiGHS refuses any above 1e15;
+    # Pyomo's interface does not look at HiGHS's statuses: the run would solve the LP with the
+    # tripled costs and the old coefficient and call it optimal
+    from rechain.model import build_model, update_parameters
+    from rechain.solvers import solve
+
+    toy = load_instance(instances.path("toy"))
+    m = build_model(toy)
+    base = solve(m).objective
+    big = toy.with_changes([DEARER, {"table": "process_io", "where": {"process": "separation", "commodity": "lace_oxide"},
+                                     "column": "coefficient", "set": 1e16}])
+    assert any("above 1e+15" in p.message for p in big.warnings)
+    update_parameters(m, big)
+    r = solve(m)
+    assert r.status == "error" and "HiGHS refused changeCoeff" in r.message
+    update_parameters(m, toy)
+    again = solve(m)  # on a model built afresh inside HiGHS: nothing of the refused run lingers
+    assert again.status == "optimal" and again.objective == pytest.approx(base, rel=1e-9)
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,6 +243,41 @@ def test_file_rate_near_zero_solves_and_a_negative_rate_or_a_huge_figure_warns(t
     warned = load_instance(toy_dir).warnings
     find_problem(warned, "instance.yaml", column="discount_rate", says="is negative")
     find_problem(warned, "trade.csv", 2, "cost", says="above 1e+15")
+
+
+# --------------------------------------------------------------------------------------------
+# the command line and the library's time limit
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["--set", "capacity.process=mine"],
+    ["--set", "demand.year=2021"],
+    ["--set", "instance.base_year=5000"],
+    ["--scale", "processes.lifetime=1000"],
+    ["--time-limit", "-1"],
+    ["--time-limit", "0"],
+])
+def test_the_command_line_refuses_with_exit_2(args):
+    from typer.testing import CliRunner
+
+    from rechain.solvers.cli import app
+
+    res = CliRunner().invoke(app, ["solve", str(instances.path("toy")), "-q", *args])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("limit", [-1, -1e-9, float("nan"), "soon", True])
+def test_the_library_refuses_a_time_limit_below_zero(toy, limit):
+    # (0 stops the solver at once: a time_limit status, which tests use)
+    from rechain.solvers import solve
+
+    for method in ("direct", "pyomo"):  # a solve's failure is its result's status
+        r = solve(toy, time_limit=limit, method=method)
+        assert r.status == "error" and "time_limit must be a number of seconds >= 0" in r.message
+    with pytest.raises(ValueError, match="time_limit must be a number of seconds >= 0"):
+        sweep(toy, [Scenario.base()], progress=False, time_limit=limit)
 
 
 # --------------------------------------------------------------------------------------------
