@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
@@ -90,10 +91,12 @@ def _check_scenarios(inst: Instance, problems: list[Problem], incomplete: Iterab
     changes, not with the square of the number of scenarios."""
     incomplete = set(incomplete)
     for name, body in inst.scenarios.items():
-        if (p := scenario_name_problem(name)) is not None:
-            problems.append(p)
-        trial = inst._shallow_copy(scenarios=False)
         changes = body.get("changes") or []
+        if (p := scenario_name_problem(name)) is not None:
+            # read from a workbook: the sheet and row of the scenario's first change
+            where = next((c.located for c in changes if getattr(c, "located", None)), None)
+            problems.append(p if where is None else replace(p, file=where[0], row=where[1], column="scenario"))
+        trial = inst._shallow_copy(scenarios=False)
         for i, ch in enumerate(changes, 1):
             found: list[Problem] = []
             _apply_change(trial, ch, f"scenario '{name}', change {i}", found)

@@ -233,6 +233,16 @@ def test_every_cell_is_gated(toy_dir, table, line, column, text, says):
     find_problem(problems_of(toy_dir), f"{table}.csv", line, column, says=says)
 
 
+def test_a_workbook_scenario_name_that_cannot_be_selected_names_its_row(tmp_path):
+    from test_instance_io import set_sheet_cell, workbook_from_folder
+
+    from conftest import problems_of
+
+    book = workbook_from_folder(instances.path("toy"), tmp_path / "toy.xlsx")
+    set_sheet_cell(book, "scenarios", 3, "scenario", "no+target")
+    find_problem(problems_of(book), "toy.xlsx[scenarios]", 3, "scenario", says="scenario name 'no+target' holds '+'")
+
+
 def test_file_rate_near_zero_solves_and_a_negative_rate_or_a_huge_figure_warns(toy_dir):
     from conftest import set_cell
 
