@@ -205,8 +205,11 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         values = new.tolist()
         # the first out-of-range result, found without a Python call a row; a blank (NaN)
         # result is not checked
-        out = out_of_range(col, new.to_numpy(dtype="float64"))
+        arr = new.to_numpy(dtype="float64")
+        out = out_of_range(col, arr)
         suspects = [values[int(np.argmax(out))]] if out.any() else []
+        big = np.abs(np.nan_to_num(arr)) > LARGE
+        large = values[int(np.argmax(big))] if big.any() else None
     else:
         try:
             text = "" if ch["set"] is None else _cell_text(ch["set"])
@@ -217,6 +220,7 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
             return bad("set: expected a finite number", column="set", value=ch["set"])
         values = [v] * int(mask.sum())
         suspects = [v]
+        large = v if col.type in ("int", "float") and not _is_blank(v) and abs(v) > LARGE else None
     for v in suspects:
         if _is_blank(v):
             continue
@@ -225,11 +229,9 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
                 check_range(col, v)
         except _Bad as e:
             return bad(f"the result for column '{column}' is invalid: {e}", value=v)
-    if col.type in ("int", "float"):
-        large = [v for v in values if not _is_blank(v) and abs(v) > LARGE]
-        if large:
-            bad(f"the result for column '{column}' of '{table}' is above {LARGE:g} in magnitude: a figure this large swamps "
-                "every other cost or limit (the solver may stop without an answer)", value=large[0], severity="warning")
+    if large is not None:
+        bad(f"the result for column '{column}' of '{table}' is above {LARGE:g} in magnitude: a figure this large swamps "
+            "every other cost or limit (the solver may stop without an answer)", value=large, severity="warning")
     if col.default is not None:  # a blank means the column's default, as when the file is read
         values = [col.default if _is_blank(v) else v for v in values]
     # write into a copy: the table held now may be shared with other instances
