@@ -5,11 +5,18 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
 from .schema import RESERVED_NAMES, TABLES, Column, Table
 
 TRUE = {"true", "yes", "y", "1", "x", "t"}
+#: above this magnitude a figure swamps every other cost or limit in floating point: a warning
+LARGE = 1e15
+#: HiGHS reads a number of this magnitude or more as infinite: an error wherever it comes from
+INFINITE = 1e20
+#: the years a year column or setting may name
+YEARS = (1900, 2200)
 FALSE = {"false", "no", "n", "0", "f", ""}
 
 
@@ -66,14 +73,41 @@ def reserved_name(name: str) -> str | None:
 
 
 def check_range(col: Column, x: float) -> None:
+    """Raise _Bad when ``x`` is outside the range of ``col`` (or any number's: finite, below
+    :data:`INFINITE`; a year in :data:`YEARS`)."""
     if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
         raise _Bad("expected a finite number")
+    if abs(x) >= INFINITE:
+        raise _Bad(f"expected a number below {INFINITE:g} in magnitude (the solver reads larger ones as infinite)")
+    if col.type == "int" and abs(x) > 1e9:
+        raise _Bad("expected a whole number of at most 1e9 in magnitude")
+    if col.horizon and not YEARS[0] <= x <= YEARS[1]:
+        raise _Bad(f"expected a year in {YEARS[0]}-{YEARS[1]}")
     if col.min is not None and x < col.min:
         raise _Bad(f"expected a number >= {col.min:g}")
     if col.gt is not None and x <= col.gt:
         raise _Bad(f"expected a number > {col.gt:g}")
     if col.max is not None and x > col.max:
         raise _Bad(f"expected a number <= {col.max:g}")
+
+
+def out_of_range(col: Column, arr: np.ndarray) -> np.ndarray:
+    """Where the numbers ``arr`` of column ``col`` fail :func:`check_range` (a blank, NaN, is
+    never out of range): one vectorised test instead of a call a value."""
+    arr = np.asarray(arr, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        out = ~np.isnan(arr) & (np.isinf(arr) | (np.abs(arr) >= INFINITE))
+        if col.min is not None:
+            out |= arr < col.min
+        if col.gt is not None:
+            out |= arr <= col.gt
+        if col.max is not None:
+            out |= arr > col.max
+        if col.horizon:
+            out |= (arr < YEARS[0]) | (arr > YEARS[1])
+        if col.type == "int":
+            out |= (np.abs(arr) > 1e9) | (arr != np.round(arr))
+    return out & ~np.isnan(arr)
 
 
 def normalise_list(s: str) -> str:

@@ -77,8 +77,9 @@ MAPPED_SETTINGS = ("discount_rate", "base_year", "unmet_penalty")
 
 
 def crf(rate: float, lifetime: int) -> float:
-    """Capital recovery factor: the annuity per unit of capital over ``lifetime`` years."""
-    if rate == 0:
+    """Capital recovery factor: the annuity per unit of capital over ``lifetime`` years (its
+    limit 1/lifetime for a rate within 1e-9 of 0, where the formula divides by about 0)."""
+    if abs(rate) < 1e-9:
         return 1.0 / lifetime
     g = (1.0 + rate) ** lifetime
     return rate * g / (g - 1.0)

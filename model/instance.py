@@ -21,11 +21,11 @@ import yaml
 
 from .atomic import atomic_write_folder
 from .cells import _is_blank, empty_table, expand, normalise_list, parse_cell, table_to_text  # noqa: F401  (public here too)
-from .changes import SCALAR_CHANGES, SCENARIO_TABLES, SETTING_RANGES, _apply_change, _check_scenarios  # noqa: F401
+from .changes import SCALAR_CHANGES, SCENARIO_TABLES, SETTING_RANGES, _apply_change, _check_scenarios, discount_problems  # noqa: F401
 from .errors import InstanceError, Problem
 from .reading import _parse_settings, _parse_table, _read_source
 from .schema import TABLE_ORDER, TABLES
-from .validation import VALUE_CHECKS, _check_reference_rows, _check_references, _check_unmet_penalty, _value_checks  # noqa: F401
+from .validation import VALUE_CHECKS, _check_large_values, _check_reference_rows, _check_references, _check_unmet_penalty, _value_checks  # noqa: F401
 
 
 @dataclass
@@ -85,18 +85,20 @@ class Instance:
             labels=dict(self.labels),
         )
 
-    def _shallow_copy(self) -> "Instance":
+    def _shallow_copy(self, scenarios: bool = True) -> "Instance":
         """A copy that shares the table DataFrames of ``self`` (the settings, lists and mappings
-        are copied). A shared table must never be written into: code that changes a table puts
-        a changed copy in its place (as :func:`_apply_change` does)."""
+        are copied; with ``scenarios`` False the scenarios are shared, for a trial copy that
+        never changes them). A shared table must never be written into: code that changes a
+        table puts a changed copy in its place (as :func:`_apply_change` does)."""
         return replace(
             self,
             tables=dict(self.tables),
             units=dict(self.units),
             sources=[dict(s) for s in self.sources],
-            scenarios=copy.deepcopy(self.scenarios),
+            scenarios=copy.deepcopy(self.scenarios) if scenarios else self.scenarios,
             applied=list(self.applied),
             labels=dict(self.labels),
+            warnings=list(self.warnings),
         )
 
     def __repr__(self) -> str:
@@ -135,11 +137,17 @@ class Instance:
         # changed copy), so a sweep of thousands of changes does not copy the whole instance
         inst = self._shallow_copy()
         problems: list[Problem] = []
+        file = "instance.yaml" if where_from else "with_changes"
         for i, ch in enumerate(changes, 1):
-            _apply_change(inst, ch, f"{where_from}, change {i}" if where_from else f"change {i}", problems,
-                          file="instance.yaml" if where_from else "with_changes")
+            _apply_change(inst, ch, f"{where_from}, change {i}" if where_from else f"change {i}", problems, file=file)
+        if any(isinstance(ch, Mapping) and ch.get("table") == "instance" for ch in changes):
+            problems.extend(discount_problems(inst.first_year, inst.last_year, inst.base_year, inst.discount_rate, file,
+                                              where_from or "with_changes"))
+        remarks = [p for p in problems if p.severity != "error"]
+        problems = [p for p in problems if p.severity == "error"]
         if problems:
             raise InstanceError(problems)
+        inst.warnings.extend(p for p in remarks if p not in inst.warnings)
         # numbers (not names, years or flags) changed: only the checks reading those numbers can
         # newly fail; the ranges of the new values were checked as they were applied
         needed = _value_checks(changes)
@@ -190,7 +198,7 @@ class Instance:
         if self.scenarios:
             out["scenarios"] = {
                 k: {"description": v.get("description", ""),
-                    "changes": [{kk: vv for kk, vv in c.items() if not kk.startswith("_")} for c in v.get("changes", [])]}
+                    "changes": [{kk: vv for kk, vv in c.items() if not str(kk).startswith("_")} for c in v.get("changes", [])]}
                 for k, v in self.scenarios.items()
             }
         return out
@@ -268,6 +276,7 @@ def parse_instance(path: str | os.PathLike) -> Instance:
     inst = Instance(tables=tables, labels=labels, origin=str(path), **s)
     # cross-table checks run even when cells were refused, so one load reports every problem
     _check_references(inst, problems, incomplete)
+    _check_large_values(inst, problems)
     _check_scenarios(inst, problems, incomplete)
     if inst.format_version < 2 and (used := v2_additions(inst)):
         problems.append(Problem(inst.label("instance") if is_book else "instance.yaml",

@@ -19,6 +19,10 @@ sees a mapped column only through its shape, and a param is derived from a view 
 the columns it declares, so a mapped change can reach the LP only through the params that read
 it, and those are derived again. ``tests/test_params.py`` checks every column of every table
 on instances with every kind of family.
+
+A mapped number the solver cannot take (infinite, or 1e20 or more in magnitude: HiGHS reads it
+as infinite) or a mapped setting out of its range raises
+:class:`~rechain.model.errors.InstanceError` naming the rows, before anything reaches the LP.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ import numpy as np
 
 from .data import ModelData, derive
 from .description import numbers
-from .errors import RebuildRequired
+from .cells import INFINITE
+from .changes import discount_problems, setting_problems
+from .errors import InstanceError, Problem, RebuildRequired
 from . import families as F
 from .instance import Instance
 from .matrix import LinearProgram
@@ -39,6 +45,8 @@ from .schema import FREE_COLUMNS, TABLES
 MAPPED = frozenset(F.SHAPES)
 #: settings that decide the structure: a change of any is a rebuild
 STRUCTURAL_SETTINGS = ("first_year", "last_year")
+#: rows named when numbers mapped in place are out of the solver's range
+MAX_REPORTED = 20
 
 ShapeChange = RebuildRequired  # the name of earlier releases
 
@@ -75,6 +83,7 @@ class ParameterMap:
         for s in F.MAPPED_SETTINGS:
             x, y = getattr(b, s), getattr(instance, s)
             if not (x == y or (x is None and y is None)):
+                _gate_setting(instance, s)
                 out.append(("instance", s))
         for name in TABLES:
             A, B = b.tables[name], instance.tables[name]
@@ -89,6 +98,7 @@ class ParameterMap:
                     old, new = numbers(A[col]), numbers(B[col])
                     if np.array_equal(old, new, equal_nan=True):
                         continue
+                    _gate_column(instance, name, col, new)
                     shape = F.SHAPES[(name, col)]
                     so, sn = shape(old), shape(new)
                     if any(not np.array_equal(so[k], sn[k]) for k in so):
@@ -114,3 +124,38 @@ class ParameterMap:
         if self.lp is not None:
             lp = self.lp if not names else self.lp.with_numbers(self.lp.layout.evaluate(params, only=names, base=self.lp))
         return Update(data, lp, sorted(changed))
+
+
+def _gate_column(instance: Instance, table: str, column: str, arr: np.ndarray) -> None:
+    """The values ``arr`` of a number column mapped in place are numbers the solver can take
+    (finite, below :data:`~rechain.model.cells.INFINITE` in magnitude), or raise
+    :class:`InstanceError` naming the rows: the instance may have been changed by writing into
+    its tables, past :meth:`Instance.with_changes` and its checks, and HiGHS would read such a
+    number as infinite or refuse it. (A column's own range, e.g. a share at most 1, is checked
+    where a change is made; the map keeps to what it needs to map correctly.)"""
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.isinf(arr) | (np.abs(np.nan_to_num(arr)) >= INFINITE))
+    if not len(bad):
+        return
+    cells = instance.tables[table][column]
+    raise InstanceError([Problem(instance.label(table), f"expected a finite number below {INFINITE:g} in magnitude "
+                                 "(the solver reads larger ones as infinite)", row=int(cells.index[i]), column=column,
+                                 value=float(arr[i])) for i in bad[:MAX_REPORTED].tolist()])
+
+
+def _gate_setting(instance: Instance, name: str) -> None:
+    """A setting changed in place passes the range check of ``instance.yaml``."""
+    v = getattr(instance, name)
+    if v is None:
+        return
+    try:
+        x = float(v)
+    except (TypeError, ValueError, OverflowError):
+        raise InstanceError([Problem("instance.yaml", f"setting '{name}' must be a number", column=name, value=repr(v))]) from None
+    problems = [p for p in setting_problems(name, x, "instance.yaml") if p.severity == "error"]
+    if not problems and name in ("discount_rate", "base_year"):
+        problems = discount_problems(instance.first_year, instance.last_year, instance.base_year, instance.discount_rate,
+                                     "instance.yaml")
+    if problems:
+        raise InstanceError(problems)
+

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .cells import _Bad, _is_blank, _typed_frame, parse_cell, reserved_name
-from .changes import SETTING_RANGES
+from .cells import YEARS, _Bad, _is_blank, _typed_frame, parse_cell, reserved_name
+from .changes import SETTING_RANGES, _shown, discount_problems, setting_problems
 from .errors import InstanceError, Problem
 from .schema import FORMAT_VERSIONS, FREE_COLUMNS, SETTINGS, TABLE_ORDER, Table
 
@@ -443,13 +443,16 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
                 if x != int(x):
                     raise ValueError
                 x = int(x)
-        except (TypeError, ValueError):
-            problems.append(Problem(label, f"setting '{name}' must be a {'whole ' if cast is int else ''}number", column=name, value=v))
+        except (TypeError, ValueError, OverflowError):
+            problems.append(Problem(label, f"setting '{name}' must be a {'whole ' if cast is int else ''}number", column=name,
+                                    value=_shown(v)))
             return default
         if check and not check[0](x):
             problems.append(Problem(label, f"setting '{name}' {check[1]}", column=name, value=v))
             return default
         return x
+
+    in_years = (lambda x: YEARS[0] <= x <= YEARS[1], f"must be a year in {YEARS[0]}-{YEARS[1]}")
 
     years = s.get("years")
     first = last = None
@@ -459,16 +462,20 @@ def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: 
         for k in years:
             if k not in ("first", "last"):
                 problems.append(Problem(label, f"unknown key '{k}' in 'years' (expected first, last)", column="years"))
-        first = num("first", int, required=True, node=years, name="years.first")
-        last = num("last", int, required=True, node=years, name="years.last")
+        first = num("first", int, required=True, node=years, name="years.first", check=in_years)
+        last = num("last", int, required=True, node=years, name="years.last", check=in_years)
         if first is not None and last is not None and last < first:
             problems.append(Problem(label, f"years.last ({last}) is before years.first ({first})", column="years"))
             first = last = None
         if first is not None and last is not None and last - first > 200:
             problems.append(Problem(label, "the horizon is longer than 200 years", column="years"))
             first = last = None
-    base = num("base_year", int, default=first)
+    base = num("base_year", int, default=first, check=SETTING_RANGES["base_year"])
     rate = num("discount_rate", float, default=0.0, check=SETTING_RANGES["discount_rate"])
+    if rate is not None:
+        problems.extend(p for p in setting_problems("discount_rate", rate, label) if p.severity != "error")
+    if first is not None and last is not None and rate is not None:
+        problems.extend(discount_problems(first, last, base if base is not None else first, rate, label))
     pen = num("unmet_penalty", float, default=None, check=SETTING_RANGES["unmet_penalty"])
     version = num("format_version", int, default=1, check=(lambda x: x in FORMAT_VERSIONS,
                                                             f"must be one of {', '.join(map(str, FORMAT_VERSIONS))}"))

@@ -139,7 +139,7 @@ TABLES: dict[str, Table] = {
                 _c("process", "name"),
                 _c("name", "text", blank=True),
                 _c("stage", "name"),
-                _c("lifetime", "int", min=1, doc="years"),
+                _c("lifetime", "int", min=1, max=1000, doc="years (at most 1000: beyond, the annuity is that of a perpetuity)"),
                 _c("lead_time", "int", min=0, doc="years from start of building to use"),
                 _c("availability", "float", gt=0, max=1),
                 _c("capex", "float", min=0, blank=True, default=0.0, doc="money per unit of annual capacity; blank: 0"),

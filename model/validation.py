@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .cells import _is_blank
+import numpy as np
+
+from .cells import LARGE, _is_blank
 from .errors import Problem
 from .schema import POLICY_KINDS, TABLES
 
@@ -262,6 +264,24 @@ def _check_policy_rows(inst: Instance, problems: list[Problem]) -> None:
             problems.append(Problem(label, f"policy '{policy}' has a row for every year (blank year) and other rows too", row=int(grp.index[grp['year'].isna()][0]), column="year"))
 
 
+def _check_large_values(inst: Instance, problems: list[Problem]) -> None:
+    """A warning for each number column holding a figure above ``LARGE`` in magnitude (larger
+    than :data:`~rechain.model.cells.INFINITE` is refused as its cell is read): such a figure
+    swamps every other cost or limit in floating point. One warning a column, at its first."""
+    for name, df in inst.tables.items():
+        for col in TABLES[name].columns:
+            if col.type not in ("int", "float") or col.name not in df.columns or not len(df):
+                continue
+            x = df[col.name].astype("float64").abs().to_numpy()
+            big = np.flatnonzero(np.nan_to_num(x) > LARGE)
+            if len(big):
+                ln = df.index[big[0]]
+                more = f" (and {len(big) - 1} more row{'s' if len(big) > 2 else ''})" if len(big) > 1 else ""
+                problems.append(Problem(inst.label(name), f"above {LARGE:g} in magnitude{more}: a figure this large swamps every "
+                                        "other cost or limit (the solver may stop without an answer)", row=int(ln),
+                                        column=col.name, value=float(df.at[ln, col.name]), severity="warning"))
+
+
 def _check_unmet_penalty(inst: Instance, problems: list[Problem]) -> None:
     """An instance-wide unmet penalty, or one for each demanded commodity."""
     if inst.unmet_penalty is None:
@@ -291,6 +311,8 @@ _VALUE_CHECKS = {
     ("instance", "unmet_penalty"): "unmet_penalty",
     ("processes", "capex"): "plantless_costs",
     ("processes", "fixed_om"): "plantless_costs",
+    ("processes", "unit_size"): "plantless_costs",
+    ("processes", "min_build"): "plantless_costs",
     ("process_costs", "capex"): "plantless_costs",
     ("process_costs", "fixed_om"): "plantless_costs",
     ("process_io", "delay"): "io_delays",

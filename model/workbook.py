@@ -21,6 +21,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .cells import _cell_text, reserved_name
+from .changes import LocatedChange
 from .errors import Problem
 from .reading import STRAY_BREAKS, _Raw, _yaml_cell
 from .schema import FREE_COLUMNS, SETTINGS, TABLE_ORDER, TABLES
@@ -290,7 +291,8 @@ def _scenarios_from_sheet(raw: _Raw, problems: list[Problem]) -> dict:
                 problems.append(Problem(raw.label, f"column '{k}' is given twice: one of the two would be lost", row=ln, column="where",
                                         value=rec["where"]))
             where[k] = v
-        ch = {"table": rec["table"].strip(), "where": where, "column": rec["column"].strip(), "_line": ln, "_label": raw.label}
+        ch = LocatedChange(table=rec["table"].strip(), where=where, column=rec["column"].strip())
+        ch.located = (raw.label, ln)  # its problems point at this sheet and row
         for key in ("scale", "set"):
             if rec.get(key, "").strip():
                 ch[key] = _yaml_cell(rec[key], raw.label, ln, key, problems)

@@ -212,6 +212,16 @@ def parse_change(text: str, kind: str) -> dict:
     return ch
 
 
+def parse_time_limit(seconds: float | None) -> float | None:
+    """``--time-limit`` as seconds > 0 (None: no limit), else an input error (exit 2)."""
+    from .direct import check_time_limit
+
+    try:
+        return check_time_limit(seconds, positive=True)
+    except ValueError:
+        raise Fail(f"--time-limit {seconds!r}: expected a number of seconds > 0") from None
+
+
 def parse_years(text: str) -> tuple[int | None, int | None]:
     m = re.fullmatch(r"\s*(\d{4})?\s*:\s*(\d{4})?\s*", text or "")
     if not m or not (m.group(1) or m.group(2)):
@@ -446,6 +456,7 @@ def solve(
             raise Fail(f"--format {format!r}: expected csv, parquet or xlsx")
         if lp is not None and lp.suffix.lower() not in (".lp", ".mps"):
             raise Fail(f"--lp {lp}: expected a .lp or .mps file")
+        parse_time_limit(time_limit)
         from rechain.solvers import solve as solve_model
 
         with Steps() as steps:
@@ -815,6 +826,7 @@ def sweep(
             backend_ = backend
         if backend_ not in ("local", "dask"):
             raise Fail(f"--backend {backend!r}: expected local or dask")
+        parse_time_limit(time_limit)
         if sample is not None and not vary:
             raise Fail("--sample needs at least one --vary axis")
         if vary and sample is None:

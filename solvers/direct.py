@@ -168,6 +168,22 @@ def numerics_warnings(data, nonzeros: int, check: bool | None, lp: LinearProgram
     return list(report(data, lp=lp).warnings)
 
 
+def check_time_limit(time_limit, positive: bool = False) -> float | None:
+    """``time_limit`` as seconds (None: no limit); ValueError unless it is a number >= 0 (> 0
+    with ``positive``; 0 stops the solver at once, which tests use)."""
+    if time_limit is None:
+        return None
+    try:
+        t = float(time_limit)
+        ok = not isinstance(time_limit, bool) and (t > 0 if positive else t >= 0)  # False for NaN
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"time_limit must be a number of seconds {'>' if positive else '>='} 0 (or None for no limit), "
+                         f"not {time_limit!r}")
+    return t
+
+
 def _set_options(h, options: dict) -> None:
     import highspy
 
@@ -212,8 +228,7 @@ class DirectModel:
         self.highs = new_highs()
         # HiGHS's log goes to the console only with tee; its warnings are always collected
         # (a logging callback) and reported in Result.warnings
-        self.highs.setOptionValue("output_flag", True)
-        self.highs.setOptionValue("log_to_console", bool(tee))
+        _set_options(self.highs, {"output_flag": True, "log_to_console": bool(tee)})
         self.solver_warnings: list[str] = []
         self.highs.cbLogging.subscribe(self._log)
         _set_options(self.highs, options)
@@ -265,6 +280,23 @@ class DirectModel:
                 raise RebuildRequired("cannot update the LP in place: the instance gives other rows, columns or "
                                       "non-zeros; build a new model for it") from None
             layout, parameters, how = None, None, "prepared"
+        try:
+            self._push(old, lp)
+        except Exception:
+            # HiGHS may have taken some of the changes before it refused one: the LP inside it
+            # is neither the old one nor the new one. Hand it the old LP whole, so the model
+            # stays that of the instance it was (a later solve must never return a stale or
+            # half-changed optimum), then say what was refused.
+            to_highs(old, self.highs)
+            raise
+        self.instance, self._data, self.lp = instance, data, lp
+        self._layout, self._parameters, self.last_update = layout, parameters, how
+        self.timings = {"update": time.perf_counter() - t0}
+        return self
+
+    def _push(self, old: LinearProgram, lp: LinearProgram) -> None:
+        """Pass to HiGHS the costs, bounds, coefficients and offset of ``lp`` that differ from
+        ``old`` (the LP HiGHS holds); every call's status is checked."""
         h = self.highs
         idx = np.flatnonzero(lp.col_cost != old.col_cost).astype(np.int32)
         if len(idx):
@@ -284,11 +316,7 @@ class DirectModel:
                 for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
                     _check(h.changeCoeff(r, c, v), "changeCoeff")
         if lp.offset != old.offset:
-            h.changeObjectiveOffset(lp.offset)
-        self.instance, self._data, self.lp = instance, data, lp
-        self._layout, self._parameters, self.last_update = layout, parameters, how
-        self.timings = {"update": time.perf_counter() - t0}
-        return self
+            _check(h.changeObjectiveOffset(lp.offset), "changeObjectiveOffset")
 
     def _base_result_layout(self):
         from rechain.model.results import ResultLayout
@@ -344,6 +372,7 @@ class DirectModel:
         t0 = time.perf_counter()
         h = self.highs
         try:
+            check_time_limit(time_limit)
             opts = dict(options)
             # always set: HiGHS keeps an option until it is changed, and a limit from an
             # earlier solve must not cut this one short

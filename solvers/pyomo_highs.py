@@ -8,17 +8,67 @@ from __future__ import annotations
 import numpy as np
 
 
-def persistent(m):
-    """The persistent HiGHS interface kept on model ``m`` (made on first use)."""
+class Checked:
+    """A ``highspy.Highs`` whose every call that answers with a status is checked: HiGHS
+    refuses a value it reads as infinite, or a change it cannot make, with a status, not an
+    error, and Pyomo's interface does not look at it (the model in HiGHS would silently stay
+    as it was). A refusal raises RuntimeError naming the call."""
+
+    def __init__(self, highs):
+        object.__setattr__(self, "_highs", highs)
+
+    def __getattr__(self, name):
+        attr = getattr(self._highs, name)
+        if not callable(attr) or name == "run":  # run's status is read as the model status
+            return attr
+
+        def checked(*args, **kw):
+            import highspy
+
+            out = attr(*args, **kw)
+            if isinstance(out, highspy.HighsStatus) and out == highspy.HighsStatus.kError:
+                raise RuntimeError(f"HiGHS refused {name} (a number it treats as infinite or invalid?)")
+            return out
+
+        return checked
+
+    def __setattr__(self, name, value):
+        setattr(self._highs, name, value)
+
+
+def _checked_interface():
+    """Pyomo's persistent HiGHS interface, its highspy object wrapped in :class:`Checked` from
+    the moment it is made (the model's rows and mutable parameters keep a reference to it)."""
     from pyomo.contrib.solver.solvers.highs import Highs
 
+    class CheckedHighs(Highs):
+        @property
+        def _solver_model(self):
+            return self.__dict__.get("_rechain_solver_model")
+
+        @_solver_model.setter
+        def _solver_model(self, h):
+            self.__dict__["_rechain_solver_model"] = h if h is None or isinstance(h, Checked) else Checked(h)
+
+    return CheckedHighs()
+
+
+def persistent(m):
+    """The persistent HiGHS interface kept on model ``m`` (made on first use)."""
     opt = getattr(m, "_rechain_highs", None)
     if opt is None:
-        opt = Highs()
+        opt = _checked_interface()
         if not opt.available():
             raise RuntimeError("HiGHS (highspy) is not installed: pip install highspy")
         m._rechain_highs = opt
     return opt
+
+
+def forget(m) -> None:
+    """Drop the persistent interface of ``m``: after a refused change its model in HiGHS is
+    neither the old one nor the new one, so the next solve builds it afresh."""
+    if getattr(m, "_rechain_highs", None) is not None:
+        m._rechain_highs = None
 
 
 def highs(opt):

@@ -13,7 +13,7 @@ from rechain.model.results import Result, build_result
 from . import pyomo_highs
 
 # statuses and their messages are those of the direct path, so both paths say the same
-from .direct import MESSAGES as _MESSAGES, fix_integers, mip_message, status_of  # noqa: E402
+from .direct import MESSAGES as _MESSAGES, check_time_limit, fix_integers, mip_message, status_of  # noqa: E402
 
 def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False,
           method: str = "auto", check_numerics: bool | None = None, **options) -> Result:
@@ -54,6 +54,7 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
         inst = m._rechain_instance
     meta = dict(solver=solver, instance_name=inst.name, scenario=inst.scenario)
     try:
+        check_time_limit(time_limit)
         if solver == "highs":
             status, obj, values, duals, msg, sub = _solve_highs(m, time_limit, tee, options)
         else:
@@ -108,8 +109,12 @@ def _solve_highs(m, time_limit, tee, options):
     # an earlier solve of this model must not cut this one short
     opts["time_limit"] = float(time_limit) if time_limit is not None else float("inf")
     _check_options(opts)
-    opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-              tee=tee, solver_options=opts)
+    try:
+        opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                  tee=tee, solver_options=opts)
+    except Exception:
+        pyomo_highs.forget(m)  # HiGHS may hold part of the changes: never re-solve that model
+        raise
     sub["solve"] = time.perf_counter() - t
     h = pyomo_highs.highs(opt)
     sub["highs_run"] = float(h.getRunTime())

@@ -419,7 +419,9 @@ def sweep(
     workers = max(1, int(workers))
     options = dict(solver_options)
     if time_limit is not None:
-        options["time_limit"] = time_limit
+        from .direct import check_time_limit
+
+        options["time_limit"] = check_time_limit(time_limit)
 
     items = list(enumerate(scens))
     n = len(items)

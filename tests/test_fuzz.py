@@ -77,12 +77,21 @@ def test_out_of_range_numbers(base, tmp_path, text, located):
 
 
 def test_huge_money_figure_loads(base, tmp_path):
-    # 1e308 is a finite number >= 0: a valid (if absurd) cost; numerics.report warns about it
+    # 1e19 is a finite number >= 0 below the solver's infinity (1e20): a valid (if absurd) cost,
+    # loaded with a warning (numerics.report warns about it too); 1e308 the solver would read as
+    # infinite: a located error
     folder = _copy(base, tmp_path)
     rows = fuzz._read_rows(folder / "processes.csv")
+    rows[1][rows[0].index("capex")] = "1e19"
+    fuzz._write_rows(folder / "processes.csv", rows)
+    inst = load_instance(folder)
+    assert inst.processes["capex"].max() == 1e19
+    assert any(w.file == "processes.csv" and w.row == 2 and w.column == "capex" for w in inst.warnings)
     rows[1][rows[0].index("capex")] = "1e308"
     fuzz._write_rows(folder / "processes.csv", rows)
-    assert load_instance(folder).processes["capex"].max() == 1e308
+    with pytest.raises(InstanceError) as info:
+        load_instance(folder)
+    assert any(p.file == "processes.csv" and p.row == 2 and p.column == "capex" for p in info.value.problems)
 
 
 def test_bom_and_crlf_everywhere_change_nothing(base, tmp_path):

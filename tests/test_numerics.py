@@ -93,7 +93,7 @@ def test_just_inside_the_limits_is_quiet(toy):
 
 
 def test_huge_money_figure_is_named(toy):
-    inst = toy.with_changes({"table": "processes", "where": {"process": "magnet_making"}, "column": "capex", "set": 1e300})
+    inst = toy.with_changes({"table": "processes", "where": {"process": "magnet_making"}, "column": "capex", "set": 1e19})
     r = report(inst)
     assert any("objective figures above" in w and "new[magnet_making,south," in w for w in r.warnings)
     assert any("objective figures span" in w for w in r.warnings)

@@ -277,6 +277,8 @@ def expected_range_problem(inst, table, column, scale):
         msg = None
         if math.isinf(v) or math.isnan(v):
             msg = None if math.isnan(v) else "expected a finite number"
+        elif abs(v) >= 1e20:  # HiGHS's infinity
+            msg = "expected a number below 1e+20 in magnitude (the solver reads larger ones as infinite)"
         elif col.min is not None and v < col.min:
             msg = f"expected a number >= {col.min:g}"
         elif col.gt is not None and v <= col.gt:
@@ -293,7 +295,9 @@ def test_range_problems_match_a_row_by_row_search(which, request):
     inst = request.getfixturevalue(which)
     rng = random.Random(7)
     numeric = [(t, c.name) for t in TABLES for c in TABLES[t].columns
-               if c.type in ("int", "float") and c.name != "year" and len(inst.tables[t])]
+               if c.type in ("int", "float") and c.name != "year" and len(inst.tables[t])
+               and inst.tables[t][c.name].notna().any()  # scaling a column of blanks changes nothing
+               and (t, c.name) != ("process_io", "coefficient")]  # its reference rows must stay 1: not a range
     for _ in range(60):
         table, column = rng.choice(numeric)
         scale = rng.choice([-2.5, -1, -1e-3, 0, 1e-4, 0.3, 0.5, 1, 1.7, 2, 40, 1e306, 1e308])
