@@ -1156,6 +1156,184 @@ lines.append(f"- Total cost: {driver('total cost')}.")
 print("\\n".join(lines))"""),
 ]
 
+NB08 = [
+md("""# 08 · A hedged plan: what to start before knowing which future comes
+
+A sweep solves each future as if it were known in advance. A planner has to start plant before
+knowing whether the NEV boom, a wind slowdown or the loss of the Myanmar heavy-RE feed comes. This
+notebook solves the **two-stage stochastic** plan of the default instance (`rechain.solvers.stochastic`):
+new capacity started up to a year (`decide_through`) is one decision shared by every future; the
+rest (later builds, running the plants, trade, stocks, demand given up) is chosen in each future.
+
+The futures are the instance's named scenarios, here without Inner Mongolia's capacity target
+(`no_plan_target`), so that the region's capacity is a choice. Their probabilities are **an
+assumption of this notebook**, not data: base 0.40, NEV boom 0.25, wind slowdown 0.20, heavy-RE
+shock 0.15. EVPI (what knowing the future in advance is worth) and VSS (what planning for the
+average future loses) are computed, not stated (`docs/stochastic.md`)."""),
+code("""import pandas as pd
+from rechain import instances
+from rechain.model import load_instance
+from rechain.solvers import solve, stochastic
+
+pd.set_option("display.width", 160)
+inst = load_instance(instances.path("inner_mongolia_2021_2025"))
+futures = [["no_plan_target"], ["no_plan_target", "nev_boom"], ["no_plan_target", "wind_slowdown"],
+           ["no_plan_target", "heavy_re_shock"]]
+prob = [0.40, 0.25, 0.20, 0.15]
+res = {dt: stochastic(inst, futures, probabilities=prob, decide_through=dt) for dt in (2022, 2024)}
+for line in res[2022].describe()[:3]:
+    print(line)
+res[2022].scenarios.summary"""),
+md("""## The shared decisions beside the plan for the average future
+
+`first_stage` is the hedged plan; `ev_first_stage` the plan of the expected-value problem (every
+number of the futures averaged). Where they differ, the hedge is."""),
+code("""fs = res[2022].first_stage.assign(ev_plan=res[2022].ev_first_stage["new"].round(6))
+fs["hedge"] = fs["new"] - fs["ev_plan"]
+moved = fs[fs["hedge"].abs() > 1].sort_values("hedge")
+moved.round(0)"""),
+code("""by_process = moved.groupby(["process", "year"])[["new", "ev_plan", "hedge"]].sum().round(0)
+by_process"""),
+md("""## Deciding later or sooner
+
+The later the shared decisions run (`decide_through` 2024: everything started up to 2024 is
+committed now), the more the plan must hedge, and the more foresight is worth."""),
+code("""rows = []
+for dt, r in res.items():
+    rows.append({"decide_through": dt, "expected cost": r.objective, "wait-and-see": r.wait_and_see,
+                 "EVPI": r.evpi, "EEV": r.eev, "VSS": r.vss})
+measures = pd.DataFrame(rows).set_index("decide_through")
+measures.round(1)"""),
+md("""## Protection in the bad future: CVaR
+
+Minimising `0.5 · E[cost] + 0.5 · CVaR_0.8[cost]` (the expected cost of the worst 20 % of
+probability, here the heavy-RE shock and part of the NEV boom) trades expected cost for a lower
+cost in the bad futures."""),
+code("""risky = stochastic(inst, futures, probabilities=prob, decide_through=2022, risk={"alpha": 0.8, "weight": 0.5},
+                   measures=False)
+neutral = res[2022]
+cmp = pd.DataFrame({"risk-neutral": neutral.scenarios.summary.set_index("scenario")["cost"],
+                    "with CVaR": risky.scenarios.summary.set_index("scenario")["cost"]})
+cmp.loc["expected"] = [neutral.expected_cost, risky.expected_cost]
+cmp.round(1)"""),
+code("""hedge = moved.groupby("process")["hedge"].sum()
+lines = ["Conclusions (computed above):"]
+r = res[2022]
+lines.append(f"- Deciding what to start in 2021-22 before the future is known: expected cost {r.objective:,.0f} CNY million; "
+             f"EVPI {r.evpi:,.1f} and VSS {r.vss:,.1f} CNY million (decide_through 2024: EVPI {res[2024].evpi:,.1f}, "
+             f"VSS {res[2024].vss:,.1f}).")
+first = moved[moved["year"] == inst.first_year].groupby("process")["hedge"].sum()
+if len(first):
+    top = first.abs().idxmax()
+    lines.append(f"- The hedge is timing: in {inst.first_year} the hedged plan starts {first[top]:+,.0f} t/y of {top} against the plan "
+                 f"for the average future (over 2021-22: {hedge.get(top, 0.0):+,.0f} t/y), so the plant is there a year sooner "
+                 "should the heavy-RE feed stop.")
+sint = r.first_stage[(r.first_stage["process"] == "magnet_sintering") & (r.first_stage["region"] == "inner_mongolia")]["new"].sum()
+lines.append(f"- Inner Mongolia's sintering capacity started by 2022 without the plan target: {sint:,.0f} t/y in the hedged plan.")
+worst = cmp.drop(index="expected").idxmax()["risk-neutral"]
+lines.append(f"- With CVaR the cost of the worst future ({worst}) changes by {cmp.loc[worst, 'with CVaR'] - cmp.loc[worst, 'risk-neutral']:+,.1f} "
+             f"and the expected cost by {cmp.loc['expected', 'with CVaR'] - cmp.loc['expected', 'risk-neutral']:+,.1f} CNY million.")
+print("\\n".join(lines))"""),
+]
+
+NB09 = [
+md("""# 09 · The near-optimal space of the plan
+
+A least-cost plan is one point of a wide space of plans that cost almost as much. Within 2 % of the
+least cost, how much could each plant make, and where? `rechain.solvers.alternatives` adds a budget
+row (cost ≤ optimum + 2 %) and minimises and maximises each group in turn (modelling to generate
+alternatives, `docs/stochastic.md`). Groups here: the output of each plant process by region over
+2021-25 (`quantity="activity"`); new capacity by stage and region follows."""),
+code("""import pandas as pd
+import matplotlib.pyplot as plt
+from rechain import instances
+from rechain.model import load_instance
+from rechain.solvers import alternatives
+
+pd.set_option("display.width", 160)
+inst = load_instance(instances.path("inner_mongolia_2021_2025"))
+alt = alternatives(inst, slack=0.02, quantity="activity")
+print(alt.describe()[0])
+r = alt.ranges
+r = r[r["high"] > 0].assign(span=lambda t: t["high"] - t["low"]).sort_values("span", ascending=False)
+r.head(15).round(0)"""),
+code("""%matplotlib inline
+show = r[r["process"].isin(["magnet_sintering", "metal_prnd", "separation_bayan_obo", "gbd_diffusion", "alloy_casting"])]
+fig, ax = plt.subplots(figsize=(9, 0.35 * len(show) + 1))
+y = range(len(show))
+ax.hlines(list(y), show["low"] / 1e3, show["high"] / 1e3, lw=6, color="#9ecae1", label="within 2 % of least cost")
+ax.plot(show["optimum"] / 1e3, list(y), "o", color="#08519c", label="least-cost plan")
+ax.set_yticks(list(y), [f"{p} · {g}" for p, g in zip(show["process"], show["region"])])
+ax.set_xlabel("output over 2021-25 (kt of each process's reference commodity)")
+ax.set_title("How far each plant's output can move at ≤ 2 % extra cost (kt)")
+ax.legend(loc="lower right")
+plt.tight_layout()"""),
+code("""cap = alternatives(inst, slack=0.02)   # new capacity by stage and region
+cap.ranges[cap.ranges["high"] > 0].round(0)"""),
+code("""ims = r[(r["process"] == "magnet_sintering") & (r["region"] == "inner_mongolia")].iloc[0]
+oc = r[(r["process"] == "magnet_sintering") & (r["region"] == "other_china")].iloc[0]
+sep = r[(r["process"] == "separation_bayan_obo")].iloc[0]
+lines = ["Conclusions (computed above):",
+         f"- Within 2 % of the least cost, Inner Mongolia's sintering output over 2021-25 can be anything from {ims.low:,.0f} to "
+         f"{ims.high:,.0f} t (least cost: {ims.optimum:,.0f} t), the rest of China's from {oc.low:,.0f} to {oc.high:,.0f} t: "
+         "where magnets are sintered is nearly cost-neutral.",
+         f"- Bayan Obo separation stays between {sep.low:,.0f} and {sep.high:,.0f} t REO: the ore side is pinned by the quotas.",
+         f"- Inner Mongolia can leave its sintering plant idle over the whole horizon (least output {ims.low:,.0f} t) while "
+         "its 100,000 t/y capacity target holds in every alternative: the target buys capacity, not output."]
+print("\\n".join(lines))"""),
+]
+
+NB10 = [
+md("""# 10 · Plants come in modules
+
+The LP builds any amount of capacity. Real plants come in lines of a given size: a sintering line,
+a separation train. `processes.unit_size` makes new capacity whole modules (a MILP, solved by
+HiGHS); `processes.min_build` makes it all-or-nothing above a least size. Prices and shadow prices
+are then those of the LP with the whole-number decisions fixed, and the LP relaxation's objective
+is reported beside the MILP's (`docs/spec.md` 4.8).
+
+The module sizes below are **assumptions of this notebook** (estimates, not sourced figures): a
+sintering line of 5,000 t/y of blanks, a Bayan Obo separation train of 10,000 t REO/y, a PrNd
+electrolysis block of 2,000 t/y."""),
+code("""import pandas as pd
+from rechain import instances
+from rechain.model import load_instance
+from rechain.solvers import solve
+
+pd.set_option("display.width", 160)
+inst = load_instance(instances.path("inner_mongolia_2021_2025"))
+sizes = {"magnet_sintering": 5000, "separation_bayan_obo": 10000, "metal_prnd": 2000}
+lumpy = inst.with_changes([{"table": "processes", "where": {"process": p}, "column": "unit_size", "set": v}
+                           for p, v in sizes.items()], label="modules")
+lp, mip = solve(inst), solve(lumpy)
+print(mip.message)
+pd.Series({"LP (any size)": lp.objective, "MILP (modules)": mip.objective,
+           "LP relaxation of the MILP": mip.mip["relaxation_objective"]}).round(1)"""),
+code("""def built(r):
+    c = r.capacity
+    c = c[c["process"].isin(list(sizes)) & (c["new"] > 1e-6)]
+    return c.groupby(["process", "region", "year"])["new"].sum()
+
+both = pd.DataFrame({"LP": built(lp), "modules": built(mip)}).fillna(0.0)
+both["modules of"] = [sizes[p] for p in both.index.get_level_values("process")]
+both.round(0)"""),
+code("""def prices(r):
+    p = r.prices
+    return p[(p["region"] == "other_china") & p["commodity"].isin(["prnd_oxide", "prnd_metal", "magnet_std"])].pivot(
+        index="commodity", columns="year", values="price")
+
+pd.concat({"LP": prices(lp), "modules": prices(mip)}).round(3)"""),
+code("""extra = mip.objective - lp.objective
+whole = (both["modules"] / both["modules of"]).round(6)
+lines = ["Conclusions (computed above):",
+         f"- Building in modules costs {extra:,.1f} CNY million more than the LP's any-size plan (discounted), "
+         f"{100 * extra / lp.objective:.3f} % of the total; the MILP's gap is {mip.mip['gap']:.2g}.",
+         f"- Every new capacity of the three processes is a whole number of modules: {bool((whole == whole.round()).all())}.",
+         f"- {int((both['modules'] > both['LP'] + 1e-6).sum())} builds round up and {int((both['modules'] < both['LP'] - 1e-6).sum())} "
+         "round down (or move to another year) against the LP."]
+print("\\n".join(lines))"""),
+]
+
 
 NOTEBOOKS = {
     "01_quickstart": NB01,
@@ -1165,6 +1343,9 @@ NOTEBOOKS = {
     "05_recycling": NB05,
     "06_plan_vs_actual": NB06,
     "07_monte_carlo": NB07,
+    "08_stochastic_plan": NB08,
+    "09_near_optimal": NB09,
+    "10_modular_plants": NB10,
 }
 
 
