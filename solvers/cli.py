@@ -21,6 +21,7 @@ Errors are printed without a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 import re
 import shutil
@@ -220,6 +221,61 @@ def parse_time_limit(seconds: float | None) -> float | None:
         return check_time_limit(seconds, positive=True)
     except ValueError:
         raise Fail(f"--time-limit {seconds!r}: expected a number of seconds > 0") from None
+
+
+HighsOption = Annotated[list[str], typer.Option("--highs-option", help="A HiGHS option KEY=VALUE (repeatable), e.g. solver=ipm, mip_rel_gap=0.01.")]
+Threads = Annotated[Optional[int], typer.Option("--threads", help="Threads HiGHS may use (its option 'threads').")]
+
+
+def parse_highs_options(items: list[str], threads: int | None = None) -> dict:
+    """``--highs-option KEY=VALUE`` (repeatable) and ``--threads`` as HiGHS options, each checked
+    by HiGHS itself before anything is solved: an unknown name or a value out of range is an
+    input error (exit 2)."""
+    from .direct import _set_options, new_highs
+
+    opts: dict = {}
+    for text in items:
+        key, sep, value = text.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise Fail(f"--highs-option {text!r}: expected KEY=VALUE, e.g. solver=ipm")
+        opts[key] = _option_value(value)
+    if threads is not None:
+        if threads < 1:
+            raise Fail(f"--threads {threads}: expected a whole number >= 1")
+        opts["threads"] = int(threads)
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    for key, value in opts.items():
+        try:
+            _set_options(h, {key: value})
+        except (ValueError, TypeError):
+            known = _highs_option_names(h)
+            hint = difflib.get_close_matches(key, known, n=1)
+            raise Fail(f"--highs-option {key}={value}: HiGHS refused it" + (
+                f" (no option '{key}'; did you mean '{hint[0]}'?)" if key not in known and hint else
+                f" (no option '{key}')" if key not in known else " (a value out of its range or of the wrong type)")) from None
+    return opts
+
+
+def _option_value(text: str):
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _highs_option_names(h) -> list[str]:
+    try:
+        return list(h.getOptions().records.keys()) if hasattr(h.getOptions(), "records") else [
+            k for k in dir(h.getOptions()) if not k.startswith("_")]
+    except Exception:  # an older highspy without the listing: no hint
+        return []
 
 
 def parse_years(text: str) -> tuple[int | None, int | None]:
@@ -447,6 +503,7 @@ def solve(
     lp: Annotated[Optional[Path], typer.Option("--lp", help="Write the model with readable names to FILE (.lp or .mps) before solving.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous results folder (never the instance, the current directory or a folder that is not results).")] = False,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="On infeasibility, explain it (elastic re-solve and IIS).")] = True,
+    highs_option: HighsOption = [], threads: Threads = None,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -457,6 +514,11 @@ def solve(
         if lp is not None and lp.suffix.lower() not in (".lp", ".mps"):
             raise Fail(f"--lp {lp}: expected a .lp or .mps file")
         parse_time_limit(time_limit)
+        if solver in ("simplex", "ipm", "pdlp", "choose"):
+            raise Fail(f"--solver {solver}: that is a value of HiGHS's own option 'solver': pass --highs-option solver={solver}")
+        if solver != "highs" and (highs_option or threads is not None):
+            raise Fail(f"--highs-option and --threads are options of HiGHS, not of --solver {solver}")
+        highs_opts = parse_highs_options(highs_option, threads) if solver == "highs" else {}
         from rechain.solvers import solve as solve_model
 
         with Steps() as steps:
@@ -473,7 +535,7 @@ def solve(
                 with steps.step(f"building and solving ({solver})"):
                     if verbose and steps.progress:
                         steps.progress.stop()
-                    result = solve_model(inst, solver=solver, time_limit=time_limit, tee=verbose)
+                    result = solve_model(inst, solver=solver, time_limit=time_limit, tee=verbose, highs=highs_opts)
             else:
                 from rechain.model import build_model  # imports Pyomo: only on this path
 
@@ -488,7 +550,7 @@ def solve(
                 with steps.step(f"solving ({solver})"):
                     if verbose and steps.progress:
                         steps.progress.stop()
-                    result = solve_model(model, solver=solver, time_limit=time_limit, tee=verbose)
+                    result = solve_model(model, solver=solver, time_limit=time_limit, tee=verbose, highs=highs_opts)
                     result.timings = {"build": t_build, **result.timings}
                     result.timings["total"] = result.timings.get("total", 0.0) + t_build
             if result.ok and target is not None:

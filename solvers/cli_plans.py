@@ -14,7 +14,7 @@ from rich.table import Table
 from rechain.model.atomic import atomic_write_folder
 from rechain.model.formatting import fmt
 
-from .cli import (OK, Debug, Fail, PathArg, Quiet, Steps, Verbose, _guard, _set_opts, _source_label, app, check_out, load, out,
+from .cli import (OK, Debug, Fail, HighsOption, PathArg, Quiet, Steps, Threads, Verbose, parse_highs_options, _guard, _set_opts, _source_label, app, check_out, load, out,
                   replaceable)
 
 
@@ -45,6 +45,7 @@ def stochastic(
     cvar_weight: Annotated[float, typer.Option("--cvar-weight", help="Weight of CVaR in the mix (1: CVaR alone).")] = 1.0,
     no_measures: Annotated[bool, typer.Option("--no-measures", help="Skip wait-and-see, EVPI, EEV and VSS (one solve per scenario less).")] = False,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for each solve.")] = None,
+    highs_option: HighsOption = [], threads: Threads = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write first_stage.csv, summary.csv, measures.csv and the per-scenario tables here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous output folder of this command (never the instance or another folder).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
@@ -71,7 +72,8 @@ def stochastic(
             with steps.step(f"building and solving the extensive form of {len(scenario)} scenarios"):
                 try:
                     res = run(inst, list(scenario), probabilities=list(probability) or None, decide_through=decide_through,
-                              risk=risk, time_limit=time_limit, measures=not no_measures)
+                              risk=risk, time_limit=time_limit, measures=not no_measures,
+                              highs=parse_highs_options(highs_option, threads))
                 except ValueError as e:
                     raise Fail(str(e)) from None
         for line in res.describe():
@@ -114,6 +116,7 @@ def alternatives(
     n: Annotated[Optional[int], typer.Option("--n", help="At most this many alternatives.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random directions.")] = 0,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for each solve.")] = None,
+    highs_option: HighsOption = [], threads: Threads = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write objectives.csv, plans.csv and ranges.csv here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous output folder of this command (never the instance or another folder).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
@@ -133,7 +136,7 @@ def alternatives(
             with steps.step("solving the optimum and its alternatives"):
                 try:
                     res = run(inst, slack=slack, n=n, over=over or None, quantity=quantity, directions=directions,
-                              seed=seed, time_limit=time_limit)
+                              seed=seed, time_limit=time_limit, highs=parse_highs_options(highs_option, threads))
                 except ValueError as e:
                     raise Fail(str(e)) from None
         for line in res.describe():

@@ -184,9 +184,18 @@ def check_time_limit(time_limit, positive: bool = False) -> float | None:
     return t
 
 
+#: the thread count HiGHS's global scheduler was last started for in this process (None: not asked)
+_scheduler_threads: list = [None]
+
+
 def _set_options(h, options: dict) -> None:
     import highspy
 
+    if "threads" in options and options["threads"] != _scheduler_threads[0]:
+        # HiGHS starts one task scheduler a process and refuses a solve whose 'threads' differs
+        # from it: start it again for the count asked for (no solve runs in this process now)
+        highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_threads[0] = options["threads"]
     for k, v in options.items():
         # HiGHS refuses an unknown option or a value out of range with a status, not an error
         if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:

@@ -15,8 +15,19 @@ from . import pyomo_highs
 # statuses and their messages are those of the direct path, so both paths say the same
 from .direct import MESSAGES as _MESSAGES, check_time_limit, fix_integers, mip_message, status_of  # noqa: E402
 
+#: values of HiGHS's own option ``solver``: asked for as rechain's ``solver``, they are a mistake
+HIGHS_SOLVERS = ("simplex", "ipm", "pdlp", "choose", "hipo", "ipx")
+
+
+def highs_options(highs: dict | None, options: dict) -> dict:
+    """HiGHS options given as ``highs={...}`` and as keyword arguments (these win), as one dict."""
+    if highs is not None and not isinstance(highs, dict):
+        raise ValueError(f"highs= is a dict of HiGHS option names and values, e.g. {{'solver': 'ipm'}}, not {highs!r}")
+    return {**(highs or {}), **options}
+
+
 def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False,
-          method: str = "auto", check_numerics: bool | None = None, **options) -> Result:
+          method: str = "auto", check_numerics: bool | None = None, highs: dict | None = None, **options) -> Result:
     """Solve an :class:`Instance` (built here) or a model from :func:`build_model`.
 
     ``method``: ``"direct"`` hands the LP arrays of :mod:`rechain.model.matrix` to HiGHS
@@ -26,7 +37,9 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
 
     ``solver`` is ``"highs"`` (persistent HiGHS via highspy: re-solving the same model after
     :func:`update_parameters` reuses the solver model, warm-started) or the name of any Pyomo
-    solver installed on the machine. ``options`` go to the solver (HiGHS option names).
+    solver installed on the machine. HiGHS's own options go in ``highs={...}`` (e.g.
+    ``highs={"solver": "ipm", "threads": 2}``; HiGHS's option ``solver`` cannot clash with rechain's
+    ``solver``) or as keyword arguments (option names of HiGHS, or of the other solver).
     The status is one of ``optimal, infeasible, unbounded, time_limit, error``.
 
     ``check_numerics``: add the warnings of :func:`rechain.model.numerics.report` (badly
@@ -35,6 +48,10 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
     """
     if method not in ("auto", "direct", "pyomo"):
         raise ValueError(f"method {method!r}: expected auto, direct or pyomo")
+    if solver in HIGHS_SOLVERS:
+        raise ValueError(f"solver {solver!r} is a value of HiGHS's own option 'solver': pass highs={{'solver': {solver!r}}} "
+                         "(rechain's solver= names the program: 'highs' or another Pyomo solver)")
+    options = highs_options(highs, options)
     if isinstance(instance_or_model, Instance) and solver == "highs" and method in ("auto", "direct"):
         from .direct import solve_direct
 
