@@ -195,8 +195,9 @@ class Instance:
             }
         return out
 
-    def to_folder(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write the instance as a folder (instance.yaml plus one CSV a table), atomically."""
+    def to_folder(self, path: str | os.PathLike, overwrite: bool = False, replaceable=None) -> Path:
+        """Write the instance as a folder (instance.yaml plus one CSV a table), atomically
+        (``replaceable`` as in :func:`rechain.model.atomic.atomic_write_folder`)."""
         path = Path(path)
 
         def write(tmp: Path) -> None:
@@ -208,8 +209,18 @@ class Instance:
                     continue
                 table_to_text(name, df).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
 
-        atomic_write_folder(path, write, overwrite=overwrite)
+        atomic_write_folder(path, write, overwrite=overwrite, replaceable=replaceable)
         return path
+
+    def to_xlsx(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the instance as one ``.xlsx`` workbook, atomically (SPEC section 1): the sheet
+        ``instance`` (``key,value``, nested settings under dotted keys such as ``years.first``),
+        a sheet per table with the columns of its CSV file, and ``sources`` and ``scenarios``
+        when there are any. Loading the workbook gives this instance back. An existing
+        workbook is replaced only with ``overwrite``; a file that is not a workbook never."""
+        from .workbook import write_workbook  # imports openpyxl: only for a workbook
+
+        return write_workbook(self, path, overwrite=overwrite)
 
 
 

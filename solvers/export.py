@@ -25,16 +25,10 @@ from rechain.model import Instance, InstanceError, Problem, Result
 from rechain.model.atomic import atomic_write_folder
 from rechain.model.results import _NAME_COLUMNS as NAME_COLUMNS
 from rechain.model.results import TABLE_COLUMNS
+from rechain.model.workbook import FORMULA_START, WORKBOOK_DATE, fix_zip_dates  # noqa: F401  (shared with instance workbooks)
 
 FORMATS = ("csv", "parquet", "xlsx")
 WORKBOOK = "results.xlsx"
-
-
-#: the first characters that make a spreadsheet read a cell as a formula
-FORMULA_START = ("=", "+", "-", "@")
-#: the fixed date of every results workbook (its properties and its zip entries), so the
-#: same results give the same bytes
-WORKBOOK_DATE = (2000, 1, 1, 0, 0, 0)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path, fmt: str) -> None:
@@ -74,26 +68,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
         when = datetime.datetime(*WORKBOOK_DATE)
         xl.book.properties.created = when
         xl.book.properties.modified = when
-    _fix_zip_dates(path, when)
-
-
-def _fix_zip_dates(path: Path, when) -> None:
-    """Rewrite the workbook ``path`` with every zip entry dated ``WORKBOOK_DATE`` and the
-    modified date (which openpyxl sets to the time of saving) set to ``when``."""
-    import re
-    import zipfile
-
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(path) as z:
-        entries = [(i.filename, z.read(i)) for i in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
-            info = zipfile.ZipInfo(name, date_time=WORKBOOK_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            z.writestr(info, data)
+    fix_zip_dates(path, when)
 
 
 def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: Instance | None = None,
