@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import TRUE, _Bad, _cell_text, _is_blank, check_range, parse_cell
-from .errors import Problem
+from .errors import Problem, did_you_mean
 from .schema import TABLES
 
 SCENARIO_TABLES = tuple(TABLES) + ("instance",)
@@ -51,7 +51,7 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     row = ch.get("_line") if isinstance(ch, Mapping) else None
 
     def bad(msg, column=None, value=None):
-        problems.append(Problem(label, f"{where_from}: {msg}", row=row, column=column, value=value))
+        problems.append(Problem(label, f"{where_from}: {msg}" if where_from else msg, row=row, column=column, value=value))
 
     if not isinstance(ch, Mapping):
         return bad("expected a mapping {table, where, column, scale | set}", value=ch)
@@ -61,14 +61,16 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         return bad(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} (expected table, where, column, scale, set)")
     table = ch.get("table")
     if table not in SCENARIO_TABLES:
-        return bad(f"unknown table '{table}' (expected one of {', '.join(SCENARIO_TABLES)})", column="table", value=None)
+        return bad(f"unknown table '{table}' (expected one of {', '.join(SCENARIO_TABLES)}){did_you_mean(table, SCENARIO_TABLES)}",
+                   column="table", value=None)
     column = ch.get("column")
     has_scale, has_set = "scale" in ch, "set" in ch
     if has_scale == has_set:
         return bad("give exactly one of scale or set")
     if table == "instance":
         if column not in SCALAR_CHANGES:
-            return bad(f"unknown setting '{column}' (changeable: {', '.join(SCALAR_CHANGES)})", column="column")
+            return bad(f"unknown setting '{column}' (changeable: {', '.join(SCALAR_CHANGES)}){did_you_mean(column, SCALAR_CHANGES)}",
+                       column="column")
         cur = getattr(inst, column)
         try:
             v = float(ch["set"]) if has_set else float(ch["scale"]) * float(cur if cur is not None else float("nan"))
@@ -85,7 +87,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     schema = TABLES[table]
     df = inst.tables[table]
     if column not in schema.column_names:
-        return bad(f"table '{table}' has no column '{column}' (columns: {', '.join(schema.column_names)})", column="column", value=None)
+        return bad(f"table '{table}' has no column '{column}' (columns: {', '.join(schema.column_names)})"
+                   f"{did_you_mean(column, schema.column_names)}", column="column", value=None)
     col = schema.column(column)
     where = ch.get("where") or {}
     if not isinstance(where, Mapping):
@@ -93,7 +96,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     mask = pd.Series(True, index=df.index)
     for wc, wv in where.items():
         if wc not in schema.column_names and wc not in df.columns:
-            return bad(f"table '{table}' has no column '{wc}' to select on", column="where", value=None)
+            return bad(f"table '{table}' has no column '{wc}' to select on{did_you_mean(wc, schema.column_names)}",
+                       column="where", value=None)
         cells = df[wc]
         if wc in schema.column_names and schema.column(wc).type in ("int", "float"):
             try:
@@ -108,7 +112,14 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         mask &= m.fillna(False).astype(bool)
     if not mask.any():
         sel = ", ".join(f"{k}={v}" for k, v in where.items())
-        return bad(f"no row of '{table}' matches {sel or 'anything'}", column="where", value=None)
+        hint = ""
+        for wc, wv in where.items():  # the first name no row holds: the names it may be a misspelling of
+            names = set(df[wc].dropna().astype(str))
+            if wc in schema.column_names and schema.column(wc).type == "name" and str(wv) not in names:
+                hint = did_you_mean(wv, names, prefix=f"{wc}=")
+                break
+        empty = f" (the table '{table}' has no rows)" if not len(df) else ""
+        return bad(f"no row of '{table}' matches {sel or 'anything'}{empty}{hint}", column="where", value=None)
     if has_scale:
         if col.type not in ("int", "float"):
             return bad(f"cannot scale column '{column}' (not numeric)", column="scale")

@@ -258,15 +258,19 @@ def load(path: Optional[Path], scenarios=(), sets=(), scales=(), years: str | No
     from rechain.model import load_instance
 
     p = _instance_path(path)
-    inst = load_instance(p, scenario=list(scenarios) or None)
+    inst = load_instance(p)
+    names = [n for s in scenarios for n in str(s).split("+") if n]
+    if names:
+        inst = inst.with_scenario(*names, source="--scenario")
+    # a problem of an option is located at the option (the instance's files are not to blame)
     for kind, items in (("scale", scales), ("set", sets)):
         for text in items:
             ch = parse_change(text, kind)
             inst = inst.with_changes([ch], label=text.strip() if kind == "set" else f"{text.rsplit('=', 1)[0].strip()}*{ch['scale']:g}",
-                                     where_from=f"--{kind} {text!r}")
+                                     where_from="", file=f"--{kind} {text!r}")
     if years:
         first, last = parse_years(years)
-        inst = inst.with_years(first, last)
+        inst = inst.with_years(first, last, source=f"--years {years!r}")
     return inst, p
 
 
@@ -532,6 +536,8 @@ def solve(
                                          "command": " ".join(sys.argv[1:]) if sys.argv else ""})
         for part in summary_tables(result, inst):
             out.print(part)
+        for w in inst.warnings:  # e.g. an instance that demands nothing
+            err.print(str(w), markup=False)
         for w in result.warnings:  # badly scaled rows, the solver's own warnings
             err.print(f"warning: {w}", markup=False)
         if result.ok:

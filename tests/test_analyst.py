@@ -207,3 +207,161 @@ def test_report_without_out_names_the_what_if_in_its_folder(tmp_path, monkeypatc
     long = default_target("toy", ["ev_boom"], ["policies.value[policy=" + "x" * 300 + "]=1", "policies.value[policy=" + "x" * 300 + "]=2"])
     parts = long.name.split("+")
     assert parts[:2] == ["toy", "ev_boom"] and all(len(p) <= 80 for p in parts) and parts[2] != parts[3]
+
+
+# --------------------------------------------------------------------------------------------
+# one location per error, no contradictions
+# --------------------------------------------------------------------------------------------
+
+
+def said(problems) -> set[tuple]:
+    return {(p.file, p.row, p.column, p.message) for p in problems}
+
+
+@pytest.fixture
+def toy_book(tmp_path):
+    return load_instance(TOY).to_xlsx(tmp_path / "toy.xlsx")
+
+
+def _drop_sheets(book: Path, *names: str) -> Path:
+    wb = openpyxl.load_workbook(book)
+    for n in names:
+        del wb[n]
+    wb.save(book)
+    return book
+
+
+def test_a_workbook_without_its_instance_sheet_is_one_problem(toy_book):
+    assert said(problems_of(_drop_sheets(toy_book, "instance"))) == {
+        ("toy.xlsx[instance]", None, None, "missing sheet 'instance' (key,value rows of the settings)")}
+
+
+def test_an_instance_that_demands_nothing_is_warned_about(toy_book):
+    book = _drop_sheets(toy_book, "demand", "scenarios")
+    inst = load_instance(book)
+    assert [(p.file, p.severity) for p in inst.warnings] == [("toy.xlsx[demand]", "warning")]
+    assert "demands nothing" in inst.warnings[0].message
+    for command in ("validate", "solve"):
+        r = run(command, book, "-q")
+        assert r.exit_code == 0 and "toy.xlsx[demand]: warning: the instance demands nothing" in r.output, r.output
+    assert not load_instance(TOY).warnings
+
+
+def test_a_scenario_on_an_empty_table_says_the_table_is_empty(toy_book):
+    # the demand sheet gone, the scenario that scales it is the one problem, and says why
+    assert said(problems_of(_drop_sheets(toy_book, "demand"))) == {
+        ("toy.xlsx[scenarios]", 2, "where", "scenario 'ev_boom', change 1: no row of 'demand' matches commodity=ev "
+                                            "(the table 'demand' has no rows)")}
+
+
+def test_an_empty_demand_file_is_one_problem(toy_dir):
+    (toy_dir / "demand.csv").write_text("")
+    assert said(problems_of(toy_dir)) == {("demand.csv", None, None, "is empty: expected a header row")}
+
+
+def test_options_are_blamed_for_their_own_errors():
+    r = run("validate", TOY, "--scenario", "ev_bom")
+    assert r.exit_code == 2
+    assert ("--scenario: no scenario named 'ev_bom' in instance.yaml (known: ev_boom, no_target) (did you mean 'ev_boom'?)"
+            in r.output), r.output
+    r = run("solve", TOY, "--set", "demand.quantity[commodity=evv]=3")
+    assert r.exit_code == 2 and "invalid input: 1 problem" in r.output
+    assert ("--set 'demand.quantity[commodity=evv]=3', column 'where': no row of 'demand' matches commodity=evv "
+            "(did you mean 'commodity=ev'?)") in r.output, r.output
+    r = run("solve", TOY, "--scale", "demand.quantiy=2")
+    assert "--scale 'demand.quantiy=2', column 'column': table 'demand' has no column 'quantiy'" in r.output
+    assert "(did you mean 'quantity'?)" in r.output
+    r = run("solve", TOY, "--years", "2019:2022")
+    assert ("--years '2019:2022': years 2019:2022 are not within the instance's horizon 2021:2023 (instance.yaml, years)"
+            in r.output), r.output
+    assert "instance.yaml, column" not in r.output
+
+
+def test_a_workbook_never_blames_instance_yaml(toy_book):
+    wb = openpyxl.load_workbook(toy_book)
+    ws = wb["demand"]
+    ws["E2"] = "tyo"  # a source no sources row names
+    for row in wb["instance"].iter_rows(min_row=2):
+        if row[0].value == "unmet_penalty":
+            row[1].value = None
+    wb.save(toy_book)
+    problems = problems_of(toy_book)
+    assert all("instance.yaml" not in str(p) for p in problems), problems
+    assert said(problems) == {
+        ("toy.xlsx[demand]", 2, "source", "unknown source 'tyo' (not in the sources of toy.xlsx[instance]) (did you mean 'toy'?)"),
+        *{("toy.xlsx[instance]", None, "unmet_penalty", f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty "
+                                                         "in toy.xlsx[instance] or in toy.xlsx[commodities]") for c in ("ev", "lace_oxide")}}
+    with pytest.raises(Exception) as info:
+        load_instance(load_instance(TOY).to_xlsx(toy_book.with_name("b.xlsx")), scenario="nope")
+    assert [p.file for p in info.value.problems] == ["b.xlsx[instance]"]
+
+
+# --------------------------------------------------------------------------------------------
+# hints: European CSV files, did you mean, bytes that are not UTF-8
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_semicolon_separated_file_is_one_problem_with_a_hint(toy_dir):
+    (toy_dir / "demand.csv").write_text("commodity;region;year;quantity\nev;south;2021;1,5\n")
+    assert said(problems_of(toy_dir)) == {
+        ("demand.csv", 1, None, "the header 'commodity;region;year;quantity' names its columns between ';': separator ';'? "
+                                "The CSV files of an instance are separated by commas (Excel: save as 'CSV UTF-8 (comma delimited)')")}
+
+
+def test_decimal_commas_get_a_hint(toy_dir, tmp_path):
+    (toy_dir / "demand.csv").write_text('commodity,region,year,quantity\nev,south,2021,"1,5"\nev,south,2022,1,5\n'
+                                        'ev,south,2023,"1.234,5"\n')
+    assert said(problems_of(toy_dir)) == {
+        ("demand.csv", 2, "quantity", "expected a number (decimal comma? write 1.5, with a point)"),
+        ("demand.csv", 3, None, "row has 5 cells but the header has 4 (decimal comma? a number such as 1,5 splits into two cells: "
+                                "write 1.5)"),
+        ("demand.csv", 4, "quantity", "expected a number (decimal comma? write 1234.5, with a point)")}
+
+
+def test_unknown_names_get_did_you_mean(toy_dir):
+    from conftest import set_cell
+
+    set_cell(toy_dir, "capacity", 2, "region", "nroth")
+    set_cell(toy_dir, "demand", 2, "commodity", "evs")
+    set_cell(toy_dir, "process_io", 2, "process", "seperation")
+    text = (toy_dir / "instance.yaml").read_text()
+    (toy_dir / "instance.yaml").write_text(text.replace("where: {policy: south_magnet_target}", "where: {policy: south_magnet_trget}")
+                                           .replace("unmet_penalty: 100.0", "unmet_penalty: 100.0\ndiscount_rat: 0.1"))
+    got = {(p.file, p.column): p.message for p in problems_of(toy_dir)}
+    assert "(did you mean 'north'?)" in got[("capacity.csv", "region")]
+    assert "(did you mean 'ev'" in got[("demand.csv", "commodity")]
+    assert "(did you mean 'separation'?)" in got[("process_io.csv", "process")]
+    assert got[("instance.yaml", "where")].endswith("(did you mean 'policy=south_magnet_target'?)")
+    assert got[("instance.yaml", "discount_rat")].endswith("(did you mean 'discount_rate'?)")
+
+
+def test_unknown_tables_columns_and_sheets_get_did_you_mean(toy_dir, toy_book):
+    from rechain.model import InstanceError
+
+    toy = load_instance(toy_dir)
+    for change, hint in (({"table": "demnd", "column": "quantity", "scale": 2}, "(did you mean 'demand'?)"),
+                         ({"table": "demand", "column": "quantty", "scale": 2}, "(did you mean 'quantity'?)"),
+                         ({"table": "demand", "where": {"comodity": "ev"}, "column": "quantity", "scale": 2},
+                          "(did you mean 'commodity'?)")):
+        with pytest.raises(InstanceError) as info:
+            toy.with_changes(change)
+        assert info.value.problems[0].message.endswith(hint), info.value.problems
+    (toy_dir / "regions.csv").write_text("region,nme\nnorth,N\nsouth,S\n")
+    (p,) = problems_of(toy_dir)
+    assert p.message.endswith("(did you mean 'name'?)")
+    wb = openpyxl.load_workbook(toy_book)
+    wb["demand"].title = "demands"
+    wb.save(toy_book)
+    assert any(p.file == "toy.xlsx[demands]" and p.message.endswith("(did you mean 'demand'?)") for p in problems_of(toy_book))
+
+
+def test_bytes_that_are_not_utf8_are_located_at_their_row(toy_dir):
+    (toy_dir / "regions.csv").write_bytes("region,name\nnorth,Nord\nsouth,Süd\n".encode("latin-1"))
+    (p,) = problems_of(toy_dir)
+    assert (p.file, p.row) == ("regions.csv", 3)
+    assert "byte 0xfc" in p.message and "save it as UTF-8" in p.message
+    text = (toy_dir / "instance.yaml").read_text()
+    (toy_dir / "regions.csv").write_text("region,name\nnorth,N\nsouth,S\n")
+    (toy_dir / "instance.yaml").write_bytes(text.replace("Toy magnet chain", "Toy magnet chain é").encode("latin-1"))
+    (p,) = problems_of(toy_dir)
+    assert (p.file, p.row) == ("instance.yaml", 3) and "byte 0xe9" in p.message
