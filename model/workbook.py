@@ -322,11 +322,12 @@ FORMULA_START = ("=", "+", "-", "@")
 WORKBOOK_DATE = (2000, 1, 1, 0, 0, 0)
 
 
-def put_cell(ws, row: int, column: int, value: Any) -> None:
+def put_cell(ws, row: int, column: int, value: Any, exact: bool = True) -> None:
     """Write ``value`` into a cell: a text starting with ``=``, ``+``, ``-`` or ``@`` is stored as
-    text (never a live formula); a float that a spreadsheet would round (more than 15
-    significant digits) is stored as its exact text."""
-    if isinstance(value, float) and not (math.isfinite(value) and float(f"{value:.15g}") == value):
+    text (never a live formula); with ``exact``, a float that a spreadsheet would round (more
+    than 15 significant digits) is stored as its exact text (an instance's numbers must read
+    back the same; a result's are numbers to compute with)."""
+    if exact and isinstance(value, float) and not (math.isfinite(value) and float(f"{value:.15g}") == value):
         value = repr(value)
     cell = ws.cell(row=row, column=column, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
@@ -334,11 +335,11 @@ def put_cell(ws, row: int, column: int, value: Any) -> None:
         cell.quotePrefix = True
 
 
-def put_rows(ws, rows: list[list[Any]]) -> None:
+def put_rows(ws, rows: list[list[Any]], exact: bool = True) -> None:
     for i, r in enumerate(rows, 1):
         for j, v in enumerate(r, 1):
             if v is not None and v != "":
-                put_cell(ws, i, j, v)
+                put_cell(ws, i, j, v, exact)
 
 
 def save_fixed(wb, path: Path) -> None:

@@ -365,3 +365,35 @@ def test_bytes_that_are_not_utf8_are_located_at_their_row(toy_dir):
     (toy_dir / "instance.yaml").write_bytes(text.replace("Toy magnet chain", "Toy magnet chain é").encode("latin-1"))
     (p,) = problems_of(toy_dir)
     assert (p.file, p.row) == ("instance.yaml", 3) and "byte 0xe9" in p.message
+
+
+# --------------------------------------------------------------------------------------------
+# results.xlsx
+# --------------------------------------------------------------------------------------------
+
+
+def test_results_workbook_has_a_summary_and_a_units_sheet(tmp_path):
+    from rechain.model.results import TABLE_COLUMNS, VALUE_COLUMNS
+    from rechain.solvers import solve
+    from rechain.solvers.export import read_results, write_results
+
+    inst = load_instance(TOY, scenario="ev_boom")
+    res = solve(inst)
+    write_results(res, tmp_path / "r", fmt="xlsx", instance=inst)
+    wb = openpyxl.load_workbook(tmp_path / "r" / "results.xlsx")
+    assert wb.sheetnames[:2] == ["summary", "units"] and set(TABLE_COLUMNS) <= set(wb.sheetnames)
+    summary = {k: v for k, v in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["status"] == "optimal" and summary["scenario"] == "ev_boom" and summary["instance"] == "toy"
+    assert math.isclose(summary["objective"], res.objective, rel_tol=1e-12)
+    assert summary["units.money"] == "CNY million" and summary["base_year"] == 2020
+    units = {(t, c): u for t, c, u in wb["units"].iter_rows(min_row=2, values_only=True)}
+    assert set(units) == {(t, c) for t, cols in VALUE_COLUMNS.items() for c in cols} | {
+        (t, "year") for t, cols in TABLE_COLUMNS.items() if "year" in cols}
+    assert units[("prices", "price")].startswith("CNY million per unit")
+    assert units[("costs", "discounted")] == "CNY million discounted to 2020"
+    s, tables = read_results(tmp_path / "r")  # the added sheets do not disturb reading back
+    pd.testing.assert_frame_equal(tables["capacity"].reset_index(drop=True), res.capacity.reset_index(drop=True),
+                                  check_dtype=False)
+    # the same results, the same bytes (timings stay in summary.json)
+    write_results(res, tmp_path / "r2", fmt="xlsx", instance=inst)
+    assert (tmp_path / "r2" / "results.xlsx").read_bytes() == (tmp_path / "r" / "results.xlsx").read_bytes()
