@@ -785,6 +785,21 @@ def _number_or_text(v: str):
         return v
 
 
+def axis_names(texts: list[str]) -> list[str]:
+    """The parameter column of each axis: what it changes, ``TABLE.COLUMN[WHERE]`` as written
+    (``demand.quantity[commodity=nev]``), followed by ``*`` for a factor; a name given twice
+    gets `` (2)``, `` (3)``..."""
+    names: list[str] = []
+    for i, text in enumerate(texts, 1):
+        m = _AXIS.match(text)
+        name = (m.group("change").strip() + ("*" if m.group("op") == "*=" else "")) if m else f"axis{i}"
+        base, k = name, 2
+        while name in names:
+            name, k = f"{base} ({k})", k + 1
+        names.append(name)
+    return names
+
+
 def parse_axis(text: str, sampling: bool, option: str):
     """``TABLE.COLUMN[WHERE]*=VALUES`` (multiply) or ``TABLE.COLUMN[WHERE]=VALUES`` (set) as
     an axis ``(factory, values)`` of :func:`rechain.model.scenarios.grid` / ``sample``. VALUES
@@ -867,14 +882,14 @@ def sweep(
         runs = [sc.Scenario.base()] if base else []
         runs += [sc.Scenario.named(n) for n in scenario]
         if grid:
-            axes = {f"axis{i + 1}": parse_axis(t, False, "--grid") for i, t in enumerate(grid)}
+            axes = dict(zip(axis_names(grid), (parse_axis(t, False, "--grid") for t in grid)))
             runs += [s.relabel(f"grid{k + 1:04d}") for k, s in enumerate(sc.grid(**axes))]
         if sample is not None:
-            axes = {f"axis{i + 1}": parse_axis(t, True, "--vary") for i, t in enumerate(vary)}
+            axes = dict(zip(axis_names(vary), (parse_axis(t, True, "--vary") for t in vary)))
             runs += sc.sample(sample, seed=seed, **axes)
         if not runs:
             raise Fail("nothing to solve: give --grid, --sample with --vary, --scenario, or keep --base")
-        names = dict(zip([f"axis{i + 1}" for i in range(len(grid or vary))], grid or vary))
+        names = dict(zip(axis_names(grid or vary), grid or vary))
         res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
                         progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size)
         if out_dir is not None:
@@ -893,7 +908,8 @@ def sweep(
         t.add_row("time", f"{res.timings.get('total', float('nan')):.1f} s")
         out.print(t)
         if names:
-            out.print("axes: " + "; ".join(f"{k} = {v}" for k, v in names.items()), markup=False)
+            out.print("axes (columns of parameters.csv): " + "; ".join(
+                f"{k} = {m.group('values') if (m := _AXIS.match(v)) else v}" for k, v in names.items()), markup=False)
         bad = s[s["status"] != "optimal"]
         for row in bad.head(10).itertuples():
             out.print(f"{row.scenario}: {row.status}: {row.message}", markup=False)

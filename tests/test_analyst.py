@@ -397,3 +397,45 @@ def test_results_workbook_has_a_summary_and_a_units_sheet(tmp_path):
     # the same results, the same bytes (timings stay in summary.json)
     write_results(res, tmp_path / "r2", fmt="xlsx", instance=inst)
     assert (tmp_path / "r2" / "results.xlsx").read_bytes() == (tmp_path / "r" / "results.xlsx").read_bytes()
+
+
+# --------------------------------------------------------------------------------------------
+# the README's what-if examples
+# --------------------------------------------------------------------------------------------
+
+
+def test_myopic_says_why_there_is_no_plan_instead_of_none():
+    from rechain.solvers.myopic import myopic
+
+    toy = load_instance(TOY)
+    r = myopic(toy, window=1)  # a planner a year ahead misses the south's magnet target
+    assert r.cost_of_myopia is None
+    text = r.describe()
+    assert text.startswith("window 1, step 1: no myopic plan (infeasible): the window 2023-2023 did not solve")
+    assert "looking 1 year ahead" in text and "a larger window" in text
+    ok = myopic(toy, window=3)
+    assert ok.describe() == (f"window 3, step 3: the myopic plan costs {ok.objective:,.6g} CNY million, "
+                             f"{ok.cost_of_myopia:,.6g} CNY million ({100 * ok.cost_of_myopia / ok.perfect_objective:+.2f} %) more than the perfect-foresight plan "
+                             f"({ok.perfect_objective:,.6g} CNY million)")
+
+
+def test_sweep_parameter_columns_are_named_after_their_axes(tmp_path):
+    from rechain.solvers.cli import axis_names
+
+    assert axis_names(["demand.quantity[commodity=nev]*=0.8,1", "policies.value[policy=t]=1,2",
+                       "demand.quantity[commodity=nev]*=uniform(0.8,1.2)"]) == [
+        "demand.quantity[commodity=nev]*", "policies.value[policy=t]", "demand.quantity[commodity=nev]* (2)"]
+    r = run("sweep", TOY, "--no-base", "--grid", "demand.quantity[commodity=ev]*=0.9,1.1", "--out", tmp_path / "g", "-q")
+    assert r.exit_code == 0, r.output
+    params = pd.read_csv(tmp_path / "g" / "parameters.csv")
+    assert list(params["demand.quantity[commodity=ev]*"]) == [0.9, 1.1] and "axis1" not in params.columns
+    assert "axes (columns of parameters.csv): demand.quantity[commodity=ev]* = 0.9,1.1" in r.output
+
+
+def test_a_notebooks_extra_installs_jupyter():
+    import re
+    import tomllib
+
+    meta = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    names = {re.split(r"[<>=\[ ;]", d, maxsplit=1)[0] for d in meta["project"]["optional-dependencies"]["notebooks"]}
+    assert {"nbclient", "ipykernel"} <= names and names & {"jupyterlab", "notebook"}
