@@ -431,7 +431,7 @@ def _scenario_rows(inst) -> list[list[Any]]:
             parts = []
             for k, v in (ch.get("where") or {}).items():
                 if isinstance(v, (list, dict)) or any(c in f"{k}{v}" for c in ";=") or v is None:
-                    problems.append(Problem(inst.labels.get("instance", "instance.yaml"),
+                    problems.append(Problem(inst.settings_label,
                                             f"scenario '{name}', change {i}: where {k}={v!r} cannot be written in a workbook's "
                                             "scenarios sheet (column=value;column=value)", column="where"))
                 parts.append(f"{k}={_cell_text(v)}")

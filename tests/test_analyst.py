@@ -109,6 +109,19 @@ def test_workbook_keeps_what_a_spreadsheet_would_change(tmp_path):
     assert_equal_instances(inst, again)
 
 
+def test_a_scenario_a_sheet_cannot_hold_is_refused_before_writing(tmp_path):
+    from rechain.model import InstanceError
+
+    inst = load_instance(TOY)
+    inst.scenarios["odd"] = {"description": "", "changes": [{"table": "demand", "where": {"commodity": "ev;magnet"},
+                                                               "column": "quantity", "scale": 2}]}
+    with pytest.raises(InstanceError) as info:
+        inst.to_xlsx(tmp_path / "b.xlsx")
+    (p,) = info.value.problems
+    assert (p.file, p.column) == ("instance.yaml", "where") and "scenario 'odd', change 1" in p.message
+    assert not list(tmp_path.iterdir())
+
+
 def test_to_xlsx_is_atomic_and_never_replaces_what_is_not_a_workbook(tmp_path, monkeypatch):
     from rechain.model import workbook
     from rechain.model.atomic import OutputRefused
