@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Iterable
 
 import numpy as np
@@ -49,7 +50,7 @@ def parse_cell(col: Column, text: str) -> Any:
     try:
         x = float(s)
     except ValueError:
-        raise _Bad("expected a number") from None
+        raise _Bad("expected a number" + decimal_comma_hint(s)) from None
     if math.isnan(x) or math.isinf(x):
         raise _Bad("expected a finite number")
     if col.type == "int":
@@ -58,6 +59,18 @@ def parse_cell(col: Column, text: str) -> Any:
         x = int(x)
     check_range(col, x)
     return x
+
+
+_DECIMAL_COMMA = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+")
+
+
+def decimal_comma_hint(text: str) -> str:
+    """`` (decimal comma? write 1234.5)`` for a number written the European way (``1,5``,
+    ``1.234,5``), else ``""``."""
+    s = text.strip()
+    if not _DECIMAL_COMMA.fullmatch(s):
+        return ""
+    return f" (decimal comma? write {s.replace('.', '').replace(',', '.')}, with a point)"
 
 
 def reserved_name(name: str) -> str | None:

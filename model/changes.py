@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import INFINITE, LARGE, TRUE, YEARS, _Bad, _cell_text, _is_blank, check_range, out_of_range, parse_cell
-from .errors import Problem
+from .errors import Problem, did_you_mean
 from .schema import TABLES
 
 SCENARIO_TABLES = tuple(TABLES) + ("instance",)
@@ -126,7 +126,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     label, row = getattr(ch, "located", None) or (file, None)
 
     def bad(msg, column=None, value=None, severity="error"):
-        problems.append(Problem(label, f"{where_from}: {msg}", row=row, column=column, value=_shown(value), severity=severity))
+        problems.append(Problem(label, f"{where_from}: {msg}" if where_from else msg, row=row, column=column,
+                                value=_shown(value), severity=severity))
 
     if not isinstance(ch, Mapping):
         return bad("expected a mapping {table, where, column, scale | set}", value=ch)
@@ -135,7 +136,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         return bad(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} (expected table, where, column, scale, set)")
     table = ch.get("table")
     if not isinstance(table, str) or table not in SCENARIO_TABLES:
-        return bad(f"unknown table '{table}' (expected one of {', '.join(SCENARIO_TABLES)})", column="table", value=None)
+        return bad(f"unknown table '{table}' (expected one of {', '.join(SCENARIO_TABLES)}){did_you_mean(table, SCENARIO_TABLES)}",
+                   column="table", value=None)
     column = ch.get("column")
     has_scale, has_set = "scale" in ch, "set" in ch
     if has_scale == has_set:
@@ -143,7 +145,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     how = "set" if has_set else "scale"
     if table == "instance":
         if not isinstance(column, str) or column not in SCALAR_CHANGES:
-            return bad(f"unknown setting '{column}' (changeable: {', '.join(SCALAR_CHANGES)})", column="column")
+            return bad(f"unknown setting '{column}' (changeable: {', '.join(SCALAR_CHANGES)}){did_you_mean(column, SCALAR_CHANGES)}",
+                       column="column")
         cur = getattr(inst, column)
         try:
             given = ch[how]
@@ -165,7 +168,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     schema = TABLES[table]
     df = inst.tables[table]
     if not isinstance(column, str) or column not in schema.column_names:
-        return bad(f"table '{table}' has no column '{column}' (columns: {', '.join(schema.column_names)})", column="column", value=None)
+        return bad(f"table '{table}' has no column '{column}' (columns: {', '.join(schema.column_names)})"
+                   f"{did_you_mean(column, schema.column_names)}", column="column", value=None)
     col = schema.column(column)
     where = ch.get("where") or {}
     if not isinstance(where, Mapping):
@@ -173,7 +177,8 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     mask = pd.Series(True, index=df.index)
     for wc, wv in where.items():
         if wc not in schema.column_names and wc not in df.columns:
-            return bad(f"table '{table}' has no column '{wc}' to select on", column="where", value=None)
+            return bad(f"table '{table}' has no column '{wc}' to select on{did_you_mean(wc, schema.column_names)}",
+                       column="where", value=None)
         cells = df[wc]
         if wc in schema.column_names and schema.column(wc).type in ("int", "float"):
             try:
@@ -188,7 +193,14 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         mask &= m.fillna(False).astype(bool)
     if not mask.any():
         sel = ", ".join(f"{k}={_shown(v)}" for k, v in where.items())
-        return bad(f"no row of '{table}' matches {sel or 'anything'}", column="where", value=None)
+        hint = ""
+        for wc, wv in where.items():  # the first name no row holds: the names it may be a misspelling of
+            names = set(df[wc].dropna().astype(str))
+            if wc in schema.column_names and schema.column(wc).type == "name" and str(wv) not in names:
+                hint = did_you_mean(wv, names, prefix=f"{wc}=")
+                break
+        empty = f" (the table '{table}' has no rows)" if not len(df) else ""
+        return bad(f"no row of '{table}' matches {sel or 'anything'}{empty}{hint}", column="where", value=None)
     if has_scale:
         if col.type not in ("int", "float"):
             return bad(f"cannot scale column '{column}' (not numeric)", column="scale")

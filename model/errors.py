@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,16 @@ class Problem:
             found = f" (found {self.value!r})"
         tag = "" if self.severity == "error" else f"{self.severity}: "
         return f"{where}: {tag}{self.message}{found}"
+
+
+def did_you_mean(name: object, known: Iterable[object], prefix: str = "") -> str:
+    """`` (did you mean 'x'?)`` naming the known names closest to ``name`` (up to three, by
+    :func:`difflib.get_close_matches`), each written after ``prefix`` (``commodity=``), or
+    ``""`` when none is close."""
+    close = difflib.get_close_matches(str(name), sorted({str(k) for k in known}), n=3, cutoff=0.65)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f"'{prefix}{c}'" for c in close) + "?)"
 
 
 class InstanceError(ValueError):

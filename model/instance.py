@@ -22,7 +22,7 @@ import yaml
 from .atomic import atomic_write_folder
 from .cells import _is_blank, empty_table, expand, normalise_list, parse_cell, table_to_text  # noqa: F401  (public here too)
 from .changes import SCALAR_CHANGES, SCENARIO_TABLES, SETTING_RANGES, _apply_change, _check_scenarios, discount_problems  # noqa: F401
-from .errors import InstanceError, Problem
+from .errors import InstanceError, Problem, did_you_mean
 from .reading import _parse_settings, _parse_table, _read_source
 from .schema import TABLE_ORDER, TABLES
 from .validation import VALUE_CHECKS, _check_large_values, _check_reference_rows, _check_references, _check_unmet_penalty, _value_checks  # noqa: F401
@@ -107,17 +107,30 @@ class Instance:
         return f"Instance({self.name!r}, years={self.first_year}-{self.last_year}{scen}, {sizes})"
 
     # -- scenarios and changes -------------------------------------------------------------
-    def with_scenario(self, *names: str) -> "Instance":
-        """A copy with the named scenarios of ``instance.yaml`` applied, in the order given."""
+    def with_scenario(self, *names: str, source: str | None = None) -> "Instance":
+        """A copy with the named scenarios of ``instance.yaml`` applied, in the order given.
+
+        An unknown name is a problem located at ``source`` (what asked for it: ``--scenario``
+        on the command line; default: the settings, where scenarios are named); a change of a
+        scenario that does not fit, at the scenario in the settings (``instance.yaml``, or the
+        workbook's ``scenarios`` sheet)."""
         inst = self
         for name in names:
             if name not in self.scenarios:
                 known = ", ".join(sorted(self.scenarios)) or "none"
-                raise InstanceError([Problem("instance.yaml", f"no scenario named '{name}' (known: {known})", column="scenarios")])
-            inst = inst.with_changes(self.scenarios[name].get("changes") or [], label=name, where_from=f"scenario '{name}'")
+                raise InstanceError([Problem(source or self.settings_label, f"no scenario named '{name}' in {self.settings_label} (known: {known})"
+                                                     f"{did_you_mean(name, self.scenarios)}", column=None if source else "scenarios")])
+            inst = inst.with_changes(self.scenarios[name].get("changes") or [], label=name, where_from=f"scenario '{name}'",
+                                     file=self.settings_label)
         return inst
 
-    def with_changes(self, changes: Iterable[Mapping] | Mapping, label: str | None = None, where_from: str | None = None) -> "Instance":
+    @property
+    def settings_label(self) -> str:
+        """Where the settings were read: ``instance.yaml``, or ``book.xlsx[instance]``."""
+        return self.labels.get("instance", "instance.yaml")
+
+    def with_changes(self, changes: Iterable[Mapping] | Mapping, label: str | None = None, where_from: str | None = None,
+                     file: str | None = None) -> "Instance":
         """A copy with scenario-style changes applied, in order.
 
         Each change is a mapping ``{table, where, column, scale | set}`` as in ``instance.yaml``:
@@ -126,8 +139,10 @@ class Instance:
         setting (``discount_rate``, ``unmet_penalty``, ``base_year``).
 
         A change that does not fit raises :class:`InstanceError` naming it (``change 2``, after
-        ``where_from`` when given); changes made in code are reported under ``with_changes``,
-        those of a named scenario under ``instance.yaml``.
+        ``where_from`` when given; ``where_from=""`` names no change, for a single change
+        whose ``file`` says what it is), located at ``file``: by default ``with_changes`` for
+        changes made in code and ``instance.yaml`` for those given a ``where_from`` (a named
+        scenario); an option such as ``--set '...'`` on the command line.
 
         The copy shares with ``self`` the DataFrames of the tables no change touches: to write
         into a table of the result in place, take :meth:`copy` of it first.
@@ -137,9 +152,10 @@ class Instance:
         # changed copy), so a sweep of thousands of changes does not copy the whole instance
         inst = self._shallow_copy()
         problems: list[Problem] = []
-        file = "instance.yaml" if where_from else "with_changes"
+        file = file or ("instance.yaml" if where_from else "with_changes")
         for i, ch in enumerate(changes, 1):
-            _apply_change(inst, ch, f"{where_from}, change {i}" if where_from else f"change {i}", problems, file=file)
+            _apply_change(inst, ch, f"{where_from}, change {i}" if where_from else "" if where_from == "" else f"change {i}",
+                          problems, file=file)
         if any(isinstance(ch, Mapping) and ch.get("table") == "instance" for ch in changes):
             problems.extend(discount_problems(inst.first_year, inst.last_year, inst.base_year, inst.discount_rate, file,
                                               where_from or "with_changes"))
@@ -163,12 +179,16 @@ class Instance:
         inst.applied.append(label or f"changes{len(inst.applied) + 1}")
         return inst
 
-    def with_years(self, first: int | None = None, last: int | None = None) -> "Instance":
-        """A copy restricted to a sub-horizon; rows of years outside it are dropped."""
+    def with_years(self, first: int | None = None, last: int | None = None, source: str | None = None) -> "Instance":
+        """A copy restricted to a sub-horizon; rows of years outside it are dropped. Years
+        outside the horizon are a problem located at ``source`` (``--years`` on the command
+        line; default: the settings' ``years``)."""
         first = self.first_year if first is None else int(first)
         last = self.last_year if last is None else int(last)
         if not (self.first_year <= first <= last <= self.last_year):
-            raise InstanceError([Problem("instance.yaml", f"years {first}:{last} are not within the instance's horizon {self.first_year}:{self.last_year}", column="years")])
+            raise InstanceError([Problem(source or self.settings_label, f"years {first}:{last} are not within the instance's horizon "
+                                                                        f"{self.first_year}:{self.last_year}" +
+                                         (f" ({self.settings_label}, years)" if source else ""), column=None if source else "years")])
         inst = self.copy()
         inst.first_year, inst.last_year = first, last
         for name, df in inst.tables.items():
@@ -203,8 +223,9 @@ class Instance:
             }
         return out
 
-    def to_folder(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write the instance as a folder (instance.yaml plus one CSV a table), atomically."""
+    def to_folder(self, path: str | os.PathLike, overwrite: bool = False, replaceable=None) -> Path:
+        """Write the instance as a folder (instance.yaml plus one CSV a table), atomically
+        (``replaceable`` as in :func:`rechain.model.atomic.atomic_write_folder`)."""
         path = Path(path)
 
         def write(tmp: Path) -> None:
@@ -216,8 +237,18 @@ class Instance:
                     continue
                 table_to_text(name, df).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
 
-        atomic_write_folder(path, write, overwrite=overwrite)
+        atomic_write_folder(path, write, overwrite=overwrite, replaceable=replaceable)
         return path
+
+    def to_xlsx(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the instance as one ``.xlsx`` workbook, atomically (SPEC section 1): the sheet
+        ``instance`` (``key,value``, nested settings under dotted keys such as ``years.first``),
+        a sheet per table with the columns of its CSV file, and ``sources`` and ``scenarios``
+        when there are any. Loading the workbook gives this instance back. An existing
+        workbook is replaced only with ``overwrite``; a file that is not a workbook never."""
+        from .workbook import write_workbook  # imports openpyxl: only for a workbook
+
+        return write_workbook(self, path, overwrite=overwrite)
 
 
 
@@ -266,26 +297,40 @@ def parse_instance(path: str | os.PathLike) -> Instance:
         for name, raw in raws.items():
             if raw is None:  # there, but not read: its problems are listed
                 continue
-            problems.append(Problem(raw.label, f"unknown sheet '{name}' (expected: {', '.join(list(TABLES) + ['instance', 'sources', 'scenarios'])})"))
+            sheets = list(TABLES) + ["instance", "sources", "scenarios"]
+            problems.append(Problem(raw.label, f"unknown sheet '{name}' (expected: {', '.join(sheets)}){did_you_mean(name, sheets)}"))
     settings_label = "instance.yaml" if not is_book else f"{Path(path).name}[instance]"
     n = len(problems)
     s = _parse_settings(settings or {}, default_name, problems, settings_label) if settings is not None else None
     problems[n:] = [_at_line(p, lines) for p in problems[n:]]
     if s is None:
-        raise InstanceError(problems or [Problem("instance.yaml", "no settings")])
+        raise InstanceError(problems or [Problem(settings_label, "no settings")])
+    labels["instance"] = settings_label
     inst = Instance(tables=tables, labels=labels, origin=str(path), **s)
     # cross-table checks run even when cells were refused, so one load reports every problem
     _check_references(inst, problems, incomplete)
     _check_large_values(inst, problems)
     _check_scenarios(inst, problems, incomplete)
     if inst.format_version < 2 and (used := v2_additions(inst)):
-        problems.append(Problem(inst.label("instance") if is_book else "instance.yaml",
+        problems.append(Problem(settings_label,
                                 f"uses format v2 additions ({', '.join(used)}) but says format_version {inst.format_version}: "
                                 "say format_version: 2", column="format_version", severity="warning"))
     if any(p.severity == "error" for p in problems):
         raise InstanceError(problems)
-    inst.warnings = [p for p in problems if p.severity != "error"]
+    inst.warnings = [p for p in problems if p.severity != "error"] + demand_warnings(inst)
     return inst
+
+
+def demand_warnings(inst: Instance) -> list[Problem]:
+    """A warning when the instance demands nothing (no demand row, or every quantity 0): its
+    least-cost plan builds and runs nothing, which is rarely what was meant (a missing or
+    misnamed demand file or sheet)."""
+    dem = inst.tables["demand"]
+    if (dem["quantity"] > 0).any():
+        return []
+    what = "sheet" if inst.label("demand").endswith("]") else "file"
+    return [Problem(inst.label("demand"), f"the instance demands nothing (no {what}, or no row with a quantity above 0): "
+                                          "its least-cost plan builds and runs nothing", severity="warning")]
 
 
 def _at_line(p: Problem, lines: dict[str, int]) -> Problem:

@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .cells import YEARS, _Bad, _is_blank, _typed_frame, parse_cell, reserved_name
+from .cells import YEARS, _Bad, _is_blank, _typed_frame, decimal_comma_hint, parse_cell, reserved_name
 from .changes import SETTING_RANGES, _shown, discount_problems, setting_problems
-from .errors import InstanceError, Problem
+from .errors import InstanceError, Problem, did_you_mean
 from .schema import FORMAT_VERSIONS, FREE_COLUMNS, SETTINGS, TABLE_ORDER, Table
 
 
@@ -68,6 +68,16 @@ def _cell_name(header: list[str] | None, i: int) -> str | None:
     return header[i].strip() or None if header is not None and i < len(header) else None
 
 
+def not_utf8(label: str, e: UnicodeDecodeError) -> Problem:
+    """A file that is not UTF-8, located at the row (line) of its first bad byte, with the
+    byte and how to save the file as UTF-8."""
+    data = bytes(e.object)
+    row = data[:e.start].count(b"\n") + 1
+    return Problem(label, f"not UTF-8 text: byte 0x{data[e.start:e.start + 1].hex()} cannot be read ({e.reason}); the file "
+                          "was probably saved as Latin-1 or Windows-1252: save it as UTF-8 (Excel: 'CSV UTF-8 (comma delimited)')",
+                   row=row)
+
+
 def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
     """A CSV file as text rows, read as the csv module, Excel and pandas read it (line breaks
     are \\n, \\r\\n or \\r), and strictly: a quoted cell never runs past the end of its line
@@ -77,10 +87,11 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> _Raw | None:
     import csv
 
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            data = f.read()
+        with open(path, "rb") as f:
+            raw = f.read()
+        data = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        problems.append(Problem(label, f"not UTF-8 text ({e.reason} at byte {e.start})"))
+        problems.append(not_utf8(label, e))
         return None
     except OSError as e:
         problems.append(Problem(label, f"cannot be read: {e.strerror or e}"))
@@ -329,7 +340,7 @@ def _read_source(path: Path, lines: dict[str, int] | None = None) -> tuple[dict[
         except RecursionError:
             problems.append(Problem("instance.yaml", "nests too deeply to be read: not a settings file"))
         except UnicodeDecodeError as e:
-            problems.append(Problem("instance.yaml", f"not UTF-8 text ({e.reason})"))
+            problems.append(not_utf8("instance.yaml", e))
         except OSError as e:
             problems.append(Problem("instance.yaml", f"cannot be read: {e.strerror or e}"))
         except yaml.YAMLError as e:
@@ -357,6 +368,14 @@ def _parse_table(table: Table, raw: _Raw, problems: list[Problem], refused: list
     whole table is unusable, else the cell texts ({column: text}) of each refused row."""
     refused = [] if refused is None else refused
     header = raw.header
+    if (semi := _semicolon_header(table, header)) is not None:
+        # one problem, not an unknown column and a missing column for every name in the cell
+        problems.append(Problem(raw.label, f"the header {semi!r} names its columns between ';': separator ';'? "
+                                           "The CSV files of an instance are separated by commas (Excel: save as "
+                                           "'CSV UTF-8 (comma delimited)')", row=1))
+        if raw.rows:
+            refused.append(None)
+        return _typed_frame(table, [], [], [])
     ok = True
     seen = set()
     for i, h in enumerate(header):
@@ -369,14 +388,18 @@ def _parse_table(table: Table, raw: _Raw, problems: list[Problem], refused: list
         seen.add(h)
     known = set(table.column_names)
     extra = [h for h in header if h and h not in known and h in FREE_COLUMNS]
+    missing = [c.name for c in table.columns if c.required and c.name not in header]
     for h in header:
         if h and h not in known and h not in FREE_COLUMNS:
-            problems.append(Problem(raw.label, f"unknown column '{h}' (expected: {', '.join(table.column_names)}; free: {', '.join(FREE_COLUMNS)})", row=1, column=h))
+            # a misspelt column is one problem: its name, not also a missing column of the right name
+            hint = did_you_mean(h, missing) or did_you_mean(h, table.column_names + list(FREE_COLUMNS))
+            missing = [c for c in missing if f"'{c}'" not in hint]
+            problems.append(Problem(raw.label, f"unknown column '{h}' (expected: {', '.join(table.column_names)}; free: {', '.join(FREE_COLUMNS)})"
+                                               f"{hint}", row=1, column=h))
             ok = False
-    for col in table.columns:
-        if col.required and col.name not in header:
-            problems.append(Problem(raw.label, f"missing column '{col.name}'", row=1, column=col.name))
-            ok = False
+    for name in missing:
+        problems.append(Problem(raw.label, f"missing column '{name}'", row=1, column=name))
+        ok = False
     if not ok:
         if raw.rows:
             refused.append(None)
@@ -385,7 +408,9 @@ def _parse_table(table: Table, raw: _Raw, problems: list[Problem], refused: list
     records, index = [], []
     for ln, r in zip(raw.lines, raw.rows):
         if len(r) > len(header) and any(c.strip() for c in r[len(header):]):
-            problems.append(Problem(raw.label, f"row has {len(r)} cells but the header has {len(header)}", row=ln))
+            split = any(decimal_comma_hint(f"{a},{b}") for a, b in zip(r, r[1:]))
+            hint = " (decimal comma? a number such as 1,5 splits into two cells: write 1.5)" if split else ""
+            problems.append(Problem(raw.label, f"row has {len(r)} cells but the header has {len(header)}{hint}", row=ln))
             refused.append(dict(zip(header, r)))
             continue
         rec: dict[str, Any] = {}
@@ -421,10 +446,19 @@ def _parse_table(table: Table, raw: _Raw, problems: list[Problem], refused: list
     return df
 
 
+def _semicolon_header(table: Table, header: list[str]) -> str | None:
+    """The header's text when its cells hold ';' and, split there, name columns of ``table``
+    (a file saved with ';' as its separator, as European spreadsheets do); else None."""
+    if not any(";" in h for h in header):
+        return None
+    parts = [x.strip() for h in header for x in h.split(";")]
+    return ",".join(header) if sum(x in table.column_names for x in parts) >= 2 else None
+
+
 def _parse_settings(s: dict, default_name: str, problems: list[Problem], label: str) -> dict | None:
     for k in s:
         if k not in SETTINGS:
-            problems.append(Problem(label, f"unknown setting '{k}' (expected: {', '.join(SETTINGS)})", column=str(k)))
+            problems.append(Problem(label, f"unknown setting '{k}' (expected: {', '.join(SETTINGS)}){did_you_mean(k, SETTINGS)}", column=str(k)))
 
     def num(key, cast, default=None, required=False, check=None, node=s, name=None):
         name = name or key

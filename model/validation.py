@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from .cells import LARGE, _is_blank
-from .errors import Problem
+from .errors import Problem, did_you_mean
 from .schema import POLICY_KINDS, TABLES
 
 if TYPE_CHECKING:
@@ -165,7 +165,8 @@ def _check_row_references(inst: Instance, problems: list[Problem], incomplete: M
                     for item in items:
                         if item not in universe and not (col.star and item == "*"):
                             found.append((ti, int(ln), ci, Problem(
-                                label, f"unknown {what} '{item}' (expected a {what} of {inst.label(col.ref)}: {listed})",
+                                label, f"unknown {what} '{item}' (expected a {what} of {inst.label(col.ref)}: {listed})"
+                                       f"{did_you_mean(item, universe)}",
                                 row=int(ln), column=col.name, value=item)))
             if col.horizon:
                 y = cells.astype("float64")
@@ -178,7 +179,8 @@ def _check_row_references(inst: Instance, problems: list[Problem], incomplete: M
             for ln, cell in zip(df.index, df["source"].tolist()):
                 if not _is_blank(cell) and str(cell).strip() and str(cell).strip() not in sources:
                     found.append((ti, int(ln), len(schema.columns), Problem(
-                        label, f"unknown source '{cell}' (not in instance.yaml's sources)", row=int(ln), column="source")))
+                        label, f"unknown source '{cell}' (not in the sources of {inst.settings_label})"
+                               f"{did_you_mean(str(cell).strip(), sources)}", row=int(ln), column="source")))
     problems.extend(p for *_, p in sorted(found, key=lambda t: t[:3]))
 
 
@@ -299,7 +301,8 @@ def _check_unmet_penalty(inst: Instance, problems: list[Problem]) -> None:
         uncovered = {c for c, r, y in zip(pos["commodity"], pos["region"], pos["year"]) if not on_a_curve(c, r, int(y))}
         for c in sorted(uncovered & commodities):
             if _is_blank(com.at[c, "unmet_penalty"]) if "unmet_penalty" in com.columns else True:
-                problems.append(Problem("instance.yaml", f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty in instance.yaml or in commodities.csv", column="unmet_penalty"))
+                problems.append(Problem(inst.settings_label, f"commodity '{c}' is demanded but has no unmet_penalty: set unmet_penalty "
+                                                             f"in {inst.settings_label} or in {inst.label('commodities')}", column="unmet_penalty"))
 
 
 # the numeric columns (besides years) that a cross-table check reads, and the check reading them;

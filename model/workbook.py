@@ -1,5 +1,5 @@
-"""Reading an instance from one ``.xlsx`` workbook (SPEC section 1): a sheet per table, plus the
-sheets ``instance`` (``key,value``), ``sources`` and ``scenarios``.
+"""Reading and writing an instance as one ``.xlsx`` workbook (SPEC section 1): a sheet per
+table, plus the sheets ``instance`` (``key,value``), ``sources`` and ``scenarios``.
 
 A workbook is a zip of XML; it is inspected before it is opened, so one that would unpack to
 gigabytes (a zip bomb) is refused at once instead of running for minutes. Sheets are read to
@@ -8,13 +8,24 @@ exactly as the file names and headers of a folder, and the settings of the ``ins
 mean what they mean in ``instance.yaml``: text is text, a number or a mapping is read as YAML.
 Formulas are never evaluated (their cached values are read) and macros are not loaded.
 
-Imported only when a workbook is read, so reading a folder does not import openpyxl.
+Writing (:func:`write_workbook`, behind :meth:`Instance.to_xlsx`) gives the sheets and columns
+the reader expects, so folder -> workbook -> load gives the same instance: numbers are numbers
+(one that a spreadsheet cannot hold to its last digit is written as its exact text), a text
+cell that a spreadsheet would take for a formula is stored as text, and the file is written
+atomically with fixed dates (the same instance, the same bytes).
+
+Imported only when a workbook is read or written, so reading a folder does not import openpyxl.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import math
+import os
 import posixpath
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -279,6 +290,8 @@ def _scenarios_from_sheet(raw: _Raw, problems: list[Problem]) -> dict:
         s = scen.setdefault(name, {"description": "", "changes": []})
         if rec.get("description", "").strip():
             s["description"] = rec["description"].strip()
+        if not any(rec.get(k, "").strip() for k in ("table", "where", "column", "scale", "set")):
+            continue  # a row naming only the scenario (and its description): a scenario without changes
         where: dict[str, str] = {}
         for part in rec.get("where", "").split(";"):
             if not part.strip():
@@ -298,3 +311,218 @@ def _scenarios_from_sheet(raw: _Raw, problems: list[Problem]) -> dict:
                 ch[key] = _yaml_cell(rec[key], raw.label, ln, key, problems)
         s["changes"].append(ch)
     return scen
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+#: the first characters that make a spreadsheet read a text cell as a formula
+FORMULA_START = ("=", "+", "-", "@")
+#: the fixed date of every workbook written (its properties and its zip entries), so the same
+#: tables give the same bytes
+WORKBOOK_DATE = (2000, 1, 1, 0, 0, 0)
+
+
+def put_cell(ws, row: int, column: int, value: Any, exact: bool = True) -> None:
+    """Write ``value`` into a cell: a text starting with ``=``, ``+``, ``-`` or ``@`` is stored as
+    text (never a live formula); with ``exact``, a float that a spreadsheet would round (more
+    than 15 significant digits) is stored as its exact text (an instance's numbers must read
+    back the same; a result's are numbers to compute with)."""
+    if exact and isinstance(value, float) and not (math.isfinite(value) and float(f"{value:.15g}") == value):
+        value = repr(value)
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def put_rows(ws, rows: list[list[Any]], exact: bool = True) -> None:
+    for i, r in enumerate(rows, 1):
+        for j, v in enumerate(r, 1):
+            if v is not None and v != "":
+                put_cell(ws, i, j, v, exact)
+
+
+def save_fixed(wb, path: Path) -> None:
+    """Save ``wb`` at ``path`` with its dates and its zip entries' times fixed
+    (``WORKBOOK_DATE``): identical sheets give a byte-identical file."""
+    import datetime
+
+    when = datetime.datetime(*WORKBOOK_DATE)
+    wb.properties.created = when
+    wb.properties.modified = when
+    wb.save(path)
+    fix_zip_dates(path, when)
+
+
+def fix_zip_dates(path: Path, when) -> None:
+    """Rewrite the workbook ``path`` with every zip entry dated ``WORKBOOK_DATE`` and the
+    modified date (which openpyxl sets to the time of saving) set to ``when``."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            info = zipfile.ZipInfo(name, date_time=WORKBOOK_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            z.writestr(info, data)
+
+
+def _yaml_value(v: Any) -> Any:
+    """A value of a ``scale``/``set`` cell, which the reader takes as YAML: a number as a
+    number, anything else as text that reads back as ``v`` (``null``, ``true``, a quoted
+    ``'yes'`` for the text yes)."""
+    if isinstance(v, bool) or v is None:
+        return json.dumps(v)
+    if isinstance(v, (int, float)):
+        return v
+    text = str(v)
+    try:
+        import yaml
+
+        same = yaml.safe_load(text) == text
+    except Exception:  # text YAML cannot read as a plain scalar
+        same = False
+    return text if same and text == text.strip() else json.dumps(text)
+
+
+def _table_rows(name: str, df) -> list[list[Any]]:
+    """A table as the rows of its sheet: the header, then typed cells (numbers as numbers,
+    booleans as true/false, blanks empty), the columns a folder's CSV file would hold."""
+    from .cells import table_to_text
+
+    text = table_to_text(name, df)
+    cols = list(text.columns)
+    kinds = [TABLES[name].column(c).type if c in TABLES[name].column_names else "text" for c in cols]
+    rows: list[list[Any]] = [cols]
+    for r in text.itertuples(index=False, name=None):
+        rows.append([("" if t == "" else int(t) if k == "int" else float(t) if k == "float" else t) for t, k in zip(r, kinds)])
+    return rows
+
+
+def _settings_rows(settings: dict) -> list[list[Any]]:
+    """The ``instance`` sheet: ``key,value`` rows, a nested setting under its dotted key
+    (``years.first``, ``units.money``)."""
+    rows: list[list[Any]] = [list(SETTINGS_COLUMNS)]
+    for k, v in settings.items():
+        if k in ("sources", "scenarios"):
+            continue
+        for key, val in (((f"{k}.{kk}", vv) for kk, vv in v.items()) if isinstance(v, dict) else [(k, v)]):
+            rows.append([key, val.strip() if isinstance(val, str) else val])
+    return rows
+
+
+def _scenario_rows(inst) -> list[list[Any]]:
+    """The ``scenarios`` sheet: one change a row (a scenario without changes: one row with its
+    name and description). A ``where`` the sheet cannot hold (a value with ``;`` or ``=``, a
+    list) is an :class:`InstanceError` naming the scenario and change."""
+    from .errors import InstanceError
+
+    rows: list[list[Any]] = [list(SCENARIO_COLUMNS)]
+    problems = []
+    for name, body in inst.scenarios.items():
+        desc = str(body.get("description") or "")
+        changes = body.get("changes") or []
+        if not changes:
+            rows.append([name, desc, "", "", "", None, None])
+        for i, ch in enumerate(changes, 1):
+            parts = []
+            for k, v in (ch.get("where") or {}).items():
+                if isinstance(v, (list, dict)) or any(c in f"{k}{v}" for c in ";=") or v is None:
+                    problems.append(Problem(inst.settings_label,
+                                            f"scenario '{name}', change {i}: where {k}={v!r} cannot be written in a workbook's "
+                                            "scenarios sheet (column=value;column=value)", column="where"))
+                parts.append(f"{k}={_cell_text(v)}")
+            rows.append([name, desc, ch.get("table", ""), ";".join(parts), ch.get("column", ""),
+                         _yaml_value(ch["scale"]) if "scale" in ch else None, _yaml_value(ch["set"]) if "set" in ch else None])
+    if problems:
+        raise InstanceError(problems)
+    return rows
+
+
+def workbook_sheets(inst) -> dict[str, list[list[Any]]]:
+    """The sheets of the workbook of ``inst``, in order: ``instance``, the tables a folder
+    would hold, then ``sources`` and ``scenarios`` when there are any."""
+    sheets = {"instance": _settings_rows(inst.settings())}
+    for name in TABLE_ORDER:
+        df = inst.tables.get(name)
+        if df is None or (len(df) == 0 and not TABLES[name].required):
+            continue
+        sheets[name] = _table_rows(name, df)
+    if inst.sources:
+        sheets["sources"] = [list(SOURCES_COLUMNS)] + [[s.get(c, "") for c in SOURCES_COLUMNS] for s in inst.sources]
+    if inst.scenarios:
+        sheets["scenarios"] = _scenario_rows(inst)
+    return sheets
+
+
+def _refused(path, why: str, fixable: bool = False, replaced: bool = True):
+    """An :class:`~rechain.model.atomic.OutputRefused` for a workbook: a file, not a folder."""
+    from .atomic import OutputRefused
+
+    class WorkbookRefused(OutputRefused):
+        def message(self, flag: str = "overwrite=True") -> str:
+            return super().message(flag).replace("choose another folder", "choose another file name")
+
+    return WorkbookRefused(path, why, fixable=fixable, replaced=replaced)
+
+
+def check_workbook_output(path, overwrite: bool, protect: tuple = ()) -> None:
+    """Raise :class:`~rechain.model.atomic.OutputRefused` if a workbook may not be written at
+    ``path``: not an ``.xlsx`` name; a folder; a protected path (``(path, label)`` pairs, e.g.
+    the instance converted); an existing file unless ``overwrite``, and never a file that is
+    not a workbook."""
+    p = Path(os.path.abspath(path))
+    if p.suffix.lower() != ".xlsx":
+        raise _refused(path, "is not an .xlsx file name", replaced=False)
+    for q, label, *_ in protect:
+        if p.resolve() == Path(q).resolve():
+            raise _refused(path, f"is {label}")
+    if not os.path.lexists(p):
+        up = next((a for a in p.parents if os.path.lexists(a)), None)
+        if up is not None and not up.is_dir():
+            raise _refused(path, f"cannot be made: {up} is not a folder", replaced=False)
+        return
+    if p.is_symlink() or not p.is_file():
+        raise _refused(path, "exists and is not a file")
+    if not zipfile.is_zipfile(p):
+        raise _refused(path, "exists and is not a workbook")
+    if not overwrite:
+        raise _refused(path, "exists", fixable=True)
+
+
+def write_workbook(inst, path, overwrite: bool = False, protect: tuple = ()) -> Path:
+    """Write ``inst`` as one ``.xlsx`` workbook at ``path``, atomically: filled as a hidden
+    temporary sibling, then renamed into place, so an interrupted write leaves ``path`` as it
+    was (see :func:`check_workbook_output` for what is never replaced)."""
+    import openpyxl
+
+    from .atomic import _naming, folder_lock
+
+    path = Path(path)
+    sheets = workbook_sheets(inst)  # a scenario the sheet cannot hold fails before any file is touched
+    with _naming(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with folder_lock(path):
+            check_workbook_output(path, overwrite, protect)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", suffix=".xlsx", dir=path.parent)
+            os.close(fd)
+            try:
+                wb = openpyxl.Workbook()
+                wb.remove(wb.active)
+                for title, rows in sheets.items():
+                    put_rows(wb.create_sheet(title), rows)
+                save_fixed(wb, Path(tmp))
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)  # as a file the user made (a temporary file is private)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+    return path

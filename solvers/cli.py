@@ -65,6 +65,28 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"rechain {package_version()}", markup=False)
+        raise typer.Exit(0)
+
+
+def package_version() -> str:
+    """The installed version of rechain (its package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rechain")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree never installed
+        return "unknown (not installed)"
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                 help="Print the version of rechain and exit.")] = False) -> None:
+    """Plan the rare-earth permanent-magnet supply chain."""
+
+
 class Opts:
     """The output options of the command running now (set anew by every command, so one
     call's ``--quiet`` never silences a later call in the same process)."""
@@ -302,15 +324,19 @@ def load(path: Optional[Path], scenarios=(), sets=(), scales=(), years: str | No
     from rechain.model import load_instance
 
     p = _instance_path(path)
-    inst = load_instance(p, scenario=list(scenarios) or None)
+    inst = load_instance(p)
+    names = [n for s in scenarios for n in str(s).split("+") if n]
+    if names:
+        inst = inst.with_scenario(*names, source="--scenario")
+    # a problem of an option is located at the option (the instance's files are not to blame)
     for kind, items in (("scale", scales), ("set", sets)):
         for text in items:
             ch = parse_change(text, kind)
             inst = inst.with_changes([ch], label=text.strip() if kind == "set" else f"{text.rsplit('=', 1)[0].strip()}*{ch['scale']:g}",
-                                     where_from=f"--{kind} {text!r}")
+                                     where_from="", file=f"--{kind} {text!r}")
     if years:
         first, last = parse_years(years)
-        inst = inst.with_years(first, last)
+        inst = inst.with_years(first, last, source=f"--years {years!r}")
     return inst, p
 
 
@@ -371,10 +397,23 @@ def safe_name(text: str) -> str:
     return s or "_"
 
 
-def default_target(name: str, scenarios=()) -> Path:
-    """``results/<name>[+<scenario>...]`` with every part made a safe file name: an instance's
-    or a scenario's name is never used as a path."""
+MAX_PART = 80  # characters of one change in a default folder name (a file name holds 255)
+
+
+def default_target(name: str, scenarios=(), changes=()) -> Path:
+    """``results/<name>[+<scenario>...][+<change>...]`` with every part made a safe file name:
+    an instance's or a scenario's name is never used as a path. ``changes`` are the
+    ``--set``/``--scale``/``--years`` what-ifs, in words (``demand.quantity[commodity=ev]*1.2``),
+    so a what-if never lands in the folder of the base; a long one is cut, with a hash of
+    the whole kept, so two long changes still differ."""
+    import hashlib
+
     parts = [safe_name(name)] + [safe_name(p) for s in scenarios for p in str(s).split("+") if p]
+    for ch in changes:
+        part = safe_name(ch)
+        if len(part) > MAX_PART:
+            part = part[:MAX_PART - 9] + "_" + hashlib.sha256(str(ch).encode()).hexdigest()[:8]
+        parts.append(part)
     target = Path("results") / "+".join(parts)
     if target.resolve().parent != Path("results").resolve():  # cannot happen with safe names: a last guard
         raise Fail(f"the default results folder {target} would not be inside ./results: give --out")
@@ -526,7 +565,8 @@ def solve(
                 inst, src = load(path, scenario, set_, scale, years)
             target = out_dir
             if target is None and report:
-                target = default_target(inst.name, scenario)
+                what_ifs = inst.applied[len([n for sc in scenario for n in str(sc).split("+") if n]):]
+                target = default_target(inst.name, scenario, what_ifs + ([f"years{inst.first_year}-{inst.last_year}"] if years else []))
             if target is not None:
                 check_out(target, force, "results", protect=((src, _source_label(src)),))
             direct = lp is None and solver == "highs"
@@ -569,6 +609,8 @@ def solve(
                                          "command": " ".join(sys.argv[1:]) if sys.argv else ""})
         for part in summary_tables(result, inst):
             out.print(part)
+        for w in inst.warnings:  # e.g. an instance that demands nothing
+            err.print(str(w), markup=False)
         for w in result.warnings:  # badly scaled rows, the solver's own warnings
             err.print(f"warning: {w}", markup=False)
         if result.ok:
@@ -816,6 +858,21 @@ def _number_or_text(v: str):
         return v
 
 
+def axis_names(texts: list[str]) -> list[str]:
+    """The parameter column of each axis: what it changes, ``TABLE.COLUMN[WHERE]`` as written
+    (``demand.quantity[commodity=nev]``), followed by ``*`` for a factor; a name given twice
+    gets `` (2)``, `` (3)``..."""
+    names: list[str] = []
+    for i, text in enumerate(texts, 1):
+        m = _AXIS.match(text)
+        name = (m.group("change").strip() + ("*" if m.group("op") == "*=" else "")) if m else f"axis{i}"
+        base, k = name, 2
+        while name in names:
+            name, k = f"{base} ({k})", k + 1
+        names.append(name)
+    return names
+
+
 def parse_axis(text: str, sampling: bool, option: str):
     """``TABLE.COLUMN[WHERE]*=VALUES`` (multiply) or ``TABLE.COLUMN[WHERE]=VALUES`` (set) as
     an axis ``(factory, values)`` of :func:`rechain.model.scenarios.grid` / ``sample``. VALUES
@@ -899,14 +956,14 @@ def sweep(
         runs = [sc.Scenario.base()] if base else []
         runs += [sc.Scenario.named(n) for n in scenario]
         if grid:
-            axes = {f"axis{i + 1}": parse_axis(t, False, "--grid") for i, t in enumerate(grid)}
+            axes = dict(zip(axis_names(grid), (parse_axis(t, False, "--grid") for t in grid)))
             runs += [s.relabel(f"grid{k + 1:04d}") for k, s in enumerate(sc.grid(**axes))]
         if sample is not None:
-            axes = {f"axis{i + 1}": parse_axis(t, True, "--vary") for i, t in enumerate(vary)}
+            axes = dict(zip(axis_names(vary), (parse_axis(t, True, "--vary") for t in vary)))
             runs += sc.sample(sample, seed=seed, **axes)
         if not runs:
             raise Fail("nothing to solve: give --grid, --sample with --vary, --scenario, or keep --base")
-        names = dict(zip([f"axis{i + 1}" for i in range(len(grid or vary))], grid or vary))
+        names = dict(zip(axis_names(grid or vary), grid or vary))
         res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
                         progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size)
         if out_dir is not None:
@@ -925,7 +982,8 @@ def sweep(
         t.add_row("time", f"{res.timings.get('total', float('nan')):.1f} s")
         out.print(t)
         if names:
-            out.print("axes: " + "; ".join(f"{k} = {v}" for k, v in names.items()), markup=False)
+            out.print("axes (columns of parameters.csv): " + "; ".join(
+                f"{k} = {m.group('values') if (m := _AXIS.match(v)) else v}" for k, v in names.items()), markup=False)
         bad = s[s["status"] != "optimal"]
         for row in bad.head(10).itertuples():
             out.print(f"{row.scenario}: {row.status}: {row.message}", markup=False)
@@ -945,14 +1003,69 @@ def describe_change(ch: dict) -> str:
     return f"{col}{sel}: set to {ch.get('set')}"
 
 
+def _is_workbook_name(path: Path) -> bool:
+    return Path(path).suffix.lower() == ".xlsx"
+
+
+def write_instance(inst, target: Path, force: bool, protect: tuple = ()) -> None:
+    """Write ``inst`` at ``target``: one workbook when its name ends in ``.xlsx``, else an
+    instance folder; refused (exit 2) as every output is (see :func:`check_out`)."""
+    if _is_workbook_name(target):
+        from rechain.model.workbook import write_workbook
+
+        write_workbook(inst, target, overwrite=force, protect=protect)
+    else:
+        check_out(target, force, "instance", protect=protect)
+        inst.to_folder(target, overwrite=force, replaceable=replaceable("instance"))
+
+
 @app.command(help=(
-    "Copy a starter instance into a new folder for you to edit.\n\n"
-    "Examples:\n\n  rechain init my_chain\n\n  rechain init my_chain --from inner_mongolia_2021_2025"
+    "Convert an instance between a folder and one .xlsx workbook (either direction): the same "
+    "tables, settings, sources and scenarios. A DST ending in .xlsx is written as a workbook, "
+    "anything else as a folder.\n\n"
+    "Examples:\n\n  rechain convert instances/toy toy.xlsx\n\n  rechain convert toy.xlsx my_toy --force"
+))
+def convert(
+    src: Annotated[Path, typer.Argument(help="Instance folder or .xlsx workbook, or the name of a shipped instance.")],
+    dst: Annotated[Path, typer.Argument(help="The workbook (NAME.xlsx) or folder to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous workbook or instance folder (never the source, "
+                                                       "the current directory or anything else).")] = False,
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        inst, source = load(src)
+        write_instance(inst, dst, force, protect=((source, _source_label(source)),))
+        for p in inst.warnings:
+            err.print(str(p), markup=False)
+        out.print(f"written {dst} ({'workbook' if _is_workbook_name(dst) else 'folder'}) from {source}", markup=False)
+        return OK
+
+    _guard(body)
+
+
+def _starter_names(yaml_text: str, name: str, from_: str) -> str:
+    """``instance.yaml`` of a starter with ``name:`` set to the new instance's name and a plain
+    ``title:`` (the shipped title describes the shipped instance, not the user's)."""
+    import json
+
+    title = f"{name}: a planning instance started from the shipped instance '{from_}'"
+    text = re.sub(r"(?m)^name:.*$", lambda m: f"name: {json.dumps(name)}", yaml_text, count=1)
+    return re.sub(r"(?m)^title:.*$", lambda m: f"title: {json.dumps(title)}", text, count=1)
+
+
+@app.command(help=(
+    "Copy a starter instance into a new folder (or, with --xlsx, one workbook) for you to edit.\n\n"
+    "The starter's name is the folder's (or workbook's) name.\n\n"
+    "Examples:\n\n  rechain init my_chain\n\n  rechain init my_chain --from inner_mongolia_2021_2025\n\n"
+    "  rechain init my_chain --xlsx          # writes my_chain.xlsx"
 ))
 def init(
-    directory: Annotated[Path, typer.Argument(help="The new instance folder.")],
+    directory: Annotated[Path, typer.Argument(help="The new instance folder (with --xlsx: the workbook; .xlsx is added when missing).")],
     from_: Annotated[str, typer.Option("--from", help="Shipped instance to copy.")] = "toy",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing instance folder with the starter (never a folder without instance.yaml).")] = False,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Write the starter as one .xlsx workbook (DIRECTORY.xlsx) instead of a folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing instance folder or workbook with the starter (never a folder without instance.yaml).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -964,12 +1077,26 @@ def init(
         if from_ not in shipped.names():
             raise Fail(f"--from {from_!r}: no shipped instance of that name (shipped: {', '.join(shipped.names())})")
         src = shipped.path(from_)
+        if xlsx:
+            from rechain.model import load_instance
+
+            book = directory if _is_workbook_name(directory) else directory.with_name(directory.name + ".xlsx")
+            inst = load_instance(src)
+            inst.name = book.stem
+            inst.title = f"{book.stem}: a planning instance started from the shipped instance '{from_}'"
+            write_instance(inst, book, force, protect=((src, "the shipped instance"),))
+            out.print(f"created {book} from the shipped instance '{from_}' (sheets: {', '.join(_sheets(book))})", markup=False)
+            if not quiet:
+                out.print(f"next: edit the sheets, then `rechain validate {book}` and `rechain solve {book}`", markup=False)
+            return OK
         check_out(directory, force, "instance", protect=((src, "the shipped instance"),))
 
         def copy(tmp: Path) -> None:
             for f in sorted(src.iterdir()):
                 if f.is_file() and f.suffix in (".csv", ".yaml", ".md"):
                     shutil.copy2(f, tmp / f.name)
+            y = tmp / "instance.yaml"
+            y.write_text(_starter_names(y.read_text(encoding="utf-8"), Path(directory).resolve().name, from_), encoding="utf-8")
             _offer_v2(tmp)
 
         atomic_write_folder(directory, copy, overwrite=force, replaceable=replaceable("instance"))
@@ -980,6 +1107,16 @@ def init(
         return OK
 
     _guard(body)
+
+
+def _sheets(book: Path) -> list[str]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book, read_only=True)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
 
 
 #: the format v2 tables ``rechain init`` offers switched off (SPEC section 4)

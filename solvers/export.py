@@ -24,17 +24,11 @@ import pandas as pd
 from rechain.model import Instance, InstanceError, Problem, Result
 from rechain.model.atomic import atomic_write_folder
 from rechain.model.results import _NAME_COLUMNS as NAME_COLUMNS
-from rechain.model.results import TABLE_COLUMNS
+from rechain.model.results import TABLE_COLUMNS, VALUE_COLUMNS
+from rechain.model.workbook import FORMULA_START, WORKBOOK_DATE, fix_zip_dates  # noqa: F401  (shared with instance workbooks)
 
 FORMATS = ("csv", "parquet", "xlsx")
 WORKBOOK = "results.xlsx"
-
-
-#: the first characters that make a spreadsheet read a cell as a formula
-FORMULA_START = ("=", "+", "-", "@")
-#: the fixed date of every results workbook (its properties and its zip entries), so the
-#: same results give the same bytes
-WORKBOOK_DATE = (2000, 1, 1, 0, 0, 0)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path, fmt: str) -> None:
@@ -74,26 +68,68 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
         when = datetime.datetime(*WORKBOOK_DATE)
         xl.book.properties.created = when
         xl.book.properties.modified = when
-    _fix_zip_dates(path, when)
+    fix_zip_dates(path, when)
 
 
-def _fix_zip_dates(path: Path, when) -> None:
-    """Rewrite the workbook ``path`` with every zip entry dated ``WORKBOOK_DATE`` and the
-    modified date (which openpyxl sets to the time of saving) set to ``when``."""
-    import re
-    import zipfile
+def result_units(instance: Instance | None = None) -> pd.DataFrame:
+    """What the numbers of each result table are in: one row a (table, column). A quantity's
+    unit is on its row, in the table's ``unit`` column (the commodity's, or the reference
+    commodity's for a process); money is the instance's ``units.money``."""
+    money = (instance.units.get("money") if instance is not None else None) or "money"
+    base = f" discounted to {instance.base_year}" if instance is not None else " discounted to the base year"
+    per_unit = "the row's unit (per year)"
+    said = {
+        ("capacity", "residual"): f"{per_unit}: capacity built before the horizon",
+        ("capacity", "new"): f"{per_unit}: capacity started in the year",
+        ("capacity", "total"): per_unit,
+        ("capacity", "utilisation"): "share of the available capacity used (0-1)",
+        ("activity", "activity"): per_unit,
+        ("prices", "price"): f"{money} per unit of the commodity (the row's unit), money of the year (undiscounted)",
+        ("policies", "shadow_price"): f"{money} per unit more of the policy's value, money of the year (undiscounted)",
+        ("policies", "slack"): "the unit of what the policy's kind sums",
+        ("policies", "violation"): "the unit of what the policy's kind sums",
+        ("costs", "undiscounted"): f"{money}, money of the year",
+        ("costs", "discounted"): f"{money}{base}",
+        ("stock", "holding_cost"): f"{money} per unit held at the end of the year",
+        ("demand_response", "share"): "share of the demand the step may leave unserved (0-1)",
+        ("demand_response", "price"): f"{money} per unit left unserved in the step",
+        ("investment", "capex"): f"{money} per unit of annual capacity",
+        ("investment", "overnight"): f"{money} committed (capex x new; undiscounted, not annualised)",
+    }
+    rows = []
+    for table, columns in TABLE_COLUMNS.items():
+        if "year" in columns:
+            rows.append((table, "year", "calendar year"))
+        for c in VALUE_COLUMNS[table]:
+            rows.append((table, c, said.get((table, c), per_unit)))
+    return pd.DataFrame(rows, columns=["table", "column", "unit"])
 
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(path) as z:
-        entries = [(i.filename, z.read(i)) for i in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
-            info = zipfile.ZipInfo(name, date_time=WORKBOOK_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            z.writestr(info, data)
+
+def add_summary_sheets(book: Path, summary: dict, instance: Instance | None = None) -> None:
+    """Add to a results workbook the sheet ``summary`` (``key,value``: status, objective, the
+    instance, scenario, solver, the money unit and base year; a nested entry under a dotted
+    key) and the sheet ``units`` (``table,column,unit``:
+    what each number of the result tables is in), before the tables."""
+    import openpyxl
+
+    from rechain.model.workbook import put_rows, save_fixed
+
+    def flat(prefix: str, v) -> list[list]:
+        if isinstance(v, dict):
+            return [r for k, x in v.items() for r in flat(f"{prefix}.{k}", x)]
+        if isinstance(v, (list, tuple)):
+            v = "; ".join(map(str, v))
+        return [[prefix, v if isinstance(v, (int, float, str)) or v is None else str(v)]]
+
+    wb = openpyxl.load_workbook(book)
+    # timings stay in summary.json: the same results give the same workbook, byte for byte
+    rows = [["key", "value"]] + [r for k, v in summary.items() if k != "timings" for r in flat(k, v)]
+    if instance is not None:
+        rows += [["units.money", instance.units.get("money", "")], ["base_year", instance.base_year]]
+    put_rows(wb.create_sheet("summary", 0), rows, exact=False)
+    units = result_units(instance)
+    put_rows(wb.create_sheet("units", 1), [list(units.columns)] + units.values.tolist(), exact=False)
+    save_fixed(wb, book)
 
 
 def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: Instance | None = None,
@@ -118,6 +154,8 @@ def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: 
         with open(tmp / "summary.json", "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2, default=str)
             f.write("\n")
+        if fmt == "xlsx":
+            add_summary_sheets(tmp / WORKBOOK, summary, instance)
         if instance is not None:
             instance.to_folder(tmp / "instance")
         if also is not None:

@@ -46,6 +46,7 @@ class MyopicResult:
     step: int
     message: str = ""
     timings: dict = field(default_factory=dict)
+    money: str = ""  # the instance's units.money, for describe()
 
     @property
     def objective(self) -> float | None:
@@ -57,9 +58,23 @@ class MyopicResult:
 
     @property
     def cost_of_myopia(self) -> float | None:
+        """What foresight saves (money, discounted as the objective); None when there is no
+        myopic plan (``status`` is not optimal: ``message`` and :meth:`describe` say why)."""
         if self.objective is None or self.perfect_objective is None:
             return None
         return self.objective - self.perfect_objective
+
+    def describe(self) -> str:
+        """One sentence: the cost of myopia, or why there is no myopic plan (a window that
+        did not solve, and what to try)."""
+        head = f"window {self.window}, step {self.step}: "
+        if self.status != "optimal":
+            return (head + f"no myopic plan ({self.status}): {self.message}. cost_of_myopia is None; a planner that "
+                    "looks further ahead (a larger window) may find one")
+        money = f" {self.money}" if self.money else ""
+        share = f" ({100 * self.cost_of_myopia / abs(self.perfect_objective):+.2f} %)" if self.perfect_objective else ""
+        return (head + f"the myopic plan costs {self.objective:,.6g}{money}, {self.cost_of_myopia:,.6g}{money}{share} more "
+                f"than the perfect-foresight plan ({self.perfect_objective:,.6g}{money})")
 
     @property
     def capacity(self) -> pd.DataFrame:
@@ -119,7 +134,10 @@ def myopic(instance: Instance | str, window: int = 1, step: int | None = None, p
                      "seconds": time.perf_counter() - t})
         if not r.ok:
             status = r.status
-            message = f"the window {start}-{end} did not solve ({r.status}): {r.message}"
+            message = (f"the window {start}-{end} did not solve ({r.status}): {r.message}"
+                       + (f" (with the capacity the windows before it committed: a planner looking {window} year"
+                          f"{'s' if window != 1 else ''} ahead never starts a plant whose lead time reaches past its window)"
+                          if decided else ""))
             break
         new = r.capacity
         for p, rg, y, v in new[P3 + ["new"]].itertuples(index=False, name=None):
@@ -131,7 +149,8 @@ def myopic(instance: Instance | str, window: int = 1, step: int | None = None, p
     windows = pd.DataFrame(rows, columns=["start", "end", "committed", "status", "objective", "seconds"])
     if status != "optimal":
         res = Result(status=status, message=message, instance_name=instance.name, scenario=instance.scenario)
-        return MyopicResult(status, res, perfect, windows, window, step, message, {"total": time.perf_counter() - t0})
+        return MyopicResult(status, res, perfect, windows, window, step, message, {"total": time.perf_counter() - t0},
+                            instance.units.get("money", ""))
     # the committed plan on the full horizon, operations optimised around it
     m = build_model(instance)
     _fix_new(m, committed, decided)
@@ -139,7 +158,7 @@ def myopic(instance: Instance | str, window: int = 1, step: int | None = None, p
     if not res.ok:
         message = f"the committed plan has no feasible operation on the full horizon ({res.status}): {res.message}"
     return MyopicResult(res.status, res, perfect, windows, window, step, message or res.message,
-                        {"total": time.perf_counter() - t0})
+                        {"total": time.perf_counter() - t0}, instance.units.get("money", ""))
 
 
 def _fix_new(m, committed: dict, decided: set) -> None:

@@ -29,7 +29,7 @@ def test_grid_writes_one_row_per_scenario_with_the_objective_of_a_fresh_solve(tm
     assert list(summary["scenario"]) == ["base", "grid0001", "grid0002", "grid0003", "grid0004"]
     assert (summary["status"] == "optimal").all()
     row = params.set_index("scenario").loc["grid0004"]
-    assert (row["axis1"], row["axis2"]) == (1.3, 32)
+    assert (row["demand.quantity[commodity=ev]*"], row["policies.value[policy=south_magnet_target]"]) == (1.3, 32)
     inst = load_instance(TOY).with_changes([
         {"table": "demand", "where": {"commodity": "ev"}, "column": "quantity", "scale": 1.3},
         {"table": "policies", "where": {"policy": "south_magnet_target"}, "column": "value", "set": 32},
@@ -47,7 +47,8 @@ def test_sample_is_reproducible_from_its_seed(tmp_path):
     assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
     pa, pb = pd.read_csv(tmp_path / "a" / "parameters.csv"), pd.read_csv(tmp_path / "b" / "parameters.csv")
     assert len(pa) == 4 and pa.equals(pb)
-    assert pa["axis1"].between(0.8, 1.4).all() and pa["axis1"].nunique() == 4
+    axis = pa["demand.quantity[commodity=ev]*"]
+    assert axis.between(0.8, 1.4).all() and axis.nunique() == 4
 
 
 def test_named_scenarios_and_failures(tmp_path):
