@@ -613,6 +613,9 @@ def _next(queue: deque, running: Iterable[_Chunk]) -> _Chunk | None:
     return None
 
 
+_POOL_DIED = "a process of the pool died while the chunk was on it (BrokenProcessPool)"
+
+
 def _run_pool(instance, tables, options, chunks, workers, collect, fault, timeout_of):
     """Chunks on a pool of ``workers`` processes, as many in flight as workers (so a chunk's
     clock starts when it does). A pool a worker of which died (BrokenProcessPool) or froze
@@ -641,7 +644,7 @@ def _run_pool(instance, tables, options, chunks, workers, collect, fault, timeou
                         collect(f.result())
                     elif isinstance(exc, BrokenProcessPool):
                         died = chunk.suspect = True
-                        fault(chunk, "worker died", f"a worker process died ({exc})", queue)
+                        fault(chunk, "worker died", _POOL_DIED, queue)
                     else:
                         fault(chunk, "worker error", f"{type(exc).__name__}: {exc}", queue)
                 now = time.monotonic()
@@ -664,7 +667,7 @@ def _run_pool(instance, tables, options, chunks, workers, collect, fault, timeou
                     collect(f.result())
                 elif died and not stopped:
                     chunk.suspect = True
-                    fault(chunk, "worker died", "a worker process died while this chunk ran beside it", queue)
+                    fault(chunk, "worker died", _POOL_DIED, queue)
                 else:
                     back.append(chunk)
             queue.extendleft(reversed(back))
@@ -683,8 +686,8 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
 def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fault, timeout_of):
     """Chunks on Dask workers, as many in flight as the workers have threads. A chunk whose
     worker died, or that failed, is sent again; one that timed out is cancelled, its worker
-    killed through its nanny (or, without a nanny, left out for the rest of the sweep), and
-    sent again to the others."""
+    (and any worker whose heartbeat stopped) killed through its nanny, which starts a new one,
+    and left out for the rest of the sweep, and the chunk is sent again to the others."""
     try:
         from distributed import Client, LocalCluster
         from distributed import wait as dask_wait
@@ -744,18 +747,20 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
             late = [f for f, (_, d) in running.items() if d <= now]
             if late:
                 where = {key: w for w, keys in client.processing().items() for key in keys}
+                stale = _silent_workers(client)
                 for f in late:
                     chunk, _ = running.pop(f)
                     w = where.get(f.key)
                     f.cancel()
-                    if w is not None:
-                        _stop_dask_worker(client, w, frozen)
+                    for x in ({w} if w else set()) | stale:
+                        _stop_dask_worker(client, x, frozen)
+                    stale = set()
                     fault(chunk, "timed out", f"no answer from worker {w or '?'} in {timeout_of(chunk):g} s", queue)
     finally:
-        try:
+        try:  # without waiting: a frozen worker would never answer
             others = [w for w in client.nthreads() if w not in frozen]
             if others:
-                client.run(_dask_forget, token, workers=others, on_error="ignore")
+                client.run(_dask_forget, token, workers=others, wait=False)
         except Exception:
             pass
         if own_client is not None:
@@ -764,15 +769,25 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
             own_cluster.close()
 
 
-def _stop_dask_worker(client, address: str, frozen: set) -> None:
-    """Kill the worker at ``address`` through its nanny; without a nanny, leave it out."""
+def _silent_workers(client, lag: float = 5.0) -> set:
+    """Workers whose last heartbeat is ``lag`` seconds older than the latest one's (frozen ones)."""
     try:
-        done = client.run(_dask_stop_worker, workers=[address], nanny=True, on_error="return")
-        ok = done.get(address) is True or any(v is True for v in done.values())
+        seen = {w: v.get("last_seen") for w, v in client.scheduler_info(n_workers=-1)["workers"].items()}
+        seen = {w: t for w, t in seen.items() if isinstance(t, (int, float))}
     except Exception:
-        ok = False
-    if not ok:
-        frozen.add(address)
+        return set()
+    latest = max(seen.values(), default=0.0)
+    return {w for w, t in seen.items() if latest - t > lag}
+
+
+def _stop_dask_worker(client, address: str, frozen: set) -> None:
+    """Kill the worker at ``address`` through its nanny (which starts a new one) and leave the
+    address out for the rest of the sweep."""
+    frozen.add(address)
+    try:
+        client.run(_dask_stop_worker, workers=[address], nanny=True, on_error="ignore")
+    except Exception:
+        pass
 
 
 class _Progress:
