@@ -29,7 +29,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .changes import SCALAR_CHANGES, SCENARIO_TABLES
 from .instance import Instance
+from .schema import FREE_COLUMNS, TABLES
 
 BASE = "base"
 
@@ -151,19 +153,53 @@ def _change_label(ch: Mapping) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def check_axis(table: str, column: str, where: Mapping | None = None, how: str = "scale") -> None:
+    """Raise ValueError unless ``table.column`` is something a sweep axis can change: a table
+    of the instance contract (or ``instance`` and one of its numeric settings), a column of
+    it (numeric when ``how`` is ``scale`` or ``number``; ``set`` takes any column), and
+    ``where`` naming columns of that table."""
+    if table not in SCENARIO_TABLES:
+        raise ValueError(f"unknown table '{table}' (expected one of {', '.join(SCENARIO_TABLES)})")
+    if table == "instance":
+        if column not in SCALAR_CHANGES:
+            raise ValueError(f"unknown setting 'instance.{column}' (changeable: {', '.join(SCALAR_CHANGES)})")
+        if where:
+            raise ValueError(f"'instance.{column}' is a setting: it has no rows to select with {dict(where)}")
+        return
+    schema = TABLES[table]
+    if column not in schema.column_names:
+        raise ValueError(f"table '{table}' has no column '{column}' (columns: {', '.join(schema.column_names)})")
+    if how in ("scale", "number") and schema.column(column).type not in ("int", "float"):
+        what = "cannot scale" if how == "scale" else "a sweep axis varies a number, and"
+        raise ValueError(f"{what} '{table}.{column}' is not a numeric column "
+                         f"(numeric: {', '.join(c.name for c in schema.columns if c.type in ('int', 'float'))})")
+    if where is not None and not isinstance(where, Mapping):
+        raise ValueError(f"'where' of '{table}.{column}' is a mapping column: value, not {where!r}")
+    unknown = [str(c) for c in (where or {}) if c not in schema.column_names and c not in FREE_COLUMNS]
+    if unknown:
+        raise ValueError(f"table '{table}' has no column {', '.join(repr(c) for c in unknown)} to select on "
+                         f"(columns: {', '.join(schema.column_names)})")
+
+
 def scale(table: str, column: str, where: Mapping | None = None) -> Callable[[float], dict]:
-    """A factory of changes multiplying ``column`` of the selected rows by the value."""
+    """A factory of changes multiplying ``column`` (numeric) of the selected rows by the value."""
+    check_axis(table, column, where, "scale")
+
     def make(value):
         return {"table": table, "where": dict(where or {}), "column": column, "scale": _plain(value)}
     make.__name__ = f"scale_{table}_{column}"
+    make.axis = (table, column, "scale")
     return make
 
 
 def setter(table: str, column: str, where: Mapping | None = None) -> Callable[[Any], dict]:
     """A factory of changes setting ``column`` of the selected rows to the value."""
+    check_axis(table, column, where, "set")
+
     def make(value):
         return {"table": table, "where": dict(where or {}), "column": column, "set": _plain(value)}
     make.__name__ = f"set_{table}_{column}"
+    make.axis = (table, column, "set")
     return make
 
 
@@ -200,10 +236,15 @@ def _template_axis(name: str, spec: Mapping) -> tuple[Callable, Any]:
     if key is None:
         raise ValueError(f"axis '{name}': a change template needs 'scale' or 'set' holding the values")
     rest = {k: v for k, v in spec.items() if k != key}
+    try:
+        check_axis(rest.get("table"), rest.get("column"), rest.get("where"), key)
+    except ValueError as e:
+        raise ValueError(f"axis '{name}': {e}") from None
 
     def make(value):
         return {**copy.deepcopy(rest), key: _plain(value)}
 
+    make.axis = (rest.get("table"), rest.get("column"), key)
     return make, spec[key]
 
 
@@ -228,8 +269,12 @@ def grid(**axes: Any) -> list[Scenario]:
         return [Scenario.base()]
     names = list(axes)
     parsed = [_axis(n, axes[n], sampling=False) for n in names]
+    parsed = [(make, list(vals)) for make, vals in parsed]
+    for n, (_, vals) in zip(names, parsed):
+        if not vals:
+            raise ValueError(f"axis '{n}' has no values")
     out = []
-    for combo in itertools.product(*[list(vals) for _, vals in parsed]):
+    for combo in itertools.product(*[vals for _, vals in parsed]):
         steps: tuple = ()
         for (make, _), v in zip(parsed, combo):
             steps += _steps(make(v))
@@ -244,15 +289,54 @@ def grid(**axes: Any) -> list[Scenario]:
 # --------------------------------------------------------------------------------------------
 
 
+#: the distributions and the names of their parameters, as numpy's Generator takes them
+DISTRIBUTIONS = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "lognormal": ("mean", "sigma"),
+                 "triangular": ("low", "mode", "high"), "choice": ("values", "p")}
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A distribution of one parameter: ``kind`` in uniform, normal, lognormal, triangular,
     choice; ``args`` as in numpy's Generator methods; normal values may be clipped to
-    ``[low, high]`` (``clip``)."""
+    ``[low, high]`` (``clip``). Checked when made: a distribution numpy would refuse, or
+    that could draw nothing, is a ValueError that says which parameter is wrong."""
 
     kind: str
     args: tuple
     clip: tuple | None = None
+
+    def __post_init__(self):
+        k, args = self.kind, tuple(self.args)
+        if k not in DISTRIBUTIONS:
+            raise ValueError(f"unknown distribution '{k}' (expected {', '.join(DISTRIBUTIONS)})")
+        names = DISTRIBUTIONS[k]
+        if len(args) != len(names):
+            raise ValueError(f"{k} takes {len(names)} parameters ({', '.join(names)}), not {len(args)}: {args!r}")
+        if k == "choice":
+            values, p = args
+            values = list(values)
+            if not values:
+                raise ValueError("choice() needs at least one value to choose from")
+            if p is not None:
+                p = [_finite(k, "p", x) for x in p]
+                if len(p) != len(values) or min(p) < 0 or not math.isclose(sum(p), 1.0, abs_tol=1e-8):
+                    raise ValueError(f"choice: p must give each of the {len(values)} value(s) a probability ≥ 0, "
+                                     f"summing to 1; got {p}")
+            object.__setattr__(self, "args", (values, p))
+            return
+        args = tuple(_finite(k, n, x) for n, x in zip(names, args))
+        object.__setattr__(self, "args", args)
+        call = f"{k}({', '.join(f'{x:g}' for x in args)})"
+        if k == "uniform" and args[0] > args[1]:
+            raise ValueError(f"{call}: low must be ≤ high")
+        if k in ("normal", "lognormal") and args[1] < 0:
+            raise ValueError(f"{call}: {names[1]} must be ≥ 0")
+        if k == "triangular" and not (args[0] <= args[1] <= args[2] and args[0] < args[2]):
+            raise ValueError(f"{call}: expected low ≤ mode ≤ high and low < high")
+        if self.clip is not None:
+            low, high = (float(x) for x in self.clip)
+            if math.isnan(low) or math.isnan(high) or low > high:
+                raise ValueError(f"{call}: the clip bounds must satisfy low ≤ high, not [{low:g}, {high:g}]")
 
     def draw(self, rng: np.random.Generator, n: int) -> list:
         k = self.kind
@@ -264,33 +348,44 @@ class Distribution:
             x = rng.lognormal(*self.args, size=n)
         elif k == "triangular":
             x = rng.triangular(*self.args, size=n)
-        elif k == "choice":
+        else:  # choice
             values, p = self.args
             idx = rng.choice(len(values), size=n, p=p)
             return [values[i] for i in idx]
-        else:
-            raise ValueError(f"unknown distribution '{k}' (expected uniform, normal, lognormal, triangular, choice)")
         if self.clip is not None:
             x = np.clip(x, *self.clip)
         return [float(v) for v in x]
 
 
+def _finite(kind: str, name: str, x: Any) -> float:
+    """``x`` as a finite float, or a ValueError naming the distribution's parameter."""
+    try:
+        if isinstance(x, bool):
+            raise ValueError
+        v = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{kind}: {name} must be a number, not {x!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{kind}: {name} must be finite, not {x!r}")
+    return v
+
+
 def uniform(low: float, high: float) -> Distribution:
-    return Distribution("uniform", (float(low), float(high)))
+    return Distribution("uniform", (low, high))
 
 
 def normal(mean: float, sd: float, low: float = -math.inf, high: float = math.inf) -> Distribution:
     """A normal distribution, clipped to ``[low, high]`` (e.g. a scale factor kept ≥ 0)."""
-    return Distribution("normal", (float(mean), float(sd)), (low, high))
+    return Distribution("normal", (mean, sd), (low, high))
 
 
 def lognormal(mean: float, sigma: float) -> Distribution:
     """exp(N(mean, sigma)): ``lognormal(0, 0.2)`` is a scale factor around 1."""
-    return Distribution("lognormal", (float(mean), float(sigma)))
+    return Distribution("lognormal", (mean, sigma))
 
 
 def triangular(low: float, mode: float, high: float) -> Distribution:
-    return Distribution("triangular", (float(low), float(mode), float(high)))
+    return Distribution("triangular", (low, mode, high))
 
 
 def choice(values: Sequence, p: Sequence[float] | None = None) -> Distribution:
@@ -300,13 +395,19 @@ def choice(values: Sequence, p: Sequence[float] | None = None) -> Distribution:
 def _distribution(name: str, d: Any) -> Distribution:
     if isinstance(d, Distribution):
         return d
-    if isinstance(d, tuple) and d and isinstance(d[0], str):
-        makers = {"uniform": uniform, "normal": normal, "lognormal": lognormal, "triangular": triangular, "choice": choice}
-        if d[0] not in makers:
-            raise ValueError(f"axis '{name}': unknown distribution '{d[0]}' (expected {', '.join(makers)})")
-        return makers[d[0]](*d[1:])
-    if isinstance(d, Sequence) and not isinstance(d, str):
-        return choice(d)
+    makers = {"uniform": uniform, "normal": normal, "lognormal": lognormal, "triangular": triangular, "choice": choice}
+    try:
+        if isinstance(d, tuple) and d and isinstance(d[0], str):
+            if d[0] not in makers:
+                raise ValueError(f"unknown distribution '{d[0]}' (expected {', '.join(makers)})")
+            try:
+                return makers[d[0]](*d[1:])
+            except TypeError as e:
+                raise ValueError(f"{d[0]}: {e}") from None
+        if isinstance(d, Sequence) and not isinstance(d, str):
+            return choice(d)
+    except ValueError as e:
+        raise ValueError(f"axis '{name}': {e}") from None
     raise TypeError(f"axis '{name}': expected a distribution (uniform(a, b), ('normal', m, s), a list to choose from), got {d!r}")
 
 
@@ -314,14 +415,23 @@ def sample(n: int, /, seed: int = 0, **distributions: Any) -> list[Scenario]:
     """``n`` random scenarios, reproducible from ``seed``: each axis draws from its own
     stream (spawned from the seed in axis order), so adding an axis at the end leaves the
     draws of the others unchanged. Labels are ``sample0001``…; ``params`` hold the draws."""
+    try:
+        whole = not isinstance(n, bool) and float(n) == int(n) and n >= 1
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole:
+        raise ValueError(f"a sample needs a whole number n ≥ 1 of scenarios, not {n!r}")
     n = int(n)
-    if n < 0:
-        raise ValueError("n must be ≥ 0")
     names = list(distributions)
     parsed = []
     for name in names:
         make, dist = _axis(name, distributions[name], sampling=True)
-        parsed.append((make, _distribution(name, dist)))
+        dist = _distribution(name, dist)
+        table, column, how = getattr(make, "axis", (None, None, None))
+        if how == "set" and dist.kind != "choice" and table != "instance" and table in TABLES:
+            if TABLES[table].column(column).type not in ("int", "float"):
+                raise ValueError(f"axis '{name}': {dist.kind} draws numbers, but '{table}.{column}' is not a numeric column")
+        parsed.append((make, dist))
     streams = np.random.SeedSequence(int(seed)).spawn(len(names))
     draws = [dist.draw(np.random.default_rng(s), n) for (_, dist), s in zip(parsed, streams)]
     width = max(4, len(str(n)))

@@ -13,6 +13,10 @@ Exit codes (every command):
 3     ``solve``: the instance is infeasible (an explanation follows) or unbounded
 4     ``solve``: solver error, or the time limit reached before an optimum (no plan is written:
       a time-limited, unproven plan is not reported as a result)
+5     ``sweep``: scenarios lost to worker faults (a worker died or froze on every attempt at
+      their chunk): status ``lost`` in the summary, with a ``reason``; the other scenarios'
+      results are written as usual. Without lost scenarios, a sweep exits 0 when every
+      scenario is optimal, else with the code of the first one that is not (3 or 4)
 ====  ==========================================================================================
 
 Errors are printed without a traceback unless ``--debug`` is given.
@@ -40,7 +44,7 @@ from rechain.model import InstanceError, Problem
 from rechain.model.atomic import OutputError, OutputRefused
 from rechain.model.formatting import fmt
 
-OK, INVALID, INFEASIBLE, SOLVER_ERROR = 0, 2, 3, 4
+OK, INVALID, INFEASIBLE, SOLVER_ERROR, LOST = 0, 2, 3, 4, 5
 STATUS_EXIT = {"optimal": OK, "infeasible": INFEASIBLE, "unbounded": INFEASIBLE, "time_limit": SOLVER_ERROR, "error": SOLVER_ERROR}
 
 out = Console(highlight=False, soft_wrap=True, markup=False)  # names and paths may hold [brackets]: never markup
@@ -55,7 +59,8 @@ app = typer.Typer(
         "  rechain solve --scenario nev_boom --out results/nev_boom --report\n\n"
         "  rechain validate my_instance/\n\n"
         "  rechain compare results/base results/nev_boom\n\n"
-        "Exit codes: 0 ok, 2 invalid input, 3 infeasible or unbounded, 4 solver error or time limit."
+        "Exit codes: 0 ok, 2 invalid input, 3 infeasible or unbounded, 4 solver error or time limit, "
+        "5 sweep: scenarios lost to worker faults."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -370,15 +375,6 @@ def check_out(path: Path, force: bool, kind: str, protect: tuple = ()) -> None:
     from rechain.model.atomic import check_output
 
     check_output(path, force, replaceable(kind), protect)
-
-
-def _check_free(path: Path, force: bool) -> None:
-    """The checks of :func:`check_out` that need no kind of output (the current directory, a
-    file, an existing folder without --force); prefer :func:`check_out`, which also knows what
-    may be replaced."""
-    from rechain.model.atomic import check_output
-
-    check_output(path, force)
 
 
 def _source_label(src: Path) -> str:
@@ -886,10 +882,17 @@ def parse_axis(text: str, sampling: bool, option: str):
         raise Fail(f"{option} {text!r}: expected TABLE.COLUMN[COLUMN=VALUE;...]*=VALUES (multiply) or "
                    f"...=VALUES (set), e.g. \"demand.quantity[commodity=nev]*={'uniform(0.8,1.4)' if sampling else '0.8,1,1.3'}\"")
     ch = parse_change(m.group("change") + "=0", "set")
-    factory = (sc.scale if m.group("op") == "*=" else sc.setter)(ch["table"], ch["column"], ch.get("where"))
+    try:
+        sc.check_axis(ch["table"], ch["column"], ch.get("where"), "number")
+        factory = (sc.scale if m.group("op") == "*=" else sc.setter)(ch["table"], ch["column"], ch.get("where"))
+    except ValueError as e:
+        raise Fail(f"{option} {text!r}: {e}") from None
     values = m.group("values")
     if not sampling:
-        return factory, [_number_or_text(v) for v in values.split(",") if v.strip()]
+        values = [_number_or_text(v) for v in values.split(",") if v.strip()]
+        if not values:
+            raise Fail(f"{option} {text!r}: no values (expected v1,v2,...)")
+        return factory, values
     d = _DIST.match(values)
     if not d:
         raise Fail(f"{option} {text!r}: expected a distribution: uniform(a,b), normal(mean,sd), "
@@ -901,7 +904,7 @@ def parse_axis(text: str, sampling: bool, option: str):
         raise Fail(f"{option} {text!r}: unknown distribution {d.group('name')!r} (expected {', '.join(makers)})")
     try:
         dist = makers[d.group("name")](*args)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise Fail(f"{option} {text!r}: {e}") from None
     return factory, dist
 
@@ -919,16 +922,18 @@ def parse_axis(text: str, sampling: bool, option: str):
 def sweep(
     path: PathArg = None,
     grid: Annotated[list[str], typer.Option("--grid", "-g", help="A grid axis: TABLE.COLUMN[WHERE]*=v1,v2,... (repeat for a product).")] = [],
-    sample: Annotated[Optional[int], typer.Option("--sample", help="Draw this many random scenarios over the --vary axes.")] = None,
+    sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="Draw this many random scenarios over the --vary axes.")] = None,
     vary: Annotated[list[str], typer.Option("--vary", help="A sampled axis: TABLE.COLUMN[WHERE]*=uniform(a,b) (or normal, lognormal, triangular, choice).")] = [],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample (the same seed, the same scenarios).")] = 0,
     scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="A named scenario of the instance to include (repeatable).")] = [],
     base: Annotated[bool, typer.Option("--base/--no-base", help="Include the unchanged instance.")] = True,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (or Dask workers).")] = 1,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes (or Dask workers).")] = 1,
     backend: Annotated[str, typer.Option("--backend", help="local (processes on this machine) or dask.")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per scenario.")] = None,
     chunk_size: Annotated[Optional[int], typer.Option("--chunk-size", min=1, help="Scenarios per chunk (default: about 32 chunks of 10 to 100); each chunk starts cold.")] = None,
+    chunk_timeout: Annotated[Optional[float], typer.Option("--chunk-timeout", help="Seconds a chunk may take on a worker before it is taken as lost and tried again elsewhere (default: 60 + 10 a scenario, plus --time-limit a scenario).")] = None,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="How many times a chunk lost to a worker fault is tried again.")] = 2,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous sweep folder (never the instance or a folder that is not a sweep's).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
@@ -938,6 +943,7 @@ def sweep(
     def body():
         from rechain.model import scenarios as sc
         from rechain.solvers import sweep as run_sweep
+        from rechain.solvers.sweep import SweepOptionError
 
         if scheduler:
             backend_ = "dask"
@@ -950,9 +956,15 @@ def sweep(
             raise Fail("--sample needs at least one --vary axis")
         if vary and sample is None:
             raise Fail("--vary axes are drawn by --sample N")
+        if chunk_timeout is not None and not (0 < chunk_timeout < math.inf):
+            raise Fail(f"--chunk-timeout {chunk_timeout:g}: expected a number of seconds > 0")
         inst, src = load(path)
         if out_dir is not None:
             check_out(out_dir, force, "sweep", protect=((src, _source_label(src)),))
+        unknown = [n for n in scenario if n not in inst.scenarios]
+        if unknown:
+            raise Fail(f"--scenario {unknown[0]!r}: the instance has no scenario of that name "
+                       f"(named: {', '.join(inst.scenarios) or 'none'})")
         runs = [sc.Scenario.base()] if base else []
         runs += [sc.Scenario.named(n) for n in scenario]
         if grid:
@@ -960,12 +972,19 @@ def sweep(
             runs += [s.relabel(f"grid{k + 1:04d}") for k, s in enumerate(sc.grid(**axes))]
         if sample is not None:
             axes = dict(zip(axis_names(vary), (parse_axis(t, True, "--vary") for t in vary)))
-            runs += sc.sample(sample, seed=seed, **axes)
+            try:
+                runs += sc.sample(sample, seed=seed, **axes)
+            except ValueError as e:
+                raise Fail(f"--vary: {e}") from None
         if not runs:
             raise Fail("nothing to solve: give --grid, --sample with --vary, --scenario, or keep --base")
         names = dict(zip(axis_names(grid or vary), grid or vary))
-        res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
-                        progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size)
+        try:
+            res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
+                            progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size,
+                            chunk_timeout=chunk_timeout, retries=retries)
+        except SweepOptionError as e:
+            raise Fail(str(e)) from None
         if out_dir is not None:
             res.to_folder(out_dir, overwrite=force, replaceable=replaceable("sweep"))
         s = res.summary
@@ -986,9 +1005,12 @@ def sweep(
                 f"{k} = {m.group('values') if (m := _AXIS.match(v)) else v}" for k, v in names.items()), markup=False)
         bad = s[s["status"] != "optimal"]
         for row in bad.head(10).itertuples():
-            out.print(f"{row.scenario}: {row.status}: {row.message}", markup=False)
+            why = f" ({row.reason})" if row.reason else ""
+            out.print(f"{row.scenario}: {row.status}{why}: {row.message}", markup=False)
         if out_dir is not None:
             out.print(f"results written to {out_dir}", markup=False)
+        if (s["status"] == "lost").any():
+            return LOST
         return OK if len(bad) == 0 else (STATUS_EXIT.get(str(bad["status"].iloc[0]), SOLVER_ERROR))
 
     _guard(body)

@@ -23,13 +23,17 @@ more memory than its numbers.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
+import signal
 import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -45,7 +49,26 @@ from rechain.model.scenarios import Scenario, as_scenario, scenario_table
 from . import pyomo_highs
 from .solve import solve
 
-SUMMARY_COLUMNS = ["scenario", "status", "objective", "message", "rebuilt", "iterations", "seconds", "worker"]
+SUMMARY_COLUMNS = ["scenario", "status", "objective", "message", "reason", "rebuilt", "iterations", "seconds", "worker"]
+
+#: ``reason`` in a sweep's summary: why a scenario has no result ("" when it was solved, whatever
+#: the solver's status). ``invalid`` and ``failed`` have status ``error``; the others ``lost``:
+#: the scenario's chunk was lost to a worker fault on every attempt (see :func:`sweep`)
+REASONS = {
+    "invalid": "the scenario's changes do not apply to the instance",
+    "failed": "building or solving the scenario raised an error (the message says which)",
+    "worker died": "the worker process running its chunk died (killed, crashed, out of memory)",
+    "timed out": "its chunk did not come back within the chunk timeout (a frozen or stalled worker)",
+    "worker error": "the worker could not run its chunk (the message says why)",
+    "no worker": "no Dask worker was left to run its chunk",
+}
+
+#: how many times a lost chunk is tried again (on another worker) before its scenarios are lost
+RETRIES = 2
+
+
+class SweepOptionError(ValueError):
+    """An option of a sweep that cannot work, found before any worker starts."""
 
 
 @dataclass
@@ -129,7 +152,7 @@ class _Runner:
     def run(self, index: int, scenario: Scenario) -> dict:
         t0 = time.perf_counter()
         rec = {"index": index, "scenario": scenario.label, "status": "error", "objective": math.nan,
-               "message": "", "rebuilt": False, "iterations": math.nan, "worker": f"{os.getpid()}:{threading.get_ident()}",
+               "message": "", "reason": "", "rebuilt": False, "iterations": math.nan, "worker": f"{os.getpid()}:{threading.get_ident()}",
                "tables": {}}
         try:
             inst = scenario.apply(self.instance)
@@ -142,9 +165,9 @@ class _Runner:
             elif res.ok:
                 rec["tables"] = {name: getattr(res, name) for name in self.tables}
         except InstanceError as e:
-            rec["message"] = f"the scenario does not apply to the instance: {e}"
+            rec["message"], rec["reason"] = f"the scenario does not apply to the instance: {e}", "invalid"
         except Exception as e:  # reported in the summary, never fatal to the sweep
-            rec["message"] = f"{type(e).__name__}: {e}"
+            rec["message"], rec["reason"] = f"{type(e).__name__}: {e}", "failed"
             rec["traceback"] = traceback.format_exc()
         rec["seconds"] = time.perf_counter() - t0
         return rec
@@ -363,6 +386,19 @@ def _dask_forget(token):
     return True
 
 
+def _dask_instance(instance):
+    """The instance as a task's result, not scattered data: should every worker holding it die,
+    the scheduler computes it again from the task (scattered data would be lost for good)."""
+    return instance
+
+
+def _dask_stop_worker(dask_worker=None):
+    """Run on a nanny: kill the worker process it looks after (frozen: a kill is the only signal
+    it obeys); the nanny starts a new one."""
+    os.kill(dask_worker.process.process.pid, signal.SIGKILL)
+    return True
+
+
 # --------------------------------------------------------------------------------------------
 # The sweep
 # --------------------------------------------------------------------------------------------
@@ -379,6 +415,8 @@ def sweep(
     chunk_size: int | None = None,
     on_result: Callable[[dict], None] | None = None,
     time_limit: float | None = None,
+    chunk_timeout: float | None = None,
+    retries: int = RETRIES,
     **solver_options,
 ) -> SweepResult:
     """Solve every scenario of ``scenarios`` on ``instance`` and gather the results.
@@ -398,6 +436,23 @@ def sweep(
     scenario's summary row as it arrives; ``progress`` shows a progress bar. ``time_limit``
     and ``solver_options`` go to :func:`rechain.solvers.solve` for every scenario.
 
+    Worker faults: a chunk whose worker process dies (``BrokenProcessPool`` of a local pool,
+    a killed Dask worker) or that does not come back within ``chunk_timeout`` seconds (a
+    frozen worker; default :func:`default_chunk_timeout` of the chunk's size and ``time_limit``) is
+    tried again on another worker, up to ``retries`` more times; a broken local pool is
+    replaced and only the chunks it lost are sent again, and a frozen worker is killed (a
+    Dask worker through its nanny, which starts a new one). A chunk starts cold wherever it
+    runs, so the scenarios that finish have the tables of a sweep without faults. The
+    scenarios of a chunk lost on every attempt are rows of the summary with status ``lost``,
+    a ``reason`` (:data:`REASONS`) and a message that says what happened on each attempt.
+    A local pool does not run two chunks that were on a worker when it died side by side, so
+    a chunk that kills its worker every time does not take another chunk's attempts with it.
+    With one worker (this process) there is nothing to retry or time out.
+
+    Options are checked before any worker starts (:class:`SweepOptionError`, a ValueError):
+    ``workers``, ``chunk_size`` ≥ 1, ``chunk_timeout`` > 0, ``retries`` ≥ 0, and every
+    scenario name and changed table, column and ``where`` column known to the instance.
+
     Worker processes (``backend="local"`` with ``workers > 1``, or the default Dask
     LocalCluster) start fresh interpreters on some platforms: call ``sweep`` from under
     ``if __name__ == "__main__":`` in a script.
@@ -409,14 +464,21 @@ def sweep(
     counts = pd.Series([s.label for s in scens], dtype=object).value_counts()
     dupes = sorted(counts[counts > 1].index)
     if dupes:
-        raise ValueError(f"scenario labels must be unique; repeated: {', '.join(dupes[:5])}")
+        raise SweepOptionError(f"scenario labels must be unique; repeated: {', '.join(dupes[:5])}")
     tables = list(TABLE_COLUMNS) if tables is None else list(tables)
     unknown = [t for t in tables if t not in TABLE_COLUMNS]
     if unknown:
-        raise ValueError(f"unknown result table(s) {', '.join(unknown)} (known: {', '.join(TABLE_COLUMNS)})")
+        raise SweepOptionError(f"unknown result table(s) {', '.join(unknown)} (known: {', '.join(TABLE_COLUMNS)})")
     if backend not in ("local", "dask"):
-        raise ValueError(f"backend is 'local' or 'dask', not {backend!r}")
-    workers = max(1, int(workers))
+        raise SweepOptionError(f"backend is 'local' or 'dask', not {backend!r}")
+    workers = _whole("workers", workers)
+    if chunk_size is not None:
+        chunk_size = _whole("chunk_size", chunk_size)
+    retries = _whole("retries", retries, least=0)
+    if chunk_timeout is not None and (isinstance(chunk_timeout, bool) or not isinstance(chunk_timeout, (int, float))
+                                      or not 0 < chunk_timeout < math.inf):
+        raise SweepOptionError(f"chunk_timeout is a finite number of seconds > 0, not {chunk_timeout!r}")
+    check_scenarios(instance, scens)
     options = dict(solver_options)
     if time_limit is not None:
         from .direct import check_time_limit
@@ -427,11 +489,14 @@ def sweep(
     n = len(items)
     if chunk_size is None:
         chunk_size = min(100, max(10, -(-n // 32)))
-    chunk_size = max(1, int(chunk_size))
-    chunks = [items[i:i + chunk_size] for i in range(0, n, chunk_size)]
+    chunks = [_Chunk(items[i:i + chunk_size]) for i in range(0, n, chunk_size)]
+
+    def timeout_of(chunk: _Chunk) -> float:
+        return float(chunk_timeout) if chunk_timeout is not None else default_chunk_timeout(len(chunk.items), time_limit)
 
     records: dict[int, dict] = {}
     packs: dict[int, list] = {}  # the table segments of each chunk, by the index of its first scenario
+    faults = {"retried": 0, "lost": 0}
     with _Progress(n, progress, f"sweep of {instance.name}") as bar:
         def collect(pack):
             recs = pack["records"]
@@ -443,17 +508,27 @@ def sweep(
                     on_result({k: r[k] for k in SUMMARY_COLUMNS if k in r})
             bar.advance(len(recs), recs[-1]["scenario"] if recs else "")
 
-        def lost(chunk, exc):
-            collect(_pack([_failed(i, s, f"the worker failed: {type(exc).__name__}: {exc}") for i, s in chunk], ()))
+        def fault(chunk: _Chunk, reason: str, detail: str, queue: deque | None) -> None:
+            """``chunk`` was lost on one attempt: try it again first (at the head of ``queue``),
+            or, with no retry left or no ``queue``, report its scenarios lost."""
+            chunk.faults.append((reason, detail))
+            if queue is not None and len(chunk.faults) <= retries:
+                faults["retried"] += 1
+                queue.appendleft(chunk)
+                return
+            faults["lost"] += len(chunk.items)
+            tries = "; ".join(f"attempt {k}: {d}" for k, (_, d) in enumerate(chunk.faults, 1))
+            message = f"lost with its chunk of {len(chunk.items)} scenario(s) after {len(chunk.faults)} attempt(s) ({tries})"
+            collect(_pack([_failed(i, s, message, "lost", reason) for i, s in chunk.items], ()))
 
         if backend == "local" and (workers == 1 or len(chunks) <= 1):
             runner = _Runner(instance, tables, options)
             for chunk in chunks:
-                collect(runner.run_chunk(chunk))
+                collect(runner.run_chunk(chunk.items))
         elif backend == "local":
-            _run_pool(instance, tables, options, chunks, workers, collect, lost)
+            _run_pool(instance, tables, options, chunks, workers, collect, fault, timeout_of)
         else:
-            _run_dask(instance, tables, options, chunks, workers, scheduler, collect, lost)
+            _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fault, timeout_of)
 
     ordered = [records[i] for i in range(n)]
     summary = pd.DataFrame([{k: r.get(k) for k in SUMMARY_COLUMNS} for r in ordered], columns=SUMMARY_COLUMNS)
@@ -462,33 +537,163 @@ def sweep(
     segments = [seg for k in sorted(packs) for seg in packs[k]]
     out = {name: _table(segments, name) for name in tables}
     return SweepResult(summary, out, scenario_table(scens), {"total": time.perf_counter() - t0, "workers": workers,
-                                                                "backend": backend, "chunks": len(chunks)})
+                                                                "backend": backend, "chunks": len(chunks), **faults})
 
 
-def _failed(index, scenario, message):
-    return {"index": index, "scenario": scenario.label, "status": "error", "objective": math.nan,
-            "message": message, "rebuilt": False, "iterations": math.nan, "seconds": math.nan,
+def default_chunk_timeout(size: int, time_limit: float | None = None) -> float:
+    """The default chunk timeout, in seconds, of a chunk of ``size`` scenarios: 60 s for the
+    worker to build its model, then 10 s a scenario (plus ``time_limit``, when one is set) —
+    many times what a scenario of the shipped instances takes (well under 1 s), so only a
+    frozen or stalled worker reaches it."""
+    return 60.0 + size * (10.0 + (float(time_limit) if time_limit is not None else 0.0))
+
+
+def _whole(name: str, value: Any, least: int = 1) -> int:
+    """``value`` as a whole number ≥ ``least``, or a :class:`SweepOptionError`."""
+    try:
+        ok = not isinstance(value, bool) and float(value) == int(value) and value >= least
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise SweepOptionError(f"{name} is a whole number ≥ {least}, not {value!r}")
+    return int(value)
+
+
+def check_scenarios(instance: Instance, scenarios: Sequence[Scenario]) -> None:
+    """Raise :class:`SweepOptionError` unless every step of ``scenarios`` can be tried on
+    ``instance``: each named scenario exists, each change names a known table, column and
+    ``where`` columns (:func:`rechain.model.scenarios.check_axis`). Whether a change's values
+    fit, and its ``where`` values match rows, is each scenario's own outcome (status
+    ``error``). Each distinct kind of change is checked once."""
+    from rechain.model.scenarios import check_axis
+
+    seen: set = set()
+    for s in scenarios:
+        for step in s.changes:
+            if isinstance(step, str):
+                if step not in instance.scenarios:
+                    known = ", ".join(instance.scenarios) or "none"
+                    raise SweepOptionError(f"scenario '{s.label}': the instance has no scenario named '{step}' (named: {known})")
+                continue
+            where = step.get("where") or {}
+            how = "scale" if "scale" in step else "set"
+            key = (step.get("table"), step.get("column"), how,
+                   tuple(where) if isinstance(where, dict) else repr(where))
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                check_axis(step.get("table"), step.get("column"), where, how)
+            except ValueError as e:
+                raise SweepOptionError(f"scenario '{s.label}': {e}") from None
+
+
+class _Chunk:
+    """Scenarios sent to a worker together: ``items`` (index, scenario), ``faults`` (reason,
+    detail) of its lost attempts; ``suspect`` once a worker died while running it."""
+
+    __slots__ = ("items", "faults", "suspect")
+
+    def __init__(self, items: list):
+        self.items, self.faults, self.suspect = items, [], False
+
+
+def _failed(index, scenario, message, status="error", reason="failed"):
+    return {"index": index, "scenario": scenario.label, "status": status, "objective": math.nan,
+            "message": message, "reason": reason, "rebuilt": False, "iterations": math.nan, "seconds": math.nan,
             "worker": "", "tables": {}}
 
 
-def _run_pool(instance, tables, options, chunks, workers, collect, lost):
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_init_process,
-                             initargs=(instance, tables, options)) as pool:
-        futures = {pool.submit(_process_chunk, c): c for c in chunks}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                exc = f.exception()
-                if exc is not None:
-                    lost(futures[f], exc)
-                else:
+def _next(queue: deque, running: Iterable[_Chunk]) -> _Chunk | None:
+    """The next chunk of ``queue`` to start beside ``running``: the first, but never a second
+    suspect (a chunk that was on a worker that died) beside one, so the chunk that kills its
+    worker is found alone."""
+    busy = any(c.suspect for c in running)
+    for k, c in enumerate(queue):
+        if not (busy and c.suspect):
+            del queue[k]
+            return c
+    return None
+
+
+_POOL_DIED = "a process of the pool died while the chunk was on it (BrokenProcessPool)"
+
+
+def _run_pool(instance, tables, options, chunks, workers, collect, fault, timeout_of):
+    """Chunks on a pool of ``workers`` processes, as many in flight as workers (so a chunk's
+    clock starts when it does). A pool a worker of which died (BrokenProcessPool) or froze
+    (its chunk timed out; the pool's processes are then killed) is replaced, and only the
+    chunks it lost are sent again."""
+    queue = deque(chunks)
+    while queue:
+        slots = min(workers, len(queue))
+        pool = ProcessPoolExecutor(max_workers=slots, initializer=_init_process, initargs=(instance, tables, options))
+        running: dict = {}  # future -> (chunk, deadline)
+        died = stopped = False
+        try:
+            while (queue or running) and not (died or stopped):
+                while len(running) < slots:
+                    chunk = _next(queue, [c for c, _ in running.values()])
+                    if chunk is None:
+                        break
+                    running[pool.submit(_process_chunk, chunk.items)] = (chunk, time.monotonic() + timeout_of(chunk))
+                first = min(d for _, d in running.values())
+                done, _ = wait(list(running), timeout=max(0.0, first - time.monotonic()) + 0.01,
+                               return_when=FIRST_COMPLETED)
+                for f in done:
+                    chunk, _ = running.pop(f)
+                    exc = f.exception()
+                    if exc is None:
+                        collect(f.result())
+                    elif isinstance(exc, BrokenProcessPool):
+                        died = chunk.suspect = True
+                        fault(chunk, "worker died", _POOL_DIED, queue)
+                    else:
+                        fault(chunk, "worker error", f"{type(exc).__name__}: {exc}", queue)
+                now = time.monotonic()
+                for f in [f for f, (_, d) in running.items() if d <= now and not f.done()]:
+                    chunk, _ = running.pop(f)
+                    fault(chunk, "timed out", f"no answer from its worker in {timeout_of(chunk):g} s", queue)
+                    stopped = True
+        except BaseException:
+            _kill_pool(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        if died or stopped:
+            _kill_pool(pool)
+            # what was still in flight: a result that came is kept; a chunk on a worker that
+            # died is a suspect that lost an attempt; one stopped by us is sent again as it was
+            wait(list(running), timeout=30)
+            back = []
+            for f, (chunk, _) in running.items():
+                if f.done() and f.exception() is None:
                     collect(f.result())
+                elif died and not stopped:
+                    chunk.suspect = True
+                    fault(chunk, "worker died", _POOL_DIED, queue)
+                else:
+                    back.append(chunk)
+            queue.extendleft(reversed(back))
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, lost):
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Kill the processes of ``pool`` (a frozen process obeys SIGKILL alone)."""
+    for p in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            p.kill()
+        except Exception:
+            pass
+
+
+def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fault, timeout_of):
+    """Chunks on Dask workers, as many in flight as the workers have threads. A chunk whose
+    worker died, or that failed, is sent again; one that timed out is cancelled, its worker
+    (and any worker whose heartbeat stopped) killed through its nanny, which starts a new one,
+    and left out for the rest of the sweep, and the chunk is sent again to the others."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
+        from distributed import wait as dask_wait
     except ImportError as e:  # pragma: no cover - depends on the installation
         raise ImportError("backend='dask' needs dask.distributed: pip install 'rechain[dask]'") from e
 
@@ -497,32 +702,95 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, lo
         client = scheduler
     elif scheduler is None:
         own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+                                   dashboard_address=None, silence_logs=50)
         client = own_client = Client(own_cluster)
     else:  # an address, or a cluster object
         client = own_client = Client(scheduler)
     token = uuid.uuid4().hex
+    frozen: set = set()  # addresses of workers that did not answer in time
     try:
-        inst_f = client.scatter(instance, broadcast=True)
-        futures = {}
-        for c in chunks:
-            f = client.submit(_dask_chunk, token, inst_f, tables, options, c, pure=False)
-            futures[f.key] = (f, c)
-        for f in as_completed([f for f, _ in futures.values()]):
-            chunk = futures[f.key][1]
-            try:
-                collect(f.result())
-            except Exception as exc:
-                lost(chunk, exc)
+        inst_f = client.submit(_dask_instance, instance, key=f"rechain-instance-{token}", pure=False)
+        queue = deque(chunks)
+        running: dict = {}  # future -> (chunk, deadline)
+        idle_since = None
+        while queue or running:
+            live = {w: k for w, k in client.nthreads().items() if w not in frozen}
+            slots = sum(live.values())
+            if not live and not running:  # wait a while for a worker (a nanny restarts a killed one)
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > timeout_of(queue[0]):
+                    while queue:
+                        fault(queue.popleft(), "no worker", "no Dask worker left to run it", None)
+                    break
+                time.sleep(0.2)
+                continue
+            idle_since = None
+            while queue and len(running) < slots:
+                chunk = queue.popleft()
+                f = client.submit(_dask_chunk, token, inst_f, tables, options, chunk.items, pure=False,
+                                  workers=list(live) if frozen else None, allow_other_workers=False)
+                running[f] = (chunk, time.monotonic() + timeout_of(chunk))
+            if not running:
+                time.sleep(0.2)
+                continue
+            first = min(d for _, d in running.values())
+            try:  # a second at most, to see workers come and go
+                dask_wait(list(running), timeout=min(1.0, max(0.0, first - time.monotonic()) + 0.01),
+                          return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                pass
+            for f in [f for f in running if f.done()]:
+                chunk, _ = running.pop(f)
+                try:
+                    collect(f.result())
+                except (Exception, asyncio.CancelledError) as exc:
+                    died = type(exc).__name__ == "KilledWorker"
+                    fault(chunk, "worker died" if died else "worker error", f"{type(exc).__name__}: {exc}", queue)
+            now = time.monotonic()
+            late = [f for f, (_, d) in running.items() if d <= now]
+            if late:
+                where = {key: w for w, keys in client.processing().items() for key in keys}
+                stale = _silent_workers(client)
+                for f in late:
+                    chunk, _ = running.pop(f)
+                    w = where.get(f.key)
+                    f.cancel()
+                    for x in ({w} if w else set()) | stale:
+                        _stop_dask_worker(client, x, frozen)
+                    stale = set()
+                    fault(chunk, "timed out", f"no answer from worker {w or '?'} in {timeout_of(chunk):g} s", queue)
     finally:
-        try:
-            client.run(_dask_forget, token)
+        try:  # without waiting: a frozen worker would never answer
+            others = [w for w in client.nthreads() if w not in frozen]
+            if others:
+                client.run(_dask_forget, token, workers=others, wait=False)
         except Exception:
             pass
         if own_client is not None:
             own_client.close()
         if own_cluster is not None:
             own_cluster.close()
+
+
+def _silent_workers(client, lag: float = 5.0) -> set:
+    """Workers whose last heartbeat is ``lag`` seconds older than the latest one's (frozen ones)."""
+    try:
+        seen = {w: v.get("last_seen") for w, v in client.scheduler_info(n_workers=-1)["workers"].items()}
+        seen = {w: t for w, t in seen.items() if isinstance(t, (int, float))}
+    except Exception:
+        return set()
+    latest = max(seen.values(), default=0.0)
+    return {w for w, t in seen.items() if latest - t > lag}
+
+
+def _stop_dask_worker(client, address: str, frozen: set) -> None:
+    """Kill the worker at ``address`` through its nanny (which starts a new one) and leave the
+    address out for the rest of the sweep."""
+    frozen.add(address)
+    try:
+        client.run(_dask_stop_worker, workers=[address], nanny=True, on_error="ignore")
+    except Exception:
+        pass
 
 
 class _Progress:
