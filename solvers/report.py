@@ -95,6 +95,25 @@ class Data:
         cap = self.t["capacity"]
         self.years = sorted(int(y) for y in pd.unique(self.t["costs"]["year"])) if len(self.t["costs"]) else sorted(int(y) for y in pd.unique(cap["year"]))
 
+        self.process_io = inst.get("process_io", pd.DataFrame(columns=["process", "commodity", "direction", "coefficient", "reference"]))
+        plant = self.processes["capacity"] if "capacity" in self.processes.columns else pd.Series(True, index=self.processes.index)
+        self.plant = {p: str(v).strip().lower() not in ("false", "0", "no", "0.0")
+                      for p, v in zip(self.processes["process"], plant)}
+        units = cap[["process", "unit"]].dropna() if "unit" in cap.columns else pd.DataFrame(columns=["process", "unit"])
+        self._cap_unit = dict(zip(units["process"], units["unit"].astype(str)))
+
+    def has_plant(self, p: str) -> bool:
+        """False for a process without plant (``capacity`` false in processes.csv)."""
+        return self.plant.get(p, True)
+
+    def capacity_unit(self, p: str) -> str:
+        """The unit of a process's capacity (its reference commodity's unit; a year implied)."""
+        if self._cap_unit.get(p):
+            return self._cap_unit[p]
+        io = self.process_io
+        ref = io[(io["process"] == p) & io["reference"].astype(str).str.lower().isin(["true", "1", "yes"])]
+        return self.unit.get(ref["commodity"].iloc[0], "") if len(ref) else ""
+
     def stage_of(self, p: str) -> str:
         return self.stage.get(p, "other")
 
@@ -202,6 +221,24 @@ def sankey_layout(d: Data, L: pd.DataFrame):
     return nodes, xs, y0, size, height
 
 
+def fmt_num(v) -> str:
+    """One number format for tables: four significant digits, thousands separated, never an
+    exponent (6,000 and 19,850 and -0.06843, not 1.985e+04); blank for a missing value."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if not math.isfinite(v):
+        return "" if math.isnan(v) else str(v)
+    if v == 0:
+        return "0"
+    decimals = min(8, max(0, 3 - math.floor(math.log10(abs(v)))))
+    out = f"{v:,.{decimals}f}"
+    if "." in out:
+        out = out.rstrip("0").rstrip(".")
+    return "0" if out in ("-0", "") else out
+
+
 def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
@@ -249,52 +286,64 @@ def _fig_sankey(d: Data):
     return fig
 
 
-def capacity_by_stage(d: Data) -> pd.DataFrame:
+def capacity_by_process(d: Data) -> pd.DataFrame:
+    """Capacity of each process with plant (existing and new online) by region and year, in the
+    unit of its reference commodity a year; processes without plant (``capacity`` false) and
+    processes with no capacity anywhere are left out, so no two units are ever added up."""
     cap = d.t["capacity"].copy()
-    cap["stage"] = cap["process"].map(d.stage_of)
+    cap = cap[cap["process"].map(d.has_plant)]
+    used = cap.groupby("process")["total"].apply(lambda v: (v.abs() > 1e-9).any())
+    cap = cap[cap["process"].map(used).fillna(False).astype(bool)]
     cap["existing"] = cap["residual"]
     cap["new_online"] = (cap["total"] - cap["residual"]).clip(lower=0)
-    return cap.groupby(["stage", "region", "year"], as_index=False)[["existing", "new_online"]].sum()
+    return cap[["process", "region", "year", "existing", "new_online"]]
 
 
-def _stage_units(d: Data, stage: str) -> str:
-    io = read_instance_tables(d.dir).get("process_io")
-    if io is None:
-        return ""
-    ref = io[io["reference"].astype(str).str.lower().isin(["true", "1", "yes"])]
-    procs = [p for p, s in d.stage.items() if s == stage]
-    units = sorted({d.unit.get(c, "") for p, c in zip(ref["process"], ref["commodity"]) if p in procs} - {""})
-    return "; ".join(units) if len(units) <= 2 else "mixed units"
+def capacity_processes(d: Data) -> list[str]:
+    """The processes of the capacity chart in chain order (by stage, then by name)."""
+    procs = set(capacity_by_process(d)["process"])
+    return sorted(procs, key=lambda p: (stage_rank(d.stage_of(p)), p))
 
+
+def capacity_title(d: Data, p: str) -> str:
+    return f"{p} ({d.stage_of(p)}; {d.capacity_unit(p)}/y)"
 
 
 def _fig_capacity(d: Data):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    cs = capacity_by_stage(d)
-    stages = d.stages()
+    cs = capacity_by_process(d)
+    procs = capacity_processes(d)
     regions = list(dict.fromkeys(cs["region"]))
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    ncols = 2
-    nrows = max(1, math.ceil(len(stages) / ncols))
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[f"{s} ({_stage_units(d, s)}/y)" for s in stages],
-                        vertical_spacing=0.35 / max(nrows, 1), horizontal_spacing=0.08)
+    ncols = 3
+    nrows = max(1, math.ceil(len(procs) / ncols))
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[capacity_title(d, p) for p in procs] or None,
+                        vertical_spacing=min(0.12, 0.5 / max(nrows, 1)), horizontal_spacing=0.07)
     shown: set[str] = set()
-    for i, s in enumerate(stages):
+    for i, p in enumerate(procs):
         r, c = i // ncols + 1, i % ncols + 1
-        sub = cs[cs["stage"] == s]
+        sub = cs[cs["process"] == p]
+        unit = d.capacity_unit(p)
         for k, reg in enumerate(regions):
             g = sub[sub["region"] == reg].sort_values("year")
-            if not len(g):
+            if not len(g) or not (g[["existing", "new_online"]].to_numpy() > 1e-9).any():
                 continue
             col = palette[k % len(palette)]
-            fig.add_trace(go.Bar(x=g["year"], y=g["existing"], name=f"{reg} existing", legendgroup=f"{reg} existing",
-                                 marker_color=col, showlegend=reg not in shown), row=r, col=c)
-            fig.add_trace(go.Bar(x=g["year"], y=g["new_online"], name=f"{reg} new", legendgroup=f"{reg} new",
-                                 marker=dict(color=col, opacity=0.45, pattern_shape="/"), showlegend=reg not in shown), row=r, col=c)
+            x = [str(int(y)) for y in g["year"]]
+            fig.add_trace(go.Bar(x=x, y=g["existing"], name=f"{reg} existing", legendgroup=f"{reg} existing",
+                                 marker_color=col, showlegend=reg not in shown,
+                                 hovertemplate=f"{p} in {reg} %{{x}}: %{{y:,.4~g}} {unit}/y existing<extra></extra>"), row=r, col=c)
+            fig.add_trace(go.Bar(x=x, y=g["new_online"], name=f"{reg} new", legendgroup=f"{reg} new",
+                                 marker=dict(color=col, opacity=0.45, pattern_shape="/"), showlegend=reg not in shown,
+                                 hovertemplate=f"{p} in {reg} %{{x}}: %{{y:,.4~g}} {unit}/y new<extra></extra>"), row=r, col=c)
             shown.add(reg)
-    fig.update_layout(barmode="stack", height=300 * nrows, margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_yaxes(title_text=f"{unit}/y", title_font_size=10, row=r, col=c)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(barmode="stack", height=max(320, 250 * nrows + 80), margin=dict(l=10, r=10, t=80, b=10),
+                      title=dict(text="Capacity of each process by region: existing and new online (unit of the process a year)"),
+                      )
     return fig
 
 
@@ -315,10 +364,11 @@ def _fig_utilisation(d: Data):
     import plotly.graph_objects as go
 
     m = utilisation(d)
-    fig = go.Figure(go.Heatmap(z=m.values, x=[str(c) for c in m.columns], y=list(m.index), zmin=0, zmax=1, colorscale="Viridis",
-                               colorbar=dict(title="activity / capacity"),
-                               hovertemplate="%{y} %{x}: %{z:.0%}<extra></extra>"))
-    fig.update_layout(height=max(300, 22 * len(m) + 120), margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(autorange="reversed"))
+    fig = go.Figure(go.Heatmap(z=m.values * 100, x=[str(c) for c in m.columns], y=list(m.index), zmin=0, zmax=100, colorscale="Viridis",
+                               colorbar=dict(title="%", ticksuffix=" %"),
+                               hovertemplate="%{y} %{x}: %{z:.0f} %<extra></extra>"))
+    fig.update_layout(height=max(300, 22 * len(m) + 140), margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(autorange="reversed"),
+                      title="Utilisation: activity ÷ capacity (%)", xaxis=dict(type="category", title="year"))
     return fig
 
 
@@ -326,7 +376,19 @@ def _price_commodities(d: Data) -> list[str]:
     p = d.t["prices"]
     order = p.groupby("commodity")["price"].apply(lambda s: s.abs().max()).sort_values(ascending=False)
     kinds = {"raw": 0, "material": 1, "product": 2, "waste": 3, "service": 4}
-    return sorted(order.index, key=lambda c: (kinds.get(d.kind.get(c, ""), 5), c))
+    coms = sorted(order.index, key=lambda c: (kinds.get(d.kind.get(c, ""), 5), c))
+    first = first_price_commodity(coms)
+    return [first] + [c for c in coms if c != first] if first else coms
+
+
+def first_price_commodity(coms: list[str]) -> str | None:
+    """The price the report shows first: PrNd oxide where the chain has it (the price the
+    magnet chain turns on), else the first oxide, else the first commodity."""
+    for pick in (lambda c: c == "prnd_oxide", lambda c: c.endswith("_oxide"), lambda c: True):
+        for c in coms:
+            if pick(c):
+                return c
+    return None
 
 
 def _fig_prices(d: Data):
@@ -345,11 +407,12 @@ def _fig_prices(d: Data):
     buttons = []
     for i, c in enumerate(coms):
         buttons.append(dict(method="update", label=c, args=[{"visible": [o == i for o in owner]},
-                                                            {"yaxis.title.text": f"{d.money} per {d.unit.get(c, 'unit')}", "title.text": f"Price of {c}"}]))
+                                                            {"yaxis.title.text": f"{d.money} per {d.unit.get(c, 'unit')}",
+                                                             "title.text": f"Price of {c} ({d.money} per {d.unit.get(c, 'unit')})"}]))
     fig.update_layout(
-        title=f"Price of {coms[0]}" if coms else "Prices",
+        title=f"Price of {coms[0]} ({d.money} per {d.unit.get(coms[0], 'unit')})" if coms else "Prices",
         updatemenus=[dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.15, yanchor="top")] if coms else [],
-        yaxis_title=f"{d.money} per {d.unit.get(coms[0], 'unit')}" if coms else "", xaxis=dict(dtick=1),
+        yaxis_title=f"{d.money} per {d.unit.get(coms[0], 'unit')}" if coms else "", xaxis=dict(dtick=1, title="year"),
         height=420, margin=dict(l=10, r=10, t=60, b=10),
     )
     return fig
@@ -362,11 +425,16 @@ def _fig_unmet(d: Data):
     u = u[u["quantity"] > 1e-9]
     fig = go.Figure()
     for (c, r), g in u.groupby(["commodity", "region"]):
-        fig.add_trace(go.Bar(x=g["year"], y=g["quantity"], name=f"{c} in {r} ({d.unit.get(c, '')})"))
+        fig.add_trace(go.Bar(x=[str(int(y)) for y in g["year"]], y=g["quantity"], name=f"{c} in {r} ({d.unit.get(c, '')})",
+                             hovertemplate=f"{c} in {r} %{{x}}: %{{y:,.4~g}} {d.unit.get(c, '')}<extra></extra>"))
     if not len(u):
         fig.add_annotation(text="all demand is met in every year", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16))
-        fig.add_trace(go.Bar(x=[str(y) for y in d.years], y=[0] * len(d.years), name="unmet", showlegend=False))
-    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(dtick=1))
+        fig.add_trace(go.Bar(x=[str(y) for y in d.years], y=[0] * len(d.years), name="unmet", showlegend=False, hoverinfo="skip"))
+    units = sorted({d.unit.get(c, "") for c in u["commodity"]})
+    what = units[0] if len(units) == 1 else "each commodity in its own unit, see the legend"
+    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=50, b=10), title=f"Unmet demand ({what})",
+                      xaxis=dict(type="category", categoryorder="array", categoryarray=[str(y) for y in d.years], title="year"),
+                      yaxis=dict(title=f"unmet ({what})", rangemode="tozero"))
     return fig
 
 
@@ -381,20 +449,28 @@ def _fig_policies(d: Data):
 
     pol = d.t["policies"]
     b = binding_policies(d)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], specs=[[{"type": "xy"}, {"type": "table"}]],
-                        subplot_titles=[f"shadow price ({d.money} per unit of the policy's value)", "every policy row"])
+    unit = f"{d.money} per unit of the policy's value"
+    bar_h = max(160, 22 * len(b) + 60)
+    table_h = 28 * (len(pol) + 1) + 20
+    fig = make_subplots(rows=2, cols=1, row_heights=[bar_h, table_h], vertical_spacing=60 / (bar_h + table_h + 60),
+                        specs=[[{"type": "xy"}], [{"type": "table"}]],
+                        subplot_titles=[f"binding policies: shadow price ({unit})", "every policy row (slack and violation in the policy's own unit)"])
     lab = [f"{p} {int(y)}" for p, y in zip(b["policy"], b["year"])]
     fig.add_trace(go.Bar(y=lab, x=b["shadow_price"], orientation="h", marker_color="#d62728", name="shadow price",
-                         hovertemplate="%{y}: %{x:,.4~g}<extra></extra>"), row=1, col=1)
+                         hovertemplate=f"%{{y}}: %{{x:,.4~g}} {unit}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Table(
-        header=dict(values=["policy", "year", "shadow price", "slack", "violation"], align="left"),
-        cells=dict(values=[pol["policy"], pol["year"].astype(int), [f"{v:,.4g}" for v in pol["shadow_price"]],
-                           [f"{v:,.4g}" for v in pol["slack"]], [f"{v:,.4g}" for v in pol["violation"]]], align="left"),
-    ), row=1, col=2)
+        columnwidth=[4, 1, 2, 2, 2],
+        header=dict(values=["policy", "year", f"shadow price ({d.money} per unit)", "slack", "violation"], align="left"),
+        cells=dict(values=[pol["policy"], pol["year"].astype(int), [fmt_num(v) for v in pol["shadow_price"]],
+                           [fmt_num(v) for v in pol["slack"]], [fmt_num(v) for v in pol["violation"]]],
+                   align=["left", "left", "right", "right", "right"], height=26),
+    ), row=2, col=1)
     if not len(b):
-        fig.add_annotation(text="no policy binds", showarrow=False, x=0.2, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(height=max(320, 26 * len(pol) + 120), showlegend=False, margin=dict(l=10, r=10, t=40, b=10),
-                      yaxis=dict(autorange="reversed"))
+        fig.add_annotation(text="no policy binds", showarrow=False, x=0.5, y=1 - 0.5 * bar_h / (bar_h + table_h), xref="paper", yref="paper")
+    fig.update_xaxes(title_text=unit, row=1, col=1)
+    fig.update_layout(height=bar_h + table_h + 140, showlegend=False, margin=dict(l=10, r=10, t=70, b=10),
+                      yaxis=dict(autorange="reversed", automargin=True),
+                      title=f"Binding policies and their shadow prices ({unit})")
     return fig
 
 
@@ -407,8 +483,8 @@ def _fig_costs(d: Data):
         if g["undiscounted"].abs().sum() <= 1e-12:
             continue
         fig.add_trace(go.Bar(x=g["year"], y=g["undiscounted"], name=comp, hovertemplate=f"{comp} %{{x}}: %{{y:,.4~g}} {d.money}<extra></extra>"))
-    fig.update_layout(barmode="relative", height=380, yaxis_title=f"{d.money} (undiscounted)", xaxis=dict(dtick=1),
-                      margin=dict(l=10, r=10, t=30, b=10))
+    fig.update_layout(barmode="relative", height=380, yaxis_title=f"{d.money} (undiscounted)", xaxis=dict(dtick=1, title="year"),
+                      margin=dict(l=10, r=10, t=50, b=10), title=f"Cost by component and year ({d.money}, undiscounted)")
     return fig
 
 
@@ -422,7 +498,8 @@ def _fig_investment(d: Data):
         fig.add_trace(go.Bar(x=g["year"], y=g["overnight"], name=f"{p} in {r}",
                              hovertemplate=f"{p} in {r} %{{x}}: %{{y:,.4~g}} {d.money}<extra></extra>"))
     fig.update_layout(barmode="relative", height=360, yaxis_title=f"{d.money} (overnight capex, undiscounted)",
-                      xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10))
+                      xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
+                      title=f"Capital committed to new plant ({d.money}, overnight, undiscounted)")
     return fig
 
 
@@ -433,7 +510,10 @@ def _fig_stocks(d: Data):
     fig = go.Figure()
     for (c, r), g in st.groupby(["commodity", "region"]):
         fig.add_trace(go.Scatter(x=g["year"], y=g["level"], mode="lines+markers", name=f"{c} in {r} ({d.unit.get(c, '')})"))
-    fig.update_layout(height=340, xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(rangemode="tozero"))
+    units = sorted({d.unit.get(c, "") for c in st["commodity"]})
+    what = units[0] if len(units) == 1 else "each commodity in its own unit, see the legend"
+    fig.update_layout(height=340, xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
+                      yaxis=dict(rangemode="tozero", title=f"stock ({what})"), title=f"Stocks at the end of each year ({what})")
     return fig
 
 
@@ -446,7 +526,10 @@ def _fig_demand_response(d: Data):
     for (c, r, step), g in dr.groupby(["commodity", "region", "step"]):
         price = g["price"].iloc[0]
         fig.add_trace(go.Bar(x=g["year"], y=g["unmet"], name=f"{c} in {r}, step {int(step)} (at {price:,.4g} {d.money})"))
-    fig.update_layout(barmode="stack", height=340, xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10))
+    units = sorted({d.unit.get(c, "") for c in dr["commodity"]})
+    what = units[0] if len(units) == 1 else "each commodity in its own unit, see the legend"
+    fig.update_layout(barmode="stack", height=340, xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
+                      yaxis=dict(title=f"demand given up ({what})"), title=f"Demand given up on the demand curves ({what})")
     return fig
 
 
@@ -488,6 +571,12 @@ def _names_as_text():
     import matplotlib
 
     return matplotlib.rc_context({"text.parse_math": False})
+
+
+def _thousands():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: fmt_num(v))
 
 
 def _bezier_band(ax, x0, y0a, y0b, x1, y1a, y1b, colour, alpha=0.35):
@@ -535,33 +624,39 @@ def png_sankey(d: Data, year: int, path: Path) -> None:
 
 def png_capacity(d: Data, path: Path) -> None:
     plt = _plt()
-    cs = capacity_by_stage(d)
-    stages = d.stages()
+    cs = capacity_by_process(d)
+    procs = capacity_processes(d)
     regions = list(dict.fromkeys(cs["region"]))
-    ncols = 2
-    nrows = max(1, math.ceil(len(stages) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(13, 3.2 * nrows), squeeze=False)
+    ncols = 4
+    nrows = max(1, math.ceil(len(procs) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 2.6 * nrows + 1.2), squeeze=False)
     colours = plt.get_cmap("tab10")
-    shown: set[str] = set()
-    for i, s in enumerate(stages):
+    labelled: set[str] = set()
+    for i, p in enumerate(procs):
         ax = axes[i // ncols][i % ncols]
-        sub = cs[cs["stage"] == s]
+        sub = cs[cs["process"] == p]
         bottom = np.zeros(len(d.years))
         for k, reg in enumerate(regions):
             g = sub[sub["region"] == reg].set_index("year")[["existing", "new_online"]].reindex(d.years).fillna(0.0)
-            ax.bar(d.years, g["existing"], bottom=bottom, color=colours(k), label=f"{reg} existing" if reg not in shown else None)
+            if not (g.to_numpy() > 1e-9).any():
+                continue
+            ax.bar(d.years, g["existing"], bottom=bottom, color=colours(k), label=None if reg in labelled else f"{reg} existing")
             bottom += g["existing"].to_numpy()
-            ax.bar(d.years, g["new_online"], bottom=bottom, color=colours(k), alpha=0.45, hatch="//", label=f"{reg} new" if reg not in shown else None)
+            ax.bar(d.years, g["new_online"], bottom=bottom, color=colours(k), alpha=0.45, hatch="//",
+                   label=None if reg in labelled else f"{reg} new")
             bottom += g["new_online"].to_numpy()
-            shown.add(reg)
-        ax.set_title(f"{s} ({_stage_units(d, s)}/y)", fontsize=9)
-        ax.set_xticks(d.years)
+            labelled.add(reg)
+        ax.set_title(capacity_title(d, p), fontsize=8)
+        ax.set_ylabel(f"{d.capacity_unit(p)}/y", fontsize=7)
+        ax.set_xticks(d.years, [str(y) for y in d.years])
         ax.tick_params(labelsize=7)
-    for j in range(len(stages), nrows * ncols):
+    for j in range(len(procs), nrows * ncols):
         axes[j // ncols][j % ncols].axis("off")
-    fig.legend(loc="lower center", ncol=min(8, 2 * len(regions)), fontsize=7)
-    fig.suptitle("Capacity by stage and region: existing (solid) and new (hatched)")
-    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / (3.2 * nrows), bottom=0.9 / (3.2 * nrows), hspace=0.45, wspace=0.15)
+    fig.legend(loc="lower center", ncol=min(8, 2 * max(1, len(regions))), fontsize=7)
+    fig.suptitle("Capacity of each process by region: existing (solid) and new online (hatched), in the process's unit a year")
+    for ax in axes.flat:
+        ax.yaxis.set_major_formatter(_thousands())
+    fig.subplots_adjust(left=0.05, right=0.99, top=1 - 1.0 / (2.6 * nrows + 1.2), bottom=0.8 / (2.6 * nrows + 1.2), hspace=0.55, wspace=0.3)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -574,38 +669,78 @@ def png_utilisation(d: Data, path: Path) -> None:
     ax.set_yticks(range(len(m)), m.index, fontsize=7)
     ax.set_xticks(range(len(m.columns)), [str(c) for c in m.columns], fontsize=8)
     fig.colorbar(im, ax=ax, label="activity / capacity")
-    ax.set_title("Utilisation of capacity (summed over regions)")
+    ax.set_title("Utilisation of capacity: activity ÷ capacity (summed over regions)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+PRICE_GROUPS = ["ores and concentrates", "separated oxides", "metals", "alloys, blanks and magnets", "scrap and swarf", "other inputs"]
+
+
+def price_group(d: Data, c: str) -> str | None:
+    """The panel of ``prices.png`` a commodity's price is drawn in, by the stage that makes it
+    (None for services: each has its own unit, shown in report.html)."""
+    kind = d.kind.get(c, "")
+    if kind == "service":
+        return None
+    if "REO" in str(d.unit.get(c, "")):
+        return "ores and concentrates"
+    if kind == "waste":
+        return "scrap and swarf"
+    io = d.process_io
+    made = {d.stage_of(p) for p in io.loc[(io["commodity"] == c) & (io["direction"] == "out"), "process"]}
+    if made & {"separation", "recycling"}:
+        return "separated oxides"
+    if "metal" in made:
+        return "metals"
+    if made & {"alloy", "magnet"}:
+        return "alloys, blanks and magnets"
+    return "other inputs"
+
+
 def png_prices(d: Data, path: Path) -> None:
+    """A few panels (ores and concentrates, oxides, metals, alloys and magnets, ...), each with a
+    shared y-axis that includes zero, so a flat price looks flat; the median over regions."""
     plt = _plt()
     p = d.t["prices"]
-    coms = _price_commodities(d)
-    ncols = 5
-    nrows = max(1, math.ceil(len(coms) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 2.3 * nrows), squeeze=False)
-    for i, c in enumerate(coms):
+    groups: dict[str, list[str]] = {}
+    for c in _price_commodities(d):
+        g = price_group(d, c)
+        if g is not None:
+            groups.setdefault(g, []).append(c)
+    names = [g for g in PRICE_GROUPS if g in groups]
+    ncols = 2
+    nrows = max(1, math.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(14, 3.6 * nrows + 1.0), squeeze=False)
+    for i, name in enumerate(names):
         ax = axes[i // ncols][i % ncols]
-        for reg, g in p[p["commodity"] == c].groupby("region"):
-            g = g.sort_values("year")
-            ax.plot(g["year"], g["price"], marker="o", ms=3, label=reg)
-        ax.set_title(f"{c} ({d.money}/{d.unit.get(c, 'unit')})", fontsize=7)
-        ax.tick_params(labelsize=6)
-        ax.set_xticks(d.years)
-    for j in range(len(coms), nrows * ncols):
+        peak = []
+        for c in groups[name]:
+            g = p[p["commodity"] == c].groupby("year")["price"].median().reindex(d.years)
+            ax.plot(d.years, g.to_numpy(), marker="o", ms=3, label=c)
+            peak.append(float(np.nanmax(np.abs(g.to_numpy()))) if g.notna().any() else 0.0)
+        units = sorted({d.unit.get(c, "") for c in groups[name]})
+        unit = f"{d.money} per {units[0]}" if len(units) == 1 else f"{d.money} per unit of each commodity"
+        nonzero = [v for v in peak if v > 1e-12]
+        if nonzero and max(nonzero) / min(nonzero) > 30:
+            ax.set_yscale("symlog", linthresh=max(min(nonzero), max(nonzero) * 1e-3))
+            ax.set_title(f"{name} ({unit}; symmetric log scale)", fontsize=9)
+        else:
+            ax.set_title(f"{name} ({unit})", fontsize=9)
+            lo, hi = ax.get_ylim()
+            ax.set_ylim(min(lo, 0.0), max(hi, 0.0))
+        ax.axhline(0, color="k", lw=0.5)
+        ax.yaxis.set_major_formatter(_thousands())  # names and numbers as text: no mathtext exponents
+        ax.set_ylabel(unit, fontsize=8)
+        ax.set_xticks(d.years, [str(y) for y in d.years])
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, ncol=2 if len(groups[name]) > 6 else 1, loc="best")
+    for j in range(len(names), nrows * ncols):
         axes[j // ncols][j % ncols].axis("off")
-    handles, labels = [], []
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8)
-    fig.suptitle("Prices by commodity (balance shadow prices, undiscounted)")
-    fig.subplots_adjust(left=0.04, right=0.99, top=1 - 1.0 / (2.3 * nrows), bottom=0.6 / (2.3 * nrows), hspace=0.6, wspace=0.3)
+    fig.suptitle("Prices by commodity (balance shadow prices, undiscounted, median over regions); "
+                 "a negative price: what one more unit of a surplus costs to dispose of or hold")
+    fig.subplots_adjust(left=0.07, right=0.99, top=1 - 0.8 / (3.6 * nrows + 1.0), bottom=0.3 / (3.6 * nrows + 1.0), hspace=0.35, wspace=0.2)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -617,14 +752,19 @@ def png_unmet(d: Data, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 4))
     if not len(u):
         ax.text(0.5, 0.5, "all demand is met in every year", ha="center", va="center", fontsize=14, transform=ax.transAxes)
-        ax.set_xticks(d.years)
+        ax.set_yticks([])
     else:
         groups = list(u.groupby(["commodity", "region"]))
         w = 0.8 / len(groups)
         for k, ((c, r), g) in enumerate(groups):
             ax.bar(g["year"] - 0.4 + w * (k + 0.5), g["quantity"], width=w, label=f"{c} in {r} ({d.unit.get(c, '')})")
         ax.legend(fontsize=7)
-        ax.set_xticks(d.years)
+        units = sorted({d.unit.get(c, "") for c in u["commodity"]})
+        ax.set_ylabel(f"unmet ({units[0] if len(units) == 1 else 'each in its unit, see the legend'})")
+    ax.set_xticks(d.years, [str(y) for y in d.years])
+    if d.years:
+        ax.set_xlim(d.years[0] - 0.6, d.years[-1] + 0.6)
+    ax.set_xlabel("year")
     ax.set_title("Unmet demand")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -644,7 +784,7 @@ def png_policies(d: Data, path: Path) -> None:
         ax.axvline(0, color="k", lw=0.5)
         ax.tick_params(labelsize=7)
         ax.set_xlabel(f"shadow price ({d.money} per unit of the policy's value)")
-    ax.set_title("Binding policies")
+    ax.set_title(f"Binding policies: shadow price ({d.money} per unit of the policy's value)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -664,10 +804,10 @@ def png_costs(d: Data, path: Path) -> None:
         ax.bar(d.years, v, bottom=base, label=comp)
         pos += np.where(v >= 0, v, 0)
         neg += np.where(v < 0, v, 0)
-    ax.set_xticks(d.years)
+    ax.set_xticks(d.years, [str(y) for y in d.years])
     ax.set_ylabel(f"{d.money} (undiscounted)")
     ax.legend(fontsize=8)
-    ax.set_title("Cost breakdown by year")
+    ax.set_title(f"Cost breakdown by year ({d.money}, undiscounted)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -704,6 +844,7 @@ _RENDER_JS = """
     var box = document.getElementById('report-status');
     box.textContent = 'charts rendered: ' + window.__rechain.rendered + ' of ' + Object.keys(figs).length +
       (window.__rechain.errors.length ? '; script errors: ' + window.__rechain.errors.join(' | ') : '');
+    box.hidden = !window.__rechain.errors.length && window.__rechain.rendered === Object.keys(figs).length;
     document.body.setAttribute('data-script-errors', String(window.__rechain.errors.length));
   });
 })();
@@ -719,10 +860,13 @@ nav a { margin-right: 12px; }
 NOTES = {
     "sankey": "Move the slider to choose the year. Flows are summed over regions (trade between regions does not show); "
               "service outputs (vehicles, GW) are left out, so end-use processes are where the material ends.",
-    "capacity": "Existing capacity (built before the horizon) and new capacity online, per stage and region.",
+    "capacity": "Existing capacity (built before the horizon) and new capacity online, per process and region, each in "
+                "the unit of its own reference commodity a year; processes without plant (end uses, recipe steps) have none.",
     "utilisation": "Activity divided by installed capacity, summed over regions; blank where there is no capacity.",
     "prices": "Choose the commodity in the menu. A price is the marginal cost of one more unit demanded in that region "
-              "and year, in money of that year (balance dual ÷ discount factor).",
+              "and year, in money of that year (balance dual ÷ discount factor). A negative price belongs to a surplus "
+              "co-product (La and Ce oxides, carbonate held in stock): one more unit is worth minus what it costs to "
+              "dispose of or hold it, so the chain would pay to have it taken away.",
     "unmet": "Demand left unmet at the commodity's unmet-demand penalty.",
     "policies": "Policies whose limit binds (shadow price ≠ 0 or no slack), and every policy row. A shadow price is the change "
                 "of the objective, in money of that year, per unit more of the policy's value.",
@@ -759,7 +903,8 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
     rows = [("instance", s.get("instance")), ("title", d.title), ("scenario", s.get("scenario") or "base"),
             ("years", f"{d.years[0]}–{d.years[-1]}" if d.years else ""), ("status", s.get("status")),
             ("objective", f"{s.get('objective'):,.6g} {d.money} (discounted)" if s.get("objective") is not None else "-"),
-            ("solver", s.get("solver"))]
+            ("solver", s.get("solver")),
+            ("run", f"{s.get('run_date') or 'date not recorded'}, rechain {s.get('version') or 'version not recorded'}")]
     inv = d.t.get("investment")
     if inv is not None and len(inv):
         rows.append(("capital committed", f"{inv['overnight'].sum():,.6g} {d.money} (overnight, undiscounted)"))
@@ -777,6 +922,7 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
     for k in charts:
         parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>"
                      f"<div id='chart-{k}' class='chart'></div>")
+    # the page's own check (charts drawn, script errors): shown to readers only when something failed
     parts.append("<p id='report-status'>charts not rendered (JavaScript disabled?)</p>")
     parts.append(f"<script>{_RENDER_JS % script_json(payload)}</script>")
     parts.append("</body></html>")
