@@ -39,7 +39,7 @@ CHARTS = ["sankey", "capacity", "utilisation", "prices", "unmet", "policies", "c
 OPTIONAL_CHARTS = ["investment", "stocks", "demand_response"]
 TITLES = {
     "sankey": "Material flows",
-    "capacity": "Capacity by stage and region (existing vs new)",
+    "capacity": "Capacity by process and region (existing vs new)",
     "utilisation": "Utilisation of capacity",
     "prices": "Prices (shadow prices of the commodity balances)",
     "unmet": "Unmet demand",
@@ -68,6 +68,7 @@ class Data:
         self.processes = inst.get("processes", pd.DataFrame(columns=["process", "name", "stage"]))
         self.commodities = inst.get("commodities", pd.DataFrame(columns=["commodity", "unit", "kind"]))
         self.demand = inst.get("demand", pd.DataFrame(columns=["commodity", "region", "year", "quantity"]))
+        self.storage = inst.get("storage", pd.DataFrame(columns=["commodity", "region", "initial"]))
         self.money = ""
         yml = self.dir / "instance" / "instance.yaml"
         self.title = ""
@@ -102,6 +103,15 @@ class Data:
         units = cap[["process", "unit"]].dropna() if "unit" in cap.columns else pd.DataFrame(columns=["process", "unit"])
         self._cap_unit = dict(zip(units["process"], units["unit"].astype(str)))
 
+    @property
+    def reo(self) -> dict[str, float]:
+        """t of rare-earth oxide per unit of each commodity (:func:`rechain.solvers.sankey.re_content`)."""
+        if not hasattr(self, "_reo"):
+            from .sankey import re_content
+
+            self._reo = re_content(self.process_io, self.unit, self.kind, self.stage, stage_rank)
+        return self._reo
+
     def has_plant(self, p: str) -> bool:
         """False for a process without plant (``capacity`` false in processes.csv)."""
         return self.plant.get(p, True)
@@ -133,15 +143,24 @@ def stage_rank(stage: str) -> float:
 # Sankey links
 # --------------------------------------------------------------------------------------------
 
-SUPPLY_NODE, DEMAND_NODE, DISPOSAL_NODE = "outside supply", "final demand", "disposal"
+SUPPLY_NODE, DEMAND_NODE, DISPOSAL_NODE, STOCK_NODE = "outside supply", "final demand", "disposal", "stock"
+#: the bases a Sankey can be drawn in: every tonne, or the tonnes of rare-earth oxide they hold
+BASES = {"reo": "t REO (rare-earth content)", "t": "t (all material)"}
 
 
-def sankey_links(d: Data, year: int) -> pd.DataFrame:
+def sankey_links(d: Data, year: int, basis: str = "t") -> pd.DataFrame:
     """Links (source, target, value, unit) of the material flows of ``year``, summed over
     regions: commodity → process for inputs, process → commodity for outputs, outside supply →
-    commodity, commodity → disposal, and commodity → final demand for what is left (a
-    commodity's make + buy − use − disposal). Services (kind ``service``, e.g. vehicles) are not
-    material: the end-use processes are the sinks of the chain."""
+    commodity, commodity → disposal, commodity → stock (stock built) or stock → commodity
+    (stock drawn), and commodity → final demand for what is left (a commodity's make + buy −
+    use − disposal − stock built). Services (kind ``service``, e.g. vehicles) are not material:
+    the end-use processes are the sinks of the chain.
+
+    ``basis`` ``"t"``: each flow in its commodity's unit; ``"reo"``: in t of rare-earth oxide
+    (each flow times its commodity's :attr:`Data.reo`; iron, boron, binder weigh nothing and
+    their links are dropped)."""
+    if basis not in BASES:
+        raise ValueError(f"unknown Sankey basis {basis!r} (expected one of {', '.join(BASES)})")
     f = d.t["flows"]
     f = f[(f["year"] == year) & (f["quantity"] > 1e-9)]
     f = f[f["commodity"].map(lambda c: d.kind.get(c) != "service").astype(bool)]  # bool even when empty
@@ -164,12 +183,40 @@ def sankey_links(d: Data, year: int) -> pd.DataFrame:
     for c, q in disp.items():
         links.append(("c:" + c, "x:" + DISPOSAL_NODE, q))
         net[c] = net.get(c, 0.0) - q
+    for c, q in stock_change(d, year).items():
+        if d.kind.get(c) == "service" or abs(q) <= 1e-9:
+            continue
+        links.append(("c:" + c, "x:" + STOCK_NODE, q) if q > 0 else ("x:" + STOCK_NODE, "c:" + c, -q))
+        net[c] = net.get(c, 0.0) - q
     for c, q in net.items():
         if q > 1e-6 * max(1.0, abs(q)) and d.kind.get(c) != "service":
             links.append(("c:" + c, "x:" + DEMAND_NODE, q))
     out = pd.DataFrame(links, columns=["source", "target", "value"])
-    out["unit"] = [d.unit.get(s[2:] if s.startswith("c:") else t[2:], "") for s, t in zip(out["source"], out["target"])]
+    com = [s[2:] if s.startswith("c:") else t[2:] for s, t in zip(out["source"], out["target"])]
+    if basis == "reo":
+        out["value"] = out["value"] * [d.reo.get(c, 0.0) for c in com]
+        keep = (out["value"] > 1e-9).to_numpy()
+        out = out[keep].reset_index(drop=True)
+        out["unit"] = "t REO"
+    else:
+        out["unit"] = [d.unit.get(c, "") for c in com]
     return out
+
+
+def stock_change(d: Data, year: int) -> dict[str, float]:
+    """Stock built (> 0) or drawn (< 0) in ``year`` by commodity, summed over regions: the
+    end-of-year level less the level a year before (the ``initial`` of storage.csv before the
+    first year)."""
+    st = d.t.get("stock")
+    if st is None or not len(st):
+        return {}
+    now = st[st["year"] == year].groupby("commodity")["level"].sum()
+    if d.years and year == d.years[0]:
+        ini = d.storage[["commodity", "initial"]].copy() if "initial" in d.storage.columns else pd.DataFrame(columns=["commodity", "initial"])
+        before = pd.to_numeric(ini["initial"], errors="coerce").fillna(0.0).groupby(ini["commodity"]).sum()
+    else:
+        before = st[st["year"] == year - 1].groupby("commodity")["level"].sum()
+    return {c: float(now.get(c, 0.0) - before.get(c, 0.0)) for c in sorted(set(now.index) | set(before.index))}
 
 
 def node_colour(d: Data, node: str) -> str:
@@ -181,44 +228,27 @@ def node_colour(d: Data, node: str) -> str:
     return "#444444"
 
 
-def node_x(d: Data, node: str, links: pd.DataFrame) -> float:
-    """Column of a node, by stage: processes at 2·rank, a commodity one step right of its first
-    producer (or left of its first user), supply at the far left, sinks at the far right."""
+def node_info(d: Data, node: str):
+    """(label, colour, role, stage rank) of a Sankey node."""
     kind, name = node[:1], node[2:]
-    if kind == "p":
-        return 2 * stage_rank(d.stage_of(name))
-    if kind == "x":
-        return -1.0 if name == SUPPLY_NODE else 2 * len(STAGES) + 2
-    prod = [2 * stage_rank(d.stage_of(s[2:])) for s in links.loc[links["target"] == node, "source"] if s.startswith("p:")]
-    if prod:
-        return min(prod) + 1
-    use = [2 * stage_rank(d.stage_of(t[2:])) for t in links.loc[links["source"] == node, "target"] if t.startswith("p:")]
-    return (min(use) - 1) if use else 0.0
+    role = {"p": "process", "c": "commodity"}.get(kind, "end")
+    return name, node_colour(d, node), role, stage_rank(d.stage_of(name)) if kind == "p" else None
 
 
-def sankey_layout(d: Data, L: pd.DataFrame):
-    """Nodes of a Sankey with their column (by stage), top and size (throughput), columns
-    stacked and centred; the same layout for the PNG and the HTML chart."""
-    nodes = list(dict.fromkeys(list(L["source"]) + list(L["target"])))
-    inflow = L.groupby("target")["value"].sum()
-    outflow = L.groupby("source")["value"].sum()
-    size = {n: max(inflow.get(n, 0.0), outflow.get(n, 0.0)) for n in nodes}
-    xs = {n: node_x(d, n, L) for n in nodes}
-    cols: dict[float, list[str]] = {}
-    for n in nodes:
-        cols.setdefault(xs[n], []).append(n)
-    total = max(sum(size[n] for n in col) for col in cols.values())
-    gap = 0.02 * total
-    height = max(sum(size[n] for n in col) + gap * (len(col) - 1) for col in cols.values())
-    y0 = {}
-    for x, col in cols.items():
-        col.sort(key=lambda n: -size[n])
-        h = sum(size[n] for n in col) + gap * (len(col) - 1)
-        y = (height - h) / 2
-        for n in col:
-            y0[n] = y
-            y += size[n] + gap
-    return nodes, xs, y0, size, height
+SANKEY_WIDTH, SANKEY_HEIGHT, SANKEY_FONT = 1160, 820, 10.5
+
+
+def sankey_geometry(d: Data, year: int, basis: str, width: float = SANKEY_WIDTH, height: float = SANKEY_HEIGHT,
+                    font_px: float = SANKEY_FONT):
+    from .sankey import layout
+
+    L = sankey_links(d, year, basis)
+    return layout(L, lambda n: node_info(d, n), width=width, height=height, font_px=font_px,
+                  local_ends=("x:" + SUPPLY_NODE, "x:" + DISPOSAL_NODE, "x:" + STOCK_NODE))
+
+
+def sankey_title(d: Data, year: int, basis: str) -> str:
+    return f"Material flows in {year}, in {BASES[basis]}, summed over regions"
 
 
 def fmt_num(v) -> str:
@@ -249,41 +279,60 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _fig_sankey(d: Data):
-    import plotly.graph_objects as go
+def sankey_figure(d: Data, year: int, basis: str):
+    """The plotly figure (a plain dict, as plotly.js reads it) of one year's Sankey in one basis:
+    bands and nodes as shapes, labels as annotations, hover points on nodes and bands (their
+    value and unit)."""
+    from .sankey import FONT_FAMILY, svg_path
 
-    fig = go.Figure()
-    nonempty = []
-    for i, y in enumerate(d.years):
-        L = sankey_links(d, y)
-        if len(L):
-            nodes, xs, y0, size, height = sankey_layout(d, L)
-            lo, hi = min(xs.values()), max(xs.values())
-            nx_ = [0.01 + 0.98 * (xs[n] - lo) / ((hi - lo) or 1) for n in nodes]
-            ny_ = [min(0.99, max(0.01, (y0[n] + size[n] / 2) / (height or 1))) for n in nodes]
-        else:
-            nodes, nx_, ny_ = [], [], []
-        idx = {n: k for k, n in enumerate(nodes)}
-        fig.add_trace(go.Sankey(
-            name=str(y), visible=(i == len(d.years) - 1), arrangement="snap", valueformat=",.4~g",
-            node=dict(label=[n[2:] for n in nodes], color=[node_colour(d, n) for n in nodes], pad=12, thickness=14, x=nx_, y=ny_,
-                      customdata=[d.unit.get(n[2:], "") if n.startswith("c:") else (d.stage_of(n[2:]) if n.startswith("p:") else "") for n in nodes],
-                      hovertemplate="%{label}<br>%{value:,.4~g}<br>%{customdata}<extra></extra>"),
-            link=dict(source=[idx[s] for s in L["source"]], target=[idx[t] for t in L["target"]], value=list(L["value"]),
-                      customdata=list(L["unit"]), color=[_rgba(node_colour(d, n), 0.35) for n in L["source"]],
-                      hovertemplate="%{source.label} → %{target.label}<br>%{value:,.4~g} %{customdata}<extra></extra>"),
-        ))
-        nonempty.append(len(L))
-    steps = []
-    for i, y in enumerate(d.years):
-        vis = [j == i for j in range(len(d.years))]
-        steps.append(dict(method="update", label=str(y), args=[{"visible": vis}, {"title.text": f"Material flows in {y} (summed over regions)"}]))
-    fig.update_layout(
-        title=f"Material flows in {d.years[-1]} (summed over regions)" if d.years else "Material flows",
-        sliders=[dict(active=len(d.years) - 1, steps=steps, currentvalue=dict(prefix="year: "), pad=dict(t=30))],
-        height=720, margin=dict(l=10, r=10, t=50, b=10),
+    g = sankey_geometry(d, year, basis)
+    unit = "t REO" if basis == "reo" else None
+    top, side = 60, 8
+    shapes, hx, hy, ht = [], [], [], []
+    for b in g.bands:
+        shapes.append(dict(type="path", path=svg_path(b.path), fillcolor=_rgba(b.colour, 0.45 if b.returning else 0.35),
+                           line=dict(width=0), layer="below"))
+        u = unit or d.unit.get((b.source if b.source.startswith("c:") else b.target)[2:], "")
+        hx.append(b.mid[0])
+        hy.append(b.mid[1])
+        ht.append(html.escape(f"{g.nodes[b.source].label} → {g.nodes[b.target].label}: {fmt_num(b.value)} {u}", quote=False)
+                  + (" (returned up the chain)" if b.returning else ""))
+    for n in g.nodes.values():
+        shapes.append(dict(type="rect", x0=n.x0, x1=n.x1, y0=n.y0, y1=max(n.y1, n.y0 + 1), fillcolor=n.colour, line=dict(width=0)))
+        u = unit or (d.unit.get(n.label, "") if n.role == "commodity" else "")
+        hx.append((n.x0 + n.x1) / 2)
+        hy.append((n.y0 + n.y1) / 2)
+        ht.append(html.escape(f"{n.label}: {fmt_num(n.value)} {u}".rstrip() + (f" ({d.stage_of(n.label)})" if n.role == "process" else ""), quote=False))
+    notes = [dict(x=(lab.x0 + lab.x1) / 2, y=(lab.y0 + lab.y1) / 2, xref="x", yref="y", text=html.escape(lab.text, quote=False).replace("\n", "<br>"),
+                  showarrow=False, xanchor="center", yanchor="middle", textangle=-lab.angle, align="left",
+                  font=dict(size=g.font_px, family=FONT_FAMILY, color="#222"), bgcolor="rgba(255,255,255,0.7)", borderpad=0)
+             for lab in g.labels]
+    trace = dict(type="scatter", x=hx, y=hy, mode="markers", marker=dict(size=9, opacity=0), hovertext=ht, hoverinfo="text",
+                 showlegend=False, name="flows")
+    layout = dict(
+        title=dict(text=html.escape(sankey_title(d, year, basis), quote=False), x=0, xanchor="left", y=0.99, yanchor="top"),
+        width=g.width + 2 * side, height=g.height + top + 10, autosize=False, margin=dict(l=side, r=side, t=top, b=10),
+        xaxis=dict(range=[0, g.width], visible=False, fixedrange=True),
+        yaxis=dict(range=[g.height, 0], visible=False, fixedrange=True),
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=notes, hovermode="closest",
+        meta=dict(key=g.key, basis=basis, year=year),
     )
-    return fig
+    return dict(data=[trace], layout=layout)
+
+
+def _fig_sankey(d: Data):
+    """The Sankey of the last year in t REO; the others (each year, each basis) are in
+    :func:`sankey_variants`, which the page switches between."""
+    if not d.years:
+        return dict(data=[], layout=dict(title=dict(text="Material flows (no year to show)")))
+    return sankey_variants(d)["reo"][str(d.years[-1])]
+
+
+def sankey_variants(d: Data) -> dict:
+    """The Sankey figure of every year in every basis (``{basis: {year: figure}}``)."""
+    if not hasattr(d, "_sankeys"):
+        d._sankeys = {basis: {str(y): sankey_figure(d, y, basis) for y in d.years} for basis in BASES}
+    return d._sankeys
 
 
 def capacity_by_process(d: Data) -> pd.DataFrame:
@@ -579,46 +628,38 @@ def _thousands():
     return FuncFormatter(lambda v, _: fmt_num(v))
 
 
-def _bezier_band(ax, x0, y0a, y0b, x1, y1a, y1b, colour, alpha=0.35):
-    """A band from the span (y0a, y0b) at x0 to (y1a, y1b) at x1, as a filled cubic curve."""
-    from matplotlib.patches import PathPatch
-    from matplotlib.path import Path as MPath
-
-    dx = (x1 - x0) * 0.5 if x1 > x0 else max(1.0, (x0 - x1) * 0.25)
-    verts = [(x0, y0a), (x0 + dx, y0a), (x1 - dx, y1a), (x1, y1a), (x1, y1b), (x1 - dx, y1b), (x0 + dx, y0b), (x0, y0b), (x0, y0a)]
-    codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
-    ax.add_patch(PathPatch(MPath(verts, codes), facecolor=colour, edgecolor="none", alpha=alpha))
-
-
-def png_sankey(d: Data, year: int, path: Path) -> None:
+def png_sankey(d: Data, year: int, path: Path, basis: str = "reo") -> None:
+    """The Sankey of ``year`` as a PNG, laid out as in report.html (t REO by default)."""
     plt = _plt()
-    L = sankey_links(d, year)
-    fig, ax = plt.subplots(figsize=(16, 9))
-    if not len(L):
-        ax.text(0.5, 0.5, f"no material flows in {year}", ha="center")
-        ax.axis("off")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return
-    nodes, xs, y0, size, height = sankey_layout(d, L)
-    w = 0.35
-    out_used = {n: 0.0 for n in nodes}
-    in_used = {n: 0.0 for n in nodes}
-    for s, t, v in sorted(L[["source", "target", "value"]].itertuples(index=False, name=None), key=lambda r: (xs[r[1]], y0[r[1]])):
-        a = y0[s] + out_used[s]
-        b = y0[t] + in_used[t]
-        out_used[s] += v
-        in_used[t] += v
-        _bezier_band(ax, xs[s] + w / 2, a, a + v, xs[t] - w / 2, b, b + v, node_colour(d, s))
-    for n in nodes:
-        ax.add_patch(plt.Rectangle((xs[n] - w / 2, y0[n]), w, max(size[n], height * 0.002), color=node_colour(d, n)))
-        ax.text(xs[n] + w / 2 + 0.05, y0[n] + size[n] / 2, n[2:], va="center", fontsize=7)
-    ax.set_xlim(min(xs.values()) - 1, max(xs.values()) + 2.5)
-    ax.set_ylim(height * 1.02, -height * 0.02)
+    from matplotlib.patches import PathPatch, Rectangle
+
+    from .sankey import mpl_path
+
+    dpi = 100
+    g = sankey_geometry(d, year, basis, width=1560, height=900, font_px=11)
+    key_h = 18 * math.ceil(len(g.key) / 4) + (10 if g.key else 0)
+    top, side, bottom = 50, 12, 12 + key_h
+    W, H = g.width + 2 * side, g.height + top + bottom
+    fig = plt.figure(figsize=(W / dpi, H / dpi), dpi=dpi)
+    ax = fig.add_axes((side / W, bottom / H, g.width / W, g.height / H))
+    ax.set_xlim(0, g.width)
+    ax.set_ylim(g.height, 0)
     ax.axis("off")
-    ax.set_title(f"Material flows in {year} (summed over regions; widths in the flow's unit, mostly t)")
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.01)
-    fig.savefig(path, dpi=110)
+    if not g.nodes:
+        ax.text(g.width / 2, g.height / 2, f"no material flows in {year}", ha="center", fontsize=14)
+    for b in g.bands:
+        ax.add_patch(PathPatch(mpl_path(b.path), facecolor=b.colour, edgecolor="none", alpha=0.45 if b.returning else 0.35))
+    for n in g.nodes.values():
+        ax.add_patch(Rectangle((n.x0, n.y0), n.x1 - n.x0, max(n.y1 - n.y0, 1), color=n.colour))
+    pt = g.font_px * 72 / dpi
+    for lab in g.labels:
+        ax.text((lab.x0 + lab.x1) / 2, (lab.y0 + lab.y1) / 2, lab.text, ha="center", va="center", fontsize=pt, family="DejaVu Sans",
+                rotation=lab.angle, multialignment="left", linespacing=1.1,
+                bbox=dict(boxstyle="square,pad=0", facecolor="white", alpha=0.7, edgecolor="none"))
+    fig.text(side / W, 1 - 14 / H, sankey_title(d, year, basis), ha="left", va="top", fontsize=13)
+    for i, line in enumerate(g.key):
+        fig.text((side + (i % 4) * g.width / 4) / W, (bottom - 12 - 18 * (i // 4)) / H, line, ha="left", va="top", fontsize=pt)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 
@@ -833,11 +874,28 @@ _RENDER_JS = """
   var pending = [];
   Object.keys(figs).forEach(function (id) {
     var f = figs[id];
-    pending.push(Plotly.newPlot(id, f.data, f.layout, {responsive: true, displaylogo: false}).then(function () {
+    pending.push(Plotly.newPlot(id, f.data, f.layout, {responsive: id !== 'chart-sankey', displaylogo: false}).then(function () {
       window.__rechain.rendered += 1;
       document.getElementById(id).setAttribute('data-rendered', 'true');
     }));
   });
+  var variants = %s;
+  var basis = document.getElementById('sankey-basis'), year = document.getElementById('sankey-year');
+  function showKey(fig) {
+    var key = document.getElementById('sankey-key');
+    var lines = (fig.layout.meta && fig.layout.meta.key) || [];
+    key.textContent = lines.length ? 'Nodes marked by a number: ' + lines.join('; ') : '';
+  }
+  if (basis && year && figs['chart-sankey']) {
+    showKey(figs['chart-sankey']);
+    var choose = function () {
+      var fig = variants[basis.value][year.value];
+      Plotly.react('chart-sankey', fig.data, fig.layout).then(function () { showKey(fig); },
+        function (e) { window.__rechain.fail(String(e)); });
+    };
+    basis.addEventListener('change', choose);
+    year.addEventListener('change', choose);
+  }
   Promise.all(pending).then(function () {
     document.body.setAttribute('data-charts-rendered', String(window.__rechain.rendered));
   }, function (e) { window.__rechain.fail(String(e)); }).then(function () {
@@ -854,12 +912,17 @@ _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px; padding: 0 16px 40px; color: #222; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
 table.summary td { padding: 2px 12px 2px 0; } .note { color: #555; font-size: 0.9em; } #report-status { color: #888; font-size: 0.8em; }
-nav a { margin-right: 12px; }
+nav a { margin-right: 12px; } #report-status[hidden] { display: none; }
+#chart-sankey { overflow-x: auto; } .controls { margin: 6px 0; } .controls label { margin-right: 16px; }
 """
 
 NOTES = {
-    "sankey": "Move the slider to choose the year. Flows are summed over regions (trade between regions does not show); "
-              "service outputs (vehicles, GW) are left out, so end-use processes are where the material ends.",
+    "sankey": "Choose the year and the basis. In t REO each flow counts the rare-earth oxide it holds: 1 per t REO of ore "
+              "or concentrate and per t of separated oxide; a metal, alloy, blank, magnet or swarf the oxide its inputs brought "
+              "in; scrap bought from outside what its recycling recovers; iron, boron and binder nothing. In t every flow "
+              "counts its tonnes. Flows are summed over regions (trade between regions does not show); service outputs "
+              "(vehicles, GW) are left out, so end-use processes are where the material ends. Recycled oxide returns up the "
+              "chain in the bands under the diagram; outside supply, disposal and stock stand beside their commodity.",
     "capacity": "Existing capacity (built before the horizon) and new capacity online, per process and region, each in "
                 "the unit of its own reference commodity a year; processes without plant (end uses, recipe steps) have none.",
     "utilisation": "Activity divided by installed capacity, summed over regions; blank where there is no capacity.",
@@ -897,7 +960,7 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = CHARTS + optional_charts(d)
     figs = {name: FIGURES[name](d) for name in charts}
-    payload = {f"chart-{k}": json.loads(f.to_json()) for k, f in figs.items()}
+    payload = {f"chart-{k}": f if isinstance(f, dict) else json.loads(f.to_json()) for k, f in figs.items()}
     s = d.summary
     esc = html.escape
     rows = [("instance", s.get("instance")), ("title", d.title), ("scenario", s.get("scenario") or "base"),
@@ -920,11 +983,20 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
         "<nav>" + "".join(f"<a href='#sec-{k}'>{esc(TITLES[k])}</a>" for k in charts) + "</nav>",
     ]
     for k in charts:
-        parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>"
-                     f"<div id='chart-{k}' class='chart'></div>")
+        parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>")
+        if k == "sankey" and d.years:
+            parts.append("<div class='controls'><label>basis <select id='sankey-basis'>"
+                         + "".join(f"<option value='{b}'>{esc(t)}</option>" for b, t in BASES.items())
+                         + "</select></label> <label>year <select id='sankey-year'>"
+                         + "".join(f"<option value='{y}'{' selected' if y == d.years[-1] else ''}>{y}</option>" for y in d.years)
+                         + "</select></label></div>")
+        parts.append(f"<div id='chart-{k}' class='chart'></div>")
+        if k == "sankey":
+            parts.append("<p id='sankey-key' class='note'></p>")
     # the page's own check (charts drawn, script errors): shown to readers only when something failed
     parts.append("<p id='report-status'>charts not rendered (JavaScript disabled?)</p>")
-    parts.append(f"<script>{_RENDER_JS % script_json(payload)}</script>")
+    variants = sankey_variants(d) if "sankey" in charts and d.years else {}
+    parts.append(f"<script>{_RENDER_JS % (script_json(payload), script_json(variants))}</script>")
     parts.append("</body></html>")
     page = out_dir / "report.html"
     page.write_text("\n".join(parts), encoding="utf-8")
