@@ -479,12 +479,21 @@ def _fig_unmet(d: Data):
     if not len(u):
         fig.add_annotation(text="all demand is met in every year", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16))
         fig.add_trace(go.Bar(x=[str(y) for y in d.years], y=[0] * len(d.years), name="unmet", showlegend=False, hoverinfo="skip"))
-    units = sorted({d.unit.get(c, "") for c in u["commodity"]})
-    what = units[0] if len(units) == 1 else "each commodity in its own unit, see the legend"
-    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=50, b=10), title=f"Unmet demand ({what})",
+    what = units_of(d, u["commodity"] if len(u) else d.demand["commodity"])
+    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=50, b=10),
+                      title=f"Unmet demand ({what})" if len(u) else "Unmet demand: none",
                       xaxis=dict(type="category", categoryorder="array", categoryarray=[str(y) for y in d.years], title="year"),
                       yaxis=dict(title=f"unmet ({what})", rangemode="tozero"))
     return fig
+
+
+def units_of(d: Data, commodities) -> str:
+    """The unit of a chart of these commodities' quantities: the one unit they share, else
+    each of them (a chart never adds them up)."""
+    units = sorted({d.unit.get(c, "") for c in commodities} - {""})
+    if len(units) == 1:
+        return units[0]
+    return "each in its own unit: " + "; ".join(units) if units else "no unit"
 
 
 def binding_policies(d: Data) -> pd.DataFrame:
@@ -559,8 +568,7 @@ def _fig_stocks(d: Data):
     fig = go.Figure()
     for (c, r), g in st.groupby(["commodity", "region"]):
         fig.add_trace(go.Scatter(x=g["year"], y=g["level"], mode="lines+markers", name=f"{c} in {r} ({d.unit.get(c, '')})"))
-    units = sorted({d.unit.get(c, "") for c in st["commodity"]})
-    what = units[0] if len(units) == 1 else "each commodity in its own unit, see the legend"
+    what = units_of(d, st["commodity"])
     fig.update_layout(height=340, xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
                       yaxis=dict(rangemode="tozero", title=f"stock ({what})"), title=f"Stocks at the end of each year ({what})")
     return fig
@@ -575,8 +583,7 @@ def _fig_demand_response(d: Data):
     for (c, r, step), g in dr.groupby(["commodity", "region", "step"]):
         price = g["price"].iloc[0]
         fig.add_trace(go.Bar(x=g["year"], y=g["unmet"], name=f"{c} in {r}, step {int(step)} (at {price:,.4g} {d.money})"))
-    units = sorted({d.unit.get(c, "") for c in dr["commodity"]})
-    what = units[0] if len(units) == 1 else "each commodity in its own unit, see the legend"
+    what = units_of(d, dr["commodity"])
     fig.update_layout(barmode="stack", height=340, xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
                       yaxis=dict(title=f"demand given up ({what})"), title=f"Demand given up on the demand curves ({what})")
     return fig
@@ -880,6 +887,7 @@ _RENDER_JS = """
     }));
   });
   var variants = %s;
+  window.__rechain.sankey = variants;  // every year and basis of the Sankey, as the menus show them
   var basis = document.getElementById('sankey-basis'), year = document.getElementById('sankey-year');
   function showKey(fig) {
     var key = document.getElementById('sankey-key');

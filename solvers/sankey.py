@@ -420,8 +420,9 @@ def _label(geom: Geometry, body: float) -> None:
     obstacles = [(n.x0, n.y0, n.x1, n.y1) for n in geom.nodes.values()]
     placed: list[tuple] = []
 
-    def spots(n: Node, w: float, h: float):
-        """(x, y, angle) of the label's top-left corner, in order of preference."""
+    def spots(n: Node, w: float, h: float, far: int):
+        """(x, y, angle) of the label's top-left corner, in order of preference; ``far``: how
+        many lines off the node's middle a label may still stand."""
         cy = (n.y0 + n.y1) / 2
         ys = [cy - h / 2]
         if n.y1 - n.y0 > 2.5 * h:
@@ -435,17 +436,18 @@ def _label(geom: Geometry, body: float) -> None:
         xc = (n.x0 + n.x1) / 2
         yield (xc - w / 2, n.y0 - 2 - h, 0)
         yield (xc - w / 2, n.y1 + 2, 0)
-        for y in (cy - h / 2 - th, cy + h / 2 - h + th):  # beside, a line off the middle
-            yield (n.x1 + 3, y, 0)
-            yield (n.x0 - 3 - w, y, 0)
+        for k in range(1, far + 1):  # beside, lines off the middle
+            for y in (cy - h / 2 - k * th, cy - h / 2 + k * th):
+                yield (n.x1 + 3, y, 0)
+                yield (n.x0 - 3 - w, y, 0)
 
-    def place(n: Node, text: str) -> bool:
+    def place(n: Node, text: str, far: int = 1) -> bool:
         for lines in ([text], wrap(text)):
             if lines is None:
                 continue
             w = max(text_width(t, f) for t in lines)
             h = th * len(lines)
-            for x, y, angle in spots(n, w, h):
+            for x, y, angle in spots(n, w, h, far):
                 box = (x, y, x + w, y + h) if angle == 0 else (x, y, x + h, y + w)
                 if box[0] < 0 or box[1] < 0 or box[2] > geom.width or box[3] > geom.height:
                     continue
@@ -459,7 +461,7 @@ def _label(geom: Geometry, body: float) -> None:
     order = sorted(geom.nodes.values(), key=lambda n: (n.role == "end", -n.value, n.label))
     missing = [n for n in order if not place(n, n.label)]
     for k, n in enumerate(missing, start=1):
-        if place(n, str(k)):
+        if place(n, str(k), far=4):
             geom.key.append(f"{k} {n.label}")
         else:
             geom.key.append(f"– {n.label} (too small to mark; hover over the chart)")
