@@ -235,7 +235,7 @@ def node_info(d: Data, node: str):
     return name, node_colour(d, node), role, stage_rank(d.stage_of(name)) if kind == "p" else None
 
 
-SANKEY_WIDTH, SANKEY_HEIGHT, SANKEY_FONT = 1160, 820, 10.5
+SANKEY_WIDTH, SANKEY_HEIGHT, SANKEY_FONT = 1360, 900, 10.5
 
 
 def sankey_geometry(d: Data, year: int, basis: str, width: float = SANKEY_WIDTH, height: float = SANKEY_HEIGHT,
@@ -917,7 +917,7 @@ _RENDER_JS = """
 """
 
 _CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px; padding: 0 16px 40px; color: #222; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1400px; padding: 0 16px 40px; color: #222; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
 table.summary td { padding: 2px 12px 2px 0; } .note { color: #555; font-size: 0.9em; } #report-status { color: #888; font-size: 0.8em; }
 nav a { margin-right: 12px; } #report-status[hidden] { display: none; }
@@ -949,6 +949,16 @@ NOTES = {
 }
 
 
+def run_date(stamp) -> str:
+    """``summary.json``'s ``run_date`` as a reader writes it (2026-12-03 08:30 UTC)."""
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError):
+        return "date not recorded" if not stamp else str(stamp)
+
+
 def script_json(obj) -> str:
     """``obj`` as JSON to embed in a ``<script>`` element: ``<``, ``>`` and ``&`` written as
     ``\\u003c``, ``\\u003e``, ``\\u0026`` (the same strings to JavaScript), so no name in the data
@@ -975,7 +985,7 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
             ("years", f"{d.years[0]}–{d.years[-1]}" if d.years else ""), ("status", s.get("status")),
             ("objective", f"{s.get('objective'):,.6g} {d.money} (discounted)" if s.get("objective") is not None else "-"),
             ("solver", s.get("solver")),
-            ("run", f"{s.get('run_date') or 'date not recorded'}, rechain {s.get('version') or 'version not recorded'}")]
+            ("run", f"{run_date(s.get('run_date'))}, rechain {s.get('version') or 'version not recorded'}")]
     inv = d.t.get("investment")
     if inv is not None and len(inv):
         rows.append(("capital committed", f"{inv['overnight'].sum():,.6g} {d.money} (overnight, undiscounted)"))

@@ -301,7 +301,7 @@ def _place(nodes: dict[str, Node], bands: list[Band], width: float, height: floa
         cols.setdefault(n.col, []).append(n)
     ret = [b for b in bands if b.returning]
     most = max((len(c) for c in cols.values()), default=1)
-    gap = min(font_px * 1.35, 0.45 * height / max(most, 1))
+    gap = min(font_px * 1.6, 0.45 * height / max(most, 1))  # room for a line of text between two nodes
     lane_gap, r_in = 3.0, 4.0
     ret_fixed = (len(ret) * lane_gap + 2 * r_in + 8) if ret else 0.0
     ret_sum = sum(b.value for b in ret)
@@ -314,9 +314,14 @@ def _place(nodes: dict[str, Node], bands: list[Band], width: float, height: floa
     def h(n: Node) -> float:
         return max(n.value * ky, min_h)
 
+    returns_from = {b.source for b in ret}
+
     def stack(col: list[Node]) -> None:
         total = sum(h(n) for n in col) + gap * (len(col) - 1)
-        y = max(0.0, (body - total) / 2)
+        # a column whose every node sends flow back up the chain (recycling) stands at the bottom,
+        # next to the return lanes; the others are centred
+        low = all(n.id in returns_from for n in col)
+        y = max(0.0, body - total if low else (body - total) / 2)
         for n in col:
             n.y0, n.y1 = y, y + h(n)
             y = n.y1 + gap

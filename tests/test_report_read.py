@@ -177,7 +177,8 @@ def test_header_run_date_version_objective(default, tmp_path):
     assert datetime.fromisoformat(s["run_date"]).utcoffset().total_seconds() == 0
     page = build_report(default, tmp_path / "rep", png=False).read_text(encoding="utf-8")
     head = page[page.index("<table class='summary'>"):page.index("</table>")]
-    assert s["run_date"] in head and f"rechain {s['version']}" in head and f"{s['objective']:,.6g}" in head
+    stamp = datetime.fromisoformat(s["run_date"]).strftime("%Y-%m-%d %H:%M UTC")
+    assert stamp in head and f"rechain {s['version']}" in head and f"{s['objective']:,.6g}" in head
     assert "a negative price belongs to a surplus co-product" in page.lower()
 
 
