@@ -398,6 +398,7 @@ def _fig_capacity(d: Data):
 
 def utilisation(d: Data) -> pd.DataFrame:
     cap = d.t["capacity"]
+    cap = cap[cap["process"].map(d.has_plant).astype(bool)]  # a process without plant has no capacity to use
     g = cap.groupby(["process", "year"], as_index=False)[["total"]].sum()
     act = d.t["activity"].groupby(["process", "year"], as_index=False)["activity"].sum()
     g = g.merge(act, on=["process", "year"], how="left").fillna({"activity": 0.0})
@@ -477,13 +478,16 @@ def _fig_unmet(d: Data):
         fig.add_trace(go.Bar(x=[str(int(y)) for y in g["year"]], y=g["quantity"], name=f"{c} in {r} ({d.unit.get(c, '')})",
                              hovertemplate=f"{c} in {r} %{{x}}: %{{y:,.4~g}} {d.unit.get(c, '')}<extra></extra>"))
     if not len(u):
-        fig.add_annotation(text="all demand is met in every year", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16))
+        what = units_of(d, d.demand["commodity"])
+        fig.add_annotation(text=f"all demand is met in every year<br><span style='font-size:11px'>(demand in {html.escape(what, quote=False)})</span>",
+                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16))
         fig.add_trace(go.Bar(x=[str(y) for y in d.years], y=[0] * len(d.years), name="unmet", showlegend=False, hoverinfo="skip"))
-    what = units_of(d, u["commodity"] if len(u) else d.demand["commodity"])
-    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=50, b=10),
-                      title=f"Unmet demand ({what})" if len(u) else "Unmet demand: none",
-                      xaxis=dict(type="category", categoryorder="array", categoryarray=[str(y) for y in d.years], title="year"),
-                      yaxis=dict(title=f"unmet ({what})", rangemode="tozero"))
+        title, axis = "Unmet demand: none", dict(title="unmet", showticklabels=False)
+    else:
+        what = units_of(d, u["commodity"])
+        title, axis = f"Unmet demand ({what})", dict(title=f"unmet ({what})" if len(what) < 40 else "unmet (unit in the legend)", rangemode="tozero")
+    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=50, b=10), title=title, yaxis=axis,
+                      xaxis=dict(type="category", categoryorder="array", categoryarray=[str(y) for y in d.years], title="year"))
     return fig
 
 

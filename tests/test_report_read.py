@@ -16,6 +16,7 @@ from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import rechain.instances as shipped
@@ -23,7 +24,7 @@ from rechain.model import load_instance
 from rechain.solvers import solve
 from rechain.solvers.export import write_results
 from rechain.solvers.report import (BASES, Data, _fig_capacity, _fig_policies, _fig_prices, build_report, capacity_processes,
-                                    fmt_num, sankey_geometry, sankey_links)
+                                    fmt_num, sankey_geometry, sankey_links, utilisation)
 from rechain.solvers.sankey import SEP, re_content
 
 CHROMIUM = "/usr/bin/chromium"
@@ -157,6 +158,12 @@ def test_capacity_one_panel_per_process_with_plant(default):
     axis = "x" if k == 1 else f"x{k}"
     got = sum(tr.y[list(tr.x).index("2025")] for tr in fig.data if tr.xaxis == axis and tr.name.startswith("inner_mongolia"))
     assert got == pytest.approx(want)
+    # a plant-less process never shows as capacity, even where a results table carries a row for it
+    extra = cap[cap["process"] == "magnet_sintering"].assign(process="nev_pm")
+    d.t["capacity"] = pd.concat([cap, extra], ignore_index=True)
+    assert not d.has_plant("nev_pm") and "nev_pm" not in capacity_processes(d)
+    assert "nev_pm" not in utilisation(d).index
+    assert not [a.text for a in _fig_capacity(d).layout.annotations if a.text.startswith("nev_pm")]
 
 
 def test_prices_open_on_prnd_oxide_and_policy_numbers_in_one_format(default):
