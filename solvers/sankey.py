@@ -292,10 +292,6 @@ def _columns(g: nx.DiGraph, nodes: dict[str, Node], ranks: dict[str, float], row
 
 def _place(nodes: dict[str, Node], bands: list[Band], width: float, height: float, font_px: float, node_w: float) -> Geometry:
     ncols = max((n.col for n in nodes.values()), default=0) + 1
-    colw = (width - node_w - 2) / max(ncols - 1, 1)
-    for n in nodes.values():
-        n.x0 = 1 + n.col * colw
-        n.x1 = n.x0 + node_w
     cols: dict[int, list[Node]] = {}
     for n in nodes.values():
         cols.setdefault(n.col, []).append(n)
@@ -310,6 +306,22 @@ def _place(nodes: dict[str, Node], bands: list[Band], width: float, height: floa
              for c in cols.values()) if cols else 1.0
     ky = max(ky, 1e-12)
     body = height - ret_fixed - ret_sum * ky  # the height the nodes stand in; the return lanes below
+    # room at either edge for the turns of the return bands: those leaving a column turn down
+    # side by side to its right, those entering a column come up side by side to its left
+    need_out: dict[int, float] = {}
+    need_in: dict[int, float] = {}
+    for b in ret:
+        need_out[nodes[b.source].col] = need_out.get(nodes[b.source].col, r_in + 4) + b.value * ky + 2
+        need_in[nodes[b.target].col] = need_in.get(nodes[b.target].col, r_in + 4) + b.value * ky + 2
+    left = right = 0.0
+    for _ in range(3):
+        colw = (width - left - right - node_w - 2) / max(ncols - 1, 1)
+        right = max([0.0] + [v - (ncols - 1 - c) * colw for c, v in need_out.items()])
+        left = max([0.0] + [v - c * colw for c, v in need_in.items()])
+    colw = (width - left - right - node_w - 2) / max(ncols - 1, 1)
+    for n in nodes.values():
+        n.x0 = 1 + left + n.col * colw
+        n.x1 = n.x0 + node_w
 
     def h(n: Node) -> float:
         return max(n.value * ky, min_h)

@@ -100,6 +100,8 @@ def _check_geometry(d, year, basis):
             assert max(a) < min(b), (stage_before, stage_after)
     body = max(n.y1 for n in g.nodes.values())
     for b in g.bands:
+        pts = [(seg[i], seg[i + 1]) for seg in b.path for i in range(1, len(seg), 2)]
+        assert all(-1e-6 <= x <= g.width + 1e-6 and -1e-6 <= y <= g.height + 1e-6 for x, y in pts), (b.source, b.target)
         src, tgt = g.nodes[b.source], g.nodes[b.target]
         # a band starts on its source's right edge and ends on its target's left edge, inside both
         m, first = b.path[0], b.path[0][1:3]
@@ -140,6 +142,20 @@ def test_sankey_layout_reads_left_to_right(default, toy, basis):
         assert not any(lab.text.isdigit() for lab in g.labels)  # the toy has room for every name
     # in t REO iron weighs nothing; in t it is a node
     assert ("c:iron" in sankey_geometry(d, 2025, basis).nodes) == (basis == "t")
+
+
+def test_sankey_layout_of_generated_chains(tmp_path):
+    """Chains rechain did not ship (instance_gen): recycling in the last column, stages it
+    knows in any combination; every band stays inside the chart."""
+    from instance_gen import write_instance
+
+    for seed in (7, 42):
+        inst = load_instance(write_instance(tmp_path / f"g{seed}", seed))
+        write_results(solve(inst), tmp_path / f"r{seed}", instance=inst)
+        d = Data(tmp_path / f"r{seed}")
+        for basis in BASES:
+            for year in d.years:
+                _check_geometry(d, year, basis)
 
 
 def test_capacity_one_panel_per_process_with_plant(default):
