@@ -283,7 +283,7 @@ def sankey_figure(d: Data, year: int, basis: str):
     """The plotly figure (a plain dict, as plotly.js reads it) of one year's Sankey in one basis:
     bands and nodes as shapes, labels as annotations, hover points on nodes and bands (their
     value and unit)."""
-    from .sankey import FONT_FAMILY, svg_path
+    from .sankey import FONT_FAMILY, SEP, svg_path
 
     g = sankey_geometry(d, year, basis)
     unit = "t REO" if basis == "reo" else None
@@ -299,7 +299,8 @@ def sankey_figure(d: Data, year: int, basis: str):
                   + (" (returned up the chain)" if b.returning else ""))
     for n in g.nodes.values():
         shapes.append(dict(type="rect", x0=n.x0, x1=n.x1, y0=n.y0, y1=max(n.y1, n.y0 + 1), fillcolor=n.colour, line=dict(width=0)))
-        u = unit or (d.unit.get(n.label, "") if n.role == "commodity" else "")
+        beside = n.id.split(SEP)[1][2:] if SEP in n.id else n.label  # supply, disposal, stock: their commodity's unit
+        u = unit or (d.unit.get(beside, "") if n.role != "process" else "")
         hx.append((n.x0 + n.x1) / 2)
         hy.append((n.y0 + n.y1) / 2)
         ht.append(html.escape(f"{n.label}: {fmt_num(n.value)} {u}".rstrip() + (f" ({d.stage_of(n.label)})" if n.role == "process" else ""), quote=False))
@@ -391,8 +392,7 @@ def _fig_capacity(d: Data):
         fig.update_yaxes(title_text=f"{unit}/y", title_font_size=10, row=r, col=c)
     fig.update_annotations(font_size=11)
     fig.update_layout(barmode="stack", height=max(320, 250 * nrows + 80), margin=dict(l=10, r=10, t=80, b=10),
-                      title=dict(text="Capacity of each process by region: existing and new online (unit of the process a year)"),
-                      )
+                      title="Capacity of each process by region: existing and new online (unit of the process a year)")
     return fig
 
 
