@@ -641,6 +641,11 @@ def _thousands():
 
 def png_sankey(d: Data, year: int, path: Path, basis: str = "reo") -> None:
     """The Sankey of ``year`` as a PNG, laid out as in report.html (t REO by default)."""
+    with _names_as_text():
+        _png_sankey(d, year, path, basis)
+
+
+def _png_sankey(d: Data, year: int, path: Path, basis: str) -> None:
     plt = _plt()
     from matplotlib.patches import PathPatch, Rectangle
 

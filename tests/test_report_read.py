@@ -39,6 +39,11 @@ def default(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def default_page(default):
+    return build_report(default, default / "report", png=False)
+
+
+@pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     inst = load_instance(shipped.path("toy"))
     folder = tmp_path_factory.mktemp("read") / "toy"
@@ -194,11 +199,11 @@ def test_prices_open_on_prnd_oxide_and_policy_numbers_in_one_format(default):
     assert max(len(p) for p in table.cells.values[0]) == max(len(p) for p in d.t["policies"]["policy"])
 
 
-def test_header_run_date_version_objective(default, tmp_path):
+def test_header_run_date_version_objective(default, default_page):
     s = json.loads((default / "summary.json").read_text())
     assert s["version"] == version("rechain")
     assert datetime.fromisoformat(s["run_date"]).utcoffset().total_seconds() == 0
-    page = build_report(default, tmp_path / "rep", png=False).read_text(encoding="utf-8")
+    page = default_page.read_text(encoding="utf-8")
     head = page[page.index("<table class='summary'>"):page.index("</table>")]
     stamp = datetime.fromisoformat(s["run_date"]).strftime("%Y-%m-%d %H:%M UTC")
     assert stamp in head and f"rechain {s['version']}" in head and f"{s['objective']:,.6g}" in head
@@ -258,13 +263,12 @@ _MEASURE = """
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium); .ci/run installs it")
-def test_sankey_labels_and_units_in_headless_chromium(default, tmp_path):
+def test_sankey_labels_and_units_in_headless_chromium(default, default_page, tmp_path):
     """Measured in the browser, through the page's DOM, for every year and basis of the default
     instance's Sankey: no two labels overlap and none leaves the chart's plotting area; every
     chart names a unit in its title, an axis, a subplot title or its legend."""
-    page = build_report(default, tmp_path / "rep", png=False)
-    probe = page.with_name("probe.html")
-    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    probe = tmp_path / "probe.html"
+    probe.write_text(default_page.read_text(encoding="utf-8").replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
     r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
                         "--disable-background-networking", "--disable-component-update", f"--user-data-dir={tmp_path / 'profile'}",
                         "--window-size=1400,2400", "--virtual-time-budget=60000", "--dump-dom", probe.resolve().as_uri()],
