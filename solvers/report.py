@@ -112,6 +112,11 @@ class Data:
             self._reo = re_content(self.process_io, self.unit, self.kind, self.stage, stage_rank)
         return self._reo
 
+    @property
+    def basis(self) -> str:
+        """The Sankey's first basis: t REO where the chain holds rare earths, else t."""
+        return "reo" if any(v > 0 for v in self.reo.values()) else "t"
+
     def has_plant(self, p: str) -> bool:
         """False for a process without plant (``capacity`` false in processes.csv)."""
         return self.plant.get(p, True)
@@ -326,7 +331,7 @@ def _fig_sankey(d: Data):
     :func:`sankey_variants`, which the page switches between."""
     if not d.years:
         return dict(data=[], layout=dict(title=dict(text="Material flows (no year to show)")))
-    return sankey_variants(d)["reo"][str(d.years[-1])]
+    return sankey_variants(d)[d.basis][str(d.years[-1])]
 
 
 def sankey_variants(d: Data) -> dict:
@@ -639,10 +644,11 @@ def _thousands():
     return FuncFormatter(lambda v, _: fmt_num(v))
 
 
-def png_sankey(d: Data, year: int, path: Path, basis: str = "reo") -> None:
-    """The Sankey of ``year`` as a PNG, laid out as in report.html (t REO by default)."""
+def png_sankey(d: Data, year: int, path: Path, basis: str | None = None) -> None:
+    """The Sankey of ``year`` as a PNG, laid out as in report.html (by default in t REO, or in t
+    for a chain without rare-earth content)."""
     with _names_as_text():
-        _png_sankey(d, year, path, basis)
+        _png_sankey(d, year, path, basis or d.basis)
 
 
 def _png_sankey(d: Data, year: int, path: Path, basis: str) -> None:
@@ -1013,7 +1019,7 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
         parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>")
         if k == "sankey" and d.years:
             parts.append("<div class='controls'><label>basis <select id='sankey-basis'>"
-                         + "".join(f"<option value='{b}'>{esc(t)}</option>" for b, t in BASES.items())
+                         + "".join(f"<option value='{b}'{' selected' if b == d.basis else ''}>{esc(t)}</option>" for b, t in BASES.items())
                          + "</select></label> <label>year <select id='sankey-year'>"
                          + "".join(f"<option value='{y}'{' selected' if y == d.years[-1] else ''}>{y}</option>" for y in d.years)
                          + "</select></label></div>")

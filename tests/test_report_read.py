@@ -300,3 +300,24 @@ def test_sankey_labels_and_units_in_headless_chromium(default, default_page, tmp
     assert len(texts) >= 7
     for chart, found in texts.items():
         assert any(pattern.search(t) for t in found), (chart, found[:10])
+
+
+def test_a_chain_without_rare_earths_opens_in_tonnes(tmp_path):
+    """Where no commodity holds rare-earth oxide (no t REO, no separation stage) the Sankey opens
+    in t, in the page and the PNG, instead of an empty diagram."""
+    inst = load_instance(shipped.path("toy")).copy()
+    inst.tables["commodities"].loc[inst.tables["commodities"]["commodity"] == "ore", "unit"] = "t"
+    inst.tables["processes"].loc[inst.tables["processes"]["process"] == "separation", "stage"] = "refining"
+    write_results(solve(inst), tmp_path / "r", instance=inst)
+    d = Data(tmp_path / "r")
+    assert not any(d.reo.values()) and d.basis == "t"
+    page = build_report(tmp_path / "r", tmp_path / "rep", png=False).read_text(encoding="utf-8")
+    assert "<option value='t' selected>" in page
+    assert len(sankey_geometry(d, d.years[-1], d.basis).nodes) > 5
+    from rechain.solvers.report import png_sankey
+
+    png_sankey(d, d.years[-1], tmp_path / "s.png")
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(tmp_path / "s.png")[..., :3]
+    assert (img.min(axis=2) < 0.95).mean() > 0.1  # bands and nodes, not a message on white
