@@ -763,6 +763,13 @@ def price_group(d: Data, c: str) -> str | None:
 
 
 def png_prices(d: Data, path: Path) -> None:
+    plt = _plt()
+    fig = prices_figure(d)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def prices_figure(d: Data):
     """A few panels (ores and concentrates, oxides, metals, alloys and magnets, ...), each with a
     shared y-axis that includes zero, so a flat price looks flat; the median over regions."""
     plt = _plt()
@@ -804,8 +811,7 @@ def png_prices(d: Data, path: Path) -> None:
     fig.suptitle("Prices by commodity (balance shadow prices, undiscounted, median over regions); "
                  "a negative price: what one more unit of a surplus costs to dispose of or hold")
     fig.subplots_adjust(left=0.07, right=0.99, top=1 - 0.8 / (3.6 * nrows + 1.0), bottom=0.3 / (3.6 * nrows + 1.0), hspace=0.35, wspace=0.2)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def png_unmet(d: Data, path: Path) -> None:

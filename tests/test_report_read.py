@@ -199,6 +199,26 @@ def test_prices_open_on_prnd_oxide_and_policy_numbers_in_one_format(default):
     assert max(len(p) for p in table.cells.values[0]) == max(len(p) for p in d.t["policies"]["policy"])
 
 
+def test_prices_png_a_few_panels_with_zero_on_each_axis(default):
+    from rechain.solvers.report import _fig_unmet, price_group, prices_figure
+
+    d = Data(default)
+    assert (price_group(d, "prnd_oxide"), price_group(d, "prnd_metal"), price_group(d, "bayan_obo_ore"), price_group(d, "nev")) == \
+        ("separated oxides", "metals", "ores and concentrates", None)
+    fig = prices_figure(d)
+    axes = [ax for ax in fig.axes if ax.lines]
+    assert 3 <= len(axes) <= 6 and sum(len(ax.lines) for ax in axes) > 30  # every material price, in a few panels
+    for ax in axes:
+        lo, hi = ax.get_ylim()
+        assert lo <= 0 <= hi, ax.get_title()  # a price of 0.5 never fills its panel from 0.498 to 0.502
+    assert any("CNY million per t" in ax.get_title() for ax in axes)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    x = _fig_unmet(d).layout.xaxis
+    assert x.type == "category" and list(x.categoryarray) == [str(y) for y in d.years]
+
+
 def test_header_run_date_version_objective(default, default_page):
     s = json.loads((default / "summary.json").read_text())
     assert s["version"] == version("rechain")
@@ -276,6 +296,7 @@ def test_sankey_labels_and_units_in_headless_chromium(default, default_page, tmp
     assert r.returncode == 0, r.stderr[-2000:]
     dom = r.stdout
     assert 'data-script-errors="0"' in dom
+    assert re.search(r'<p id="report-status"[^>]* hidden', dom), "the render status is not shown to readers"
     m = re.search(r'data-sankey-check="([^"]*)"', dom)
     assert m, "the measuring script did not finish"
     checks = json.loads(html.unescape(m.group(1)))
