@@ -6,8 +6,8 @@ The layout, for a reader of the chain rather than for a generic graph:
 - columns in chain order: every process stands right of its inputs, and the processes of a
   stage stand right of every process of the stages before it (mining, beneficiation,
   separation, metal, alloy, magnet, recycling, end use); the last stage (end uses) shares one
-  column; a commodity stands one column right of its first producer, a commodity that nothing in
-  the chain makes stands just left of its first user;
+  column; a commodity stands right of every process that makes it (one column right of the
+  last), a commodity that nothing in the chain makes stands just left of its first user;
 - outside supply, disposal and stock are drawn next to their commodity (one small node each), so
   no band crosses the chart to reach them;
 - a flow back up the chain (recycling's oxide going back to the metal stage) is a return band:
