@@ -367,23 +367,23 @@ def _place(nodes: dict[str, Node], bands: list[Band], width: float, height: floa
     # band slots: forward bands by the other end's height, return bands at the bottom
     out_used = {n: 0.0 for n in nodes}
     in_used = {n: 0.0 for n in nodes}
+    top_out: dict[int, float] = {}  # the top of each band (by id) where it leaves its source
+    top_in: dict[int, float] = {}  # and where it enters its target
     for b in sorted(bands, key=lambda b: (b.returning, centre(nodes[b.target]))):
-        s = nodes[b.source]
-        b._ya = s.y0 + out_used[b.source]
+        top_out[id(b)] = nodes[b.source].y0 + out_used[b.source]
         out_used[b.source] += b.value * ky
     for b in sorted(bands, key=lambda b: (b.returning, centre(nodes[b.source]))):
-        t = nodes[b.target]
-        b._yb = t.y0 + in_used[b.target]
+        top_in[id(b)] = nodes[b.target].y0 + in_used[b.target]
         in_used[b.target] += b.value * ky
     for b in fwd:
         th = b.value * ky
         xs, xt = nodes[b.source].x1, nodes[b.target].x0
         xm = (xs + xt) / 2
-        ya, yb = b._ya, b._yb
+        ya, yb = top_out[id(b)], top_in[id(b)]
         b.path = [("M", xs, ya), ("C", xm, ya, xm, yb, xt, yb), ("L", xt, yb + th), ("C", xm, yb + th, xm, ya + th, xs, ya + th), ("Z",)]
         b.mid = (xm, (ya + yb + th) / 2)
     # return bands: nested lanes under the diagram, the lowest entries innermost
-    ret.sort(key=lambda b: -(b._ya + b._yb))
+    ret.sort(key=lambda b: -(top_out[id(b)] + top_in[id(b)]))
     lane = body + r_in + 6
     side_s: dict[float, float] = {}
     side_t: dict[float, float] = {}
@@ -394,7 +394,7 @@ def _place(nodes: dict[str, Node], bands: list[Band], width: float, height: floa
         xd = xt - 2 - side_t.get(xt, 0.0)
         side_s[xs] = side_s.get(xs, 0.0) + th + 2
         side_t[xt] = side_t.get(xt, 0.0) + th + 2
-        b.path = _return_path(xs, b._ya, xt, b._yb, th, lane, xc, xd, r_in)
+        b.path = _return_path(xs, top_out[id(b)], xt, top_in[id(b)], th, lane, xc, xd, r_in)
         b.mid = ((xc + xd) / 2, lane + th / 2)
         lane += th + lane_gap
     geom = Geometry(width, height, font_px, nodes, bands, [], [])
