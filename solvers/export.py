@@ -5,7 +5,8 @@ A results folder holds:
 - the tables of SPEC section 3: ``<table>.csv`` (format ``csv``, as ``Result.to_folder``
   writes them), ``<table>.parquet`` (``parquet``), or one workbook ``results.xlsx`` with a
   sheet per table (``xlsx``);
-- ``summary.json``: status, objective, solver, timings, instance name, scenario;
+- ``summary.json``: status, objective, solver, timings, instance name, scenario, and the
+  ``version`` of rechain that wrote it with the ``run_date`` (UTC, ISO 8601);
 - ``instance/``: the instance exactly as solved (scenarios and ``--set``/``--scale`` changes
   applied), written by ``Instance.to_folder``; reports read process stages, commodity kinds and
   units, and demand from it, and ``rechain solve results/x/instance`` re-solves it.
@@ -132,6 +133,19 @@ def add_summary_sheets(book: Path, summary: dict, instance: Instance | None = No
     save_fixed(wb, book)
 
 
+def provenance() -> dict:
+    """``version`` of rechain and ``run_date`` (UTC, ISO 8601 to the second) for ``summary.json``,
+    so a report says which code wrote its results and when."""
+    from datetime import datetime, timezone
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("rechain")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        v = "unknown"
+    return {"version": v, "run_date": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+
+
 def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: Instance | None = None,
                   extra: dict | None = None, overwrite: bool = False, also=None, replaceable=None) -> Path:
     """Write ``result`` (and the ``instance`` solved) as a results folder at ``path``.
@@ -149,6 +163,7 @@ def write_results(result: Result, path: str | Path, fmt: str = "csv", instance: 
         write_tables(tables, tmp, fmt)
         summary = result.summary()
         summary["format"] = fmt
+        summary.update(provenance())
         if extra:
             summary.update(extra)
         with open(tmp / "summary.json", "w", encoding="utf-8") as f:

@@ -39,7 +39,7 @@ CHARTS = ["sankey", "capacity", "utilisation", "prices", "unmet", "policies", "c
 OPTIONAL_CHARTS = ["investment", "stocks", "demand_response"]
 TITLES = {
     "sankey": "Material flows",
-    "capacity": "Capacity by stage and region (existing vs new)",
+    "capacity": "Capacity by process and region (existing vs new)",
     "utilisation": "Utilisation of capacity",
     "prices": "Prices (shadow prices of the commodity balances)",
     "unmet": "Unmet demand",
@@ -68,6 +68,7 @@ class Data:
         self.processes = inst.get("processes", pd.DataFrame(columns=["process", "name", "stage"]))
         self.commodities = inst.get("commodities", pd.DataFrame(columns=["commodity", "unit", "kind"]))
         self.demand = inst.get("demand", pd.DataFrame(columns=["commodity", "region", "year", "quantity"]))
+        self.storage = inst.get("storage", pd.DataFrame(columns=["commodity", "region", "initial"]))
         self.money = ""
         yml = self.dir / "instance" / "instance.yaml"
         self.title = ""
@@ -95,6 +96,39 @@ class Data:
         cap = self.t["capacity"]
         self.years = sorted(int(y) for y in pd.unique(self.t["costs"]["year"])) if len(self.t["costs"]) else sorted(int(y) for y in pd.unique(cap["year"]))
 
+        self.process_io = inst.get("process_io", pd.DataFrame(columns=["process", "commodity", "direction", "coefficient", "reference"]))
+        plant = self.processes["capacity"] if "capacity" in self.processes.columns else pd.Series(True, index=self.processes.index)
+        self.plant = {p: str(v).strip().lower() not in ("false", "0", "no", "0.0")
+                      for p, v in zip(self.processes["process"], plant)}
+        units = cap[["process", "unit"]].dropna() if "unit" in cap.columns else pd.DataFrame(columns=["process", "unit"])
+        self._cap_unit = dict(zip(units["process"], units["unit"].astype(str)))
+
+    @property
+    def reo(self) -> dict[str, float]:
+        """t of rare-earth oxide per unit of each commodity (:func:`rechain.solvers.sankey.re_content`)."""
+        if not hasattr(self, "_reo"):
+            from .sankey import re_content
+
+            self._reo = re_content(self.process_io, self.unit, self.kind, self.stage, stage_rank)
+        return self._reo
+
+    @property
+    def basis(self) -> str:
+        """The Sankey's first basis: t REO where the chain holds rare earths, else t."""
+        return "reo" if any(v > 0 for v in self.reo.values()) else "t"
+
+    def has_plant(self, p: str) -> bool:
+        """False for a process without plant (``capacity`` false in processes.csv)."""
+        return self.plant.get(p, True)
+
+    def capacity_unit(self, p: str) -> str:
+        """The unit of a process's capacity (its reference commodity's unit; a year implied)."""
+        if self._cap_unit.get(p):
+            return self._cap_unit[p]
+        io = self.process_io
+        ref = io[(io["process"] == p) & io["reference"].astype(str).str.lower().isin(["true", "1", "yes"])]
+        return self.unit.get(ref["commodity"].iloc[0], "") if len(ref) else ""
+
     def stage_of(self, p: str) -> str:
         return self.stage.get(p, "other")
 
@@ -114,15 +148,24 @@ def stage_rank(stage: str) -> float:
 # Sankey links
 # --------------------------------------------------------------------------------------------
 
-SUPPLY_NODE, DEMAND_NODE, DISPOSAL_NODE = "outside supply", "final demand", "disposal"
+SUPPLY_NODE, DEMAND_NODE, DISPOSAL_NODE, STOCK_NODE = "outside supply", "final demand", "disposal", "stock"
+#: the bases a Sankey can be drawn in: every tonne, or the tonnes of rare-earth oxide they hold
+BASES = {"reo": "t REO (rare-earth content)", "t": "t (all material)"}
 
 
-def sankey_links(d: Data, year: int) -> pd.DataFrame:
+def sankey_links(d: Data, year: int, basis: str = "t") -> pd.DataFrame:
     """Links (source, target, value, unit) of the material flows of ``year``, summed over
     regions: commodity → process for inputs, process → commodity for outputs, outside supply →
-    commodity, commodity → disposal, and commodity → final demand for what is left (a
-    commodity's make + buy − use − disposal). Services (kind ``service``, e.g. vehicles) are not
-    material: the end-use processes are the sinks of the chain."""
+    commodity, commodity → disposal, commodity → stock (stock built) or stock → commodity
+    (stock drawn), and commodity → final demand for what is left (a commodity's make + buy −
+    use − disposal − stock built). Services (kind ``service``, e.g. vehicles) are not material:
+    the end-use processes are the sinks of the chain.
+
+    ``basis`` ``"t"``: each flow in its commodity's unit; ``"reo"``: in t of rare-earth oxide
+    (each flow times its commodity's :attr:`Data.reo`; iron, boron, binder weigh nothing and
+    their links are dropped)."""
+    if basis not in BASES:
+        raise ValueError(f"unknown Sankey basis {basis!r} (expected one of {', '.join(BASES)})")
     f = d.t["flows"]
     f = f[(f["year"] == year) & (f["quantity"] > 1e-9)]
     f = f[f["commodity"].map(lambda c: d.kind.get(c) != "service").astype(bool)]  # bool even when empty
@@ -145,12 +188,40 @@ def sankey_links(d: Data, year: int) -> pd.DataFrame:
     for c, q in disp.items():
         links.append(("c:" + c, "x:" + DISPOSAL_NODE, q))
         net[c] = net.get(c, 0.0) - q
+    for c, q in stock_change(d, year).items():
+        if d.kind.get(c) == "service" or abs(q) <= 1e-9:
+            continue
+        links.append(("c:" + c, "x:" + STOCK_NODE, q) if q > 0 else ("x:" + STOCK_NODE, "c:" + c, -q))
+        net[c] = net.get(c, 0.0) - q
     for c, q in net.items():
         if q > 1e-6 * max(1.0, abs(q)) and d.kind.get(c) != "service":
             links.append(("c:" + c, "x:" + DEMAND_NODE, q))
     out = pd.DataFrame(links, columns=["source", "target", "value"])
-    out["unit"] = [d.unit.get(s[2:] if s.startswith("c:") else t[2:], "") for s, t in zip(out["source"], out["target"])]
+    com = [s[2:] if s.startswith("c:") else t[2:] for s, t in zip(out["source"], out["target"])]
+    if basis == "reo":
+        out["value"] = out["value"] * [d.reo.get(c, 0.0) for c in com]
+        keep = (out["value"] > 1e-9).to_numpy()
+        out = out[keep].reset_index(drop=True)
+        out["unit"] = "t REO"
+    else:
+        out["unit"] = [d.unit.get(c, "") for c in com]
     return out
+
+
+def stock_change(d: Data, year: int) -> dict[str, float]:
+    """Stock built (> 0) or drawn (< 0) in ``year`` by commodity, summed over regions: the
+    end-of-year level less the level a year before (the ``initial`` of storage.csv before the
+    first year)."""
+    st = d.t.get("stock")
+    if st is None or not len(st):
+        return {}
+    now = st[st["year"] == year].groupby("commodity")["level"].sum()
+    if d.years and year == d.years[0]:
+        ini = d.storage[["commodity", "initial"]].copy() if "initial" in d.storage.columns else pd.DataFrame(columns=["commodity", "initial"])
+        before = pd.to_numeric(ini["initial"], errors="coerce").fillna(0.0).groupby(ini["commodity"]).sum()
+    else:
+        before = st[st["year"] == year - 1].groupby("commodity")["level"].sum()
+    return {c: float(now.get(c, 0.0) - before.get(c, 0.0)) for c in sorted(set(now.index) | set(before.index))}
 
 
 def node_colour(d: Data, node: str) -> str:
@@ -162,44 +233,45 @@ def node_colour(d: Data, node: str) -> str:
     return "#444444"
 
 
-def node_x(d: Data, node: str, links: pd.DataFrame) -> float:
-    """Column of a node, by stage: processes at 2·rank, a commodity one step right of its first
-    producer (or left of its first user), supply at the far left, sinks at the far right."""
+def node_info(d: Data, node: str):
+    """(label, colour, role, stage rank) of a Sankey node."""
     kind, name = node[:1], node[2:]
-    if kind == "p":
-        return 2 * stage_rank(d.stage_of(name))
-    if kind == "x":
-        return -1.0 if name == SUPPLY_NODE else 2 * len(STAGES) + 2
-    prod = [2 * stage_rank(d.stage_of(s[2:])) for s in links.loc[links["target"] == node, "source"] if s.startswith("p:")]
-    if prod:
-        return min(prod) + 1
-    use = [2 * stage_rank(d.stage_of(t[2:])) for t in links.loc[links["source"] == node, "target"] if t.startswith("p:")]
-    return (min(use) - 1) if use else 0.0
+    role = {"p": "process", "c": "commodity"}.get(kind, "end")
+    return name, node_colour(d, node), role, stage_rank(d.stage_of(name)) if kind == "p" else None
 
 
-def sankey_layout(d: Data, L: pd.DataFrame):
-    """Nodes of a Sankey with their column (by stage), top and size (throughput), columns
-    stacked and centred; the same layout for the PNG and the HTML chart."""
-    nodes = list(dict.fromkeys(list(L["source"]) + list(L["target"])))
-    inflow = L.groupby("target")["value"].sum()
-    outflow = L.groupby("source")["value"].sum()
-    size = {n: max(inflow.get(n, 0.0), outflow.get(n, 0.0)) for n in nodes}
-    xs = {n: node_x(d, n, L) for n in nodes}
-    cols: dict[float, list[str]] = {}
-    for n in nodes:
-        cols.setdefault(xs[n], []).append(n)
-    total = max(sum(size[n] for n in col) for col in cols.values())
-    gap = 0.02 * total
-    height = max(sum(size[n] for n in col) + gap * (len(col) - 1) for col in cols.values())
-    y0 = {}
-    for x, col in cols.items():
-        col.sort(key=lambda n: -size[n])
-        h = sum(size[n] for n in col) + gap * (len(col) - 1)
-        y = (height - h) / 2
-        for n in col:
-            y0[n] = y
-            y += size[n] + gap
-    return nodes, xs, y0, size, height
+SANKEY_WIDTH, SANKEY_HEIGHT, SANKEY_FONT = 1360, 900, 10.5
+
+
+def sankey_geometry(d: Data, year: int, basis: str, width: float = SANKEY_WIDTH, height: float = SANKEY_HEIGHT,
+                    font_px: float = SANKEY_FONT):
+    from .sankey import layout
+
+    L = sankey_links(d, year, basis)
+    return layout(L, lambda n: node_info(d, n), width=width, height=height, font_px=font_px,
+                  local_ends=("x:" + SUPPLY_NODE, "x:" + DISPOSAL_NODE, "x:" + STOCK_NODE))
+
+
+def sankey_title(d: Data, year: int, basis: str) -> str:
+    return f"Material flows in {year}, in {BASES[basis]}, summed over regions"
+
+
+def fmt_num(v) -> str:
+    """One number format for tables: four significant digits, thousands separated, never an
+    exponent (6,000 and 19,850 and -0.06843, not 1.985e+04); blank for a missing value."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if not math.isfinite(v):
+        return "" if math.isnan(v) else str(v)
+    if v == 0:
+        return "0"
+    decimals = min(8, max(0, 3 - math.floor(math.log10(abs(v)))))
+    out = f"{v:,.{decimals}f}"
+    if "." in out:
+        out = out.rstrip("0").rstrip(".")
+    return "0" if out in ("-0", "") else out
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -212,94 +284,126 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _fig_sankey(d: Data):
-    import plotly.graph_objects as go
+def sankey_figure(d: Data, year: int, basis: str):
+    """The plotly figure (a plain dict, as plotly.js reads it) of one year's Sankey in one basis:
+    bands and nodes as shapes, labels as annotations, hover points on nodes and bands (their
+    value and unit)."""
+    from .sankey import FONT_FAMILY, SEP, svg_path
 
-    fig = go.Figure()
-    nonempty = []
-    for i, y in enumerate(d.years):
-        L = sankey_links(d, y)
-        if len(L):
-            nodes, xs, y0, size, height = sankey_layout(d, L)
-            lo, hi = min(xs.values()), max(xs.values())
-            nx_ = [0.01 + 0.98 * (xs[n] - lo) / ((hi - lo) or 1) for n in nodes]
-            ny_ = [min(0.99, max(0.01, (y0[n] + size[n] / 2) / (height or 1))) for n in nodes]
-        else:
-            nodes, nx_, ny_ = [], [], []
-        idx = {n: k for k, n in enumerate(nodes)}
-        fig.add_trace(go.Sankey(
-            name=str(y), visible=(i == len(d.years) - 1), arrangement="snap", valueformat=",.4~g",
-            node=dict(label=[n[2:] for n in nodes], color=[node_colour(d, n) for n in nodes], pad=12, thickness=14, x=nx_, y=ny_,
-                      customdata=[d.unit.get(n[2:], "") if n.startswith("c:") else (d.stage_of(n[2:]) if n.startswith("p:") else "") for n in nodes],
-                      hovertemplate="%{label}<br>%{value:,.4~g}<br>%{customdata}<extra></extra>"),
-            link=dict(source=[idx[s] for s in L["source"]], target=[idx[t] for t in L["target"]], value=list(L["value"]),
-                      customdata=list(L["unit"]), color=[_rgba(node_colour(d, n), 0.35) for n in L["source"]],
-                      hovertemplate="%{source.label} → %{target.label}<br>%{value:,.4~g} %{customdata}<extra></extra>"),
-        ))
-        nonempty.append(len(L))
-    steps = []
-    for i, y in enumerate(d.years):
-        vis = [j == i for j in range(len(d.years))]
-        steps.append(dict(method="update", label=str(y), args=[{"visible": vis}, {"title.text": f"Material flows in {y} (summed over regions)"}]))
-    fig.update_layout(
-        title=f"Material flows in {d.years[-1]} (summed over regions)" if d.years else "Material flows",
-        sliders=[dict(active=len(d.years) - 1, steps=steps, currentvalue=dict(prefix="year: "), pad=dict(t=30))],
-        height=720, margin=dict(l=10, r=10, t=50, b=10),
+    g = sankey_geometry(d, year, basis)
+    unit = "t REO" if basis == "reo" else None
+    top, side = 60, 8
+    shapes, hx, hy, ht = [], [], [], []
+    for b in g.bands:
+        shapes.append(dict(type="path", path=svg_path(b.path), fillcolor=_rgba(b.colour, 0.45 if b.returning else 0.35),
+                           line=dict(width=0), layer="below"))
+        u = unit or d.unit.get((b.source if b.source.startswith("c:") else b.target)[2:], "")
+        hx.append(b.mid[0])
+        hy.append(b.mid[1])
+        ht.append(html.escape(f"{g.nodes[b.source].label} → {g.nodes[b.target].label}: {fmt_num(b.value)} {u}", quote=False)
+                  + (" (returned up the chain)" if b.returning else ""))
+    for n in g.nodes.values():
+        shapes.append(dict(type="rect", x0=n.x0, x1=n.x1, y0=n.y0, y1=max(n.y1, n.y0 + 1), fillcolor=n.colour, line=dict(width=0)))
+        beside = n.id.split(SEP)[1][2:] if SEP in n.id else n.label  # supply, disposal, stock: their commodity's unit
+        u = unit or (d.unit.get(beside, "") if n.role != "process" else "")
+        hx.append((n.x0 + n.x1) / 2)
+        hy.append((n.y0 + n.y1) / 2)
+        ht.append(html.escape(f"{n.label}: {fmt_num(n.value)} {u}".rstrip() + (f" ({d.stage_of(n.label)})" if n.role == "process" else ""), quote=False))
+    notes = [dict(x=(lab.x0 + lab.x1) / 2, y=(lab.y0 + lab.y1) / 2, xref="x", yref="y", text=html.escape(lab.text, quote=False).replace("\n", "<br>"),
+                  showarrow=False, xanchor="center", yanchor="middle", textangle=-lab.angle, align="left",
+                  font=dict(size=g.font_px, family=FONT_FAMILY, color="#222"), bgcolor="rgba(255,255,255,0.7)", borderpad=0)
+             for lab in g.labels]
+    trace = dict(type="scatter", x=hx, y=hy, mode="markers", marker=dict(size=9, opacity=0), hovertext=ht, hoverinfo="text",
+                 showlegend=False, name="flows")
+    layout = dict(
+        title=dict(text=html.escape(sankey_title(d, year, basis), quote=False), x=0, xanchor="left", y=0.99, yanchor="top"),
+        width=g.width + 2 * side, height=g.height + top + 10, autosize=False, margin=dict(l=side, r=side, t=top, b=10),
+        xaxis=dict(range=[0, g.width], visible=False, fixedrange=True),
+        yaxis=dict(range=[g.height, 0], visible=False, fixedrange=True),
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=notes, hovermode="closest",
+        meta=dict(key=g.key, basis=basis, year=year),
     )
-    return fig
+    return dict(data=[trace], layout=layout)
 
 
-def capacity_by_stage(d: Data) -> pd.DataFrame:
+def _fig_sankey(d: Data):
+    """The Sankey of the last year in t REO; the others (each year, each basis) are in
+    :func:`sankey_variants`, which the page switches between."""
+    if not d.years:
+        return dict(data=[], layout=dict(title=dict(text="Material flows (no year to show)")))
+    return sankey_variants(d)[d.basis][str(d.years[-1])]
+
+
+def sankey_variants(d: Data) -> dict:
+    """The Sankey figure of every year in every basis (``{basis: {year: figure}}``)."""
+    if not hasattr(d, "_sankeys"):
+        d._sankeys = {basis: {str(y): sankey_figure(d, y, basis) for y in d.years} for basis in BASES}
+    return d._sankeys
+
+
+def capacity_by_process(d: Data) -> pd.DataFrame:
+    """Capacity of each process with plant (existing and new online) by region and year, in the
+    unit of its reference commodity a year; processes without plant (``capacity`` false) and
+    processes with no capacity anywhere are left out, so no two units are ever added up."""
     cap = d.t["capacity"].copy()
-    cap["stage"] = cap["process"].map(d.stage_of)
+    cap = cap[cap["process"].map(d.has_plant)]
+    used = cap.groupby("process")["total"].apply(lambda v: (v.abs() > 1e-9).any())
+    cap = cap[cap["process"].map(used).fillna(False).astype(bool)]
     cap["existing"] = cap["residual"]
     cap["new_online"] = (cap["total"] - cap["residual"]).clip(lower=0)
-    return cap.groupby(["stage", "region", "year"], as_index=False)[["existing", "new_online"]].sum()
+    return cap[["process", "region", "year", "existing", "new_online"]]
 
 
-def _stage_units(d: Data, stage: str) -> str:
-    io = read_instance_tables(d.dir).get("process_io")
-    if io is None:
-        return ""
-    ref = io[io["reference"].astype(str).str.lower().isin(["true", "1", "yes"])]
-    procs = [p for p, s in d.stage.items() if s == stage]
-    units = sorted({d.unit.get(c, "") for p, c in zip(ref["process"], ref["commodity"]) if p in procs} - {""})
-    return "; ".join(units) if len(units) <= 2 else "mixed units"
+def capacity_processes(d: Data) -> list[str]:
+    """The processes of the capacity chart in chain order (by stage, then by name)."""
+    procs = set(capacity_by_process(d)["process"])
+    return sorted(procs, key=lambda p: (stage_rank(d.stage_of(p)), p))
 
+
+def capacity_title(d: Data, p: str) -> str:
+    return f"{p} ({d.stage_of(p)}; {d.capacity_unit(p)}/y)"
 
 
 def _fig_capacity(d: Data):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    cs = capacity_by_stage(d)
-    stages = d.stages()
+    cs = capacity_by_process(d)
+    procs = capacity_processes(d)
     regions = list(dict.fromkeys(cs["region"]))
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    ncols = 2
-    nrows = max(1, math.ceil(len(stages) / ncols))
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[f"{s} ({_stage_units(d, s)}/y)" for s in stages],
-                        vertical_spacing=0.35 / max(nrows, 1), horizontal_spacing=0.08)
+    ncols = 3
+    nrows = max(1, math.ceil(len(procs) / ncols))
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[capacity_title(d, p) for p in procs] or None,
+                        vertical_spacing=min(0.12, 0.5 / max(nrows, 1)), horizontal_spacing=0.07)
     shown: set[str] = set()
-    for i, s in enumerate(stages):
+    for i, p in enumerate(procs):
         r, c = i // ncols + 1, i % ncols + 1
-        sub = cs[cs["stage"] == s]
+        sub = cs[cs["process"] == p]
+        unit = d.capacity_unit(p)
         for k, reg in enumerate(regions):
             g = sub[sub["region"] == reg].sort_values("year")
-            if not len(g):
+            if not len(g) or not (g[["existing", "new_online"]].to_numpy() > 1e-9).any():
                 continue
             col = palette[k % len(palette)]
-            fig.add_trace(go.Bar(x=g["year"], y=g["existing"], name=f"{reg} existing", legendgroup=f"{reg} existing",
-                                 marker_color=col, showlegend=reg not in shown), row=r, col=c)
-            fig.add_trace(go.Bar(x=g["year"], y=g["new_online"], name=f"{reg} new", legendgroup=f"{reg} new",
-                                 marker=dict(color=col, opacity=0.45, pattern_shape="/"), showlegend=reg not in shown), row=r, col=c)
+            x = [str(int(y)) for y in g["year"]]
+            fig.add_trace(go.Bar(x=x, y=g["existing"], name=f"{reg} existing", legendgroup=f"{reg} existing",
+                                 marker_color=col, showlegend=reg not in shown,
+                                 hovertemplate=f"{p} in {reg} %{{x}}: %{{y:,.4~g}} {unit}/y existing<extra></extra>"), row=r, col=c)
+            fig.add_trace(go.Bar(x=x, y=g["new_online"], name=f"{reg} new", legendgroup=f"{reg} new",
+                                 marker=dict(color=col, opacity=0.45, pattern_shape="/"), showlegend=reg not in shown,
+                                 hovertemplate=f"{p} in {reg} %{{x}}: %{{y:,.4~g}} {unit}/y new<extra></extra>"), row=r, col=c)
             shown.add(reg)
-    fig.update_layout(barmode="stack", height=300 * nrows, margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_yaxes(title_text=f"{unit}/y", title_font_size=10, row=r, col=c)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(barmode="stack", height=max(320, 250 * nrows + 80), margin=dict(l=10, r=10, t=80, b=10),
+                      title="Capacity of each process by region: existing and new online (unit of the process a year)")
     return fig
 
 
 def utilisation(d: Data) -> pd.DataFrame:
     cap = d.t["capacity"]
+    cap = cap[cap["process"].map(d.has_plant).astype(bool)]  # a process without plant has no capacity to use
     g = cap.groupby(["process", "year"], as_index=False)[["total"]].sum()
     act = d.t["activity"].groupby(["process", "year"], as_index=False)["activity"].sum()
     g = g.merge(act, on=["process", "year"], how="left").fillna({"activity": 0.0})
@@ -315,10 +419,11 @@ def _fig_utilisation(d: Data):
     import plotly.graph_objects as go
 
     m = utilisation(d)
-    fig = go.Figure(go.Heatmap(z=m.values, x=[str(c) for c in m.columns], y=list(m.index), zmin=0, zmax=1, colorscale="Viridis",
-                               colorbar=dict(title="activity / capacity"),
-                               hovertemplate="%{y} %{x}: %{z:.0%}<extra></extra>"))
-    fig.update_layout(height=max(300, 22 * len(m) + 120), margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(autorange="reversed"))
+    fig = go.Figure(go.Heatmap(z=m.values * 100, x=[str(c) for c in m.columns], y=list(m.index), zmin=0, zmax=100, colorscale="Viridis",
+                               colorbar=dict(title="%", ticksuffix=" %"),
+                               hovertemplate="%{y} %{x}: %{z:.0f} %<extra></extra>"))
+    fig.update_layout(height=max(300, 22 * len(m) + 140), margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(autorange="reversed"),
+                      title="Utilisation: activity ÷ capacity (%)", xaxis=dict(type="category", title="year"))
     return fig
 
 
@@ -326,7 +431,19 @@ def _price_commodities(d: Data) -> list[str]:
     p = d.t["prices"]
     order = p.groupby("commodity")["price"].apply(lambda s: s.abs().max()).sort_values(ascending=False)
     kinds = {"raw": 0, "material": 1, "product": 2, "waste": 3, "service": 4}
-    return sorted(order.index, key=lambda c: (kinds.get(d.kind.get(c, ""), 5), c))
+    coms = sorted(order.index, key=lambda c: (kinds.get(d.kind.get(c, ""), 5), c))
+    first = first_price_commodity(coms)
+    return [first] + [c for c in coms if c != first] if first else coms
+
+
+def first_price_commodity(coms: list[str]) -> str | None:
+    """The price the report shows first: PrNd oxide where the chain has it (the price the
+    magnet chain turns on), else the first oxide, else the first commodity."""
+    for pick in (lambda c: c == "prnd_oxide", lambda c: c.endswith("_oxide"), lambda c: True):
+        for c in coms:
+            if pick(c):
+                return c
+    return None
 
 
 def _fig_prices(d: Data):
@@ -345,11 +462,12 @@ def _fig_prices(d: Data):
     buttons = []
     for i, c in enumerate(coms):
         buttons.append(dict(method="update", label=c, args=[{"visible": [o == i for o in owner]},
-                                                            {"yaxis.title.text": f"{d.money} per {d.unit.get(c, 'unit')}", "title.text": f"Price of {c}"}]))
+                                                            {"yaxis.title.text": f"{d.money} per {d.unit.get(c, 'unit')}",
+                                                             "title.text": f"Price of {c} ({d.money} per {d.unit.get(c, 'unit')})"}]))
     fig.update_layout(
-        title=f"Price of {coms[0]}" if coms else "Prices",
+        title=f"Price of {coms[0]} ({d.money} per {d.unit.get(coms[0], 'unit')})" if coms else "Prices",
         updatemenus=[dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.15, yanchor="top")] if coms else [],
-        yaxis_title=f"{d.money} per {d.unit.get(coms[0], 'unit')}" if coms else "", xaxis=dict(dtick=1),
+        yaxis_title=f"{d.money} per {d.unit.get(coms[0], 'unit')}" if coms else "", xaxis=dict(dtick=1, title="year"),
         height=420, margin=dict(l=10, r=10, t=60, b=10),
     )
     return fig
@@ -362,12 +480,29 @@ def _fig_unmet(d: Data):
     u = u[u["quantity"] > 1e-9]
     fig = go.Figure()
     for (c, r), g in u.groupby(["commodity", "region"]):
-        fig.add_trace(go.Bar(x=g["year"], y=g["quantity"], name=f"{c} in {r} ({d.unit.get(c, '')})"))
+        fig.add_trace(go.Bar(x=[str(int(y)) for y in g["year"]], y=g["quantity"], name=f"{c} in {r} ({d.unit.get(c, '')})",
+                             hovertemplate=f"{c} in {r} %{{x}}: %{{y:,.4~g}} {d.unit.get(c, '')}<extra></extra>"))
     if not len(u):
-        fig.add_annotation(text="all demand is met in every year", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16))
-        fig.add_trace(go.Bar(x=[str(y) for y in d.years], y=[0] * len(d.years), name="unmet", showlegend=False))
-    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(dtick=1))
+        what = units_of(d, d.demand["commodity"])
+        fig.add_annotation(text=f"all demand is met in every year<br><span style='font-size:11px'>(demand in {html.escape(what, quote=False)})</span>",
+                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=16))
+        fig.add_trace(go.Bar(x=[str(y) for y in d.years], y=[0] * len(d.years), name="unmet", showlegend=False, hoverinfo="skip"))
+        title, axis = "Unmet demand: none", dict(title="unmet", showticklabels=False)
+    else:
+        what = units_of(d, u["commodity"])
+        title, axis = f"Unmet demand ({what})", dict(title=f"unmet ({what})" if len(what) < 40 else "unmet (unit in the legend)", rangemode="tozero")
+    fig.update_layout(barmode="group", height=360, margin=dict(l=10, r=10, t=50, b=10), title=title, yaxis=axis,
+                      xaxis=dict(type="category", categoryorder="array", categoryarray=[str(y) for y in d.years], title="year"))
     return fig
+
+
+def units_of(d: Data, commodities) -> str:
+    """The unit of a chart of these commodities' quantities: the one unit they share, else
+    each of them (a chart never adds them up)."""
+    units = sorted({d.unit.get(c, "") for c in commodities} - {""})
+    if len(units) == 1:
+        return units[0]
+    return "each in its own unit: " + "; ".join(units) if units else "no unit"
 
 
 def binding_policies(d: Data) -> pd.DataFrame:
@@ -381,20 +516,28 @@ def _fig_policies(d: Data):
 
     pol = d.t["policies"]
     b = binding_policies(d)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], specs=[[{"type": "xy"}, {"type": "table"}]],
-                        subplot_titles=[f"shadow price ({d.money} per unit of the policy's value)", "every policy row"])
+    unit = f"{d.money} per unit of the policy's value"
+    bar_h = max(160, 22 * len(b) + 60)
+    table_h = 28 * (len(pol) + 1) + 20
+    fig = make_subplots(rows=2, cols=1, row_heights=[bar_h, table_h], vertical_spacing=60 / (bar_h + table_h + 60),
+                        specs=[[{"type": "xy"}], [{"type": "table"}]],
+                        subplot_titles=[f"binding policies: shadow price ({unit})", "every policy row (slack and violation in the policy's own unit)"])
     lab = [f"{p} {int(y)}" for p, y in zip(b["policy"], b["year"])]
     fig.add_trace(go.Bar(y=lab, x=b["shadow_price"], orientation="h", marker_color="#d62728", name="shadow price",
-                         hovertemplate="%{y}: %{x:,.4~g}<extra></extra>"), row=1, col=1)
+                         hovertemplate=f"%{{y}}: %{{x:,.4~g}} {unit}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Table(
-        header=dict(values=["policy", "year", "shadow price", "slack", "violation"], align="left"),
-        cells=dict(values=[pol["policy"], pol["year"].astype(int), [f"{v:,.4g}" for v in pol["shadow_price"]],
-                           [f"{v:,.4g}" for v in pol["slack"]], [f"{v:,.4g}" for v in pol["violation"]]], align="left"),
-    ), row=1, col=2)
+        columnwidth=[4, 1, 2, 2, 2],
+        header=dict(values=["policy", "year", f"shadow price ({d.money} per unit)", "slack", "violation"], align="left"),
+        cells=dict(values=[pol["policy"], pol["year"].astype(int), [fmt_num(v) for v in pol["shadow_price"]],
+                           [fmt_num(v) for v in pol["slack"]], [fmt_num(v) for v in pol["violation"]]],
+                   align=["left", "left", "right", "right", "right"], height=26),
+    ), row=2, col=1)
     if not len(b):
-        fig.add_annotation(text="no policy binds", showarrow=False, x=0.2, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(height=max(320, 26 * len(pol) + 120), showlegend=False, margin=dict(l=10, r=10, t=40, b=10),
-                      yaxis=dict(autorange="reversed"))
+        fig.add_annotation(text="no policy binds", showarrow=False, x=0.5, y=1 - 0.5 * bar_h / (bar_h + table_h), xref="paper", yref="paper")
+    fig.update_xaxes(title_text=unit, row=1, col=1)
+    fig.update_layout(height=bar_h + table_h + 140, showlegend=False, margin=dict(l=10, r=10, t=70, b=10),
+                      yaxis=dict(autorange="reversed", automargin=True),
+                      title=f"Binding policies and their shadow prices ({unit})")
     return fig
 
 
@@ -407,8 +550,8 @@ def _fig_costs(d: Data):
         if g["undiscounted"].abs().sum() <= 1e-12:
             continue
         fig.add_trace(go.Bar(x=g["year"], y=g["undiscounted"], name=comp, hovertemplate=f"{comp} %{{x}}: %{{y:,.4~g}} {d.money}<extra></extra>"))
-    fig.update_layout(barmode="relative", height=380, yaxis_title=f"{d.money} (undiscounted)", xaxis=dict(dtick=1),
-                      margin=dict(l=10, r=10, t=30, b=10))
+    fig.update_layout(barmode="relative", height=380, yaxis_title=f"{d.money} (undiscounted)", xaxis=dict(dtick=1, title="year"),
+                      margin=dict(l=10, r=10, t=50, b=10), title=f"Cost by component and year ({d.money}, undiscounted)")
     return fig
 
 
@@ -422,7 +565,8 @@ def _fig_investment(d: Data):
         fig.add_trace(go.Bar(x=g["year"], y=g["overnight"], name=f"{p} in {r}",
                              hovertemplate=f"{p} in {r} %{{x}}: %{{y:,.4~g}} {d.money}<extra></extra>"))
     fig.update_layout(barmode="relative", height=360, yaxis_title=f"{d.money} (overnight capex, undiscounted)",
-                      xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10))
+                      xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
+                      title=f"Capital committed to new plant ({d.money}, overnight, undiscounted)")
     return fig
 
 
@@ -433,7 +577,9 @@ def _fig_stocks(d: Data):
     fig = go.Figure()
     for (c, r), g in st.groupby(["commodity", "region"]):
         fig.add_trace(go.Scatter(x=g["year"], y=g["level"], mode="lines+markers", name=f"{c} in {r} ({d.unit.get(c, '')})"))
-    fig.update_layout(height=340, xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(rangemode="tozero"))
+    what = units_of(d, st["commodity"])
+    fig.update_layout(height=340, xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
+                      yaxis=dict(rangemode="tozero", title=f"stock ({what})"), title=f"Stocks at the end of each year ({what})")
     return fig
 
 
@@ -446,7 +592,9 @@ def _fig_demand_response(d: Data):
     for (c, r, step), g in dr.groupby(["commodity", "region", "step"]):
         price = g["price"].iloc[0]
         fig.add_trace(go.Bar(x=g["year"], y=g["unmet"], name=f"{c} in {r}, step {int(step)} (at {price:,.4g} {d.money})"))
-    fig.update_layout(barmode="stack", height=340, xaxis=dict(dtick=1), margin=dict(l=10, r=10, t=30, b=10))
+    what = units_of(d, dr["commodity"])
+    fig.update_layout(barmode="stack", height=340, xaxis=dict(dtick=1, title="year"), margin=dict(l=10, r=10, t=50, b=10),
+                      yaxis=dict(title=f"demand given up ({what})"), title=f"Demand given up on the demand curves ({what})")
     return fig
 
 
@@ -490,78 +638,88 @@ def _names_as_text():
     return matplotlib.rc_context({"text.parse_math": False})
 
 
-def _bezier_band(ax, x0, y0a, y0b, x1, y1a, y1b, colour, alpha=0.35):
-    """A band from the span (y0a, y0b) at x0 to (y1a, y1b) at x1, as a filled cubic curve."""
-    from matplotlib.patches import PathPatch
-    from matplotlib.path import Path as MPath
+def _thousands():
+    from matplotlib.ticker import FuncFormatter
 
-    dx = (x1 - x0) * 0.5 if x1 > x0 else max(1.0, (x0 - x1) * 0.25)
-    verts = [(x0, y0a), (x0 + dx, y0a), (x1 - dx, y1a), (x1, y1a), (x1, y1b), (x1 - dx, y1b), (x0 + dx, y0b), (x0, y0b), (x0, y0a)]
-    codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
-    ax.add_patch(PathPatch(MPath(verts, codes), facecolor=colour, edgecolor="none", alpha=alpha))
+    return FuncFormatter(lambda v, _: fmt_num(v))
 
 
-def png_sankey(d: Data, year: int, path: Path) -> None:
+def png_sankey(d: Data, year: int, path: Path, basis: str | None = None) -> None:
+    """The Sankey of ``year`` as a PNG, laid out as in report.html (by default in t REO, or in t
+    for a chain without rare-earth content)."""
+    with _names_as_text():
+        _png_sankey(d, year, path, basis or d.basis)
+
+
+def _png_sankey(d: Data, year: int, path: Path, basis: str) -> None:
     plt = _plt()
-    L = sankey_links(d, year)
-    fig, ax = plt.subplots(figsize=(16, 9))
-    if not len(L):
-        ax.text(0.5, 0.5, f"no material flows in {year}", ha="center")
-        ax.axis("off")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return
-    nodes, xs, y0, size, height = sankey_layout(d, L)
-    w = 0.35
-    out_used = {n: 0.0 for n in nodes}
-    in_used = {n: 0.0 for n in nodes}
-    for s, t, v in sorted(L[["source", "target", "value"]].itertuples(index=False, name=None), key=lambda r: (xs[r[1]], y0[r[1]])):
-        a = y0[s] + out_used[s]
-        b = y0[t] + in_used[t]
-        out_used[s] += v
-        in_used[t] += v
-        _bezier_band(ax, xs[s] + w / 2, a, a + v, xs[t] - w / 2, b, b + v, node_colour(d, s))
-    for n in nodes:
-        ax.add_patch(plt.Rectangle((xs[n] - w / 2, y0[n]), w, max(size[n], height * 0.002), color=node_colour(d, n)))
-        ax.text(xs[n] + w / 2 + 0.05, y0[n] + size[n] / 2, n[2:], va="center", fontsize=7)
-    ax.set_xlim(min(xs.values()) - 1, max(xs.values()) + 2.5)
-    ax.set_ylim(height * 1.02, -height * 0.02)
+    from matplotlib.patches import PathPatch, Rectangle
+
+    from .sankey import mpl_path
+
+    dpi = 100
+    g = sankey_geometry(d, year, basis, width=1560, height=900, font_px=11)
+    key_h = 18 * math.ceil(len(g.key) / 4) + (10 if g.key else 0)
+    top, side, bottom = 50, 12, 12 + key_h
+    W, H = g.width + 2 * side, g.height + top + bottom
+    fig = plt.figure(figsize=(W / dpi, H / dpi), dpi=dpi)
+    ax = fig.add_axes((side / W, bottom / H, g.width / W, g.height / H))
+    ax.set_xlim(0, g.width)
+    ax.set_ylim(g.height, 0)
     ax.axis("off")
-    ax.set_title(f"Material flows in {year} (summed over regions; widths in the flow's unit, mostly t)")
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.01)
-    fig.savefig(path, dpi=110)
+    if not g.nodes:
+        ax.text(g.width / 2, g.height / 2, f"no material flows in {year}", ha="center", fontsize=14)
+    for b in g.bands:
+        ax.add_patch(PathPatch(mpl_path(b.path), facecolor=b.colour, edgecolor="none", alpha=0.45 if b.returning else 0.35))
+    for n in g.nodes.values():
+        ax.add_patch(Rectangle((n.x0, n.y0), n.x1 - n.x0, max(n.y1 - n.y0, 1), color=n.colour))
+    pt = g.font_px * 72 / dpi
+    for lab in g.labels:
+        ax.text((lab.x0 + lab.x1) / 2, (lab.y0 + lab.y1) / 2, lab.text, ha="center", va="center", fontsize=pt, family="DejaVu Sans",
+                rotation=lab.angle, multialignment="left", linespacing=1.1,
+                bbox=dict(boxstyle="square,pad=0", facecolor="white", alpha=0.7, edgecolor="none"))
+    fig.text(side / W, 1 - 14 / H, sankey_title(d, year, basis), ha="left", va="top", fontsize=13)
+    for i, line in enumerate(g.key):
+        fig.text((side + (i % 4) * g.width / 4) / W, (bottom - 12 - 18 * (i // 4)) / H, line, ha="left", va="top", fontsize=pt)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 
 def png_capacity(d: Data, path: Path) -> None:
     plt = _plt()
-    cs = capacity_by_stage(d)
-    stages = d.stages()
+    cs = capacity_by_process(d)
+    procs = capacity_processes(d)
     regions = list(dict.fromkeys(cs["region"]))
-    ncols = 2
-    nrows = max(1, math.ceil(len(stages) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(13, 3.2 * nrows), squeeze=False)
+    ncols = 4
+    nrows = max(1, math.ceil(len(procs) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 2.6 * nrows + 1.2), squeeze=False)
     colours = plt.get_cmap("tab10")
-    shown: set[str] = set()
-    for i, s in enumerate(stages):
+    labelled: set[str] = set()
+    for i, p in enumerate(procs):
         ax = axes[i // ncols][i % ncols]
-        sub = cs[cs["stage"] == s]
+        sub = cs[cs["process"] == p]
         bottom = np.zeros(len(d.years))
         for k, reg in enumerate(regions):
             g = sub[sub["region"] == reg].set_index("year")[["existing", "new_online"]].reindex(d.years).fillna(0.0)
-            ax.bar(d.years, g["existing"], bottom=bottom, color=colours(k), label=f"{reg} existing" if reg not in shown else None)
+            if not (g.to_numpy() > 1e-9).any():
+                continue
+            ax.bar(d.years, g["existing"], bottom=bottom, color=colours(k), label=None if reg in labelled else f"{reg} existing")
             bottom += g["existing"].to_numpy()
-            ax.bar(d.years, g["new_online"], bottom=bottom, color=colours(k), alpha=0.45, hatch="//", label=f"{reg} new" if reg not in shown else None)
+            ax.bar(d.years, g["new_online"], bottom=bottom, color=colours(k), alpha=0.45, hatch="//",
+                   label=None if reg in labelled else f"{reg} new")
             bottom += g["new_online"].to_numpy()
-            shown.add(reg)
-        ax.set_title(f"{s} ({_stage_units(d, s)}/y)", fontsize=9)
-        ax.set_xticks(d.years)
+            labelled.add(reg)
+        ax.set_title(capacity_title(d, p), fontsize=8)
+        ax.set_ylabel(f"{d.capacity_unit(p)}/y", fontsize=7)
+        ax.set_xticks(d.years, [str(y) for y in d.years])
         ax.tick_params(labelsize=7)
-    for j in range(len(stages), nrows * ncols):
+    for j in range(len(procs), nrows * ncols):
         axes[j // ncols][j % ncols].axis("off")
-    fig.legend(loc="lower center", ncol=min(8, 2 * len(regions)), fontsize=7)
-    fig.suptitle("Capacity by stage and region: existing (solid) and new (hatched)")
-    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.6 / (3.2 * nrows), bottom=0.9 / (3.2 * nrows), hspace=0.45, wspace=0.15)
+    fig.legend(loc="lower center", ncol=min(8, 2 * max(1, len(regions))), fontsize=7)
+    fig.suptitle("Capacity of each process by region: existing (solid) and new online (hatched), in the process's unit a year")
+    for ax in axes.flat:
+        ax.yaxis.set_major_formatter(_thousands())
+    fig.subplots_adjust(left=0.05, right=0.99, top=1 - 1.0 / (2.6 * nrows + 1.2), bottom=0.8 / (2.6 * nrows + 1.2), hspace=0.55, wspace=0.3)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -574,40 +732,86 @@ def png_utilisation(d: Data, path: Path) -> None:
     ax.set_yticks(range(len(m)), m.index, fontsize=7)
     ax.set_xticks(range(len(m.columns)), [str(c) for c in m.columns], fontsize=8)
     fig.colorbar(im, ax=ax, label="activity / capacity")
-    ax.set_title("Utilisation of capacity (summed over regions)")
+    ax.set_title("Utilisation of capacity: activity ÷ capacity (summed over regions)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+PRICE_GROUPS = ["ores and concentrates", "separated oxides", "metals", "alloys, blanks and magnets", "scrap and swarf", "other inputs"]
+
+
+def price_group(d: Data, c: str) -> str | None:
+    """The panel of ``prices.png`` a commodity's price is drawn in, by the stage that makes it
+    (None for services: each has its own unit, shown in report.html)."""
+    kind = d.kind.get(c, "")
+    if kind == "service":
+        return None
+    if "REO" in str(d.unit.get(c, "")):
+        return "ores and concentrates"
+    if kind == "waste":
+        return "scrap and swarf"
+    io = d.process_io
+    made = {d.stage_of(p) for p in io.loc[(io["commodity"] == c) & (io["direction"] == "out"), "process"]}
+    if made & {"separation", "recycling"}:
+        return "separated oxides"
+    if "metal" in made:
+        return "metals"
+    if made & {"alloy", "magnet"}:
+        return "alloys, blanks and magnets"
+    return "other inputs"
+
+
 def png_prices(d: Data, path: Path) -> None:
     plt = _plt()
-    p = d.t["prices"]
-    coms = _price_commodities(d)
-    ncols = 5
-    nrows = max(1, math.ceil(len(coms) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 2.3 * nrows), squeeze=False)
-    for i, c in enumerate(coms):
-        ax = axes[i // ncols][i % ncols]
-        for reg, g in p[p["commodity"] == c].groupby("region"):
-            g = g.sort_values("year")
-            ax.plot(g["year"], g["price"], marker="o", ms=3, label=reg)
-        ax.set_title(f"{c} ({d.money}/{d.unit.get(c, 'unit')})", fontsize=7)
-        ax.tick_params(labelsize=6)
-        ax.set_xticks(d.years)
-    for j in range(len(coms), nrows * ncols):
-        axes[j // ncols][j % ncols].axis("off")
-    handles, labels = [], []
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8)
-    fig.suptitle("Prices by commodity (balance shadow prices, undiscounted)")
-    fig.subplots_adjust(left=0.04, right=0.99, top=1 - 1.0 / (2.3 * nrows), bottom=0.6 / (2.3 * nrows), hspace=0.6, wspace=0.3)
+    fig = prices_figure(d)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def prices_figure(d: Data):
+    """A few panels (ores and concentrates, oxides, metals, alloys and magnets, ...), each with a
+    shared y-axis that includes zero, so a flat price looks flat; the median over regions."""
+    plt = _plt()
+    p = d.t["prices"]
+    groups: dict[str, list[str]] = {}
+    for c in _price_commodities(d):
+        g = price_group(d, c)
+        if g is not None:
+            groups.setdefault(g, []).append(c)
+    names = [g for g in PRICE_GROUPS if g in groups]
+    ncols = 2
+    nrows = max(1, math.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(14, 3.6 * nrows + 1.0), squeeze=False)
+    for i, name in enumerate(names):
+        ax = axes[i // ncols][i % ncols]
+        peak = []
+        for c in groups[name]:
+            g = p[p["commodity"] == c].groupby("year")["price"].median().reindex(d.years)
+            ax.plot(d.years, g.to_numpy(), marker="o", ms=3, label=c)
+            peak.append(float(np.nanmax(np.abs(g.to_numpy()))) if g.notna().any() else 0.0)
+        units = sorted({d.unit.get(c, "") for c in groups[name]})
+        unit = f"{d.money} per {units[0]}" if len(units) == 1 else f"{d.money} per unit of each commodity"
+        nonzero = [v for v in peak if v > 1e-12]
+        if nonzero and max(nonzero) / min(nonzero) > 30:
+            ax.set_yscale("symlog", linthresh=max(min(nonzero), max(nonzero) * 1e-3))
+            ax.set_title(f"{name} ({unit}; symmetric log scale)", fontsize=9)
+        else:
+            ax.set_title(f"{name} ({unit})", fontsize=9)
+            lo, hi = ax.get_ylim()
+            ax.set_ylim(min(lo, 0.0), max(hi, 0.0))
+        ax.axhline(0, color="k", lw=0.5)
+        ax.yaxis.set_major_formatter(_thousands())  # names and numbers as text: no mathtext exponents
+        ax.set_ylabel(unit, fontsize=8)
+        ax.set_xticks(d.years, [str(y) for y in d.years])
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, ncol=2 if len(groups[name]) > 6 else 1, loc="best")
+    for j in range(len(names), nrows * ncols):
+        axes[j // ncols][j % ncols].axis("off")
+    fig.suptitle("Prices by commodity (balance shadow prices, undiscounted, median over regions); "
+                 "a negative price: what one more unit of a surplus costs to dispose of or hold")
+    fig.subplots_adjust(left=0.07, right=0.99, top=1 - 0.8 / (3.6 * nrows + 1.0), bottom=0.3 / (3.6 * nrows + 1.0), hspace=0.35, wspace=0.2)
+    return fig
 
 
 def png_unmet(d: Data, path: Path) -> None:
@@ -617,14 +821,19 @@ def png_unmet(d: Data, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 4))
     if not len(u):
         ax.text(0.5, 0.5, "all demand is met in every year", ha="center", va="center", fontsize=14, transform=ax.transAxes)
-        ax.set_xticks(d.years)
+        ax.set_yticks([])
     else:
         groups = list(u.groupby(["commodity", "region"]))
         w = 0.8 / len(groups)
         for k, ((c, r), g) in enumerate(groups):
             ax.bar(g["year"] - 0.4 + w * (k + 0.5), g["quantity"], width=w, label=f"{c} in {r} ({d.unit.get(c, '')})")
         ax.legend(fontsize=7)
-        ax.set_xticks(d.years)
+        units = sorted({d.unit.get(c, "") for c in u["commodity"]})
+        ax.set_ylabel(f"unmet ({units[0] if len(units) == 1 else 'each in its unit, see the legend'})")
+    ax.set_xticks(d.years, [str(y) for y in d.years])
+    if d.years:
+        ax.set_xlim(d.years[0] - 0.6, d.years[-1] + 0.6)
+    ax.set_xlabel("year")
     ax.set_title("Unmet demand")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -644,7 +853,7 @@ def png_policies(d: Data, path: Path) -> None:
         ax.axvline(0, color="k", lw=0.5)
         ax.tick_params(labelsize=7)
         ax.set_xlabel(f"shadow price ({d.money} per unit of the policy's value)")
-    ax.set_title("Binding policies")
+    ax.set_title(f"Binding policies: shadow price ({d.money} per unit of the policy's value)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -664,10 +873,10 @@ def png_costs(d: Data, path: Path) -> None:
         ax.bar(d.years, v, bottom=base, label=comp)
         pos += np.where(v >= 0, v, 0)
         neg += np.where(v < 0, v, 0)
-    ax.set_xticks(d.years)
+    ax.set_xticks(d.years, [str(y) for y in d.years])
     ax.set_ylabel(f"{d.money} (undiscounted)")
     ax.legend(fontsize=8)
-    ax.set_title("Cost breakdown by year")
+    ax.set_title(f"Cost breakdown by year ({d.money}, undiscounted)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -693,36 +902,63 @@ _RENDER_JS = """
   var pending = [];
   Object.keys(figs).forEach(function (id) {
     var f = figs[id];
-    pending.push(Plotly.newPlot(id, f.data, f.layout, {responsive: true, displaylogo: false}).then(function () {
+    pending.push(Plotly.newPlot(id, f.data, f.layout, {responsive: id !== 'chart-sankey', displaylogo: false}).then(function () {
       window.__rechain.rendered += 1;
       document.getElementById(id).setAttribute('data-rendered', 'true');
     }));
   });
+  var variants = %s;
+  window.__rechain.sankey = variants;  // every year and basis of the Sankey, as the menus show them
+  var basis = document.getElementById('sankey-basis'), year = document.getElementById('sankey-year');
+  function showKey(fig) {
+    var key = document.getElementById('sankey-key');
+    var lines = (fig.layout.meta && fig.layout.meta.key) || [];
+    key.textContent = lines.length ? 'Nodes marked by a number: ' + lines.join('; ') : '';
+  }
+  if (basis && year && figs['chart-sankey']) {
+    showKey(figs['chart-sankey']);
+    var choose = function () {
+      var fig = variants[basis.value][year.value];
+      Plotly.react('chart-sankey', fig.data, fig.layout).then(function () { showKey(fig); },
+        function (e) { window.__rechain.fail(String(e)); });
+    };
+    basis.addEventListener('change', choose);
+    year.addEventListener('change', choose);
+  }
   Promise.all(pending).then(function () {
     document.body.setAttribute('data-charts-rendered', String(window.__rechain.rendered));
   }, function (e) { window.__rechain.fail(String(e)); }).then(function () {
     var box = document.getElementById('report-status');
     box.textContent = 'charts rendered: ' + window.__rechain.rendered + ' of ' + Object.keys(figs).length +
       (window.__rechain.errors.length ? '; script errors: ' + window.__rechain.errors.join(' | ') : '');
+    box.hidden = !window.__rechain.errors.length && window.__rechain.rendered === Object.keys(figs).length;
     document.body.setAttribute('data-script-errors', String(window.__rechain.errors.length));
   });
 })();
 """
 
 _CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px; padding: 0 16px 40px; color: #222; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1400px; padding: 0 16px 40px; color: #222; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
 table.summary td { padding: 2px 12px 2px 0; } .note { color: #555; font-size: 0.9em; } #report-status { color: #888; font-size: 0.8em; }
-nav a { margin-right: 12px; }
+nav a { margin-right: 12px; } #report-status[hidden] { display: none; }
+#chart-sankey { overflow-x: auto; } .controls { margin: 6px 0; } .controls label { margin-right: 16px; }
 """
 
 NOTES = {
-    "sankey": "Move the slider to choose the year. Flows are summed over regions (trade between regions does not show); "
-              "service outputs (vehicles, GW) are left out, so end-use processes are where the material ends.",
-    "capacity": "Existing capacity (built before the horizon) and new capacity online, per stage and region.",
+    "sankey": "Choose the year and the basis. In t REO each flow counts the rare-earth oxide it holds: 1 per t REO of ore "
+              "or concentrate and per t of separated oxide; a metal, alloy, blank, magnet or swarf the oxide its inputs brought "
+              "in; scrap bought from outside what its recycling recovers; iron, boron and binder nothing. In t every flow "
+              "counts its tonnes. Flows are summed over regions (trade between regions does not show); service outputs "
+              "(vehicles, GW) are left out, so end-use processes are where the material ends. Recycled oxide returns up the "
+              "chain in the bands under the diagram; outside supply, disposal and stock stand beside their commodity.",
+    "capacity": "Existing capacity (built before the horizon) and new capacity online, per process and region, each in "
+                "the unit of its own reference commodity a year; processes without plant (end uses, recipe steps) have none.",
     "utilisation": "Activity divided by installed capacity, summed over regions; blank where there is no capacity.",
     "prices": "Choose the commodity in the menu. A price is the marginal cost of one more unit demanded in that region "
-              "and year, in money of that year (balance dual ÷ discount factor).",
+              "and year, in money of that year (balance dual ÷ discount factor). A negative price belongs to a surplus "
+              "co-product (La and Ce oxides, carbonate held in stock): one more unit is worth minus what it costs to "
+              "dispose of or hold it, so the chain would pay to have it taken away.",
     "unmet": "Demand left unmet at the commodity's unmet-demand penalty.",
     "policies": "Policies whose limit binds (shadow price ≠ 0 or no slack), and every policy row. A shadow price is the change "
                 "of the objective, in money of that year, per unit more of the policy's value.",
@@ -732,6 +968,16 @@ NOTES = {
     "stocks": "Stock held at the end of each year: drawn when the next years are dearer, built when they are cheaper.",
     "demand_response": "Demand given up at the price of its step of the demand curve (demand_response.csv), by step.",
 }
+
+
+def run_date(stamp) -> str:
+    """``summary.json``'s ``run_date`` as a reader writes it (2026-12-03 08:30 UTC)."""
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError):
+        return "date not recorded" if not stamp else str(stamp)
 
 
 def script_json(obj) -> str:
@@ -753,13 +999,14 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = CHARTS + optional_charts(d)
     figs = {name: FIGURES[name](d) for name in charts}
-    payload = {f"chart-{k}": json.loads(f.to_json()) for k, f in figs.items()}
+    payload = {f"chart-{k}": f if isinstance(f, dict) else json.loads(f.to_json()) for k, f in figs.items()}
     s = d.summary
     esc = html.escape
     rows = [("instance", s.get("instance")), ("title", d.title), ("scenario", s.get("scenario") or "base"),
             ("years", f"{d.years[0]}–{d.years[-1]}" if d.years else ""), ("status", s.get("status")),
             ("objective", f"{s.get('objective'):,.6g} {d.money} (discounted)" if s.get("objective") is not None else "-"),
-            ("solver", s.get("solver"))]
+            ("solver", s.get("solver")),
+            ("run", f"{run_date(s.get('run_date'))}, rechain {s.get('version') or 'version not recorded'}")]
     inv = d.t.get("investment")
     if inv is not None and len(inv):
         rows.append(("capital committed", f"{inv['overnight'].sum():,.6g} {d.money} (overnight, undiscounted)"))
@@ -775,10 +1022,20 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
         "<nav>" + "".join(f"<a href='#sec-{k}'>{esc(TITLES[k])}</a>" for k in charts) + "</nav>",
     ]
     for k in charts:
-        parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>"
-                     f"<div id='chart-{k}' class='chart'></div>")
+        parts.append(f"<h2 id='sec-{k}'>{esc(TITLES[k])}</h2><p class='note'>{esc(NOTES[k])}</p>")
+        if k == "sankey" and d.years:
+            parts.append("<div class='controls'><label>basis <select id='sankey-basis'>"
+                         + "".join(f"<option value='{b}'{' selected' if b == d.basis else ''}>{esc(t)}</option>" for b, t in BASES.items())
+                         + "</select></label> <label>year <select id='sankey-year'>"
+                         + "".join(f"<option value='{y}'{' selected' if y == d.years[-1] else ''}>{y}</option>" for y in d.years)
+                         + "</select></label></div>")
+        parts.append(f"<div id='chart-{k}' class='chart'></div>")
+        if k == "sankey":
+            parts.append("<p id='sankey-key' class='note'></p>")
+    # the page's own check (charts drawn, script errors): shown to readers only when something failed
     parts.append("<p id='report-status'>charts not rendered (JavaScript disabled?)</p>")
-    parts.append(f"<script>{_RENDER_JS % script_json(payload)}</script>")
+    variants = sankey_variants(d) if "sankey" in charts and d.years else {}
+    parts.append(f"<script>{_RENDER_JS % (script_json(payload), script_json(variants))}</script>")
     parts.append("</body></html>")
     page = out_dir / "report.html"
     page.write_text("\n".join(parts), encoding="utf-8")
