@@ -136,6 +136,8 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
                     table_pos[v].setub(ub)
 
     # ---- rows ----------------------------------------------------------------------------------
+    built_rows: list[tuple] = []  # (constraint, its expression as built), in the order of the LP's rows
+    built_cons: dict[str, list] = {}  # per row family, its constraints in the order of its members
     for name, er in d.rows.items():
         f = er.family
         at = positions(er.members, er.size)
@@ -162,6 +164,8 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
             return exprs.get(k[0] if len(k) == 1 else k, pyo.Constraint.Skip)
 
         setattr(m, name, pyo.Constraint(idx, rule=rule))
+        built_cons[name] = list(getattr(m, name).values())
+        built_rows.extend((c, c.expr) for c in built_cons[name])
 
     # ---- objective: discounted cost ---------------------------------------------------------
     df = r.param("df")
@@ -172,6 +176,10 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
             for y, coef, v in zip(part.pick.years.tolist(), r.coefs(part), vars_):
                 args.append(MonomialTermExpression((df[y] * coef, v)))
     m.cost = pyo.Objective(expr=LinearExpression(args=args), sense=pyo.minimize)
+    # what the model was built as: while its rows and objective are still these, the persistent
+    # HiGHS interface is handed the LP arrays (rechain.solvers.pyomo_highs), not each row
+    m._rechain_built = {"rows": built_rows, "cost": m.cost.expr, "cons": built_cons,
+                        "vars": {name: list(getattr(m, name).values()) for name in d.vars}}
     return m
 
 
