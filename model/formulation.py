@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.base.param import ParamData
+from pyomo.core.expr.numeric_expr import (LinearExpression, MonomialTermExpression, NPV_ProductExpression,
+                                          NPV_SumExpression)
 
 from .data import ModelData, prepare
 from .description import positions
@@ -63,23 +65,19 @@ class _Render:
             return [const] * n
         factors = [self.param(name) for name in c.names]
         idx = [np.asarray(i, dtype=np.int64).tolist() for i in part.pick.index]
-        out = []
-        for k in range(n):
-            e = factors[0][idx[0][k]]
-            for f, i in zip(factors[1:], idx[1:]):
-                e = e * f[i[k]]
-            if c.b != 1.0:
-                e = c.b * e
-            if c.a != 0.0:
-                e = c.a + e
-            out.append(e)
+        # the expressions Pyomo's operators make (product left to right, then × b, then + a),
+        # made directly: no operator dispatch per entry
+        f0 = factors[0]
+        out = [f0[i] for i in idx[0]]
+        for f, ii in zip(factors[1:], idx[1:]):
+            out = [NPV_ProductExpression((e, f[i])) for e, i in zip(out, ii)]
+        if c.b != 1.0:
+            b = float(c.b)
+            out = [NPV_ProductExpression((b, e)) for e in out]
+        if c.a != 0.0:
+            a = float(c.a)
+            out = [NPV_SumExpression([a, e]) for e in out]
         return out
-
-
-def _term(coef, var):
-    if isinstance(coef, float) and coef == 1.0:
-        return var
-    return MonomialTermExpression((coef, var))
 
 
 def build_model(instance: Instance, data: ModelData | None = None) -> pyo.ConcreteModel:
@@ -100,9 +98,16 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
             setattr(m, t.set, pyo.Set(initialize=r.keys(t.name), dimen=len(t.keys), ordered=True))
     # ---- params (mutable: what-if studies change them in place) ----------------------------
     for p in F.PARAMS:
-        values = d.params[p.name].tolist()
-        setattr(m, p.name, pyo.Param(getattr(m, F.TABLE[p.table].set), initialize=dict(zip(r.keys(p.table), values)),
-                                     mutable=True, within=pyo.Any))
+        comp = pyo.Param(getattr(m, F.TABLE[p.table].set), mutable=True, within=pyo.Any)
+        setattr(m, p.name, comp)
+        # each entry made as Param's own setitem makes it (a float needs no check against Any),
+        # without its index validation per entry: the keys are those of the set
+        data = comp._data
+        for k, v in zip(r.keys(p.table), d.params[p.name].tolist()):
+            q = ParamData(comp)
+            q._value = v
+            q._index = k
+            data[k] = q
 
     made: set[str] = set()
 
@@ -143,9 +148,14 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
         at = positions(er.members, er.size)
         terms: list[list] = [[] for _ in range(len(er.members))]
         for part in er.terms:
-            vars_ = var_of[part.decl.var][part.pick.vars]
-            for k, coef, v in zip(at[part.pick.rows].tolist(), r.coefs(part), vars_):
-                terms[k].append(_term(coef, v))
+            vars_ = var_of[part.decl.var][part.pick.vars].tolist()
+            rows_ = at[part.pick.rows].tolist()
+            if part.coef.constant() == 1.0:  # a coefficient of 1: the variable itself
+                for k, v in zip(rows_, vars_):
+                    terms[k].append(v)
+            else:
+                for k, coef, v in zip(rows_, r.coefs(part), vars_):
+                    terms[k].append(MonomialTermExpression((coef, v)))
         rhs = [None] * len(er.members)
         for part in er.rhs:  # the parts of one row add up, in part order
             for k, e in zip(at[part.pick.rows].tolist(), r.coefs(part)):
@@ -173,8 +183,12 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
     for name, ev in d.vars.items():
         for part in ev.costs:
             vars_ = var_of[name][part.pick.vars]
-            for y, coef, v in zip(part.pick.years.tolist(), r.coefs(part), vars_):
-                args.append(MonomialTermExpression((df[y] * coef, v)))
+            coefs = r.coefs(part)
+            if part.coef.constant() is None:  # expressions of params: df × coef as Pyomo's * makes it
+                args.extend(MonomialTermExpression((NPV_ProductExpression((df[y], coef)), v))
+                            for y, coef, v in zip(part.pick.years.tolist(), coefs, vars_))
+            else:
+                args.extend(MonomialTermExpression((df[y] * coef, v)) for y, coef, v in zip(part.pick.years.tolist(), coefs, vars_))
     m.cost = pyo.Objective(expr=LinearExpression(args=args), sense=pyo.minimize)
     # what the model was built as: while its rows and objective are still these, the persistent
     # HiGHS interface is handed the LP arrays (rechain.solvers.pyomo_highs), not each row
