@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.base.param import ParamData
+from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression
 from pyomo.core.expr.numeric_expr import (LinearExpression, MonomialTermExpression, NPV_ProductExpression,
                                           NPV_SumExpression)
 
@@ -130,10 +131,9 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
         domain = pyo.NonNegativeIntegers if ev.family.integer else pyo.NonNegativeReals
         comp = pyo.Var(index_set(ev.family, ev.members, ev.size), domain=domain)
         setattr(m, name, comp)
-        keys = r.keys(ev.family.table)
         table_pos = np.full(ev.size, None, dtype=object)
-        for i in ev.members.tolist():
-            table_pos[i] = comp[keys[i]]
+        for i, v in zip(ev.members.tolist(), comp.values()):  # the variables in the order of the members
+            table_pos[i] = v
         var_of[name] = table_pos
         for part in ev.upper:
             for v, ub in zip(part.pick.vars.tolist(), r.coefs(part)):
@@ -164,10 +164,11 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
         rhs = [0.0 if e is None else e for e in rhs]
         keys = r.keys(f.table)
         exprs = {}
-        for k, i in enumerate(er.members.tolist()):
-            body = LinearExpression(args=terms[k])
-            s = er.sense[k]
-            exprs[keys[i]] = body == rhs[k] if s == 0 else (body <= rhs[k] if s < 0 else body >= rhs[k])
+        # the relations Pyomo's ==, <= and >= make of a body and a number, made directly
+        for key, t, s, b in zip([keys[i] for i in er.members.tolist()], terms, er.sense.tolist(), rhs):
+            body = LinearExpression(args=t)
+            exprs[key] = EqualityExpression((body, b)) if s == 0 else (
+                InequalityExpression((body, b), False) if s < 0 else InequalityExpression((b, body), False))
         idx = index_set(f, er.members, er.size)
 
         def rule(m, *k, exprs=exprs):
