@@ -210,18 +210,17 @@ def _hand_over_arrays(opt, model) -> bool:
         np.cumsum(np.bincount(a.indices, minlength=nrow), out=starts[1:])
         row_cols = entry_col[by_row]
         refs = opt._referenced_variables
-        cmap, back = opt._pyomo_con_to_solver_con_map, opt._solver_con_to_pyomo_con_map
-        bounds = starts.tolist()
-        rc = row_cols.tolist()
-        for i, (con, expr) in enumerate(rows):
-            opt._active_constraints[con] = expr
-            opt._named_expressions[con] = []
-            vs = [colvars[j] for j in rc[bounds[i]:bounds[i + 1]]]
-            opt._vars_referenced_by_con[con] = vs
-            for v in vs:
-                refs[id(v)][0][con] = None
-            cmap[con] = i
-            back[i] = con
+        conlist = [c for c, _ in rows]
+        opt._active_constraints.update(rows)
+        opt._named_expressions.update((c, []) for c in conlist)
+        opt._pyomo_con_to_solver_con_map.update(zip(conlist, range(nrow)))
+        opt._solver_con_to_pyomo_con_map.update(enumerate(conlist))
+        bounds, rc, var_at = starts.tolist(), row_cols.tolist(), colvars.__getitem__
+        opt._vars_referenced_by_con.update((c, list(map(var_at, rc[bounds[i]:bounds[i + 1]]))) for i, c in enumerate(conlist))
+        # per variable, its rows in row order (the rows of a column are ascending)
+        col_rows, ip, con_at = a.indices.tolist(), a.indptr.tolist(), conlist.__getitem__
+        for j, v in enumerate(colvars):
+            refs[id(v)][0].update(dict.fromkeys(map(con_at, col_rows[ip[j]:ip[j + 1]])))
         values = a.data[by_row]
         keep = values != 0  # a coefficient that is 0 now is left out, as Pyomo leaves it out
         kstarts = np.zeros(nrow + 1, dtype=np.int64)
