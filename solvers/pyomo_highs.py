@@ -54,9 +54,12 @@ def _checked_interface():
             self.__dict__["_rechain_solver_model"] = h if h is None or isinstance(h, Checked) else Checked(h)
 
         def set_instance(self, model):
+            from pyomo.common.gc_manager import PauseGC
+
             self.__dict__["_rechain_arrays"] = None
-            if not _hand_over_arrays(self, model):
-                super().set_instance(model)
+            with PauseGC():  # as in build_model: many objects made, none of them garbage
+                if not _hand_over_arrays(self, model):
+                    super().set_instance(model)
 
         def _remove_constraints(self, cons):
             super()._remove_constraints(cons)
