@@ -1,7 +1,14 @@
 """The one place that reads the private attributes of Pyomo's persistent HiGHS interface
 (``pyomo.contrib.solver.solvers.highs.Highs``): its highspy object and its maps from Pyomo
 variables and constraints to HiGHS columns and rows. Everything else asks here, so a change of
-Pyomo's internals is fixed in one module."""
+Pyomo's internals is fixed in one module.
+
+A model as :func:`~rechain.model.formulation.build_model` made it is handed to HiGHS as the LP
+arrays of :func:`~rechain.model.matrix.assemble` (the same LP, entry for entry: ``tests/test_direct.py``),
+with the interface's maps and bookkeeping filled in as its own ``set_instance`` fills them, so
+that every later change (params updated in place, a row deactivated, a constraint, bound or
+fixed variable of the user's) goes through the interface's own update; a model changed before
+its first solve is read row by row by Pyomo, as before (:func:`read_by_pyomo` asks for that)."""
 
 from __future__ import annotations
 
@@ -88,7 +95,11 @@ def _model_params(model) -> dict[str, np.ndarray] | None:
     out = {}
     for p in F.PARAMS:
         try:
-            out[p.name] = np.fromiter((d._value for d in getattr(model, p.name).values()), dtype=float)
+            comp = getattr(model, p.name)
+            if len(comp._data) != len(model._rechain_data.params[p.name]):  # entries added or taken out
+                return None
+            # in the order the build filled them: the order of the index table
+            out[p.name] = np.fromiter((q._value for q in comp._data.values()), dtype=float, count=len(comp._data))
         except (TypeError, ValueError, AttributeError):
             return None
     return out
@@ -199,8 +210,7 @@ def _hand_over_arrays(opt, model) -> bool:
         mutable = {}
         for p in model.component_objects(Param, descend_into=True):
             if p.mutable:
-                for q in p.values():
-                    mutable[id(q)] = q
+                mutable.update((id(q), q) for q in p.values())
         opt.add_parameters(list(mutable.values()))
         opt.add_variables(colvars)  # bounds, domains and their mutable bounds as Pyomo makes them
 
