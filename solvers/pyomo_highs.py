@@ -207,11 +207,7 @@ def _hand_over_arrays(opt, model) -> bool:
         opt._model = model
         opt._solver_model = highspy.Highs()
         h = opt._solver_model
-        mutable = {}
-        for p in model.component_objects(Param, descend_into=True):
-            if p.mutable:
-                mutable.update((id(q), q) for q in p.values())
-        opt.add_parameters(list(mutable.values()))
+        opt.add_parameters([q for p in model.component_objects(Param, descend_into=True) if p.mutable for q in p._data.values()])
         opt.add_variables(colvars)  # bounds, domains and their mutable bounds as Pyomo makes them
 
         # rows: every variable a row mentions (a coefficient that is 0 now too) is referenced
@@ -232,8 +228,8 @@ def _hand_over_arrays(opt, model) -> bool:
         opt._vars_referenced_by_con.update((c, list(map(var_at, rc[bounds[i]:bounds[i + 1]]))) for i, c in enumerate(conlist))
         # per variable, its rows in row order (the rows of a column are ascending)
         col_rows, ip, con_at = a.indices.tolist(), a.indptr.tolist(), conlist.__getitem__
-        for j, v in enumerate(colvars):
-            refs[id(v)][0].update(dict.fromkeys(map(con_at, col_rows[ip[j]:ip[j + 1]])))
+        for j, v in enumerate(colvars):  # add_variables made each entry [{}, {}, None]: the rows are the first
+            refs[id(v)][0] = dict.fromkeys(map(con_at, col_rows[ip[j]:ip[j + 1]]))
         values = a.data[by_row]
         keep = values != 0  # a coefficient that is 0 now is left out, as Pyomo leaves it out
         kstarts = np.zeros(nrow + 1, dtype=np.int64)
