@@ -41,7 +41,9 @@ class Shape:
 SIZES = {
     "S": Shape(regions=4, years=10, depth=4, per_stage=4),
     "M": Shape(regions=20, years=12, depth=5, per_stage=5),
+    "M3": Shape(regions=50, years=15, depth=5, per_stage=5),  # ~3e5 nonzeros: the scaling at the top (--scaling)
     "L": Shape(regions=150, years=15, depth=5, per_stage=5),
+    "L3": Shape(regions=450, years=15, depth=5, per_stage=5),  # ~3e6 nonzeros
     "XL": Shape(regions=600, years=20, depth=6, per_stage=6),
 }
 

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.base.param import ParamData
+from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression
+from pyomo.core.expr.numeric_expr import (LinearExpression, MonomialTermExpression, NPV_ProductExpression,
+                                          NPV_SumExpression)
 
 from .data import ModelData, prepare
 from .description import positions
@@ -63,23 +66,19 @@ class _Render:
             return [const] * n
         factors = [self.param(name) for name in c.names]
         idx = [np.asarray(i, dtype=np.int64).tolist() for i in part.pick.index]
-        out = []
-        for k in range(n):
-            e = factors[0][idx[0][k]]
-            for f, i in zip(factors[1:], idx[1:]):
-                e = e * f[i[k]]
-            if c.b != 1.0:
-                e = c.b * e
-            if c.a != 0.0:
-                e = c.a + e
-            out.append(e)
+        # the expressions Pyomo's operators make (product left to right, then × b, then + a),
+        # made directly: no operator dispatch per entry
+        f0 = factors[0]
+        out = [f0[i] for i in idx[0]]
+        for f, ii in zip(factors[1:], idx[1:]):
+            out = [NPV_ProductExpression((e, f[i])) for e, i in zip(out, ii)]
+        if c.b != 1.0:
+            b = float(c.b)
+            out = [NPV_ProductExpression((b, e)) for e in out]
+        if c.a != 0.0:
+            a = float(c.a)
+            out = [NPV_SumExpression([a, e]) for e in out]
         return out
-
-
-def _term(coef, var):
-    if isinstance(coef, float) and coef == 1.0:
-        return var
-    return MonomialTermExpression((coef, var))
 
 
 def build_model(instance: Instance, data: ModelData | None = None) -> pyo.ConcreteModel:
@@ -88,6 +87,16 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
     The model carries ``m._rechain_data`` (the :class:`ModelData` it was built from) and
     ``m._rechain_instance`` for result extraction and parameter updates.
     """
+    from pyomo.common.gc_manager import PauseGC
+
+    # the model is hundreds of thousands of Python objects, none of them garbage: Python's cyclic
+    # collector would walk all of them again and again as they are made (4x the build at 3e5
+    # nonzeros)
+    with PauseGC():
+        return _build(instance, data)
+
+
+def _build(instance: Instance, data: ModelData | None) -> pyo.ConcreteModel:
     d = data if data is not None else prepare(instance)
     m = pyo.ConcreteModel(name=instance.name)
     m._rechain_data = d
@@ -100,9 +109,16 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
             setattr(m, t.set, pyo.Set(initialize=r.keys(t.name), dimen=len(t.keys), ordered=True))
     # ---- params (mutable: what-if studies change them in place) ----------------------------
     for p in F.PARAMS:
-        values = d.params[p.name].tolist()
-        setattr(m, p.name, pyo.Param(getattr(m, F.TABLE[p.table].set), initialize=dict(zip(r.keys(p.table), values)),
-                                     mutable=True, within=pyo.Any))
+        comp = pyo.Param(getattr(m, F.TABLE[p.table].set), mutable=True, within=pyo.Any)
+        setattr(m, p.name, comp)
+        # each entry made as Param's own setitem makes it (a float needs no check against Any),
+        # without its index validation per entry: the keys are those of the set
+        data = comp._data
+        for k, v in zip(r.keys(p.table), d.params[p.name].tolist()):
+            q = ParamData(comp)
+            q._value = v
+            q._index = k
+            data[k] = q
 
     made: set[str] = set()
 
@@ -125,10 +141,9 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
         domain = pyo.NonNegativeIntegers if ev.family.integer else pyo.NonNegativeReals
         comp = pyo.Var(index_set(ev.family, ev.members, ev.size), domain=domain)
         setattr(m, name, comp)
-        keys = r.keys(ev.family.table)
         table_pos = np.full(ev.size, None, dtype=object)
-        for i in ev.members.tolist():
-            table_pos[i] = comp[keys[i]]
+        for i, v in zip(ev.members.tolist(), comp.values()):  # the variables in the order of the members
+            table_pos[i] = v
         var_of[name] = table_pos
         for part in ev.upper:
             for v, ub in zip(part.pick.vars.tolist(), r.coefs(part)):
@@ -136,14 +151,21 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
                     table_pos[v].setub(ub)
 
     # ---- rows ----------------------------------------------------------------------------------
+    built_rows: list[tuple] = []  # (constraint, its expression as built), in the order of the LP's rows
+    built_cons: dict[str, list] = {}  # per row family, its constraints in the order of its members
     for name, er in d.rows.items():
         f = er.family
         at = positions(er.members, er.size)
         terms: list[list] = [[] for _ in range(len(er.members))]
         for part in er.terms:
-            vars_ = var_of[part.decl.var][part.pick.vars]
-            for k, coef, v in zip(at[part.pick.rows].tolist(), r.coefs(part), vars_):
-                terms[k].append(_term(coef, v))
+            vars_ = var_of[part.decl.var][part.pick.vars].tolist()
+            rows_ = at[part.pick.rows].tolist()
+            if part.coef.constant() == 1.0:  # a coefficient of 1: the variable itself
+                for k, v in zip(rows_, vars_):
+                    terms[k].append(v)
+            else:
+                for k, coef, v in zip(rows_, r.coefs(part), vars_):
+                    terms[k].append(MonomialTermExpression((coef, v)))
         rhs = [None] * len(er.members)
         for part in er.rhs:  # the parts of one row add up, in part order
             for k, e in zip(at[part.pick.rows].tolist(), r.coefs(part)):
@@ -152,16 +174,19 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
         rhs = [0.0 if e is None else e for e in rhs]
         keys = r.keys(f.table)
         exprs = {}
-        for k, i in enumerate(er.members.tolist()):
-            body = LinearExpression(args=terms[k])
-            s = er.sense[k]
-            exprs[keys[i]] = body == rhs[k] if s == 0 else (body <= rhs[k] if s < 0 else body >= rhs[k])
+        # the relations Pyomo's ==, <= and >= make of a body and a number, made directly
+        for key, t, s, b in zip([keys[i] for i in er.members.tolist()], terms, er.sense.tolist(), rhs):
+            body = LinearExpression(args=t)
+            exprs[key] = EqualityExpression((body, b)) if s == 0 else (
+                InequalityExpression((body, b), False) if s < 0 else InequalityExpression((b, body), False))
         idx = index_set(f, er.members, er.size)
 
         def rule(m, *k, exprs=exprs):
             return exprs.get(k[0] if len(k) == 1 else k, pyo.Constraint.Skip)
 
         setattr(m, name, pyo.Constraint(idx, rule=rule))
+        built_cons[name] = list(getattr(m, name).values())
+        built_rows.extend((c, c.expr) for c in built_cons[name])
 
     # ---- objective: discounted cost ---------------------------------------------------------
     df = r.param("df")
@@ -169,9 +194,17 @@ def build_model(instance: Instance, data: ModelData | None = None) -> pyo.Concre
     for name, ev in d.vars.items():
         for part in ev.costs:
             vars_ = var_of[name][part.pick.vars]
-            for y, coef, v in zip(part.pick.years.tolist(), r.coefs(part), vars_):
-                args.append(MonomialTermExpression((df[y] * coef, v)))
+            coefs = r.coefs(part)
+            if part.coef.constant() is None:  # expressions of params: df × coef as Pyomo's * makes it
+                args.extend(MonomialTermExpression((NPV_ProductExpression((df[y], coef)), v))
+                            for y, coef, v in zip(part.pick.years.tolist(), coefs, vars_))
+            else:
+                args.extend(MonomialTermExpression((df[y] * coef, v)) for y, coef, v in zip(part.pick.years.tolist(), coefs, vars_))
     m.cost = pyo.Objective(expr=LinearExpression(args=args), sense=pyo.minimize)
+    # what the model was built as: while its rows and objective are still these, the persistent
+    # HiGHS interface is handed the LP arrays (rechain.solvers.pyomo_highs), not each row
+    m._rechain_built = {"rows": built_rows, "cost": m.cost.expr, "cons": built_cons,
+                        "vars": {name: list(getattr(m, name).values()) for name in d.vars}}
     return m
 
 

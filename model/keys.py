@@ -37,7 +37,13 @@ class Dims:
             return np.asarray(values, dtype=np.int64) - self.year0
         if dim in ("step", "delay"):
             return np.asarray(values, dtype=np.int64)
-        return self.names[dim].get_indexer(np.asarray(values, dtype=object)).astype(np.int64)
+        # each distinct name looked up once: pandas factorizes a column of text where it is
+        # held (Arrow), without making a Python string per row first
+        codes, distinct = pd.factorize(values if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values, dtype=object))
+        if not len(codes):
+            return np.zeros(0, dtype=np.int64)
+        found = self.names[dim].get_indexer(np.asarray(distinct, dtype=object)).astype(np.int64)
+        return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
     def key(self, frame, cols) -> np.ndarray:
         """One int64 per row of ``frame`` (a DataFrame or a mapping of arrays) from ``cols``."""

@@ -162,6 +162,12 @@ def build_result(
     return ResultLayout(data).build(values, duals, objective, **meta)
 
 
+def _per_name(column: pd.Series, f) -> np.ndarray:
+    """``f`` of each entry of ``column``, called once per distinct name (not once per row)."""
+    codes, names = pd.factorize(column, sort=False, use_na_sentinel=False)
+    return np.array([f(x) for x in names.tolist()], dtype=object)[codes] if len(codes) else np.zeros(0, dtype=object)
+
+
 class ResultLayout:
     """Everything about the result tables of one ModelData that does not depend on the
     solution: their key columns, in their final order, and index arrays from each variable
@@ -188,7 +194,7 @@ class ResultLayout:
         cu, pu, money = units.get("commodity", {}), units.get("process", {}), units.get("money", "")
 
         def unit_of(frame, column, of):
-            return frame.assign(unit=[of.get(x, "") for x in frame[column].tolist()])
+            return frame.assign(unit=_per_name(frame[column], lambda x: of.get(x, "")))
 
         self.capacity_keys = _keys(unit_of(pd.DataFrame(named), "process", pu))
         self.activity_keys = _keys(unit_of(T["act"][P3], "process", pu))
@@ -222,8 +228,8 @@ class ResultLayout:
         self.curve_rows = np.flatnonzero(un["curve"].to_numpy() >= 0)
         self.response_keys = _keys(unit_of(un.iloc[self.curve_rows][C3 + ["step"]], "commodity", cu))
         self.disposal_keys = _keys(unit_of(T["dispose"][C3], "commodity", cu))
-        self.price_keys = _keys(T["balance"][C3].assign(unit=[f"{money}/{cu.get(c, '')}" if money else cu.get(c, "")
-                                                                for c in T["balance"]["commodity"].tolist()]))
+        self.price_keys = _keys(T["balance"][C3].assign(unit=_per_name(T["balance"]["commodity"],
+                                                                       lambda c: f"{money}/{cu.get(c, '')}" if money else cu.get(c, ""))))
         self.policy_keys = _keys(T["policy"], ["policy", "year"])
         self.stock_keys = _keys(unit_of(T["stock"][C3], "commodity", cu))
         self.stock_src = T["stock"]["src"].to_numpy()

@@ -46,12 +46,19 @@ def _compare(inst):
 
 
 def _same_lp(m, inst):
-    """The arrays equal, entry for entry, the LP Pyomo's persistent interface gave HiGHS; a
-    difference is named by its row and column."""
-    lp = pyomo_highs.highs(m._rechain_highs).getLp()
+    """The arrays equal, entry for entry, the LP Pyomo's persistent interface gave HiGHS reading
+    the model row by row; a difference is named by its row and column. The model ``m`` (handed
+    over as the arrays) gave HiGHS that LP too."""
+    own = build_model(inst)
+    pyomo_highs.read_by_pyomo(own)
+    assert solve(own).ok and pyomo_highs.highs(own._rechain_highs) is not None
+    assert own._rechain_highs.__dict__["_rechain_arrays"] is None  # read row by row indeed
+    lp = pyomo_highs.highs(own._rechain_highs).getLp()
     mine = assemble(m._rechain_data)
     diff = differences(lp, mine, m._rechain_data)
     assert not diff, "the Pyomo model and the arrays differ:\n  " + "\n  ".join(diff)
+    diff = differences(pyomo_highs.highs(m._rechain_highs).getLp(), mine, m._rechain_data)
+    assert not diff, "the arrays handed over through Pyomo's interface differ:\n  " + "\n  ".join(diff)
 
 
 @pytest.mark.parametrize("name", ri.names())
@@ -148,6 +155,7 @@ def test_every_kind_of_family_same_lp_in_both_renderings(seed, tmp_path):
 def test_a_difference_between_renderings_is_named_by_row_and_column():
     inst = load_instance(ri.path("toy"))
     m = build_model(inst)
+    pyomo_highs.read_by_pyomo(m)
     solve(m)
     lp = pyomo_highs.highs(m._rechain_highs).getLp()
     mine = assemble(m._rechain_data)

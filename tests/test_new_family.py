@@ -50,6 +50,7 @@ def test_a_family_declared_alone_reaches_every_rendering(base, declared, toy):
     assert len(d.rows["on_existing"].members) == len(d.cap) and len(d.vars["overrun"].members) == len(d.cap)
     m = build_model(toy)
     assert len(m.on_existing) == len(d.cap) and len(m.overrun) == len(d.cap)
+    pyomo_highs.read_by_pyomo(m)  # the model as Pyomo's interface reads it, row by row
     rp = solve(m)
     lp = assemble(d)
     diff = differences(pyomo_highs.highs(m._rechain_highs).getLp(), lp, d)
