@@ -151,12 +151,14 @@ class StochasticResult:
         if self.vss is not None:
             out.append(f"expected-value plan evaluated on the scenarios {self.eev:,.6g}: VSS {self.vss:,.6g} "
                        "(what planning for the average would lose)")
-        fs = self.first_stage[self.first_stage["new"] > 1e-6]
-        for r in fs.itertuples():
-            out.append(f"start {r.new:,.6g} {r.unit}/y of {r.process} in {r.region} in {r.year}")
-        if fs.empty:
-            out.append("no capacity to start in the first stage")
-        return out
+        return out + plan_lines(self.first_stage)
+
+
+def plan_lines(first_stage: pd.DataFrame) -> list[str]:
+    """The first-stage decisions in words, one line a decision started."""
+    fs = first_stage[first_stage["new"] > 1e-6]
+    out = [f"start {r.new:,.6g} {r.unit}/y of {r.process} in {r.region} in {r.year}" for r in fs.itertuples()]
+    return out or ["no capacity to start in the first stage"]
 
 
 @dataclass
