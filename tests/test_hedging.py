@@ -75,3 +75,27 @@ def test_bad_options_and_a_missing_launcher_are_clear_errors():
         progressive_hedging(inst, [LOW, HIGH], probabilities=[0.3, 0.3])
     with pytest.raises(RuntimeError, match=r"openmpi-bin.*no mpiexec found at /nonexistent/mpiexec"):
         progressive_hedging(inst, [LOW, HIGH], mpiexec="/nonexistent/mpiexec")
+
+
+def test_blocks_mapped_in_place_are_the_lps_built_afresh():
+    # the extensive form maps a scenario of the first one's shape onto its LP (no prepare):
+    # every number equal to the LP prepared and assembled from scratch; a scenario of another
+    # shape (every build limit 0: no new capacity columns) is built
+    import numpy as np
+
+    from rechain.solvers.stochastic import _block, _blocks
+    from rechain.model.scenarios import as_scenario
+
+    toy = load_instance(instances.path("toy"))
+    d = {"table": "demand", "column": "quantity"}
+    limit = {"table": "build_limits", "column": "max_new", "set": 0}
+    sc = [as_scenario(x) for x in ({**d, "scale": 0.7}, None, {**d, "scale": 1.3}, "ev_boom", "no_target", limit)]
+    blocks = _blocks(toy, sc, toy.first_year)
+    assert [b.first is blocks[0].first for b in blocks] == [True] * 5 + [False]
+    assert blocks[-1].keys != blocks[0].keys  # no new capacity at all there
+    for s, b in zip(sc, blocks):
+        fresh = _block(s.label, s.apply(toy), toy.first_year).lp
+        for name in ("col_cost", "col_lower", "col_upper", "row_lower", "row_upper"):
+            assert np.array_equal(getattr(b.lp, name), getattr(fresh, name)), (s.label, name)
+        assert np.array_equal(b.lp.matrix.indices, fresh.matrix.indices) and np.allclose(b.lp.matrix.data, fresh.matrix.data, rtol=1e-15, atol=0)
+        assert b.lp.offset == pytest.approx(fresh.offset, rel=1e-15)
