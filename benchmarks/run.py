@@ -197,7 +197,7 @@ def worker_hedging(n: str, workers: str, iterations: str) -> dict:
     wall = time.perf_counter() - t
     tm = res.timings
     return dict(iterations=res.iterations, objective=res.objective, bound=res.bound, convergence=list(res.convergence),
-                seconds=tm["build"] + tm["hedging"] + tm["evaluate"], wall=wall)
+                seconds=tm["build"] + tm["hedging"] + tm["evaluate"], wall=wall, processes=res.processes)
 
 
 WORKERS = {"rechain": worker_rechain, "pyomo": worker_pyomo, "mps": worker_mps, "reference": worker_reference,
@@ -365,6 +365,9 @@ def main(argv=None) -> int:
                   f"-n 2 {ph[2]['seconds']:.1f} s (build, iterations and evaluation on the processes; wall time of the call "
                   f"{ph[1]['wall']:.1f} s, {ph[2]['wall']:.1f} s); same iterations and objective: "
                   f"{ph[1]['iterations'] == ph[2]['iterations'] and math.isclose(ph[1]['objective'], ph[2]['objective'], rel_tol=1e-9)}")
+            for w in (1, 2):
+                print(f"  -n {w}: per process (scenarios, seconds building, iterating, evaluating): "
+                      + "; ".join(f"{c}, {b:.1f}, {h:.1f}, {e:.1f}" for c, b, h, e in ph[w]["processes"]))
             ef = run_worker("extensive", str(n))
             print(f"  after {k} iterations: expected cost of the consensus plan {ph[2]['objective']:,.6g}, Lagrangian bound "
                   f"{ph[2]['bound']:,.6g}; the extensive form of the same {n} scenarios {ef['objective']:,.6g} (solve {ef['solve']:.2f} s): "

@@ -33,6 +33,7 @@ def test_two_processes_reach_the_hand_worked_newsvendor_plan():
     assert ef.objective == pytest.approx(17.5, rel=1e-9)
     r = progressive_hedging(inst, [LOW, HIGH], workers=2, tolerance=TOL)
     assert r.converged and r.status == "converged" and r.workers == 2
+    assert [c for c, *_ in r.processes] == [1, 1]  # one scenario on each of the two processes
     assert 2 < r.iterations < 500
     assert max(r.convergence) <= TOL
     assert r.objective == pytest.approx(ef.objective, rel=10 * TOL)
@@ -55,6 +56,7 @@ def test_toy_with_three_scenarios_matches_the_extensive_form():
     ef = stochastic(toy, sc, probabilities=[0.25, 0.5, 0.25], measures=False)
     r = progressive_hedging(toy, sc, probabilities=[0.25, 0.5, 0.25], workers=2, tolerance=TOL)
     assert r.converged
+    assert sorted(c for c, *_ in r.processes) == [1, 2]
     assert r.objective == pytest.approx(ef.objective, rel=10 * TOL)
     assert r.bound <= ef.objective * (1 + 1e-7)
     both = ef.first_stage.merge(r.first_stage, on=["process", "region", "year"], suffixes=("_ef", "_ph"))
