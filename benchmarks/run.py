@@ -13,8 +13,10 @@ Printed: a table of the stages, ``end-to-end / reference solve`` and ``peak memo
 reference peak memory``; the growth exponent of the build time over the sizes (log-log fit
 against nonzeros); a sweep benchmark on the default instance (persistent re-solve against a
 rebuild per scenario, 1 and 2 workers); the start-up + solve time of ``rechain solve`` on
-the default instance against ``python -c "import pyomo.environ, highspy"``; and every target
-of the benchmark as met or not met.
+the default instance against ``python -c "import pyomo.environ, highspy"``; the stochastic
+benchmarks on the default instance (the extensive form of 20 sampled scenarios against 20
+times the build of one; progressive hedging on 50 scenarios under ``mpiexec -n 1`` and
+``-n 2``); and every target of the benchmark as met or not met.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 TARGETS = {"ratio_L": 1.5, "ratio_M": 2.0, "memory_L": 3.0, "build_exponent": 1.1, "sweep": 10.0,
-           "workers": 1.6, "cli": 2.5,
+           "workers": 1.6, "cli": 2.5, "extensive_build": 20.0, "ph_workers": 1.5,
            # round two: rechain's own overhead (end-to-end - solve) / reference solve, memory, the
            # build exponent over S-L and over 3e5-3e6 nonzeros (the --scaling sizes), the Pyomo path
            "own_L": 0.08, "own_XL": 0.06, "memory_L2": 1.5, "memory_XL": 1.5, "exponent_SL": 0.9,
@@ -174,8 +176,60 @@ def worker_rebuild(n: str, method: str) -> dict:
     return dict(seconds=time.perf_counter() - t, ok=ok)
 
 
+def _stochastic_scenarios(inst, n):
+    """``n`` futures of the default instance drawn with ``sample``: NEV demand x U(0.8, 1.4),
+    direct-drive wind demand x U(0.5, 1.2), Myanmar feed cut off with probability 0.2."""
+    from rechain.model.scenarios import choice, sample, uniform
+
+    return sample(n, seed=2021,
+                  nev={"table": "demand", "where": {"commodity": "nev"}, "column": "quantity", "scale": uniform(0.8, 1.4)},
+                  wind={"table": "demand", "where": {"commodity": "wind_direct_drive"}, "column": "quantity",
+                        "scale": uniform(0.5, 1.2)},
+                  myanmar={"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "max_quantity",
+                           "scale": choice([0.0, 1.0], [0.2, 0.8])})
+
+
+def worker_extensive(n: str) -> dict:
+    """The extensive form of n scenarios: its build (instances with the changes, index tables,
+    LP arrays, stacked) against the build of one scenario's LP, and its solve."""
+    import rechain.instances as ri
+    from rechain.model import load_instance
+    from rechain.solvers.stochastic import _block, stochastic
+
+    inst = load_instance(ri.path())
+    scen = _stochastic_scenarios(inst, int(n))
+    one = []
+    for _ in range(5):
+        t = time.perf_counter()
+        _block(scen[0].label, scen[0].apply(inst), inst.first_year)
+        one.append(time.perf_counter() - t)
+    res = stochastic(inst, scen, measures=False)
+    tm = res.timings
+    return dict(status=res.status, objective=res.objective, one_build=statistics.median(one),
+                build=tm["build"] + tm["assemble"], solve=tm["solve"])
+
+
+def worker_hedging(n: str, workers: str, iterations: str) -> dict:
+    """Progressive hedging on n scenarios under mpiexec -n workers: a fixed number of iterations
+    (the tolerance is out of reach), the proximal term linearised (an LP per scenario)."""
+    import rechain.instances as ri
+    from rechain.model import load_instance
+    from rechain.solvers.hedging import progressive_hedging
+
+    inst = load_instance(ri.path())
+    scen = _stochastic_scenarios(inst, int(n))
+    t = time.perf_counter()
+    res = progressive_hedging(inst, scen, workers=int(workers), max_iterations=int(iterations), tolerance=1e-12,
+                              proximal="linear")
+    wall = time.perf_counter() - t
+    tm = res.timings
+    return dict(iterations=res.iterations, objective=res.objective, bound=res.bound, convergence=list(res.convergence),
+                seconds=tm["build"] + tm["hedging"] + tm["evaluate"], wall=wall, processes=res.processes)
+
+
 WORKERS = {"rechain": worker_rechain, "pyomo": worker_pyomo, "mps": worker_mps, "reference": worker_reference,
-           "sweep": worker_sweep, "rebuild": worker_rebuild, "build": worker_build}
+           "sweep": worker_sweep, "rebuild": worker_rebuild, "build": worker_build, "extensive": worker_extensive,
+           "hedging": worker_hedging}
 
 
 def run_worker(kind: str, *args: str, timeout: float = 900) -> dict:
@@ -228,6 +282,10 @@ def main(argv=None) -> int:
     ap.add_argument("--scaling", default="", help="sizes only built (no solve), for the build exponent over 3e5-3e6 "
                     "nonzeros, e.g. M3,L,L3")
     ap.add_argument("--no-sweep", action="store_true")
+    ap.add_argument("--no-stochastic", action="store_true", help="leave out the extensive form and progressive hedging")
+    ap.add_argument("--ef-scenarios", type=int, default=20, help="scenarios of the extensive form benchmark")
+    ap.add_argument("--ph-scenarios", type=int, default=50, help="scenarios of the progressive hedging benchmark")
+    ap.add_argument("--ph-iterations", type=int, default=10, help="PH iterations timed (the same for 1 and 2 processes)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "rechain-bench"))
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -380,6 +438,38 @@ def main(argv=None) -> int:
         lines.append(verdict(f"sweep: 2 workers / 1 worker, median of {len(pair)} paired runs", w, TARGETS["workers"], higher=True)
                      + f" (target >= {TARGETS['workers']}; best {max(pair):.2f}; an idle machine is needed: load average "
                        f"{statistics.median(r['loadavg'] for r in runs[2]):.1f} during the sweeps)")
+
+    # ---- stochastic ----------------------------------------------------------------------------
+    if not a.no_stochastic:
+        n = a.ef_scenarios
+        ef = run_worker("extensive", str(n))
+        ratio = ef["build"] / ef["one_build"]
+        print(f"\nextensive form: {n} scenarios of the default instance: build {ef['build']:.2f} s "
+              f"(one scenario's LP {ef['one_build']:.3f} s; {ratio:.1f} x), solve {ef['solve']:.2f} s, objective {ef['objective']:,.6g}")
+        lines.append(verdict(f"extensive form build / one scenario's build ({n} scenarios)", ratio, n, fmt="{:.1f}")
+                     + f" (target <= {n})")
+        n, k = a.ph_scenarios, a.ph_iterations
+        try:
+            ph = {w: run_worker("hedging", str(n), str(w), str(k), timeout=3600) for w in (1, 2)}
+        except RuntimeError as e:  # no MPI or no mpi-sppy: said, and counted as not met
+            print(f"\nprogressive hedging could not be run: {str(e).strip().splitlines()[-1]}")
+            verdicts.append(("ph_workers", False))
+            lines.append("NOT MET  progressive hedging could not be run (pip install '.[stochastic]' and an MPI)")
+        else:
+            print(f"progressive hedging: {n} scenarios, {k} iterations: mpiexec -n 1 {ph[1]['seconds']:.1f} s, "
+                  f"-n 2 {ph[2]['seconds']:.1f} s (build, iterations and evaluation on the processes; wall time of the call "
+                  f"{ph[1]['wall']:.1f} s, {ph[2]['wall']:.1f} s); iterations {ph[1]['iterations']} and {ph[2]['iterations']}, "
+                  f"objectives {ph[2]['objective'] / ph[1]['objective'] - 1:+.1e} apart (HiGHS may pick another of equal-cost "
+                  "solutions when the scenarios are solved in another order)")
+            for w in (1, 2):
+                print(f"  -n {w}: per process (scenarios, seconds building, iterating, evaluating): "
+                      + "; ".join(f"{c}, {b:.1f}, {h:.1f}, {e:.1f}" for c, b, h, e in ph[w]["processes"]))
+            ef = run_worker("extensive", str(n))
+            print(f"  after {k} iterations: expected cost of the consensus plan {ph[2]['objective']:,.6g}, Lagrangian bound "
+                  f"{ph[2]['bound']:,.6g}; the extensive form of the same {n} scenarios {ef['objective']:,.6g} (solve {ef['solve']:.2f} s): "
+                  f"plan {ph[2]['objective'] / ef['objective'] - 1:+.3%}, bound {ph[2]['bound'] / ef['objective'] - 1:+.3%}")
+            lines.append(verdict("progressive hedging: 2 processes / 1 process", ph[1]["seconds"] / ph[2]["seconds"],
+                                 TARGETS["ph_workers"], higher=True) + f" (target >= {TARGETS['ph_workers']})")
 
     # ---- start-up ------------------------------------------------------------------------------
     import rechain.instances as ri

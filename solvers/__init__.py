@@ -9,6 +9,7 @@ from .solve import resolve, solve
 _LAZY = {"MyopicResult": "myopic", "myopic": "myopic", "Sensitivity": "sensitivity", "sensitivity": "sensitivity",
          "SweepResult": "sweep", "sweep": "sweep",
          "StochasticResult": "stochastic", "stochastic": "stochastic",
+         "HedgingResult": "hedging", "progressive_hedging": "hedging",
          "AlternativesResult": "alternatives", "alternatives": "alternatives"}
 
 
@@ -33,4 +34,4 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["AlternativesResult", "MyopicResult", "Sensitivity", "StochasticResult", "SweepResult", "myopic", "alternatives", "resolve", "sensitivity", "solve", "stochastic", "sweep"]
+__all__ = ["AlternativesResult", "HedgingResult", "MyopicResult", "Sensitivity", "StochasticResult", "SweepResult", "myopic", "alternatives", "progressive_hedging", "resolve", "sensitivity", "solve", "stochastic", "sweep"]

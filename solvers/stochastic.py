@@ -151,12 +151,14 @@ class StochasticResult:
         if self.vss is not None:
             out.append(f"expected-value plan evaluated on the scenarios {self.eev:,.6g}: VSS {self.vss:,.6g} "
                        "(what planning for the average would lose)")
-        fs = self.first_stage[self.first_stage["new"] > 1e-6]
-        for r in fs.itertuples():
-            out.append(f"start {r.new:,.6g} {r.unit}/y of {r.process} in {r.region} in {r.year}")
-        if fs.empty:
-            out.append("no capacity to start in the first stage")
-        return out
+        return out + plan_lines(self.first_stage)
+
+
+def plan_lines(first_stage: pd.DataFrame) -> list[str]:
+    """The first-stage decisions in words, one line a decision started."""
+    fs = first_stage[first_stage["new"] > 1e-6]
+    out = [f"start {r.new:,.6g} {r.unit}/y of {r.process} in {r.region} in {r.year}" for r in fs.itertuples()]
+    return out or ["no capacity to start in the first stage"]
 
 
 @dataclass
@@ -203,6 +205,32 @@ def _block(label: str, inst: Instance, decide_through: int) -> _Block:
     keys = d.keys("new")
     pick = [i for i, k in enumerate(keys) if int(k[2]) <= decide_through and cols[i] >= 0]
     return _Block(label, inst, d, lp, np.asarray([cols[i] for i in pick], dtype=np.int64), [tuple(keys[i]) for i in pick])
+
+
+def _blocks(instance: Instance, scs, through: int) -> list[_Block]:
+    """The scenarios' blocks. A scenario that changes only numbers of the first one's LP (of
+    the same shape) has them mapped onto that LP in place (:class:`ParameterMap`, as a sweep
+    re-solve does: the same LP as preparing and assembling it again); any other is built."""
+    from rechain.model.errors import RebuildRequired
+    from rechain.model.params import ParameterMap
+
+    out: list[_Block] = []
+    first = pmap = None
+    for s in scs:
+        inst = s.apply(instance)
+        if pmap is not None:
+            try:
+                up = pmap.apply(inst)
+            except RebuildRequired:
+                pass
+            else:
+                out.append(_Block(s.label, inst, up.data, up.lp, first.first, first.keys))
+                continue
+        b = _block(s.label, inst, through)
+        if pmap is None:
+            first, pmap = b, ParameterMap(inst, b.data, b.lp)
+        out.append(b)
+    return out
 
 
 def _solve_lp(lp: LinearProgram, options: dict, time_limit):
@@ -421,7 +449,7 @@ def stochastic(instance: Instance | str, scenarios: Iterable[Any], probabilities
     if not instance.first_year <= through <= instance.last_year:
         raise ValueError(f"decide_through {through} is outside the instance's years "
                          f"{instance.first_year}-{instance.last_year}")
-    blocks = [_block(s.label, s.apply(instance), through) for s in scs]
+    blocks = _blocks(instance, scs, through)
     shared = sorted({k for b in blocks for k in b.keys}, key=lambda k: (str(k[0]), str(k[1]), int(k[2])))
     t1 = time.perf_counter()
     ext, maps, offsets = _stack(blocks, p, shared, rk)
