@@ -1,12 +1,20 @@
-"""Fuzz the instance loader: mutate random valid instances and count unclean endings.
+"""Fuzz the instance loader, scenario changes and command-line values: count unclean endings
+and silent wrong answers.
 
     python benchmarks/fuzz.py [--cases 10000] [--seed 0] [--jobs 2] [--show 10]
+    python benchmarks/fuzz.py --changes 10000 [--cases 0]    # changes and CLI values only
 
 Each case is a random valid instance (``tests/instance_gen.py``) damaged by 1-3 mutations
 (``tests/fuzz.py``: bad cells, encodings, line ends, headers, truncated or huge files, broken
 YAML, broken workbooks). Loading it must either succeed or raise ``InstanceError`` whose
 problems each name a file; anything else (another exception, an unlocated problem, a harmless
-mutation refused, more than 60 s) is unclean. Prints the counts; exits 1 if any case was unclean.
+mutation refused, more than 60 s) is unclean.
+
+With ``--changes N``, N hostile changes (``tests/fuzz_changes.py``: odd values, scales, keys, tables
+and settings, several at once, and ``--set``/``--scale`` texts) are applied to random valid
+instances; each must give a changed instance or a located error, and each changed instance must
+give the same status and objective solved in place on the base model as solved afresh (else it
+is a *wrong* answer). Prints the counts; exits 1 if any case was unclean or wrong.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import fuzz  # noqa: E402
+import fuzz_changes  # noqa: E402
 
 
 def _chunk(args):
@@ -43,13 +52,80 @@ def _chunk(args):
     return counts, bad
 
 
+def _changes_chunk(args):
+    """``n`` change cases (and a fifth as many command-line values) on random instances, one
+    instance and one in-place model for every 50 cases."""
+    from instance_gen import write_instance
+    from rechain.model import load_instance
+    from rechain.solvers.direct import DirectModel, solve_direct
+
+    seed, n = args
+    rng = random.Random(seed)
+    counts = collections.Counter()
+    bad = []
+    i = 0
+    while i < n:
+        with tempfile.TemporaryDirectory(prefix="rechain-fuzz-") as d:
+            inst = load_instance(write_instance(Path(d) / "gen", rng.randrange(10**6), every_kind=rng.random() < 0.7))
+        model = DirectModel(inst)
+        for _ in range(min(50, n - i)):
+            i += 1
+            if getattr(model, "broken", False):
+                model = DirectModel(inst)
+            ch = fuzz_changes.change_case(rng, inst)
+            out, detail = fuzz_changes.judge_change(inst, model, ch, solve_direct)
+            counts["change " + out] += 1
+            if out in ("unclean", "wrong"):
+                bad.append((seed, i, repr(ch)[:300], f"{out}: {detail}"))
+            if rng.random() < 0.2:
+                kind, text = fuzz_changes.cli_case(rng)
+                out, detail = fuzz_changes.judge_cli(inst, kind, text)
+                counts["cli " + out] += 1
+                if out == "unclean":
+                    bad.append((seed, i, f"--{kind} {text!r}", f"unclean: {detail}"))
+    return counts, bad
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--show", type=int, default=10, help="how many unclean cases to print in full")
+    ap.add_argument("--changes", type=int, default=0, help="hostile scenario changes and command-line values to judge")
     a = ap.parse_args(argv)
+    failed = 0
+    if a.changes:
+        failed += _run_changes(a)
+    if a.cases:
+        failed += _run_loads(a)
+    return 1 if failed else 0
+
+
+def _run_changes(a) -> int:
+    size = 200
+    chunks = [(a.seed * 1_000_033 + k, min(size, a.changes - k * size)) for k in range((a.changes + size - 1) // size)]
+    t = time.perf_counter()
+    total = collections.Counter()
+    bad = []
+    with mp.Pool(a.jobs) as pool:
+        for counts, b in pool.imap_unordered(_changes_chunk, chunks):
+            total.update(counts)
+            bad.extend(b)
+            done = sum(v for k, v in total.items() if k.startswith("change"))
+            print(f"\r{done}/{a.changes} changes, {len(bad)} unclean or wrong", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    for seed, i, what, detail in bad[: a.show]:
+        print(f"--- chunk seed {seed}, case {i}: {what}\n{detail}\n")
+    unclean = sum(v for k, v in total.items() if k.endswith("unclean"))
+    wrong = total["change wrong"]
+    print("changes: " + "  ".join(f"{k}: {v}" for k, v in sorted(total.items())))
+    print(f"changes judged: {sum(v for k, v in total.items() if k.startswith('change'))}  unclean endings: {unclean}  "
+          f"silent wrong answers: {wrong}  ({time.perf_counter() - t:.0f} s)")
+    return unclean + wrong
+
+
+def _run_loads(a) -> int:
     size = 100
     chunks = [(a.seed * 1_000_003 + k, min(size, a.cases - k * size)) for k in range((a.cases + size - 1) // size)]
     t = time.perf_counter()
@@ -69,7 +145,7 @@ def main(argv=None) -> int:
         print(f"{n:6d}  {k}")
     print(f"cases: {sum(total.values())}  loaded: {total['loaded']}  clean errors: {total['clean']}  "
           f"unclean: {total['unclean']}  ({time.perf_counter() - t:.0f} s)")
-    return 1 if total["unclean"] else 0
+    return total["unclean"]
 
 
 if __name__ == "__main__":
