@@ -391,10 +391,16 @@ class DirectModel:
             self.solver_warnings.clear()
             clock = float(h.getRunTime())  # HiGHS's run clock adds up over the runs of one Highs
             h.run()
+            status, name = status_of(h)
+            if status == "error" and self.last_update is not None:
+                # a warm start from another instance's basis can fail where a cold solve of the
+                # same LP does not (badly scaled figures): solve it again from scratch, once
+                h.clearSolver()
+                h.run()
+                status, name = status_of(h)
             t1 = time.perf_counter()
             timings["solve"] = t1 - t0
             timings["highs_run"] = float(h.getRunTime()) - clock
-            status, name = status_of(h)
         except Exception as e:  # a solver failure is a result, not a crash
             timings["solve"] = time.perf_counter() - t0
             timings["total"] = _total(timings)

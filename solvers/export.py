@@ -123,8 +123,8 @@ def add_summary_sheets(book: Path, summary: dict, instance: Instance | None = No
         return [[prefix, v if isinstance(v, (int, float, str)) or v is None else str(v)]]
 
     wb = openpyxl.load_workbook(book)
-    # timings stay in summary.json: the same results give the same workbook, byte for byte
-    rows = [["key", "value"]] + [r for k, v in summary.items() if k != "timings" for r in flat(k, v)]
+    # timings and the run date stay in summary.json: the same results give the same workbook, byte for byte
+    rows = [["key", "value"]] + [r for k, v in summary.items() if k not in ("timings", "run_date") for r in flat(k, v)]
     if instance is not None:
         rows += [["units.money", instance.units.get("money", "")], ["base_year", instance.base_year]]
     put_rows(wb.create_sheet("summary", 0), rows, exact=False)

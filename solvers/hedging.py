@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
+import json
 import shutil
 import subprocess
 import sys
@@ -162,12 +162,20 @@ def progressive_hedging(instance: Instance | str, scenarios: Iterable[Any], prob
     shared = sorted(set.intersection(*keys), key=lambda k: (str(k[0]), str(k[1]), int(k[2])))
     zero = sorted(set.union(*keys) - set(shared), key=lambda k: (str(k[0]), str(k[1]), int(k[2])))
     t1 = time.perf_counter()
-    job = dict(instance=instance, scenarios=scs, probabilities=p.tolist(), through=through, shared=shared, zero=zero,
-               rho=float(rho), tolerance=float(tolerance), max_iterations=int(max_iterations), proximal=proximal)
     with tempfile.TemporaryDirectory(prefix="rechain-ph-") as tmp:
-        src, dst = os.path.join(tmp, "job.pkl"), os.path.join(tmp, "result.pkl")
-        with open(src, "wb") as f:
-            pickle.dump(job, f)
+        # the job goes to the MPI processes as data, never as code: each scenario's instance as
+        # an instance folder, the rest as JSON
+        folders = []
+        for i, sc in enumerate(scs):
+            folder = os.path.join(tmp, f"scenario{i}")
+            sc.apply(instance).to_folder(folder)
+            folders.append(folder)
+        job = dict(labels=[s.label for s in scs], folders=folders, probabilities=p.tolist(), through=through,
+                   shared=[list(k) for k in shared], zero=[list(k) for k in zero], rho=float(rho), tolerance=float(tolerance),
+                   max_iterations=int(max_iterations), proximal=proximal)
+        src, dst = os.path.join(tmp, "job.json"), os.path.join(tmp, "result.json")
+        with open(src, "w", encoding="utf-8") as f:
+            json.dump(job, f, default=_plain)
         cmd = [exe, "-n", str(workers), sys.executable, "-m", "rechain.solvers.hedging", src, dst]
         try:
             run = subprocess.run(cmd, capture_output=True, text=True, env=_mpi_env(), timeout=timeout)
@@ -176,8 +184,8 @@ def progressive_hedging(instance: Instance | str, scenarios: Iterable[Any], prob
         if run.returncode != 0 or not os.path.exists(dst):
             tail = "\n".join((run.stderr.strip() or run.stdout.strip()).splitlines()[-25:])
             raise RuntimeError(f"progressive hedging failed ({' '.join(cmd[:3])} ..., exit code {run.returncode}):\n{tail}")
-        with open(dst, "rb") as f:
-            out = pickle.load(f)
+        with open(dst, encoding="utf-8") as f:
+            out = json.load(f)
     t2 = time.perf_counter()
     from rechain.model import prepare
 
@@ -199,14 +207,24 @@ def progressive_hedging(instance: Instance | str, scenarios: Iterable[Any], prob
 # one MPI process (python -m rechain.solvers.hedging JOB RESULT, under mpiexec)
 # ---------------------------------------------------------------------------------------------
 
+def _plain(x):
+    """Numbers and tuples of numpy in the job and the result, as JSON takes them."""
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (tuple, set)):
+        return list(x)
+    raise TypeError(f"not JSON: {type(x).__name__}")
+
+
 def _scenario_creator(name, job=None, by_label=None):
     import mpisppy.utils.sputils as sputils
     from pyomo.repn import generate_standard_repn
 
     from rechain.model import build_model
 
-    s = by_label[name]
-    m = build_model(s.apply(job["instance"]))
+    from rechain.model import load_instance
+
+    m = build_model(load_instance(by_label[name]))
     for k in job["zero"]:
         if k in m.new:
             m.new[k].fix(0.0)
@@ -267,11 +285,12 @@ def _worker(src: str, dst: str) -> None:
     from mpisppy import MPI
     from mpisppy.opt.ph import PH
 
-    with open(src, "rb") as f:
-        job = pickle.load(f)
-    labels = [s.label for s in job["scenarios"]]
-    job["labels"] = labels
-    by_label = dict(zip(labels, job["scenarios"]))
+    with open(src, encoding="utf-8") as f:
+        job = json.load(f)
+    job["shared"] = [(k[0], k[1], int(k[2])) for k in job["shared"]]
+    job["zero"] = [(k[0], k[1], int(k[2])) for k in job["zero"]]
+    labels = job["labels"]
+    by_label = dict(zip(labels, job["folders"]))
     linear = job["proximal"] == "linear"
     options = {"solver_name": "appsi_highs" if linear else "highs", "linearize_proximal_terms": linear,
                "proximal_linearization_tolerance": 1e-6, "PHIterLimit": job["max_iterations"], "defaultPHrho": job["rho"],
@@ -304,8 +323,8 @@ def _worker(src: str, dst: str) -> None:
         out = dict(xbar=xbar, objective=objective, bound=bound, iterations=int(ph._PHIter), converged=converged,
                    history=list(conv.history) if conv is not None else [], costs={k: v for d in gathered for k, v in d.items()},
                    timings={"build": t1 - t0, "hedging": t2 - t1, "evaluate": t3 - t2}, processes=busy)
-        with open(dst + ".part", "wb") as f:
-            pickle.dump(out, f)
+        with open(dst + ".part", "w", encoding="utf-8") as f:
+            json.dump(out, f, default=_plain)
         os.replace(dst + ".part", dst)
 
 
