@@ -102,19 +102,24 @@ def main(argv=None) -> int:
     return 1 if failed else 0
 
 
-def _run_changes(a) -> int:
-    size = 200
-    chunks = [(a.seed * 1_000_033 + k, min(size, a.changes - k * size)) for k in range((a.changes + size - 1) // size)]
-    t = time.perf_counter()
+def _gather(fn, n: int, size: int, seed: int, jobs: int, what: str, counted) -> tuple[collections.Counter, list]:
+    """Run ``n`` cases of ``fn`` in chunks of ``size`` on ``jobs`` processes, with a progress line."""
+    chunks = [(seed + k, min(size, n - k * size)) for k in range((n + size - 1) // size)]
     total = collections.Counter()
     bad = []
-    with mp.Pool(a.jobs) as pool:
-        for counts, b in pool.imap_unordered(_changes_chunk, chunks):
+    with mp.Pool(jobs) as pool:
+        for counts, b in pool.imap_unordered(fn, chunks):
             total.update(counts)
             bad.extend(b)
-            done = sum(v for k, v in total.items() if k.startswith("change"))
-            print(f"\r{done}/{a.changes} changes, {len(bad)} unclean or wrong", end="", file=sys.stderr, flush=True)
+            print(f"\r{counted(total)}/{n} {what}, {len(bad)} unclean or wrong", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
+    return total, bad
+
+
+def _run_changes(a) -> int:
+    t = time.perf_counter()
+    total, bad = _gather(_changes_chunk, a.changes, 200, a.seed * 1_000_033, a.jobs, "changes",
+                         lambda c: sum(v for k, v in c.items() if k.startswith("change")))
     for seed, i, what, detail in bad[: a.show]:
         print(f"--- chunk seed {seed}, case {i}: {what}\n{detail}\n")
     unclean = sum(v for k, v in total.items() if k.endswith("unclean"))
@@ -126,18 +131,8 @@ def _run_changes(a) -> int:
 
 
 def _run_loads(a) -> int:
-    size = 100
-    chunks = [(a.seed * 1_000_003 + k, min(size, a.cases - k * size)) for k in range((a.cases + size - 1) // size)]
     t = time.perf_counter()
-    total = collections.Counter()
-    bad = []
-    with mp.Pool(a.jobs) as pool:
-        for counts, b in pool.imap_unordered(_chunk, chunks):
-            total.update(counts)
-            bad.extend(b)
-            done = sum(total.values())
-            print(f"\r{done}/{a.cases} cases, {total['unclean']} unclean", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    total, bad = _gather(_chunk, a.cases, 100, a.seed * 1_000_003, a.jobs, "cases", lambda c: sum(c.values()))
     for seed, i, muts, detail in bad[: a.show]:
         print(f"--- chunk seed {seed}, case {i}: {muts}\n{detail}\n")
     kinds = collections.Counter(d.splitlines()[0][:100] if d else "?" for *_, d in bad)
