@@ -14,7 +14,7 @@ from rich.table import Table
 from rechain.model.atomic import atomic_write_folder
 from rechain.model.formatting import fmt
 
-from .cli import (OK, Debug, Fail, HighsOption, PathArg, Quiet, Steps, Threads, Verbose, parse_highs_options, _guard, _set_opts, _source_label, app, check_out, load, out,
+from .cli import (OK, Debug, Fail, HighsOption, PathArg, Quiet, Steps, Threads, Verbose, parse_highs_options, _guard, _set_opts, _source_label, app, check_out, load, out, parse_time_limit,
                   replaceable)
 
 
@@ -55,6 +55,7 @@ def stochastic(
     def body():
         from rechain.solvers.stochastic import stochastic as run
 
+        parse_time_limit(time_limit)
         if not scenario:
             raise Fail("give the scenarios with --scenario NAME (repeatable; 'base' for the instance itself)")
         if probability and len(probability) != len(scenario):
@@ -126,6 +127,7 @@ def alternatives(
     def body():
         from rechain.solvers.alternatives import alternatives as run
 
+        parse_time_limit(time_limit)
         if over not in ("", "stage", "process"):
             raise Fail(f"--over {over!r}: expected stage or process")
         with Steps() as steps:

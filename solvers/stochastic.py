@@ -40,8 +40,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from rechain.model import Instance, Result, load_instance, prepare
-from rechain.model.errors import InstanceError
+from rechain.model import Instance, load_instance, prepare
 from rechain.model.matrix import CSC, LinearProgram, assemble
 from rechain.model.results import ResultLayout
 from rechain.model.scenarios import as_scenario
@@ -267,8 +266,6 @@ def _stack(blocks: Sequence[_Block], weights: np.ndarray, shared: list, risk: Ri
     cost = np.zeros(ncol)
     lower = np.zeros(ncol)
     upper = np.full(ncol, np.inf)
-    upper[:nshare] = np.inf
-    lower[:nshare] = 0.0
     R, C, V = [], [], []
     row_lower, row_upper, offsets = [], [], []
     nrow = 0
