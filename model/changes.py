@@ -117,8 +117,9 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
 
     Every value passes the checks a value read from a file passes (its column's type and
     range, a setting's range) and gets a located error, never an exception; a value above
-    :data:`~rechain.model.cells.LARGE` is a warning. A change that gives two rows of a table
-    the same key is an error.
+    :data:`~rechain.model.cells.LARGE` is a warning. A key column (the columns that say which
+    row is which, e.g. a demand row's commodity, region and year) cannot be changed: that
+    would rename or merge rows.
 
     The changed table is replaced in ``inst.tables`` by a changed copy: the DataFrame it held
     is never written into, so instances sharing it (see :meth:`Instance._shallow_copy`) keep
@@ -170,6 +171,10 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
     if not isinstance(column, str) or column not in schema.column_names:
         return bad(f"table '{table}' has no column '{column}' (columns: {', '.join(schema.column_names)})"
                    f"{did_you_mean(column, schema.column_names)}", column="column", value=None)
+    if column in schema.key:
+        return bad(f"column '{column}' is part of the key of '{table}' ({', '.join(schema.key)}): a scenario changes "
+                   f"values, not which row is which (select rows with 'where'; add or remove rows in {table}.csv)",
+                   column="column", value=column)
     col = schema.column(column)
     where = ch.get("where") or {}
     if not isinstance(where, Mapping):
@@ -255,10 +260,6 @@ def _apply_change(inst: Instance, ch: Any, where_from: str, problems: list[Probl
         df.loc[mask, column] = [float("nan") if _is_blank(v) else float(v) for v in values]
     else:
         df.loc[mask, column] = values
-    if column in schema.key and (clash := _duplicate_key(df, schema.key)) is not None:
-        first, again, key = clash
-        return bad(f"the change gives rows {first} and {again} of '{table}' the same key ({key}): a scenario may not "
-                   "merge rows", column=column)
     inst.tables[table] = df
 
 
@@ -268,16 +269,3 @@ def _shown(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 20:
         return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     return value
-
-
-def _duplicate_key(df: pd.DataFrame, key: tuple[str, ...]) -> tuple[int, int, str] | None:
-    """The first two rows (lines) of ``df`` with the same ``key`` columns, and that key in words."""
-    seen: dict[tuple, Any] = {}
-    # keys as plain tuples, as the reader compares them: a blank (NA) cell cannot be compared with ==
-    for ln, k in zip(df.index, df[list(key)].itertuples(index=False, name=None)):
-        k = tuple(None if _is_blank(v) else v for v in k)
-        first = seen.setdefault(k, ln)
-        if first != ln:
-            words = ", ".join(f"{c}={'(blank)' if v is None else v}" for c, v in zip(key, k))
-            return int(first), int(ln), words
-    return None

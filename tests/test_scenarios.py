@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import find_problem, problems_of
+from conftest import find_problem, line_of, problems_of, set_cell
 from rechain import instances
 from rechain.model import InstanceError, load_instance
 from rechain.solvers import solve
@@ -213,9 +213,13 @@ BAD_CHANGES = [
     ({"table": "demand", "column": "quantity", "scale": float("inf")}, "scale", "finite number"),
     ({"table": "demand", "column": "quantity", "scale": -1}, None, "expected a number >= 0"),
     ({"table": "demand", "column": "quantity", "set": "many"}, "set", "expected a number"),
-    ({"table": "demand", "column": "region", "scale": 2}, "scale", "cannot scale column 'region'"),
-    ({"table": "processes", "column": "availability", "set": 0}, None, "> 0"),
+    ({"table": "demand", "column": "region", "scale": 2}, "column", "'region' is part of the key of 'demand'"),
+    ({"table": "demand", "column": "year", "set": 2021}, "column", "'year' is part of the key of 'demand'"),
+    ({"table": "capacity", "where": {"process": "mine"}, "column": "process", "set": "separation"}, "column",
+     "'process' is part of the key of 'capacity'"),
+    ({"table": "processes", "column": "capex", "scale": 2, "where": {"region": "north"}}, "where", "no column 'region'"),
     ({"table": "policies", "column": "kind", "set": "max_fun"}, "set", "expected one of"),
+    ({"table": "processes", "column": "availability", "set": 0}, None, "> 0"),
     ({"table": "instance", "column": "title", "set": "x"}, "column", "unknown setting 'title'"),
     ({"table": "instance", "column": "discount_rate", "set": "high"}, "set", "finite number"),
     ({"table": "instance", "column": "discount_rate", "set": 1.5}, "set", "setting 'discount_rate' must lie in (-0.5, 1)"),
@@ -246,9 +250,10 @@ def test_every_bad_change_is_reported(toy):
 
 
 def test_a_change_to_an_unknown_name_is_refused(toy):
+    # a name column outside the key: the policy's regions
     with pytest.raises(InstanceError) as info:
-        toy.with_changes({"table": "demand", "where": {"commodity": "ev", "year": 2021}, "column": "region", "set": "east"})
-    find_problem(info.value.problems, "demand.csv", 2, "region", says="unknown region 'east'")
+        toy.with_changes({"table": "policies", "where": {"policy": "south_magnet_target"}, "column": "regions", "set": "east"})
+    find_problem(info.value.problems, "policies.csv", 2, "regions", says="east")
 
 
 def test_a_bad_named_scenario_is_located_in_instance_yaml(toy):
@@ -279,8 +284,9 @@ def test_with_years_restricts_the_horizon(toy):
     assert r.status == "optimal" and set(r.activity["year"]) == {2021}
 
 
-def test_with_years_drops_capacity_after_the_new_horizon(toy):
-    inst = toy.with_changes({"table": "capacity", "where": {"process": "mine"}, "column": "year", "set": 2023})
+def test_with_years_drops_capacity_after_the_new_horizon(toy_dir):
+    set_cell(toy_dir, "capacity", line_of(toy_dir, "capacity", process="mine"), "year", "2023")
+    inst = load_instance(toy_dir)
     assert 2023 in set(inst.with_years(2021, 2023).capacity["year"])
     assert 2023 not in set(inst.with_years(2021, 2022).capacity["year"])
 

@@ -89,7 +89,7 @@ def test_the_base_instance_is_never_modified(toy):
         {"table": "processes", "where": {"process": "mine"}, "column": "lifetime", "set": 7},
         {"table": "process_io", "where": {"process": "separation", "commodity": "prnd_oxide"}, "column": "coefficient", "set": 0.3},
         {"table": "instance", "column": "unmet_penalty", "set": 9},
-        {"table": "demand", "where": {"commodity": "ev", "year": 2022}, "column": "region", "set": "north"},
+        {"table": "policies", "where": {"policy": "south_magnet_target"}, "column": "regions", "set": "north"},
     ])
     scen = toy.with_scenario("ev_boom", "no_target")
     # a call that fails after its first change was applied
@@ -105,9 +105,9 @@ def test_the_base_instance_is_never_modified(toy):
     assert scen.demand.loc[scen.demand["commodity"] == "ev", "quantity"].tolist() == pytest.approx([12, 14.4, 18])
     assert scen.policies.loc[scen.policies["policy"] == "south_magnet_target", "value"].tolist() == [0]
     # the tables no change touched are shared, the changed ones are new objects
-    for name in ("regions", "commodities", "capacity", "trade", "policies", "build_limits"):
+    for name in ("regions", "commodities", "capacity", "trade", "build_limits"):
         assert out.tables[name] is toy.tables[name]
-    for name in ("demand", "processes", "process_io"):
+    for name in ("demand", "processes", "process_io", "policies"):
         assert out.tables[name] is not toy.tables[name]
 
 
@@ -204,9 +204,13 @@ def test_a_penalty_blanked_for_a_demanded_commodity(no_penalty):
     assert same_as_reference(no_penalty, [ch]) == [Problem("instance.yaml", f"commodity 'ev' {UNMET}", column="unmet_penalty")]
 
 
-def test_a_new_demanded_commodity_without_a_penalty(no_penalty):
-    ch = {"table": "demand", "where": {"commodity": "ev", "year": 2021}, "column": "commodity", "set": "magnet"}
-    assert same_as_reference(no_penalty, [ch]) == [Problem("instance.yaml", f"commodity 'magnet' {UNMET}", column="unmet_penalty")]
+def test_a_key_column_cannot_be_changed(no_penalty):
+    # a new demanded commodity (or region, or year) would come from renaming a demand row: refused
+    for column, value in (("commodity", "magnet"), ("region", "north"), ("year", 2022)):
+        ch = {"table": "demand", "where": {"commodity": "ev", "year": 2021}, "column": column, "set": value}
+        got = problems_of(no_penalty, [ch])
+        assert [(p.file, p.column, p.value) for p in got] == [("with_changes", "column", column)]
+        assert f"'{column}' is part of the key of 'demand'" in got[0].message
 
 
 def test_a_reference_coefficient_changed_away_from_one(toy):
@@ -224,19 +228,19 @@ def test_a_reference_coefficient_changed_away_from_one(toy):
 
 
 def test_a_name_set_to_an_unknown_name(toy):
-    ch = {"table": "demand", "where": {"commodity": "ev", "year": 2021}, "column": "region", "set": "east"}
+    ch = {"table": "policies", "where": {"policy": "south_magnet_target"}, "column": "regions", "set": "east"}
     assert same_as_reference(toy, [ch]) == [
-        Problem("demand.csv", "unknown region 'east' (expected a region of regions.csv: north, south)", row=2, column="region", value="east")]
+        Problem("policies.csv", "unknown region 'east' (expected a region of regions.csv: north, south)", row=2, column="regions", value="east")]
     # after a numeric change in the same call, every check still runs
-    assert same_as_reference(toy, [{"table": "processes", "where": {}, "column": "capex", "scale": 2}, ch])[0].column == "region"
+    assert same_as_reference(toy, [{"table": "processes", "where": {}, "column": "capex", "scale": 2}, ch])[0].column == "regions"
 
 
 def test_a_year_set_outside_the_horizon(toy):
-    ch = {"table": "demand", "where": {"commodity": "ev", "year": 2021}, "column": "year", "set": 2030}
-    assert same_as_reference(toy, [ch]) == [Problem("demand.csv", "year outside the horizon 2021-2023", row=2, column="year", value=2030)]
-    ch = {"table": "capacity", "where": {"process": "mine"}, "column": "year", "scale": 1.01}
-    got = same_as_reference(toy, [ch])
-    assert got == [Problem("capacity.csv", "year after the horizon 2021-2023", row=2, column="year", value=2041)]
+    # build_limits has no key: its year says which years a limit holds in
+    ch = {"table": "build_limits", "where": {}, "column": "year", "set": 2030}
+    assert same_as_reference(toy, [ch]) == [Problem("build_limits.csv", "year outside the horizon 2021-2023", row=2, column="year", value=2030)]
+    ch = {"table": "build_limits", "where": {}, "column": "year", "set": 2022}
+    assert toy.with_changes(ch).build_limits["year"].tolist() == [2022]
 
 
 def test_a_negative_value_by_scale(toy):
@@ -295,7 +299,7 @@ def test_range_problems_match_a_row_by_row_search(which, request):
     inst = request.getfixturevalue(which)
     rng = random.Random(7)
     numeric = [(t, c.name) for t in TABLES for c in TABLES[t].columns
-               if c.type in ("int", "float") and c.name != "year" and len(inst.tables[t])
+               if c.type in ("int", "float") and c.name != "year" and c.name not in TABLES[t].key and len(inst.tables[t])
                and inst.tables[t][c.name].notna().any()  # scaling a column of blanks changes nothing
                and (t, c.name) != ("process_io", "coefficient")]  # its reference rows must stay 1: not a range
     for _ in range(60):
@@ -315,11 +319,12 @@ def test_range_problems_match_a_row_by_row_search(which, request):
 def random_change(rng, inst):
     if rng.random() < 0.05:
         return {"table": "instance", "column": "unmet_penalty", "set": rng.choice([0, 1, 250.5])}
-    tables = [t for t in TABLES if len(inst.tables[t])
-              and any(c.type in ("int", "float") and c.name != "year" for c in TABLES[t].columns)]
+    def changeable(schema):  # numbers other than years and key columns (a scenario cannot change a key)
+        return [c.name for c in schema.columns if c.type in ("int", "float") and c.name != "year" and c.name not in schema.key]
+    tables = [t for t in TABLES if len(inst.tables[t]) and changeable(TABLES[t])]
     table = rng.choice(tables)
     schema = TABLES[table]
-    column = rng.choice([c.name for c in schema.columns if c.type in ("int", "float") and c.name != "year"])
+    column = rng.choice(changeable(schema))
     df = inst.tables[table]
     row = df.iloc[rng.randrange(len(df))]
     names = [c.name for c in schema.columns if c.type == "name" and isinstance(row[c.name], str)]
