@@ -44,13 +44,14 @@ GAP_REASON = {
                   "motors, Ce-substituted and Dy-free grades, induction motors; `est_substitutes`) against the "
                   "quota-bound supply of ore, imported concentrate, recycling and stocks. The quotas as allocated "
                   "make 2021-22 tight and 2023-24 loose, as the market was.",
-    "dy_oxide": "Set by what Dy saves against the next-best recipe: grain-boundary diffusion (Tb or Dy) instead of "
-                "bulk alloying where parts are thin enough, Dy-free grades where an end use allows them; wind "
-                "generators' thick segments take bulk-alloyed magnets only (`mainrich_gbd`). In 2021-22 the "
-                "Myanmar feed is the marginal heavy-RE source and its 2020 import price, with PrNd's value in it, "
-                "pins Dy and Tb; from 2023 the model buys almost none of it, where Myanmar's exports grew to 2023 "
-                "(`usgs_mcs_2025`). Below the market, which in 2021-22 priced the risk to the Myanmar feed "
-                "(`myanmar_closure_2021` shows the closure itself) and speculative stocking; known gap.",
+    "dy_oxide": "The Myanmar feed is the marginal source of Dy and Tb: their prices are what is left of its fixed "
+                "2020 import price (`argus_myanmar_2020`) after the value of its PrNd, carried between years by "
+                "stocks at the discount rate (docs/instances.md, 'What the heavy-RE prices rest on', moves each "
+                "number). Diffusion (Tb or Dy) instead of bulk alloying where parts are thin enough and Dy-free "
+                "grades where an end use allows them set how much heavy RE is needed; wind generators' thick "
+                "segments take bulk-alloyed magnets only (`mainrich_gbd`). The market's import price moved with the "
+                "oxides, and in 2021-22 the market priced the risk to the feed (`myanmar_closure_2021` shows the "
+                "closure itself) and speculative stocking. Known gap.",
     "tb_oxide": "Tied to Dy by the two diffusion sources: a Dy source needs about twice the Tb mass (`herbst_1991`), "
                 "so Tb is about twice Dy while both are used; the market ratio was 2.6-5.4 in 2020-24 (Tb also "
                 "carries the top grades a Dy source cannot reach). Known gap.",
@@ -349,6 +350,44 @@ def against_market(res) -> list[str]:
             "(`tests/test_calibration.py`); every other plant's total by region is the same to within 1 t.", ""]
 
 
+# what-ifs that show what the heavy-RE prices rest on: (label, changes)
+HEAVY_RE_WHATIFS = [
+    ("Myanmar feed's import price x 0.7", [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": 0.7}]),
+    ("Myanmar feed's import price x 1.5", [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": 1.5}]),
+    ("diffusion's running cost x 4", [{"table": "processes", "where": {"process": "gbd_diffusion"}, "column": "variable_cost", "scale": 4}]),
+    ("no Myanmar feed (heavy_re_shock)", "heavy_re_shock"),
+]
+
+
+def heavy_re_drivers(inst, res) -> list[str]:
+    """The heavy-RE prices of 2021 and the Myanmar feed bought, in the base and in what-ifs that
+    move one number each: what the prices rest on."""
+    def row(label, r):
+        p = r.prices
+        at = p[(p.region == "other_china") & (p.year == 2021)].set_index("commodity").price
+        s = r.supply
+        bought = s[s.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
+        return {"what-if": label, **{f"{name} 2021": float(at[c]) for name, c in
+                                     (("PrNd", "prnd_oxide"), ("Dy", "dy_oxide"), ("Tb", "tb_oxide"))},
+                "Myanmar feed bought 2021-25 (kt REO)": ", ".join(f"{bought.get(y, 0.0) / 1000:.1f}" for y in inst.years)}
+    rows = [row("base", res)]
+    for label, change in HEAVY_RE_WHATIFS:
+        other = inst.with_scenario(change) if isinstance(change, str) else inst.with_changes(change)
+        rows.append(row(label, solve(other)))
+    return ["#### What the heavy-RE prices rest on", "",
+            "Implied 2021 oxide prices (CNY million per t, rest of China) when one number moves. The Myanmar feed is "
+            "the marginal source of Dy and Tb: it is bought up to its cap while the value of its oxides covers its "
+            "2020 import price (`argus_myanmar_2020`), and stocks carry the heavy rare earths between years at the "
+            "discount rate, so that fixed price sets the level of Dy and Tb in every year. The market's import price "
+            "moved with the oxides instead: China's 2023 imports of mixed rare-earth oxides, 95 % of them from "
+            "Myanmar, came at about USD 30,000 per t (China's customs, as compiled at "
+            "https://giti.sg/markets/markets_files/48ebfa7453033ae0c38c564c09bf9de2-181.html), against USD 10,933 "
+            "per t for Myanmar's imports in 2020. A "
+            "supply curve for the Myanmar feed from its mining costs, and a limit on how fast diffusion lines can "
+            "be added, are what the model still needs to price Dy and Tb from structure alone.", "",
+            md_table(pd.DataFrame(rows), "{:.3g}"), ""]
+
+
 EXCHANGE = [
     "#### The Baotou Rare Earth Products Exchange", "",
     "The exchange is not represented. In a least-cost plan, trade between regions already clears at the "
@@ -371,7 +410,7 @@ def main() -> int:
         (instances.path(name) / "SOURCES.md").write_text(sources_md(name, inst, res))
         if name == CALIBRATED[0]:
             nt = solved["no_plan_target"][1]
-            extra = plan_target_section(inst, res, nt) + against_market(res)
+            extra = plan_target_section(inst, res, nt) + against_market(res) + heavy_re_drivers(inst, res)
             years = inst.years
         else:
             extra = None

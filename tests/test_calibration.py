@@ -385,10 +385,11 @@ def test_the_prnd_price_follows_the_market_of_2021_24(base):
 
 def test_heavy_re_prices_sit_below_the_market_within_a_known_factor(base):
     # usgs_mcs_2025 x fx_cny_usd, 2020: Dy oxide 1.80, Tb oxide 4.62 CNY million/t. Known gap (docs/
-    # instances.md): the model prices Dy and Tb at what they save against the next-best recipe (Dy or
-    # Tb diffusion against bulk alloying), below the 2020-24 market, which priced in the risk to the
-    # Myanmar feed. This test pins the gap so that a change that widens it fails: Dy within a factor
-    # of 2.5 below the 2020 average, Tb within a factor of 3.5, and neither above 1.35 times it.
+    # instances.md, "What the heavy-RE prices rest on"): Dy and Tb are what is left of the Myanmar
+    # feed's fixed 2020 import price after its PrNd, carried between years by stocks; the market's
+    # import price moved with the oxides, and the market priced in the risk to the feed. This test
+    # pins the gap so that a change that widens it fails: Dy within a factor of 2.5 below the 2020
+    # average, Tb within a factor of 3.5, and neither above 1.35 times it.
     dy, tb = price(base, "dy_oxide", "other_china", 2021), price(base, "tb_oxide", "other_china", 2021)
     assert MARKET["dy_oxide"][2020] / 2.5 <= dy <= 1.35 * MARKET["dy_oxide"][2020], dy
     assert MARKET["tb_oxide"][2020] / 3.5 <= tb <= 1.35 * MARKET["tb_oxide"][2020], tb
