@@ -54,10 +54,10 @@ app = typer.Typer(
     name="rechain",
     help=(
         "Plan the rare-earth permanent-magnet supply chain: a least-cost capacity-expansion LP.\n\n"
-        "Examples:\n\n"
-        "  rechain solve                                  # the shipped default instance\n\n"
-        "  rechain solve --scenario nev_boom --out results/nev_boom --report\n\n"
-        "  rechain validate my_instance/\n\n"
+        "Examples:\n\n\b\n"
+        "  rechain solve                                  # the shipped default instance\n"
+        "  rechain solve --scenario nev_boom --out results/nev_boom --report\n"
+        "  rechain validate my_instance/\n"
         "  rechain compare results/base results/nev_boom\n\n"
         "Exit codes: 0 ok, 2 invalid input, 3 infeasible or unbounded, 4 solver error or time limit, "
         "5 sweep: scenarios lost to worker faults."
@@ -516,13 +516,13 @@ PathArg = Annotated[Optional[Path], typer.Argument(help="Instance folder or .xls
 
 @app.command(help=(
     "Solve an instance and print a summary (status, objective, capacity additions, binding policies, unmet demand).\n\n"
-    "Examples:\n\n"
-    "  rechain solve\n\n"
-    "  rechain solve instances/toy --scenario ev_boom --out results/ev_boom --report\n\n"
-    "  rechain solve --set \"demand.quantity[commodity=nev;year=2025]=20000\" --out results/more_nev\n\n"
+    "Examples:\n\n\b\n"
+    "  rechain solve\n"
+    "  rechain solve toy --scenario ev_boom --out results/ev_boom --report\n"
+    "  rechain solve --set \"demand.quantity[commodity=nev;year=2025]=20000\" --out results/more_nev\n"
     "  rechain solve --scale \"demand.quantity[commodity=nev]=1.3\" --years 2021:2023 --lp model.lp\n\n"
     "Changes apply in this order: --scenario (in the order given), --scale, --set, --years. "
-    "Without --out nothing is written, except with --report, which writes results/<instance>[+<scenario>]."
+    "Without --out nothing is written, except with --report, which writes results/<instance>[+<scenario>][+<change>...]."
 ))
 def solve(
     path: PathArg = None,
@@ -629,7 +629,7 @@ def solve(
 
 @app.command(help=(
     "Check an instance: print every problem (one a line, exit 2), or 'valid' with a short inventory.\n\n"
-    "Examples:\n\n  rechain validate instances/toy\n\n  rechain validate my_workbook.xlsx --scenario nev_boom"
+    "Examples:\n\n\b\n  rechain validate toy\n  rechain validate my_workbook.xlsx --scenario nev_boom"
 ))
 def validate(
     path: PathArg = None,
@@ -683,7 +683,7 @@ def inventory(inst) -> Table:
     "Draw the chain graph (commodities and processes), laid out by stage from mining to end uses.\n\n"
     "Without --out, the stages and their processes are listed. The file type follows the extension: "
     ".html (interactive), .png or .svg.\n\n"
-    "Examples:\n\n  rechain graph instances/toy --out toy_chain.png\n\n  rechain graph --out chain.html"
+    "Examples:\n\n\b\n  rechain graph toy --out toy_chain.png\n  rechain graph --out chain.html"
 ))
 def graph(
     path: PathArg = None,
@@ -716,7 +716,7 @@ def graph(
 
 @app.command(help=(
     "Build the report (report.html, self-contained, plus PNG charts) from a results folder.\n\n"
-    "Examples:\n\n  rechain report results/base\n\n  rechain report results/base --out shared/base_report --force"
+    "Examples:\n\n\b\n  rechain report results/base\n  rechain report results/base --out shared/base_report --force"
 ))
 def report(
     results_dir: Annotated[Path, typer.Argument(help="A results folder written by `rechain solve --out`.")],
@@ -748,7 +748,7 @@ def report(
 
 @app.command(help=(
     "Compare two results folders: objective, capacity, activity, prices and unmet demand.\n\n"
-    "Examples:\n\n  rechain compare results/base results/nev_boom\n\n  rechain compare results/base results/nev_boom --top 20"
+    "Examples:\n\n\b\n  rechain compare results/base results/nev_boom\n  rechain compare results/base results/nev_boom --top 20"
 ))
 def compare(
     results_a: Annotated[Path, typer.Argument(help="The reference results folder.")],
@@ -818,7 +818,7 @@ def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
 
 @app.command(help=(
     "List the named scenarios of an instance and what each one changes.\n\n"
-    "Example:\n\n  rechain scenarios instances/toy"
+    "Examples:\n\n\b\n  rechain scenarios toy"
 ))
 def scenarios(
     path: PathArg = None,
@@ -913,10 +913,10 @@ def parse_axis(text: str, sampling: bool, option: str):
     "Solve many scenarios of an instance: a grid or a seeded random sample over parameters, "
     "and/or named scenarios. Each worker builds the model once and re-solves it in place.\n\n"
     "An axis is TABLE.COLUMN[WHERE]*=VALUES (multiply) or TABLE.COLUMN[WHERE]=VALUES (set).\n\n"
-    "Examples:\n\n"
+    "Examples:\n\n\b\n"
     "  rechain sweep --grid \"demand.quantity[commodity=nev]*=0.8,1,1.3\" "
-    "--grid \"policies.value[policy=im_magnet_target]=45000,100000\" --out results/grid\n\n"
-    "  rechain sweep --sample 200 --seed 1 --vary \"demand.quantity[commodity=nev]*=uniform(0.8,1.4)\" --workers 2\n\n"
+    "--grid \"policies.value[policy=im_magnet_target]=45000,100000\" --out results/grid\n"
+    "  rechain sweep --sample 200 --seed 1 --vary \"demand.quantity[commodity=nev]*=uniform(0.8,1.4)\" --workers 2\n"
     "  rechain sweep --scenario nev_boom --scenario wind_slowdown --backend dask --scheduler tcp://host:8786"
 ))
 def sweep(
@@ -1045,7 +1045,7 @@ def write_instance(inst, target: Path, force: bool, protect: tuple = ()) -> None
     "Convert an instance between a folder and one .xlsx workbook (either direction): the same "
     "tables, settings, sources and scenarios. A DST ending in .xlsx is written as a workbook, "
     "anything else as a folder.\n\n"
-    "Examples:\n\n  rechain convert instances/toy toy.xlsx\n\n  rechain convert toy.xlsx my_toy --force"
+    "Examples:\n\n\b\n  rechain convert toy toy.xlsx\n  rechain convert toy.xlsx my_toy --force"
 ))
 def convert(
     src: Annotated[Path, typer.Argument(help="Instance folder or .xlsx workbook, or the name of a shipped instance.")],
@@ -1080,7 +1080,7 @@ def _starter_names(yaml_text: str, name: str, from_: str) -> str:
 @app.command(help=(
     "Copy a starter instance into a new folder (or, with --xlsx, one workbook) for you to edit.\n\n"
     "The starter's name is the folder's (or workbook's) name.\n\n"
-    "Examples:\n\n  rechain init my_chain\n\n  rechain init my_chain --from inner_mongolia_2021_2025\n\n"
+    "Examples:\n\n\b\n  rechain init my_chain\n  rechain init my_chain --from inner_mongolia_2021_2025\n"
     "  rechain init my_chain --xlsx          # writes my_chain.xlsx"
 ))
 def init(

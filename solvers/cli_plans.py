@@ -32,8 +32,8 @@ def _write_tables(target: Path, force: bool, kind: str, tables: dict[str, pd.Dat
     "with the wait-and-see cost, EVPI, the expected-value plan evaluated on the scenarios (EEV) and VSS.\n\n"
     "Scenarios are named scenarios of the instance ('base' for the instance as it is), equally likely unless "
     "--probability is given once per scenario, in the same order.\n\n"
-    "Examples:\n\n"
-    "  rechain stochastic --scenario base --scenario nev_boom --scenario heavy_re_shock --decide-through 2022\n\n"
+    "Examples:\n\n\b\n"
+    "  rechain stochastic --scenario base --scenario nev_boom --scenario heavy_re_shock --decide-through 2022\n"
     "  rechain stochastic -s base -s heavy_re_shock -p 0.8 -p 0.2 --cvar-alpha 0.9 --cvar-weight 0.5 --out results/hedged"
 ))
 def stochastic(
@@ -103,8 +103,8 @@ def stochastic(
 @app.command(help=(
     "Near-optimal alternatives: plans within --slack of the least cost that build the most and the least of each "
     "group (new capacity by stage and region by default), found by re-solving with the cost held within the slack.\n\n"
-    "Examples:\n\n"
-    "  rechain alternatives --slack 0.05\n\n"
+    "Examples:\n\n\b\n"
+    "  rechain alternatives --slack 0.05\n"
     "  rechain alternatives --slack 0.02 --over process --quantity activity --out results/near_optimal"
 ))
 def alternatives(
