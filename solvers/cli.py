@@ -54,10 +54,10 @@ app = typer.Typer(
     name="rechain",
     help=(
         "Plan the rare-earth permanent-magnet supply chain: a least-cost capacity-expansion LP.\n\n"
-        "Examples:\n\n"
-        "  rechain solve                                  # the shipped default instance\n\n"
-        "  rechain solve --scenario nev_boom --out results/nev_boom --report\n\n"
-        "  rechain validate my_instance/\n\n"
+        "Examples:\n\n\b\n"
+        "  rechain solve                                  # the shipped default instance\n"
+        "  rechain solve --scenario nev_boom --out results/nev_boom --report\n"
+        "  rechain validate my_instance/\n"
         "  rechain compare results/base results/nev_boom\n\n"
         "Exit codes: 0 ok, 2 invalid input, 3 infeasible or unbounded, 4 solver error or time limit, "
         "5 sweep: scenarios lost to worker faults."
@@ -250,8 +250,8 @@ def parse_time_limit(seconds: float | None) -> float | None:
         raise Fail(f"--time-limit {seconds!r}: expected a number of seconds > 0") from None
 
 
-HighsOption = Annotated[list[str], typer.Option("--highs-option", help="A HiGHS option KEY=VALUE (repeatable), e.g. solver=ipm, mip_rel_gap=0.01.")]
-Threads = Annotated[Optional[int], typer.Option("--threads", help="Threads HiGHS may use (its option 'threads').")]
+HighsOption = Annotated[list[str], typer.Option("--highs-option", metavar="KEY=VALUE", help="A HiGHS option KEY=VALUE (repeatable), e.g. solver=ipm, mip_rel_gap=0.01.")]
+Threads = Annotated[Optional[int], typer.Option("--threads", metavar="N", help="Threads HiGHS may use (its option 'threads').")]
 
 
 def parse_highs_options(items: list[str], threads: int | None = None) -> dict:
@@ -511,31 +511,31 @@ def summary_tables(result, instance) -> list:
 # Commands
 # --------------------------------------------------------------------------------------------
 
-PathArg = Annotated[Optional[Path], typer.Argument(help="Instance folder or .xlsx workbook, or the name of a shipped instance (default: the shipped default).", show_default=False)]
+PathArg = Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Instance folder or .xlsx workbook, or the name of a shipped instance (default: the shipped default).", show_default=False)]
 
 
 @app.command(help=(
     "Solve an instance and print a summary (status, objective, capacity additions, binding policies, unmet demand).\n\n"
-    "Examples:\n\n"
-    "  rechain solve\n\n"
-    "  rechain solve instances/toy --scenario ev_boom --out results/ev_boom --report\n\n"
-    "  rechain solve --set \"demand.quantity[commodity=nev;year=2025]=20000\" --out results/more_nev\n\n"
+    "Examples:\n\n\b\n"
+    "  rechain solve\n"
+    "  rechain solve toy --scenario ev_boom --out results/ev_boom --report\n"
+    "  rechain solve --set \"demand.quantity[commodity=nev;year=2025]=20000\" --out results/more_nev\n"
     "  rechain solve --scale \"demand.quantity[commodity=nev]=1.3\" --years 2021:2023 --lp model.lp\n\n"
     "Changes apply in this order: --scenario (in the order given), --scale, --set, --years. "
-    "Without --out nothing is written, except with --report, which writes results/<instance>[+<scenario>]."
+    "Without --out nothing is written, except with --report, which writes results/<instance>[+<scenario>][+<change>...]."
 ))
 def solve(
     path: PathArg = None,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
-    set_: Annotated[list[str], typer.Option("--set", help="Replace values: TABLE.COLUMN[COLUMN=VALUE;...]=VALUE (repeatable).")] = [],
-    scale: Annotated[list[str], typer.Option("--scale", help="Multiply values: TABLE.COLUMN[COLUMN=VALUE;...]=FACTOR (repeatable).")] = [],
-    years: Annotated[Optional[str], typer.Option("--years", help="Solve a sub-horizon FIRST:LAST.")] = None,
-    solver: Annotated[str, typer.Option("--solver", help="highs, or any Pyomo solver installed.")] = "highs",
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for the solver.")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the results folder here.")] = None,
-    format: Annotated[str, typer.Option("--format", help="Tables as csv, parquet or xlsx.")] = "csv",
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
+    set_: Annotated[list[str], typer.Option("--set", metavar="CHANGE", help="Replace values: TABLE.COLUMN[COLUMN=VALUE;...]=VALUE (repeatable).")] = [],
+    scale: Annotated[list[str], typer.Option("--scale", metavar="CHANGE", help="Multiply values: TABLE.COLUMN[COLUMN=VALUE;...]=FACTOR (repeatable).")] = [],
+    years: Annotated[Optional[str], typer.Option("--years", metavar="FIRST:LAST", help="Solve a sub-horizon FIRST:LAST.")] = None,
+    solver: Annotated[str, typer.Option("--solver", metavar="NAME", help="highs, or any Pyomo solver installed.")] = "highs",
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="S", help="Seconds for the solver.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Write the results folder here.")] = None,
+    format: Annotated[str, typer.Option("--format", metavar="csv|parquet|xlsx", help="Tables as csv, parquet or xlsx.")] = "csv",
     report: Annotated[bool, typer.Option("--report", help="Also write the report (report/report.html and PNG charts) into the results folder.")] = False,
-    lp: Annotated[Optional[Path], typer.Option("--lp", help="Write the model with readable names to FILE (.lp or .mps) before solving.")] = None,
+    lp: Annotated[Optional[Path], typer.Option("--lp", metavar="FILE", help="Write the model with readable names to FILE (.lp or .mps) before solving.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous results folder (never the instance, the current directory or a folder that is not results).")] = False,
     explain: Annotated[bool, typer.Option("--explain/--no-explain", help="On infeasibility, explain it (elastic re-solve and IIS).")] = True,
     highs_option: HighsOption = [], threads: Threads = None,
@@ -629,11 +629,11 @@ def solve(
 
 @app.command(help=(
     "Check an instance: print every problem (one a line, exit 2), or 'valid' with a short inventory.\n\n"
-    "Examples:\n\n  rechain validate instances/toy\n\n  rechain validate my_workbook.xlsx --scenario nev_boom"
+    "Examples:\n\n\b\n  rechain validate toy\n  rechain validate my_workbook.xlsx --scenario nev_boom"
 ))
 def validate(
     path: PathArg = None,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="Validate with these scenarios applied.")] = [],
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Validate with these scenarios applied.")] = [],
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -683,11 +683,11 @@ def inventory(inst) -> Table:
     "Draw the chain graph (commodities and processes), laid out by stage from mining to end uses.\n\n"
     "Without --out, the stages and their processes are listed. The file type follows the extension: "
     ".html (interactive), .png or .svg.\n\n"
-    "Examples:\n\n  rechain graph instances/toy --out toy_chain.png\n\n  rechain graph --out chain.html"
+    "Examples:\n\n\b\n  rechain graph toy --out toy_chain.png\n  rechain graph --out chain.html"
 ))
 def graph(
     path: PathArg = None,
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="FILE.html, FILE.png or FILE.svg.")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="FILE.html, FILE.png or FILE.svg.")] = None,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -716,11 +716,11 @@ def graph(
 
 @app.command(help=(
     "Build the report (report.html, self-contained, plus PNG charts) from a results folder.\n\n"
-    "Examples:\n\n  rechain report results/base\n\n  rechain report results/base --out shared/base_report --force"
+    "Examples:\n\n\b\n  rechain report results/base\n  rechain report results/base --out shared/base_report --force"
 ))
 def report(
-    results_dir: Annotated[Path, typer.Argument(help="A results folder written by `rechain solve --out`.")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Report folder (default: RESULTS_DIR/report).")] = None,
+    results_dir: Annotated[Path, typer.Argument(metavar="RESULTS_DIR", help="A results folder written by `rechain solve --out`.")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Report folder (default: RESULTS_DIR/report).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous report folder (never the results folder or a folder that is not a report).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
@@ -748,12 +748,12 @@ def report(
 
 @app.command(help=(
     "Compare two results folders: objective, capacity, activity, prices and unmet demand.\n\n"
-    "Examples:\n\n  rechain compare results/base results/nev_boom\n\n  rechain compare results/base results/nev_boom --top 20"
+    "Examples:\n\n\b\n  rechain compare results/base results/nev_boom\n  rechain compare results/base results/nev_boom --top 20"
 ))
 def compare(
-    results_a: Annotated[Path, typer.Argument(help="The reference results folder.")],
-    results_b: Annotated[Path, typer.Argument(help="The results folder to compare with it.")],
-    top: Annotated[int, typer.Option("--top", help="Rows per table (largest changes first).")] = 10,
+    results_a: Annotated[Path, typer.Argument(metavar="RESULTS_A", help="The reference results folder.")],
+    results_b: Annotated[Path, typer.Argument(metavar="RESULTS_B", help="The results folder to compare with it.")],
+    top: Annotated[int, typer.Option("--top", metavar="N", help="Rows per table (largest changes first).")] = 10,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -818,7 +818,7 @@ def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
 
 @app.command(help=(
     "List the named scenarios of an instance and what each one changes.\n\n"
-    "Example:\n\n  rechain scenarios instances/toy"
+    "Examples:\n\n\b\n  rechain scenarios toy"
 ))
 def scenarios(
     path: PathArg = None,
@@ -913,28 +913,28 @@ def parse_axis(text: str, sampling: bool, option: str):
     "Solve many scenarios of an instance: a grid or a seeded random sample over parameters, "
     "and/or named scenarios. Each worker builds the model once and re-solves it in place.\n\n"
     "An axis is TABLE.COLUMN[WHERE]*=VALUES (multiply) or TABLE.COLUMN[WHERE]=VALUES (set).\n\n"
-    "Examples:\n\n"
+    "Examples:\n\n\b\n"
     "  rechain sweep --grid \"demand.quantity[commodity=nev]*=0.8,1,1.3\" "
-    "--grid \"policies.value[policy=im_magnet_target]=45000,100000\" --out results/grid\n\n"
-    "  rechain sweep --sample 200 --seed 1 --vary \"demand.quantity[commodity=nev]*=uniform(0.8,1.4)\" --workers 2\n\n"
+    "--grid \"policies.value[policy=im_magnet_target]=45000,100000\" --out results/grid\n"
+    "  rechain sweep --sample 200 --seed 1 --vary \"demand.quantity[commodity=nev]*=uniform(0.8,1.4)\" --workers 2\n"
     "  rechain sweep --scenario nev_boom --scenario wind_slowdown --backend dask --scheduler tcp://host:8786"
 ))
 def sweep(
     path: PathArg = None,
-    grid: Annotated[list[str], typer.Option("--grid", "-g", help="A grid axis: TABLE.COLUMN[WHERE]*=v1,v2,... (repeat for a product).")] = [],
-    sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="Draw this many random scenarios over the --vary axes.")] = None,
-    vary: Annotated[list[str], typer.Option("--vary", help="A sampled axis: TABLE.COLUMN[WHERE]*=uniform(a,b) (or normal, lognormal, triangular, choice).")] = [],
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample (the same seed, the same scenarios).")] = 0,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="A named scenario of the instance to include (repeatable).")] = [],
+    grid: Annotated[list[str], typer.Option("--grid", "-g", metavar="AXIS", help="A grid axis: TABLE.COLUMN[WHERE]*=v1,v2,... (repeat for a product).")] = [],
+    sample: Annotated[Optional[int], typer.Option("--sample", metavar="N", min=1, help="Draw this many random scenarios over the --vary axes.")] = None,
+    vary: Annotated[list[str], typer.Option("--vary", metavar="AXIS", help="A sampled axis: TABLE.COLUMN[WHERE]*=uniform(a,b) (or normal, lognormal, triangular, choice).")] = [],
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the sample (the same seed, the same scenarios).")] = 0,
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="A named scenario of the instance to include (repeatable).")] = [],
     base: Annotated[bool, typer.Option("--base/--no-base", help="Include the unchanged instance.")] = True,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes (or Dask workers).")] = 1,
-    backend: Annotated[str, typer.Option("--backend", help="local (processes on this machine) or dask.")] = "local",
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (implies --backend dask).")] = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per scenario.")] = None,
-    chunk_size: Annotated[Optional[int], typer.Option("--chunk-size", min=1, help="Scenarios per chunk (default: about 32 chunks of 10 to 100); each chunk starts cold.")] = None,
-    chunk_timeout: Annotated[Optional[float], typer.Option("--chunk-timeout", help="Seconds a chunk may take on a worker before it is taken as lost and tried again elsewhere (default: 60 + 10 a scenario, plus --time-limit a scenario).")] = None,
-    retries: Annotated[int, typer.Option("--retries", min=0, help="How many times a chunk lost to a worker fault is tried again.")] = 2,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", min=1, help="Worker processes (or Dask workers).")] = 1,
+    backend: Annotated[str, typer.Option("--backend", metavar="local|dask", help="local (processes on this machine) or dask.")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (implies --backend dask).")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="S", help="Seconds per scenario.")] = None,
+    chunk_size: Annotated[Optional[int], typer.Option("--chunk-size", metavar="N", min=1, help="Scenarios per chunk (default: about 32 chunks of 10 to 100); each chunk starts cold.")] = None,
+    chunk_timeout: Annotated[Optional[float], typer.Option("--chunk-timeout", metavar="S", help="Seconds a chunk may take on a worker before it is taken as lost and tried again elsewhere (default: 60 + 10 a scenario, plus --time-limit a scenario).")] = None,
+    retries: Annotated[int, typer.Option("--retries", metavar="N", min=0, help="How many times a chunk lost to a worker fault is tried again.")] = 2,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous sweep folder (never the instance or a folder that is not a sweep's).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
@@ -1045,11 +1045,11 @@ def write_instance(inst, target: Path, force: bool, protect: tuple = ()) -> None
     "Convert an instance between a folder and one .xlsx workbook (either direction): the same "
     "tables, settings, sources and scenarios. A DST ending in .xlsx is written as a workbook, "
     "anything else as a folder.\n\n"
-    "Examples:\n\n  rechain convert instances/toy toy.xlsx\n\n  rechain convert toy.xlsx my_toy --force"
+    "Examples:\n\n\b\n  rechain convert toy toy.xlsx\n  rechain convert toy.xlsx my_toy --force"
 ))
 def convert(
-    src: Annotated[Path, typer.Argument(help="Instance folder or .xlsx workbook, or the name of a shipped instance.")],
-    dst: Annotated[Path, typer.Argument(help="The workbook (NAME.xlsx) or folder to write.")],
+    src: Annotated[Path, typer.Argument(metavar="SRC", help="Instance folder or .xlsx workbook, or the name of a shipped instance.")],
+    dst: Annotated[Path, typer.Argument(metavar="DST", help="The workbook (NAME.xlsx) or folder to write.")],
     force: Annotated[bool, typer.Option("--force", help="Replace a previous workbook or instance folder (never the source, "
                                                        "the current directory or anything else).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
@@ -1080,12 +1080,12 @@ def _starter_names(yaml_text: str, name: str, from_: str) -> str:
 @app.command(help=(
     "Copy a starter instance into a new folder (or, with --xlsx, one workbook) for you to edit.\n\n"
     "The starter's name is the folder's (or workbook's) name.\n\n"
-    "Examples:\n\n  rechain init my_chain\n\n  rechain init my_chain --from inner_mongolia_2021_2025\n\n"
+    "Examples:\n\n\b\n  rechain init my_chain\n  rechain init my_chain --from inner_mongolia_2021_2025\n"
     "  rechain init my_chain --xlsx          # writes my_chain.xlsx"
 ))
 def init(
-    directory: Annotated[Path, typer.Argument(help="The new instance folder (with --xlsx: the workbook; .xlsx is added when missing).")],
-    from_: Annotated[str, typer.Option("--from", help="Shipped instance to copy.")] = "toy",
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="The new instance folder (with --xlsx: the workbook; .xlsx is added when missing).")],
+    from_: Annotated[str, typer.Option("--from", metavar="NAME", help="Shipped instance to copy.")] = "toy",
     xlsx: Annotated[bool, typer.Option("--xlsx", help="Write the starter as one .xlsx workbook (DIRECTORY.xlsx) instead of a folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing instance folder or workbook with the starter (never a folder without instance.yaml).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,

@@ -32,21 +32,21 @@ def _write_tables(target: Path, force: bool, kind: str, tables: dict[str, pd.Dat
     "with the wait-and-see cost, EVPI, the expected-value plan evaluated on the scenarios (EEV) and VSS.\n\n"
     "Scenarios are named scenarios of the instance ('base' for the instance as it is), equally likely unless "
     "--probability is given once per scenario, in the same order.\n\n"
-    "Examples:\n\n"
-    "  rechain stochastic --scenario base --scenario nev_boom --scenario heavy_re_shock --decide-through 2022\n\n"
+    "Examples:\n\n\b\n"
+    "  rechain stochastic --scenario base --scenario nev_boom --scenario heavy_re_shock --decide-through 2022\n"
     "  rechain stochastic -s base -s heavy_re_shock -p 0.8 -p 0.2 --cvar-alpha 0.9 --cvar-weight 0.5 --out results/hedged"
 ))
 def stochastic(
     path: PathArg = None,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="A named scenario ('base': the instance itself); repeat, at least one.")] = [],
-    probability: Annotated[list[float], typer.Option("--probability", "-p", help="Probability of each --scenario, in order (default: equal).")] = [],
-    decide_through: Annotated[Optional[int], typer.Option("--decide-through", help="Last year whose new capacity is decided before the scenario is known.")] = None,
-    cvar_alpha: Annotated[Optional[float], typer.Option("--cvar-alpha", help="Minimise a mix with CVaR at this level (0 <= alpha < 1).")] = None,
-    cvar_weight: Annotated[float, typer.Option("--cvar-weight", help="Weight of CVaR in the mix (1: CVaR alone).")] = 1.0,
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="A named scenario ('base': the instance itself); repeat, at least one.")] = [],
+    probability: Annotated[list[float], typer.Option("--probability", "-p", metavar="P", help="Probability of each --scenario, in order (default: equal).")] = [],
+    decide_through: Annotated[Optional[int], typer.Option("--decide-through", metavar="YEAR", help="Last year whose new capacity is decided before the scenario is known.")] = None,
+    cvar_alpha: Annotated[Optional[float], typer.Option("--cvar-alpha", metavar="ALPHA", help="Minimise a mix with CVaR at this level (0 <= alpha < 1).")] = None,
+    cvar_weight: Annotated[float, typer.Option("--cvar-weight", metavar="W", help="Weight of CVaR in the mix (1: CVaR alone).")] = 1.0,
     no_measures: Annotated[bool, typer.Option("--no-measures", help="Skip wait-and-see, EVPI, EEV and VSS (one solve per scenario less).")] = False,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for each solve.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="S", help="Seconds for each solve.")] = None,
     highs_option: HighsOption = [], threads: Threads = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write first_stage.csv, summary.csv, measures.csv and the per-scenario tables here.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Write first_stage.csv, summary.csv, measures.csv and the per-scenario tables here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous output folder of this command (never the instance or another folder).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
@@ -103,22 +103,22 @@ def stochastic(
 @app.command(help=(
     "Near-optimal alternatives: plans within --slack of the least cost that build the most and the least of each "
     "group (new capacity by stage and region by default), found by re-solving with the cost held within the slack.\n\n"
-    "Examples:\n\n"
-    "  rechain alternatives --slack 0.05\n\n"
+    "Examples:\n\n\b\n"
+    "  rechain alternatives --slack 0.05\n"
     "  rechain alternatives --slack 0.02 --over process --quantity activity --out results/near_optimal"
 ))
 def alternatives(
     path: PathArg = None,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
-    slack: Annotated[float, typer.Option("--slack", help="Extra cost allowed, as a share of the optimum (0.05 = 5 %).")] = 0.05,
-    over: Annotated[str, typer.Option("--over", help="Groups: stage (by stage and region) or process (by process and region).")] = "",
-    quantity: Annotated[str, typer.Option("--quantity", help="new (capacity started) or activity (plant output).")] = "new",
-    directions: Annotated[str, typer.Option("--directions", help="minmax (each group down and up) or random.")] = "minmax",
-    n: Annotated[Optional[int], typer.Option("--n", help="At most this many alternatives.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random directions.")] = 0,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for each solve.")] = None,
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
+    slack: Annotated[float, typer.Option("--slack", metavar="SHARE", help="Extra cost allowed, as a share of the optimum (0.05 = 5 %).")] = 0.05,
+    over: Annotated[str, typer.Option("--over", metavar="stage|process", help="Groups: stage (by stage and region) or process (by process and region).")] = "",
+    quantity: Annotated[str, typer.Option("--quantity", metavar="new|activity", help="new (capacity started) or activity (plant output).")] = "new",
+    directions: Annotated[str, typer.Option("--directions", metavar="minmax|random", help="minmax (each group down and up) or random.")] = "minmax",
+    n: Annotated[Optional[int], typer.Option("--n", metavar="N", help="At most this many alternatives.")] = None,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the random directions.")] = 0,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="S", help="Seconds for each solve.")] = None,
     highs_option: HighsOption = [], threads: Threads = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write objectives.csv, plans.csv and ranges.csv here.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Write objectives.csv, plans.csv and ranges.csv here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous output folder of this command (never the instance or another folder).")] = False,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):

@@ -72,6 +72,7 @@ class Data:
         self.money = ""
         yml = self.dir / "instance" / "instance.yaml"
         self.title = ""
+        self.base_year = None  # the year money is discounted to (instance.yaml's base_year)
         if yml.is_file():
             import yaml
 
@@ -88,6 +89,8 @@ class Data:
             units = s.get("units") if isinstance(s.get("units"), dict) else {}
             self.money = str(units.get("money") or "")
             self.title = str(s.get("title") or "")
+            by = s.get("base_year")
+            self.base_year = by if isinstance(by, int) and not isinstance(by, bool) else None
         if problems:
             raise ResultsError(problems)
         self.stage = dict(zip(self.processes["process"], self.processes["stage"]))
@@ -519,7 +522,8 @@ def _fig_policies(d: Data):
     unit = f"{d.money} per unit of the policy's value"
     bar_h = max(160, 22 * len(b) + 60)
     table_h = 28 * (len(pol) + 1) + 20
-    fig = make_subplots(rows=2, cols=1, row_heights=[bar_h, table_h], vertical_spacing=60 / (bar_h + table_h + 60),
+    gap = 100  # px between the bars and the table: room for the tick labels, the axis title and the table's title
+    fig = make_subplots(rows=2, cols=1, row_heights=[bar_h, table_h], vertical_spacing=gap / (bar_h + table_h + gap),
                         specs=[[{"type": "xy"}], [{"type": "table"}]],
                         subplot_titles=[f"binding policies: shadow price ({unit})", "every policy row (slack and violation in the policy's own unit)"])
     lab = [f"{p} {int(y)}" for p, y in zip(b["policy"], b["year"])]
@@ -535,7 +539,7 @@ def _fig_policies(d: Data):
     if not len(b):
         fig.add_annotation(text="no policy binds", showarrow=False, x=0.5, y=1 - 0.5 * bar_h / (bar_h + table_h), xref="paper", yref="paper")
     fig.update_xaxes(title_text=unit, row=1, col=1)
-    fig.update_layout(height=bar_h + table_h + 140, showlegend=False, margin=dict(l=10, r=10, t=70, b=10),
+    fig.update_layout(height=bar_h + table_h + gap + 80, showlegend=False, margin=dict(l=10, r=10, t=70, b=10),
                       yaxis=dict(autorange="reversed", automargin=True),
                       title=f"Binding policies and their shadow prices ({unit})")
     return fig
@@ -1004,7 +1008,7 @@ def build_report(results_dir: str | Path, out_dir: str | Path, png: bool = True)
     esc = html.escape
     rows = [("instance", s.get("instance")), ("title", d.title), ("scenario", s.get("scenario") or "base"),
             ("years", f"{d.years[0]}–{d.years[-1]}" if d.years else ""), ("status", s.get("status")),
-            ("objective", f"{s.get('objective'):,.6g} {d.money} (discounted)" if s.get("objective") is not None else "-"),
+            ("objective", f"{s.get('objective'):,.6g} {d.money} (discounted{f' to {d.base_year}' if d.base_year is not None else ''})" if s.get("objective") is not None else "-"),
             ("solver", s.get("solver")),
             ("run", f"{run_date(s.get('run_date'))}, rechain {s.get('version') or 'version not recorded'}")]
     inv = d.t.get("investment")

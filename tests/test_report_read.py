@@ -342,3 +342,20 @@ def test_a_chain_without_rare_earths_opens_in_tonnes(tmp_path):
 
     img = mpimg.imread(tmp_path / "s.png")[..., :3]
     assert (img.min(axis=2) < 0.95).mean() > 0.1  # bands and nodes, not a message on white
+
+
+def test_the_header_says_what_year_the_objective_is_discounted_to(toy, tmp_path):
+    """As `rechain solve` prints it: "(discounted to 2020)", the base year of the instance."""
+    page = build_report(toy, tmp_path / "report", png=False).read_text(encoding="utf-8")
+    assert re.search(r"<td>objective</td><td>[\d,.]+ CNY million \(discounted to 2020\)</td>", page)
+
+
+def test_the_policy_table_stands_clear_of_the_bars_axis(toy):
+    """The table's title sits under the bars' tick labels and axis title, not against them:
+    at least 90 px between the bars' plotting area and the table."""
+    fig = _fig_policies(Data(toy))
+    lay = fig.layout
+    plot_h = lay.height - lay.margin.t - lay.margin.b
+    table = [t for t in fig.data if t.type == "table"][0]
+    gap_px = (lay.yaxis.domain[0] - table.domain.y[1]) * plot_h
+    assert gap_px >= 90, gap_px
