@@ -105,6 +105,26 @@ class Data:
                       for p, v in zip(self.processes["process"], plant)}
         units = cap[["process", "unit"]].dropna() if "unit" in cap.columns else pd.DataFrame(columns=["process", "unit"])
         self._cap_unit = dict(zip(units["process"], units["unit"].astype(str)))
+        self.policy_unit = self._policy_units(inst.get("policies"))
+
+    def _policy_units(self, policies) -> dict[str, str]:
+        """The unit of each policy's value: the policies table's ``unit`` column where the results
+        have one, else from the instance as solved (:func:`rechain.model.units.policy_units`)."""
+        from rechain.model.units import policy_units
+
+        res = self.t["policies"]
+        if "unit" in res.columns:
+            return dict(zip(res["policy"], res["unit"].fillna("").astype(str)))
+        need = {"policy", "kind", "processes", "commodities"}
+        if policies is None or not need <= set(policies.columns):
+            return {}
+        io = self.process_io
+        ref = io[io["reference"].astype(str).str.lower().isin(["true", "1", "yes"])]
+        process_unit = {p: self.unit.get(c, "") for p, c in zip(ref["process"], ref["commodity"])}
+        return policy_units(policies, self.unit, process_unit)
+
+    def policy_value_unit(self, policy: str) -> str:
+        return self.policy_unit.get(policy, "") or "the policy's unit"
 
     @property
     def reo(self) -> dict[str, float]:
@@ -243,7 +263,7 @@ def node_info(d: Data, node: str):
     return name, node_colour(d, node), role, stage_rank(d.stage_of(name)) if kind == "p" else None
 
 
-SANKEY_WIDTH, SANKEY_HEIGHT, SANKEY_FONT = 1360, 900, 10.5
+SANKEY_WIDTH, SANKEY_HEIGHT, SANKEY_FONT = 1280, 900, 10.5  # 1,296 px with its margins: fits a 1,366 px screen with a scrollbar
 
 
 def sankey_geometry(d: Data, year: int, basis: str, width: float = SANKEY_WIDTH, height: float = SANKEY_HEIGHT,
@@ -513,35 +533,47 @@ def binding_policies(d: Data) -> pd.DataFrame:
     return pol[(pol["shadow_price"].abs() > 1e-9) | (pol["violation"] > 1e-9) | (pol["slack"].abs() <= 1e-7)].copy()
 
 
+def policy_groups(d: Data, b: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Binding policy rows grouped by the unit of their shadow price (money per unit of the
+    policy's value), largest group first: one chart axis a unit, never unlike units on one."""
+    unit = b["policy"].map(lambda p: f"{d.money} per {d.policy_value_unit(p)}")
+    groups = [(u, b[unit == u]) for u in pd.unique(unit)]
+    return sorted(groups, key=lambda g: -len(g[1]))
+
+
 def _fig_policies(d: Data):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     pol = d.t["policies"]
     b = binding_policies(d)
-    unit = f"{d.money} per unit of the policy's value"
-    bar_h = max(160, 22 * len(b) + 60)
+    groups = policy_groups(d, b) if len(b) else []
+    bar_hs = [max(120, 22 * len(g) + 50) for _, g in groups] or [160]
     table_h = 28 * (len(pol) + 1) + 20
-    gap = 100  # px between the bars and the table: room for the tick labels, the axis title and the table's title
-    fig = make_subplots(rows=2, cols=1, row_heights=[bar_h, table_h], vertical_spacing=gap / (bar_h + table_h + gap),
-                        specs=[[{"type": "xy"}], [{"type": "table"}]],
-                        subplot_titles=[f"binding policies: shadow price ({unit})", "every policy row (slack and violation in the policy's own unit)"])
-    lab = [f"{p} {int(y)}" for p, y in zip(b["policy"], b["year"])]
-    fig.add_trace(go.Bar(y=lab, x=b["shadow_price"], orientation="h", marker_color="#d62728", name="shadow price",
-                         hovertemplate=f"%{{y}}: %{{x:,.4~g}} {unit}<extra></extra>"), row=1, col=1)
+    gap = 100  # px between charts: room for the tick labels, the axis title and the next title
+    heights = bar_hs + [table_h]
+    titles = [f"binding policies: shadow price ({u})" for u, _ in groups] or ["binding policies"]
+    fig = make_subplots(rows=len(heights), cols=1, row_heights=heights, vertical_spacing=gap / (sum(heights) + gap * (len(heights) - 1)),
+                        specs=[[{"type": "xy"}]] * len(bar_hs) + [[{"type": "table"}]],
+                        subplot_titles=titles + ["every policy row (slack and violation in the policy's unit)"])
+    for i, (unit, g) in enumerate(groups, start=1):
+        lab = [f"{p} {int(y)}" for p, y in zip(g["policy"], g["year"])]
+        fig.add_trace(go.Bar(y=lab, x=g["shadow_price"], orientation="h", marker_color="#d62728", name="shadow price",
+                             hovertemplate=f"%{{y}}: %{{x:,.4~g}} {unit}<extra></extra>"), row=i, col=1)
+        fig.update_xaxes(title_text=unit, row=i, col=1)
+        fig.update_yaxes(autorange="reversed", automargin=True, row=i, col=1)
     fig.add_trace(go.Table(
-        columnwidth=[4, 1, 2, 2, 2],
-        header=dict(values=["policy", "year", f"shadow price ({d.money} per unit)", "slack", "violation"], align="left"),
+        columnwidth=[4, 1, 2, 2, 2, 2],
+        header=dict(values=["policy", "year", f"shadow price ({d.money} per unit)", "slack", "violation", "unit"], align="left"),
         cells=dict(values=[pol["policy"], pol["year"].astype(int), [fmt_num(v) for v in pol["shadow_price"]],
-                           [fmt_num(v) for v in pol["slack"]], [fmt_num(v) for v in pol["violation"]]],
-                   align=["left", "left", "right", "right", "right"], height=26),
-    ), row=2, col=1)
+                           [fmt_num(v) for v in pol["slack"]], [fmt_num(v) for v in pol["violation"]],
+                           [d.policy_value_unit(p) for p in pol["policy"]]],
+                   align=["left", "left", "right", "right", "right", "left"], height=26),
+    ), row=len(heights), col=1)
     if not len(b):
-        fig.add_annotation(text="no policy binds", showarrow=False, x=0.5, y=1 - 0.5 * bar_h / (bar_h + table_h), xref="paper", yref="paper")
-    fig.update_xaxes(title_text=unit, row=1, col=1)
-    fig.update_layout(height=bar_h + table_h + gap + 80, showlegend=False, margin=dict(l=10, r=10, t=70, b=10),
-                      yaxis=dict(autorange="reversed", automargin=True),
-                      title=f"Binding policies and their shadow prices ({unit})")
+        fig.add_annotation(text="no policy binds", showarrow=False, x=0.5, y=1 - 0.5 * bar_hs[0] / sum(heights), xref="paper", yref="paper")
+    fig.update_layout(height=sum(heights) + gap * (len(heights) - 1) + 80, showlegend=False, margin=dict(l=10, r=10, t=70, b=10),
+                      title=f"Binding policies and their shadow prices ({d.money} per unit of each policy's value)")
     return fig
 
 
@@ -847,17 +879,20 @@ def png_unmet(d: Data, path: Path) -> None:
 def png_policies(d: Data, path: Path) -> None:
     plt = _plt()
     b = binding_policies(d)
-    fig, ax = plt.subplots(figsize=(9, max(3, 0.35 * len(b) + 1.5)))
-    if not len(b):
-        ax.text(0.5, 0.5, "no policy binds", ha="center", va="center", fontsize=14, transform=ax.transAxes)
-    else:
-        lab = [f"{p} {int(y)}" for p, y in zip(b["policy"], b["year"])]
-        ax.barh(lab, b["shadow_price"], color="#d62728")
+    groups = policy_groups(d, b) if len(b) else []
+    rows = [max(2.0, 0.35 * len(g) + 1.2) for _, g in groups] or [3.0]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(9, sum(rows) + 0.6), gridspec_kw=dict(height_ratios=rows), squeeze=False)
+    if not groups:
+        axes[0][0].text(0.5, 0.5, "no policy binds", ha="center", va="center", fontsize=14, transform=axes[0][0].transAxes)
+        axes[0][0].set_title("Binding policies")
+    for ax, (unit, g) in zip(axes[:, 0], groups):
+        lab = [f"{p} {int(y)}" for p, y in zip(g["policy"], g["year"])]
+        ax.barh(lab, g["shadow_price"], color="#d62728")
         ax.invert_yaxis()
         ax.axvline(0, color="k", lw=0.5)
         ax.tick_params(labelsize=7)
-        ax.set_xlabel(f"shadow price ({d.money} per unit of the policy's value)")
-    ax.set_title(f"Binding policies: shadow price ({d.money} per unit of the policy's value)")
+        ax.set_xlabel(f"shadow price ({unit})")
+        ax.set_title(f"Binding policies: shadow price ({unit})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

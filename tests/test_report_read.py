@@ -357,5 +357,30 @@ def test_the_policy_table_stands_clear_of_the_bars_axis(toy):
     lay = fig.layout
     plot_h = lay.height - lay.margin.t - lay.margin.b
     table = [t for t in fig.data if t.type == "table"][0]
-    gap_px = (lay.yaxis.domain[0] - table.domain.y[1]) * plot_h
+    lowest = min(lay[k].domain[0] for k in lay if k.startswith("yaxis"))  # the last chart of bars
+    gap_px = (lowest - table.domain.y[1]) * plot_h
     assert gap_px >= 90, gap_px
+
+
+def test_policy_bars_put_one_unit_on_an_axis(default):
+    """A quota (t REO) binds at about -0.07 CNY million per t, the share of a use an alternative's
+    tier may take at about -3,000 per unit of share: each unit gets its own chart and axis, titled
+    with it."""
+    d = Data(default)
+    fig = _fig_policies(d)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) >= 2
+    seen = []
+    for t in bars:
+        units = {d.policy_value_unit(lab.rsplit(" ", 1)[0]) for lab in t.y}
+        assert len(units) == 1, units
+        unit = units.pop()
+        axis = fig.layout["xaxis" + t.xaxis[1:]]
+        assert axis.title.text == f"CNY million per {unit}"
+        seen.append(unit)
+    assert len(set(seen)) == len(seen)  # one chart a unit
+    assert d.policy_value_unit("northern_rock_quota") == "t REO"
+    assert d.policy_value_unit("ebike_ferrite_1_units") == "share (0-1)"  # max_share
+    assert d.policy_value_unit("im_magnet_target") == "t"  # min_capacity of sintering, t of blanks a year
+    table = [t for t in fig.data if t.type == "table"][0]
+    assert table.header.values[-1] == "unit" and "t REO" in table.cells.values[-1]

@@ -1,0 +1,48 @@
+"""Units of what the result tables report, where a row's unit is not one commodity's.
+
+A policy's value, slack and violation are in the unit of what its kind sums (docs/spec.md,
+policies): a process's activity or capacity in its reference commodity's unit, outside supply,
+shipments and stocks in the commodity's unit, and a share (``max_share``/``min_share``) as a
+number between 0 and 1. A policy over items of different units sums unlike quantities; its unit
+then names them all (``mixed: a; b``) so that no chart or table puts it beside a single unit.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .cells import expand
+from .schema import POLICY_KINDS
+
+SHARE = "share (0-1)"
+
+
+def _blank(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v) or str(v) == ""
+
+
+def policy_units(policies: pd.DataFrame, commodity_unit: dict[str, str], process_unit: dict[str, str]) -> dict[str, str]:
+    """The unit of each policy's value (by policy name), from its kind and the items it selects.
+
+    ``commodity_unit`` and ``process_unit`` map names to units (a process's is its reference
+    commodity's). A policy named on several rows takes its first row's kind and selection
+    (every row of one policy selects the same kind of items)."""
+    out: dict[str, str] = {}
+    for row in policies.itertuples(index=False):
+        name = row.policy
+        if name in out:
+            continue
+        kind = POLICY_KINDS.get(row.kind)
+        if kind is None:
+            out[name] = ""
+            continue
+        if kind.share_of:
+            out[name] = SHARE
+            continue
+        if kind.select == "processes":
+            names, of = expand(None if _blank(row.processes) else row.processes, process_unit), process_unit
+        else:
+            names, of = expand(None if _blank(row.commodities) else row.commodities, commodity_unit), commodity_unit
+        units = sorted({of.get(n, "") for n in names} - {""})
+        out[name] = units[0] if len(units) == 1 else ("mixed: " + "; ".join(units) if units else "")
+    return out
