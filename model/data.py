@@ -19,6 +19,7 @@ from . import families as F
 from .families import crf  # noqa: F401  (public here too)
 from .instance import Instance
 from .keys import Dims
+from .units import policy_units
 
 
 def discount_factors(years: list[int], base_year: int, rate: float) -> dict[int, float]:
@@ -103,11 +104,12 @@ def prepare(inst: Instance) -> ModelData:
 
 
 def _units(inst: Instance) -> dict:
-    """The unit of each commodity, of each process's activity (its reference commodity's) and
-    of money, for the result tables (informative: the model itself is unit-agnostic)."""
+    """The unit of each commodity, of each process's activity (its reference commodity's), of
+    each policy's value (:func:`~rechain.model.units.policy_units`) and of money, for the result tables (informative: the model itself is unit-agnostic)."""
     com = inst.tables["commodities"]
     cu = {c: ("" if u is None or (isinstance(u, float) and u != u) else str(u)) for c, u in zip(com["commodity"], com["unit"])}
     io = inst.tables["process_io"]
     ref = io[io["reference"].astype(bool)]
     pu = {p: cu.get(c, "") for p, c in zip(ref["process"], ref["commodity"])}
-    return {"commodity": cu, "process": pu, "money": str(inst.units.get("money", ""))}
+    return {"commodity": cu, "process": pu, "money": str(inst.units.get("money", "")),
+            "policy": policy_units(inst.tables["policies"], cu, pu)}

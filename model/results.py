@@ -31,7 +31,7 @@ TABLE_COLUMNS = {
     "unmet": ["commodity", "region", "year", "quantity", "unit"],
     "disposal": ["commodity", "region", "year", "quantity", "unit"],
     "prices": ["commodity", "region", "year", "price", "unit"],
-    "policies": ["policy", "year", "shadow_price", "slack", "violation"],
+    "policies": ["policy", "year", "shadow_price", "slack", "violation", "unit"],
     "costs": ["year", "component", "undiscounted", "discounted", "unit"],
     "stock": ["commodity", "region", "year", "level", "holding_cost", "unit"],
     "demand_response": ["commodity", "region", "year", "step", "share", "price", "unmet", "unit"],
@@ -230,7 +230,7 @@ class ResultLayout:
         self.disposal_keys = _keys(unit_of(T["dispose"][C3], "commodity", cu))
         self.price_keys = _keys(T["balance"][C3].assign(unit=_per_name(T["balance"]["commodity"],
                                                                        lambda c: f"{money}/{cu.get(c, '')}" if money else cu.get(c, ""))))
-        self.policy_keys = _keys(T["policy"], ["policy", "year"])
+        self.policy_keys = _keys(unit_of(T["policy"][["policy", "year"]], "policy", units.get("policy", {})))
         self.stock_keys = _keys(unit_of(T["stock"][C3], "commodity", cu))
         self.stock_src = T["stock"]["src"].to_numpy()
         self.investment_keys = _keys(unit_of(T["new"][P3], "process", pu))

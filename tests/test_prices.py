@@ -179,7 +179,7 @@ SPEC_COLUMNS = {  # SPEC section 3, with the unit column of section 4.7
     "capacity": ["process", "region", "year", "residual", "new", "total", "utilisation", "unit"],
     "flows": ["process", "commodity", "region", "year", "direction", "quantity", "unit"],
     "prices": ["commodity", "region", "year", "price", "unit"],
-    "policies": ["policy", "year", "shadow_price", "slack", "violation"],
+    "policies": ["policy", "year", "shadow_price", "slack", "violation", "unit"],  # the unit of the policy's value
     "costs": ["year", "component", "undiscounted", "discounted", "unit"],
     "stock": ["commodity", "region", "year", "level", "holding_cost", "unit"],
     "demand_response": ["commodity", "region", "year", "step", "share", "price", "unmet", "unit"],
