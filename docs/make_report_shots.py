@@ -5,7 +5,7 @@
 
 Solves the instance with ``rechain solve --report --out`` (into a temporary folder), opens
 ``report/report.html`` in headless Chromium (``/usr/bin/chromium``, or ``--chromium``) and
-saves one picture a part of the page: the header, the Sankey, capacity and prices. The page is
+saves one picture a part of the page: the header, the Sankey, capacity, prices and policies. The page is
 drawn once in a window as tall as itself, then cut at the section headings (measured in the
 same browser); the blank space under a part is cut and the colours reduced to a palette, so
 each file stays small. Not run by the
@@ -24,7 +24,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 IMG = DOCS / "img"
 CHROMIUM = "/usr/bin/chromium"
-WIDTH = 1440  # wide enough for the Sankey (1376 px) beside the page's margins
+WIDTH = 1440  # wide enough for the Sankey (1,296 px) beside the page's margins
 
 #: name -> the heading the picture starts at (None: the top of the page) and the one it stops at
 SHOTS = {
@@ -32,6 +32,7 @@ SHOTS = {
     "sankey": ("sec-sankey", "sec-capacity"),
     "capacity": ("sec-capacity", "sec-utilisation"),
     "prices": ("sec-prices", "sec-unmet"),
+    "policies": ("sec-policies", "sec-costs"),
 }
 
 #: appended to a copy of the page: once every chart is drawn, where each section's heading is

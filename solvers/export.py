@@ -86,9 +86,10 @@ def result_units(instance: Instance | None = None) -> pd.DataFrame:
         ("capacity", "utilisation"): "share of the available capacity used (0-1)",
         ("activity", "activity"): per_unit,
         ("prices", "price"): f"{money} per unit of the commodity (the row's unit), money of the year (undiscounted)",
-        ("policies", "shadow_price"): f"{money} per unit more of the policy's value (the row's unit), money of the year (undiscounted)",
-        ("policies", "slack"): "the row's unit: what the policy's kind sums, in its items' unit (a share for max_share and min_share)",
-        ("policies", "violation"): "the row's unit: what the policy's kind sums, in its items' unit (a share for max_share and min_share)",
+        ("policies", "shadow_price"): f"{money} per unit more of the policy's value: per the row's unit, or per unit of share "
+                                      "(0-1) for max_share and min_share; money of the year (undiscounted)",
+        ("policies", "slack"): "the row's unit: what the policy's kind sums, in its items' unit",
+        ("policies", "violation"): "the row's unit: what the policy's kind sums, in its items' unit",
         ("costs", "undiscounted"): f"{money}, money of the year",
         ("costs", "discounted"): f"{money}{base}",
         ("stock", "holding_cost"): f"{money} per unit held at the end of the year",

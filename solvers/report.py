@@ -105,26 +105,36 @@ class Data:
                       for p, v in zip(self.processes["process"], plant)}
         units = cap[["process", "unit"]].dropna() if "unit" in cap.columns else pd.DataFrame(columns=["process", "unit"])
         self._cap_unit = dict(zip(units["process"], units["unit"].astype(str)))
-        self.policy_unit = self._policy_units(inst.get("policies"))
+        self.policy_unit, self.share_policies = self._policy_units(inst.get("policies"))
 
-    def _policy_units(self, policies) -> dict[str, str]:
-        """The unit of each policy's value: the policies table's ``unit`` column where the results
-        have one, else from the instance as solved (:func:`rechain.model.units.policy_units`)."""
-        from rechain.model.units import policy_units
+    def _policy_units(self, policies) -> tuple[dict[str, str], set[str]]:
+        """The unit of what each policy sums (the policies table's ``unit`` column where the
+        results have one, else from the instance as solved: :func:`rechain.model.units.policy_units`)
+        and the policies whose value is a share."""
+        from rechain.model.units import policy_units, share_policies
 
+        need = {"policy", "kind", "processes", "commodities"}
+        known = policies is not None and need <= set(policies.columns)
+        shares = share_policies(policies) if known else set()
         res = self.t["policies"]
         if "unit" in res.columns:
-            return dict(zip(res["policy"], res["unit"].fillna("").astype(str)))
-        need = {"policy", "kind", "processes", "commodities"}
-        if policies is None or not need <= set(policies.columns):
-            return {}
+            return dict(zip(res["policy"], res["unit"].fillna("").astype(str))), shares
+        if not known:
+            return {}, shares
         io = self.process_io
         ref = io[io["reference"].astype(str).str.lower().isin(["true", "1", "yes"])]
         process_unit = {p: self.unit.get(c, "") for p, c in zip(ref["process"], ref["commodity"])}
-        return policy_units(policies, self.unit, process_unit)
+        return policy_units(policies, self.unit, process_unit), shares
 
     def policy_value_unit(self, policy: str) -> str:
+        """The unit of what the policy sums (its slack's)."""
         return self.policy_unit.get(policy, "") or "the policy's unit"
+
+    def policy_price_unit(self, policy: str) -> str:
+        """The unit of the policy's shadow price: money per unit more of its value."""
+        from rechain.model.units import shadow_price_unit
+
+        return shadow_price_unit(self.money, self.policy_unit.get(policy, ""), policy in self.share_policies)
 
     @property
     def reo(self) -> dict[str, float]:
@@ -536,7 +546,7 @@ def binding_policies(d: Data) -> pd.DataFrame:
 def policy_groups(d: Data, b: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """Binding policy rows grouped by the unit of their shadow price (money per unit of the
     policy's value), largest group first: one chart axis a unit, never unlike units on one."""
-    unit = b["policy"].map(lambda p: f"{d.money} per {d.policy_value_unit(p)}")
+    unit = b["policy"].map(d.policy_price_unit)
     groups = [(u, b[unit == u]) for u in pd.unique(unit)]
     return sorted(groups, key=lambda g: -len(g[1]))
 
@@ -564,7 +574,8 @@ def _fig_policies(d: Data):
         fig.update_yaxes(autorange="reversed", automargin=True, row=i, col=1)
     fig.add_trace(go.Table(
         columnwidth=[4, 1, 2, 2, 2, 2],
-        header=dict(values=["policy", "year", f"shadow price ({d.money} per unit)", "slack", "violation", "unit"], align="left"),
+        header=dict(values=["policy", "year", f"shadow price ({d.money} per unit of the value)", "slack", "violation",
+                            "unit (slack, violation)"], align="left"),
         cells=dict(values=[pol["policy"], pol["year"].astype(int), [fmt_num(v) for v in pol["shadow_price"]],
                            [fmt_num(v) for v in pol["slack"]], [fmt_num(v) for v in pol["violation"]],
                            [d.policy_value_unit(p) for p in pol["policy"]]],

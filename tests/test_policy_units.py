@@ -3,7 +3,7 @@ kind sums, in the unit of the items it selects."""
 
 import pandas as pd
 
-from rechain.model.units import SHARE, policy_units
+from rechain.model.units import policy_units, shadow_price_unit, share_policies
 
 COMMODITY = {"ore": "t REO", "oxide": "t", "ev": "thousand vehicles"}
 PROCESS = {"mine": "t REO", "separation": "t REO", "assembly": "thousand vehicles"}
@@ -19,8 +19,16 @@ def test_each_kind_takes_the_unit_of_what_it_sums():
                    ("imports", "max_supply", None, "oxide"), ("lane", "min_trade", None, "ore"),
                    ("reserve", "min_stock", None, "oxide"), ("local", "min_share", "separation", None),
                    ("cap", "max_share", "mine", None), ("new", "max_new_capacity", "mine", None))
+    # a share policy sums activity too (its slack is activity); only its value is a share
     assert got == {"quota": "t REO", "target": "thousand vehicles", "imports": "t", "lane": "t REO", "reserve": "t",
-                   "local": SHARE, "cap": SHARE, "new": "t REO"}
+                   "local": "t REO", "cap": "t REO", "new": "t REO"}
+
+
+def test_a_share_policys_shadow_price_is_per_unit_of_share():
+    pol = pd.DataFrame({"policy": ["quota", "local"], "kind": ["max_activity", "min_share"]})
+    assert share_policies(pol) == {"local"}
+    assert shadow_price_unit("CNY million", "t REO", share=False) == "CNY million per t REO"
+    assert shadow_price_unit("CNY million", "t REO", share=True) == "CNY million per share (0-1)"
 
 
 def test_unlike_items_are_named_as_mixed_and_blank_selects_every_item():

@@ -193,7 +193,7 @@ def test_prices_open_on_prnd_oxide_and_policy_numbers_in_one_format(default):
     assert fig.layout.title.text.startswith("Price of prnd_oxide (")
     assert fig.layout.updatemenus[0].buttons[0].label == "prnd_oxide"
     table = [t for t in _fig_policies(d).data if t.type == "table"][0]
-    cells = [v for col in table.cells.values[2:] for v in col]
+    cells = [v for col in table.cells.values[2:5] for v in col]  # shadow price, slack, violation
     assert cells and not [v for v in cells if "e+" in v or "e-" in v]
     assert fmt_num(19850.4) == "19,850" and fmt_num(6000) == "6,000" and fmt_num(-0.0684270) == "-0.06843"
     assert max(len(p) for p in table.cells.values[0]) == max(len(p) for p in d.t["policies"]["policy"])
@@ -363,24 +363,26 @@ def test_the_policy_table_stands_clear_of_the_bars_axis(toy):
 
 
 def test_policy_bars_put_one_unit_on_an_axis(default):
-    """A quota (t REO) binds at about -0.07 CNY million per t, the share of a use an alternative's
-    tier may take at about -3,000 per unit of share: each unit gets its own chart and axis, titled
-    with it."""
+    """A quota binds at about -0.07 CNY million per t REO, the share of a use an alternative's tier
+    may take at about -3,000 per unit of share: each unit gets its own chart and axis, titled with
+    it; the table gives each row's unit (what its slack is in)."""
     d = Data(default)
     fig = _fig_policies(d)
     bars = [t for t in fig.data if t.type == "bar"]
     assert len(bars) >= 2
     seen = []
     for t in bars:
-        units = {d.policy_value_unit(lab.rsplit(" ", 1)[0]) for lab in t.y}
+        units = {d.policy_price_unit(lab.rsplit(" ", 1)[0]) for lab in t.y}
         assert len(units) == 1, units
         unit = units.pop()
         axis = fig.layout["xaxis" + t.xaxis[1:]]
-        assert axis.title.text == f"CNY million per {unit}"
+        assert axis.title.text == unit
         seen.append(unit)
     assert len(set(seen)) == len(seen)  # one chart a unit
-    assert d.policy_value_unit("northern_rock_quota") == "t REO"
-    assert d.policy_value_unit("ebike_ferrite_1_units") == "share (0-1)"  # max_share
+    assert d.policy_price_unit("northern_rock_quota") == "CNY million per t REO"
+    assert d.policy_price_unit("ebike_ferrite_1_units") == "CNY million per share (0-1)"  # max_share
+    # a share policy's slack is activity: thousand e-bikes left under the share
+    assert d.policy_value_unit("ebike_ferrite_1_units") == "thousand e-bikes"
     assert d.policy_value_unit("im_magnet_target") == "t"  # min_capacity of sintering, t of blanks a year
     table = [t for t in fig.data if t.type == "table"][0]
-    assert table.header.values[-1] == "unit" and "t REO" in table.cells.values[-1]
+    assert table.header.values[-1].startswith("unit") and "t REO" in table.cells.values[-1]
