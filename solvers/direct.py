@@ -85,8 +85,8 @@ def to_highs(lp: LinearProgram, h=None):
     m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     m.a_matrix_.num_col_ = lp.num_col
     m.a_matrix_.num_row_ = lp.num_row
-    m.a_matrix_.start_ = a.indptr.astype(np.int32)
-    m.a_matrix_.index_ = a.indices.astype(np.int32)
+    m.a_matrix_.start_ = a.indptr.astype(np.int32, copy=False)
+    m.a_matrix_.index_ = a.indices.astype(np.int32, copy=False)  # int32 from assemble: not copied
     m.a_matrix_.value_ = a.data
     if lp.integer is not None:
         kinds = np.full(lp.num_col, highspy.HighsVarType.kContinuous)
