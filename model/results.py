@@ -219,8 +219,8 @@ class ResultLayout:
         rest, year = np.divmod(rest, nY)
         proc, reg = np.divmod(rest, nR)
         self.flow_keys = _keys(pd.DataFrame({
-            "process": _names(dims, "process", proc), "commodity": _names(dims, "commodity", com),
-            "region": _names(dims, "region", reg), "year": year + dims.year0,
+            "process": F.names_of(d, "process", proc), "commodity": F.names_of(d, "commodity", com),
+            "region": F.names_of(d, "region", reg), "year": year + dims.year0,
             "direction": pd.array(["in", "out"], dtype=_TEXT).take(out),
             "unit": pd.array([cu.get(c, "") for c in dims.names["commodity"]], dtype=_TEXT).take(com)}))
 
@@ -364,11 +364,6 @@ def _keys(t: pd.DataFrame, cols=None) -> pd.DataFrame:
         else:
             out[c] = k[c]
     return pd.DataFrame(out)
-
-
-def _names(dims, dim: str, codes: np.ndarray):
-    """The names of ``codes`` of dimension ``dim``, as text (taken from the distinct names)."""
-    return pd.array(dims.names[dim].to_numpy(dtype=object), dtype=_TEXT).take(codes)
 
 
 def _decode_keys(d: ModelData, keys: np.ndarray, cols) -> dict:
