@@ -208,7 +208,11 @@ def _online(sv, d):
     cnt = np.maximum(b - lo + 1, 0)
     rep = np.repeat(np.arange(len(new), dtype=np.int64), cnt)
     off = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    return pd.DataFrame({"process": new["process"].array.take(rep), "region": new["region"].array.take(rep),
+    # the names as categories (a code per row: this table has a row per vintage and year)
+    dims = d.dims
+    pr = new["key"].to_numpy()[rep] // dims.size("year")  # (process, region) of the vintage's key
+    return pd.DataFrame({"process": pd.Categorical.from_codes(pr // dims.size("region"), dims.names["process"]),
+                         "region": pd.Categorical.from_codes(pr % dims.size("region"), dims.names["region"]),
                          "vintage": v[rep], "year": lo[rep] + off, "new": rep})
 
 
