@@ -103,6 +103,13 @@ def names_of(d, dim: str, codes: np.ndarray):
     return pd.array(d.dims.names[dim].to_numpy(dtype=object), dtype=_TEXT).take(np.asarray(codes, dtype=np.int64))
 
 
+def unique_keys(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of ``keys`` (integers), ascending: ``np.unique`` by a stable sort,
+    which on these mostly ordered key arrays is many times faster than numpy's hash table."""
+    s = np.sort(keys, kind="stable")
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
 def _process_of(d, codes: np.ndarray) -> np.ndarray:
     """The row of ``process`` of each process code."""
     at = pd.Index(d.tables["process"]["process"].to_numpy(dtype=object)).get_indexer(d.dims.names["process"])
@@ -230,7 +237,7 @@ def _residual_keys(sv, d):
     key = grp * ny + ys
     order = np.argsort(key, kind="stable")
     sk = key[order]
-    gs = np.unique(grp)
+    gs = unique_keys(grp)
     hy = _ints(d.years) - dims.year0
     g_of, y_of = np.repeat(gs, len(hy)), np.tile(hy, len(gs))
     i = np.searchsorted(sk, g_of * ny + y_of, side="right") - 1
@@ -251,7 +258,7 @@ def _cap(sv, d):
     on = d.tables["online"]
     # the key of its vintage's row of new, its year (the last digit) moved on to the online year
     on_key = d.tables["new"]["key"].to_numpy()[on["new"].to_numpy()] + (on["year"].to_numpy() - on["vintage"].to_numpy())
-    keys = np.unique(np.concatenate([res_key, on_key]))
+    keys = unique_keys(np.concatenate([res_key, on_key]))
     t = _named_keys(d, keys, P3)
     t["p"] = _process_of(d, keys // (dims.size("region") * dims.size("year")))
     t["y"] = (t["year"].to_numpy() - d.years[0]).astype(np.int64)
@@ -281,7 +288,7 @@ def _act(sv, d):
     y = _ints(d.years) - dims.year0
     extra = ((np.repeat(pcode, len(r) * len(y)) * nR + np.tile(np.repeat(r, len(y)), len(pcode))) * dims.size("year")
              + np.tile(y, len(pcode) * len(r)))
-    keys = np.unique(np.concatenate([cap["key"].to_numpy(), extra]))
+    keys = unique_keys(np.concatenate([cap["key"].to_numpy(), extra]))
     t = _named_keys(d, keys, P3)
     t["p"] = _process_of(d, keys // (nR * dims.size("year")))
     t["y"] = (t["year"].to_numpy() - d.years[0]).astype(np.int64)
@@ -482,7 +489,7 @@ def _balance(sv, d):
     out_key = dims.key({"commodity": sh["commodity"], "region": sh["origin"], "year": sh["year"]}, C3)
     un_key = dims.key(un, C3)
     st_key = dims.key(sk, C3)
-    keys = np.unique(np.concatenate([act_key, sp_key, in_key, out_key, un_key, st_key]))
+    keys = unique_keys(np.concatenate([act_key, sp_key, in_key, out_key, un_key, st_key]))
     t = _named_keys(d, keys, C3)
     dem = sv.table("demand")
     dem_key = dims.key({"commodity": dem["commodity"].to_numpy(dtype=object), "region": dem["region"].to_numpy(dtype=object),
@@ -509,8 +516,13 @@ def _dispose(sv, d):
     bal = d.tables["balance"]
     ai, io, sp, sh, sk = d.tables["actio"], d.tables["io"], d.tables["supply"], d.tables["ship"], d.tables["stock"]
     made = ai["bal"].to_numpy()[(io["direction"].to_numpy(dtype=object) == "out")[ai["io"].to_numpy()]]
-    rows = np.unique(np.concatenate([made, sp["bal"].to_numpy(), sh["bal_in"].to_numpy(), sk["bal"].to_numpy()]).astype(np.int64))
-    rows = rows[np.isin(bal["commodity"].to_numpy(dtype=object)[rows], list(disposable))] if disposable else rows[:0]
+    rows = unique_keys(np.concatenate([made, sp["bal"].to_numpy(), sh["bal_in"].to_numpy(), sk["bal"].to_numpy()]).astype(np.int64))
+    if disposable:  # the commodity of a balance row is the first digit of its key
+        dims = d.dims
+        com = bal["key"].to_numpy()[rows] // (dims.size("region") * dims.size("year"))
+        rows = rows[np.isin(com, dims.code("commodity", sorted(disposable)))]
+    else:
+        rows = rows[:0]
     out = pd.DataFrame({c: bal[c].to_numpy()[rows] for c in C3})
     out["year"] = out["year"].astype(np.int64)
     out["bal"] = rows

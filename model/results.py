@@ -187,7 +187,7 @@ class ResultLayout:
 
         # capacity: the union of the keys of cap (residual, total, activity) and new, sorted
         ck, nk = T["cap"]["key"].to_numpy(), T["new"]["key"].to_numpy()
-        keys = np.unique(np.concatenate([ck, nk]))
+        keys = F.unique_keys(np.concatenate([ck, nk]))
         self.cap_pos, self.new_pos = np.searchsorted(keys, ck), np.searchsorted(keys, nk)
         named = _decode_keys(d, keys, P3)
         units = d.aux.get("units", {})
