@@ -293,14 +293,36 @@ def positions(members: np.ndarray | None, size: int) -> np.ndarray:
     return out
 
 
+class _Compact:
+    """Picks with their positions as int32 where they fit: positions into tables, kept for as
+    long as the model, in half the memory of int64. Only arrays of their own are made smaller
+    (a view shares its memory with a table or another array), each once however many picks
+    hold it."""
+
+    def __init__(self):
+        self.done: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def array(self, a):
+        if not isinstance(a, np.ndarray) or a.dtype != np.int64 or a.base is not None:
+            return a
+        if id(a) not in self.done:
+            fits = not len(a) or (a.min() >= -1 and a.max() < np.iinfo(np.int32).max)
+            self.done[id(a)] = (a, a.astype(np.int32) if fits else a)
+        return self.done[id(a)][1]
+
+    def __call__(self, pick: Pick) -> Pick:
+        return Pick(self.array(pick.rows), self.array(pick.vars), self.array(pick.years), tuple(self.array(i) for i in pick.index))
+
+
 def emit(vars_: tuple[VarFamily, ...], rows_: tuple[RowFamily, ...], d) -> tuple[dict, dict]:
     """Evaluate the builders of every family on the index tables of ``d``."""
+    _compact = _Compact()
     ev = {}
     for f in vars_:
         n = len(d.tables[f.table])
         members = np.arange(n, dtype=np.int64) if f.members is None else np.asarray(f.members(d).vars, dtype=np.int64)
-        ev[f.name] = EmittedVars(f, members, n, [EmittedPart(b, b.build(d)) for b in f.upper],
-                                 [EmittedPart(c, c.build(d)) for c in f.costs])
+        ev[f.name] = EmittedVars(f, members, n, [EmittedPart(b, _compact(b.build(d))) for b in f.upper],
+                                 [EmittedPart(c, _compact(c.build(d))) for c in f.costs])
     er = {}
     for f in rows_:
         n = len(d.tables[f.table])
@@ -309,8 +331,8 @@ def emit(vars_: tuple[VarFamily, ...], rows_: tuple[RowFamily, ...], d) -> tuple
             sense = np.asarray(f.sense(d), dtype=np.int64)[members]
         else:
             sense = np.full(len(members), SENSES[f.sense], dtype=np.int64)
-        er[f.name] = EmittedRows(f, members, n, sense, [EmittedPart(r, r.build(d)) for r in f.rhs],
-                                 [EmittedPart(t, t.build(d)) for t in f.terms])
+        er[f.name] = EmittedRows(f, members, n, sense, [EmittedPart(r, _compact(r.build(d))) for r in f.rhs],
+                                 [EmittedPart(t, _compact(t.build(d))) for t in f.terms])
     return ev, er
 
 

@@ -94,6 +94,35 @@ def _ints(x) -> np.ndarray:
     return np.asarray(x, dtype=np.int64)
 
 
+_TEXT = pd.Series(["text"]).dtype  # the dtype pandas gives text (``str`` from pandas 3; object before)
+
+
+def names_of(d, dim: str, codes: np.ndarray):
+    """The names of ``codes`` of dimension ``dim`` as text, taken from the distinct names by
+    code (no string made per row)."""
+    return pd.array(d.dims.names[dim].to_numpy(dtype=object), dtype=_TEXT).take(np.asarray(codes, dtype=np.int64))
+
+
+def unique_keys(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of ``keys`` (integers), ascending: ``np.unique`` by a stable sort,
+    which on these mostly ordered key arrays is many times faster than numpy's hash table."""
+    s = np.sort(keys, kind="stable")
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
+def _process_of(d, codes: np.ndarray) -> np.ndarray:
+    """The row of ``process`` of each process code."""
+    at = pd.Index(d.tables["process"]["process"].to_numpy(dtype=object)).get_indexer(d.dims.names["process"])
+    return at.astype(np.int64)[codes] if len(at) else np.zeros(len(codes), dtype=np.int64)
+
+
+def _named_keys(d, keys: np.ndarray, cols) -> pd.DataFrame:
+    """The key columns ``cols`` (names as text, years as int64) of int64 ``keys``."""
+    named, code = _decode(d, keys, cols)
+    return pd.DataFrame({c: np.asarray(named[c], dtype=np.int64) if DIM[c] == "year" else names_of(d, DIM[c], code[c])
+                         for c in cols})
+
+
 def _decode(d, key: np.ndarray, cols) -> tuple[dict, dict]:
     """Key columns (names and years) and their codes, from int64 keys of ``cols``."""
     dims = d.dims
@@ -160,13 +189,15 @@ def _new(sv, d):
     limited = ~np.logical_and.reduceat(shape["blank"][src], starts) if len(starts) else np.zeros(0, bool)
     named, code = _decode(d, uniq, P3)
     proc = d.tables["process"]
-    lead = proc["lead_time"].to_numpy()[pd.Index(proc["process"]).get_indexer(named["process"])] if len(uniq) else np.zeros(0, np.int64)
-    plant = proc["plant"].to_numpy()[pd.Index(proc["process"]).get_indexer(named["process"])] if len(uniq) else np.zeros(0, bool)
+    p = _process_of(d, code["process"])
+    lead = proc["lead_time"].to_numpy()[p] if len(uniq) else np.zeros(0, np.int64)
+    plant = proc["plant"].to_numpy()[p] if len(uniq) else np.zeros(0, bool)
     keep = ok & plant & (named["year"] + lead <= sv.last_year)
     g = np.flatnonzero(keep)
-    t = pd.DataFrame({c: named[c][g] for c in P3})
+    t = pd.DataFrame({"process": names_of(d, "process", code["process"][g]), "region": names_of(d, "region", code["region"][g]),
+                      "year": named["year"][g]})
     t["year"] = t["year"].astype(np.int64)
-    t["p"] = pd.Index(proc["process"]).get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)
+    t["p"] = p[g]
     t["lim"] = g.astype(np.int64)  # the group of build_limits rows that applies
     t["limited"] = limited[g]
     t["key"] = uniq[g]
@@ -184,7 +215,11 @@ def _online(sv, d):
     cnt = np.maximum(b - lo + 1, 0)
     rep = np.repeat(np.arange(len(new), dtype=np.int64), cnt)
     off = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    return pd.DataFrame({"process": new["process"].to_numpy(dtype=object)[rep], "region": new["region"].to_numpy(dtype=object)[rep],
+    # the names as categories (a code per row: this table has a row per vintage and year)
+    dims = d.dims
+    pr = new["key"].to_numpy()[rep] // dims.size("year")  # (process, region) of the vintage's key
+    return pd.DataFrame({"process": pd.Categorical.from_codes(pr // dims.size("region"), dims.names["process"]),
+                         "region": pd.Categorical.from_codes(pr % dims.size("region"), dims.names["region"]),
                          "vintage": v[rep], "year": lo[rep] + off, "new": rep})
 
 
@@ -202,7 +237,7 @@ def _residual_keys(sv, d):
     key = grp * ny + ys
     order = np.argsort(key, kind="stable")
     sk = key[order]
-    gs = np.unique(grp)
+    gs = unique_keys(grp)
     hy = _ints(d.years) - dims.year0
     g_of, y_of = np.repeat(gs, len(hy)), np.tile(hy, len(gs))
     i = np.searchsorted(sk, g_of * ny + y_of, side="right") - 1
@@ -221,13 +256,11 @@ def _cap(sv, d):
     dims = d.dims
     res_key, res_src = _residual_keys(sv, d)
     on = d.tables["online"]
-    on_key = dims.key(on, P3)
-    keys = np.unique(np.concatenate([res_key, on_key]))
-    named, code = _decode(d, keys, P3)
-    t = pd.DataFrame({c: named[c] for c in P3})
-    t["year"] = t["year"].astype(np.int64)
-    proc = d.tables["process"]
-    t["p"] = pd.Index(proc["process"]).get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)
+    # the key of its vintage's row of new, its year (the last digit) moved on to the online year
+    on_key = d.tables["new"]["key"].to_numpy()[on["new"].to_numpy()] + (on["year"].to_numpy() - on["vintage"].to_numpy())
+    keys = unique_keys(np.concatenate([res_key, on_key]))
+    t = _named_keys(d, keys, P3)
+    t["p"] = _process_of(d, keys // (dims.size("region") * dims.size("year")))
     t["y"] = (t["year"].to_numpy() - d.years[0]).astype(np.int64)
     src = np.full(len(keys), -1, dtype=np.int64)
     src[lookup(keys, res_key)] = res_src
@@ -255,11 +288,9 @@ def _act(sv, d):
     y = _ints(d.years) - dims.year0
     extra = ((np.repeat(pcode, len(r) * len(y)) * nR + np.tile(np.repeat(r, len(y)), len(pcode))) * dims.size("year")
              + np.tile(y, len(pcode) * len(r)))
-    keys = np.unique(np.concatenate([cap["key"].to_numpy(), extra]))
-    named, _ = _decode(d, keys, P3)
-    t = pd.DataFrame({c: named[c] for c in P3})
-    t["year"] = t["year"].astype(np.int64)
-    t["p"] = pd.Index(proc["process"]).get_indexer(t["process"].to_numpy(dtype=object)).astype(np.int64)
+    keys = unique_keys(np.concatenate([cap["key"].to_numpy(), extra]))
+    t = _named_keys(d, keys, P3)
+    t["p"] = _process_of(d, keys // (nR * dims.size("year")))
     t["y"] = (t["year"].to_numpy() - d.years[0]).astype(np.int64)
     t["key"] = keys
     cap["act"] = lookup(keys, cap["key"].to_numpy())
@@ -447,19 +478,19 @@ def _balance(sv, d):
     term (``bal`` columns of actio, supply, ship, unmet, stock)."""
     dims = d.dims
     act, io, ai = d.tables["act"], d.tables["io"], d.tables["actio"]
-    act_key = dims.key({"commodity": io["commodity"].to_numpy(dtype=object)[ai["io"].to_numpy()],
-                        "region": act["region"].to_numpy(dtype=object)[ai["act"].to_numpy()],
-                        "year": ai["year"].to_numpy()}, C3)
+    # (commodity, region, year) of each term from the codes of io and the keys of act
+    nR, nY = dims.size("region"), dims.size("year")
+    act_region = act["key"].to_numpy() // nY % nR
+    act_key = ((dims.code("commodity", io["commodity"])[ai["io"].to_numpy()] * nR + act_region[ai["act"].to_numpy()]) * nY
+               + ai["year"].to_numpy() - dims.year0)
     sp, sh, un, sk = d.tables["supply"], d.tables["ship"], d.tables["unmet"], d.tables["stock"]
     sp_key = dims.key(sp, C3)
     in_key = dims.key({"commodity": sh["commodity"], "region": sh["destination"], "year": sh["year"]}, C3)
     out_key = dims.key({"commodity": sh["commodity"], "region": sh["origin"], "year": sh["year"]}, C3)
     un_key = dims.key(un, C3)
     st_key = dims.key(sk, C3)
-    keys = np.unique(np.concatenate([act_key, sp_key, in_key, out_key, un_key, st_key]))
-    named, _ = _decode(d, keys, C3)
-    t = pd.DataFrame({c: named[c] for c in C3})
-    t["year"] = t["year"].astype(np.int64)
+    keys = unique_keys(np.concatenate([act_key, sp_key, in_key, out_key, un_key, st_key]))
+    t = _named_keys(d, keys, C3)
     dem = sv.table("demand")
     dem_key = dims.key({"commodity": dem["commodity"].to_numpy(dtype=object), "region": dem["region"].to_numpy(dtype=object),
                         "year": dem["year"].astype("int64").to_numpy()}, C3)
@@ -485,8 +516,13 @@ def _dispose(sv, d):
     bal = d.tables["balance"]
     ai, io, sp, sh, sk = d.tables["actio"], d.tables["io"], d.tables["supply"], d.tables["ship"], d.tables["stock"]
     made = ai["bal"].to_numpy()[(io["direction"].to_numpy(dtype=object) == "out")[ai["io"].to_numpy()]]
-    rows = np.unique(np.concatenate([made, sp["bal"].to_numpy(), sh["bal_in"].to_numpy(), sk["bal"].to_numpy()]).astype(np.int64))
-    rows = rows[np.isin(bal["commodity"].to_numpy(dtype=object)[rows], list(disposable))] if disposable else rows[:0]
+    rows = unique_keys(np.concatenate([made, sp["bal"].to_numpy(), sh["bal_in"].to_numpy(), sk["bal"].to_numpy()]).astype(np.int64))
+    if disposable:  # the commodity of a balance row is the first digit of its key
+        dims = d.dims
+        com = bal["key"].to_numpy()[rows] // (dims.size("region") * dims.size("year"))
+        rows = rows[np.isin(com, dims.code("commodity", sorted(disposable)))]
+    else:
+        rows = rows[:0]
     out = pd.DataFrame({c: bal[c].to_numpy()[rows] for c in C3})
     out["year"] = out["year"].astype(np.int64)
     out["bal"] = rows

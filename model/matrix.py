@@ -88,18 +88,19 @@ class Layout:
         def changed(group, cost=False):
             return only is None or base is None or any(self.uses(g[0], cost) & only for g in group)
 
+        # sums part by part (np.add.at adds in the order given, as the Pyomo rendering adds the
+        # terms of an entry), so no array of every term's number is made
         if changed(self.matrix):
-            v = np.concatenate([p.values(params) for p, _ in self.matrix]) if self.matrix else np.zeros(0)
-            pos = np.concatenate([i for _, i in self.matrix]) if self.matrix else np.zeros(0, dtype=np.int64)
-            out["data"] = np.bincount(pos, weights=v, minlength=self.nnz) if len(pos) else np.zeros(self.nnz)
+            data = np.zeros(self.nnz)
+            for p, pos in self.matrix:
+                np.add.at(data, pos, p.values(params))
+            out["data"] = data
         else:
             out["data"] = base.matrix.data
         if changed(self.costs, cost=True):
             cost = np.zeros(self.ncol)
-            if self.costs:
-                v = np.concatenate([params["df"][p.pick.years] * p.values(params) for p, _ in self.costs])
-                cols = np.concatenate([c for _, c in self.costs])
-                cost = np.bincount(cols, weights=v, minlength=self.ncol)
+            for p, cols in self.costs:
+                np.add.at(cost, cols, params["df"][p.pick.years] * p.values(params))
             out["col_cost"] = cost
         else:
             out["col_cost"] = base.col_cost
@@ -113,10 +114,8 @@ class Layout:
         if changed(self.rhs):
             # the parts of one row add up, in part order (as the Pyomo rendering adds them)
             rhs = np.zeros(self.nrow)
-            if self.rhs:
-                v = np.concatenate([p.values(params)[keep] for p, keep, _ in self.rhs])
-                rows = np.concatenate([r for _, _, r in self.rhs])
-                rhs = np.bincount(rows, weights=v, minlength=self.nrow)
+            for p, keep, rows in self.rhs:
+                np.add.at(rhs, rows, p.values(params)[keep])
             out["row_lower"] = np.where(self.sense >= 0, rhs, -INF)
             out["row_upper"] = np.where(self.sense <= 0, rhs, INF)
         else:
@@ -198,8 +197,17 @@ def _take(x: np.ndarray, idx: np.ndarray, fill: float) -> np.ndarray:
     return out
 
 
+def _index_dtype(n: int):
+    """int32 for positions below ``n`` when they fit (half the memory of int64), else int64."""
+    return np.int32 if n < np.iinfo(np.int32).max else np.int64
+
+
 def assemble(d: ModelData) -> LinearProgram:
-    """The LP of ``d`` as arrays (see the module docstring for the row and column order)."""
+    """The LP of ``d`` as arrays (see the module docstring for the row and column order).
+
+    Made with few temporaries, each as small as it can be (int32 positions where they fit,
+    the work done part by part where it can be): on a large LP the memory a process touches
+    for the first time costs more than the arithmetic."""
     # ---- provisional columns: family by family, members in table order ----------------------
     col_of, start = {}, 0
     for name, ev in d.vars.items():
@@ -210,7 +218,7 @@ def assemble(d: ModelData) -> LinearProgram:
     ncol = start
 
     # ---- rows and their terms ------------------------------------------------------------------
-    row_of, senses, R, C, parts = {}, [], [], [], []
+    row_of, senses, parts = {}, [], []
     nrow = 0
     for name, er in d.rows.items():
         m = np.full(er.size, -1, dtype=np.int64)
@@ -218,17 +226,22 @@ def assemble(d: ModelData) -> LinearProgram:
         row_of[name] = m
         senses.append(er.sense)
         nrow += len(er.members)
-        for part in er.terms:
-            p = part.pick
-            r, c = m[p.rows], col_of[part.decl.var][p.vars]
-            if (r < 0).any() or (c < 0).any():
-                raise ValueError(f"family '{name}': a term of '{part.decl.var}' falls on a row or variable that does not exist")
-            R.append(r)
-            C.append(c)
-            parts.append(part)
-    R = np.concatenate(R) if R else np.zeros(0, dtype=np.int64)
-    C = np.concatenate(C) if C else np.zeros(0, dtype=np.int64)
-    by_row = np.argsort(R, kind="stable")
+        parts += [(name, part) for part in er.terms]
+    nterm = sum(part.size for _, part in parts)
+    R = np.empty(nterm, dtype=_index_dtype(nrow))  # the row and the provisional column of every term
+    C = np.empty(nterm, dtype=_index_dtype(ncol))
+    # the first place of each column in the rows (row, then term): row * nterm + term, minimal
+    first = np.full(ncol, np.iinfo(np.int64).max, dtype=np.int64)
+    k = 0
+    for name, part in parts:
+        p, n = part.pick, part.size
+        r, c = row_of[name][p.rows], col_of[part.decl.var][p.vars]
+        if (r < 0).any() or (c < 0).any():
+            raise ValueError(f"family '{name}': a term of '{part.decl.var}' falls on a row or variable that does not exist")
+        R[k:k + n], C[k:k + n] = r, c
+        np.minimum.at(first, c, r * nterm + np.arange(k, k + n))
+        k += n
+    parts = [part for _, part in parts]
 
     # ---- costs ---------------------------------------------------------------------------------
     cost_parts = []
@@ -240,33 +253,43 @@ def assemble(d: ModelData) -> LinearProgram:
             cost_parts.append((part, cols))
 
     # ---- columns numbered by first appearance in the rows, then in the objective ------------
-    first = np.full(ncol, len(C), dtype=np.int64)
-    cs = C[by_row]
-    uc, ui = np.unique(cs, return_index=True)
-    first[uc] = ui
     in_obj = np.full(ncol, np.iinfo(np.int64).max, dtype=np.int64)
-    if cost_parts:
-        oc = np.concatenate([c for _, c in cost_parts])
-        uo, oi = np.unique(oc, return_index=True)
-        in_obj[uo] = oi
+    k = 0
+    for _, c in cost_parts:
+        np.minimum.at(in_obj, c, np.arange(k, k + len(c)))
+        k += len(c)
     perm = np.lexsort((np.arange(ncol), in_obj, first))  # new position -> provisional column
+    del first, in_obj
     newpos = np.empty(ncol, dtype=np.int64)
     newpos[perm] = np.arange(ncol)
 
-    # ---- one CSC entry per (row, column); an entry's terms add up in row order ----------------
-    NC = newpos[C]
-    key = NC * max(nrow, 1) + R
+    # ---- one CSC entry per (row, column); an entry's terms add up in term order ---------------
+    # the sort key (column, row) of every term, sorted stably: the terms of an entry stay in
+    # term order; a run of equal keys is one entry
+    key = newpos[C]
+    del C
+    key *= max(nrow, 1)
+    key += R
+    del R
     order = np.argsort(key, kind="stable")
-    sk = key[order]
-    run = np.ones(len(sk), dtype=bool)
-    run[1:] = sk[1:] != sk[:-1]
-    entry = np.empty(len(sk), dtype=np.int64)
-    entry[order] = np.cumsum(run) - 1
-    nnz = int(run.sum())
-    ucol = NC[order][run]
+    key.sort(kind="stable")  # key[order], in place
+    run = np.empty(nterm, dtype=bool)
+    run[:1] = True
+    np.not_equal(key[1:], key[:-1], out=run[1:])
+    nnz = int(np.count_nonzero(run))
+    entry = np.empty(nterm, dtype=_index_dtype(nnz))  # the entry of every term
+    num = np.cumsum(run, dtype=entry.dtype)
+    num -= 1
+    entry[order] = num
+    del order, num
+    key = key[run]
+    del run
+    ucol, indices = np.divmod(key, max(nrow, 1))
+    del key
+    indices = indices.astype(_index_dtype(nrow))
     indptr = np.zeros(ncol + 1, dtype=np.int64)
     np.cumsum(np.bincount(ucol, minlength=ncol), out=indptr[1:])
-    indices = R[order][run]
+    del ucol
 
     # ---- the numbers ---------------------------------------------------------------------------
     matrix_parts, k = [], 0

@@ -187,7 +187,7 @@ class ResultLayout:
 
         # capacity: the union of the keys of cap (residual, total, activity) and new, sorted
         ck, nk = T["cap"]["key"].to_numpy(), T["new"]["key"].to_numpy()
-        keys = np.unique(np.concatenate([ck, nk]))
+        keys = F.unique_keys(np.concatenate([ck, nk]))
         self.cap_pos, self.new_pos = np.searchsorted(keys, ck), np.searchsorted(keys, nk)
         named = _decode_keys(d, keys, P3)
         units = d.aux.get("units", {})
@@ -204,18 +204,25 @@ class ResultLayout:
         # delayed from several years of activity is one flow of the sum)
         part = next(p for p in d.rows["balance"].terms if p.decl.var == "act")
         self.flow_part = part
-        bal, act = T["balance"], T["act"]
-        rows, vars_ = part.pick.rows, part.pick.vars
-        io_sign = np.sign(d.params["io"][part.pick.index[0]])
-        fl = pd.DataFrame({"process": act["process"].to_numpy(dtype=object)[vars_],
-                           "commodity": bal["commodity"].to_numpy(dtype=object)[rows],
-                           "region": act["region"].to_numpy(dtype=object)[vars_],
-                           "year": bal["year"].to_numpy()[rows],
-                           "direction": np.where(io_sign > 0, "out", "in").astype(object)})
-        fcols = ["process", "region", "year", "direction", "commodity"]
-        self.flow_group = fl.groupby(fcols, sort=True).ngroup().to_numpy() if len(fl) else np.zeros(0, np.int64)
-        first = fl.drop_duplicates(fcols).sort_values(fcols, kind="stable")
-        self.flow_keys = _keys(unit_of(first[["process", "commodity", "region", "year", "direction"]], "commodity", cu))
+        # grouped by (process, region, year, direction, commodity) as one integer key of their
+        # codes (names coded in name order, "in" before "out"), sorted as the names sort; the
+        # names are taken from the distinct ones by code, not made once per row
+        dims = d.dims
+        nR, nY, nC = dims.size("region"), dims.size("year"), dims.size("commodity")
+        pr = T["act"]["key"].to_numpy()[part.pick.vars] // nY  # (process, region) of the activity
+        bk = T["balance"]["key"].to_numpy()[part.pick.rows]  # (commodity, region, year) it arrives in
+        out = (d.params["io"][part.pick.index[0]] > 0).astype(np.int64)
+        fkey = ((pr * nY + bk % nY) * 2 + out) * nC + bk // (nR * nY)
+        fkey, self.flow_group = np.unique(fkey, return_inverse=True)
+        com, rest = np.divmod(fkey, nC)[::-1]
+        rest, out = np.divmod(rest, 2)
+        rest, year = np.divmod(rest, nY)
+        proc, reg = np.divmod(rest, nR)
+        self.flow_keys = _keys(pd.DataFrame({
+            "process": F.names_of(d, "process", proc), "commodity": F.names_of(d, "commodity", com),
+            "region": F.names_of(d, "region", reg), "year": year + dims.year0,
+            "direction": pd.array(["in", "out"], dtype=_TEXT).take(out),
+            "unit": pd.array([cu.get(c, "") for c in dims.names["commodity"]], dtype=_TEXT).take(com)}))
 
         self.trade_keys = _keys(unit_of(T["ship"][S4], "commodity", cu))
         self.supply_keys = _keys(unit_of(T["supply"][C3], "commodity", cu))

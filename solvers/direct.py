@@ -67,32 +67,33 @@ def new_highs():
 
 
 def to_highs(lp: LinearProgram, h=None):
-    """Pass ``lp`` to a HiGHS object (a fresh one unless ``h`` is given) with ``passModel``."""
+    """Pass ``lp`` to a HiGHS object (a fresh one unless ``h`` is given; its model is replaced).
+
+    The arrays go as they are, HiGHS copying each once: an LP as its rows (bounds only) and
+    then its columns with their entries (``addRows``, ``addCols``), a MIP with ``passModel``.
+    (A ``HighsLp`` filled attribute by attribute converts every element one by one first,
+    several times slower; the array form of ``passModel`` takes an integrality, and HiGHS
+    warns of one that marks no column as integer.)"""
     import highspy
 
     if h is None:
         h = new_highs()
-    m = highspy.HighsLp()
-    m.num_col_ = lp.num_col
-    m.num_row_ = lp.num_row
-    m.col_cost_ = lp.col_cost
-    m.col_lower_ = lp.col_lower
-    m.col_upper_ = lp.col_upper
-    m.row_lower_ = lp.row_lower
-    m.row_upper_ = lp.row_upper
-    m.offset_ = lp.offset
     a = lp.matrix.without_zeros()  # a coefficient that is 0 now is no entry (HiGHS would drop it, with a warning)
-    m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    m.a_matrix_.num_col_ = lp.num_col
-    m.a_matrix_.num_row_ = lp.num_row
-    m.a_matrix_.start_ = a.indptr.astype(np.int32)
-    m.a_matrix_.index_ = a.indices.astype(np.int32)
-    m.a_matrix_.value_ = a.data
+    cost, lower, upper, row_lower, row_upper, value = (
+        np.ascontiguousarray(x, dtype=np.float64) for x in (lp.col_cost, lp.col_lower, lp.col_upper, lp.row_lower,
+                                                            lp.row_upper, a.data))
+    start, index = a.indptr.astype(np.int32), np.ascontiguousarray(a.indices, dtype=np.int32)
     if lp.integer is not None:
-        kinds = np.full(lp.num_col, highspy.HighsVarType.kContinuous)
-        kinds[lp.integer] = highspy.HighsVarType.kInteger
-        m.integrality_ = kinds.tolist()
-    _check(h.passModel(m), "passModel")
+        kinds = np.zeros(lp.num_col, dtype=np.int32)  # HighsVarType.kContinuous
+        kinds[lp.integer] = int(highspy.HighsVarType.kInteger)
+        _check(h.passModel(lp.num_col, lp.num_row, a.nnz, int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
+                           float(lp.offset), cost, lower, upper, row_lower, row_upper, start, index, value, kinds), "passModel")
+        return h
+    _check(h.clearModel(), "clearModel")
+    _check(h.addRows(lp.num_row, row_lower, row_upper, 0, np.zeros(lp.num_row, dtype=np.int32), np.zeros(0, dtype=np.int32),
+                     np.zeros(0)), "addRows")
+    _check(h.addCols(lp.num_col, cost, lower, upper, a.nnz, start[:-1], index, value), "addCols")
+    _check(h.changeObjectiveOffset(float(lp.offset)), "changeObjectiveOffset")
     return h
 
 

@@ -26,6 +26,25 @@ def highs_options(highs: dict | None, options: dict) -> dict:
     return {**(highs or {}), **options}
 
 
+def solver_settings(solver: str, method: str, time_limit, highs: dict | None, options: dict) -> tuple[float | None, dict]:
+    """``(time_limit, options)`` of a solve, checked: ``method`` and ``solver`` (a value of
+    HiGHS's own option ``solver`` is a mistake), ``highs={...}`` and keyword ``options`` as one
+    dict (:func:`highs_options`). HiGHS's option ``time_limit`` among them is the solve's
+    ``time_limit`` (given both ways, the two must agree). ValueError otherwise."""
+    if method not in ("auto", "direct", "pyomo"):
+        raise ValueError(f"method {method!r}: expected auto, direct or pyomo")
+    if solver in HIGHS_SOLVERS:
+        raise ValueError(f"solver {solver!r} is a value of HiGHS's own option 'solver': pass highs={{'solver': {solver!r}}} "
+                         "(rechain's solver= names the program: 'highs' or another Pyomo solver)")
+    options = highs_options(highs, options)
+    if solver == "highs" and "time_limit" in options:
+        given = check_time_limit(options.pop("time_limit"))
+        if time_limit is not None and check_time_limit(time_limit) != given:
+            raise ValueError(f"time_limit={time_limit!r} and the HiGHS option time_limit={given!r} differ: give one")
+        time_limit = given
+    return time_limit, options
+
+
 def solve(instance_or_model, solver: str = "highs", time_limit: float | None = None, tee: bool = False,
           method: str = "auto", check_numerics: bool | None = None, highs: dict | None = None, **options) -> Result:
     """Solve an :class:`Instance` (built here) or a model from :func:`build_model`.
@@ -46,12 +65,7 @@ def solve(instance_or_model, solver: str = "highs", time_limit: float | None = N
     scaled rows, coefficients tiny against their row) to ``Result.warnings``; ``None`` (the
     default) checks LPs of up to 2,000,000 non-zeros, where it costs little.
     """
-    if method not in ("auto", "direct", "pyomo"):
-        raise ValueError(f"method {method!r}: expected auto, direct or pyomo")
-    if solver in HIGHS_SOLVERS:
-        raise ValueError(f"solver {solver!r} is a value of HiGHS's own option 'solver': pass highs={{'solver': {solver!r}}} "
-                         "(rechain's solver= names the program: 'highs' or another Pyomo solver)")
-    options = highs_options(highs, options)
+    time_limit, options = solver_settings(solver, method, time_limit, highs, options)
     if isinstance(instance_or_model, Instance) and solver == "highs" and method in ("auto", "direct"):
         from .direct import solve_direct
 

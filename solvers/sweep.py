@@ -144,7 +144,8 @@ class _Runner:
     def __init__(self, instance: Instance, tables: Sequence[str], solve_options: dict):
         self.instance = instance
         self.tables = list(tables)
-        self.options = dict(solve_options)
+        # as sweep() checked them (_solver_settings): solver, method, time_limit, options
+        self.options = {"solver": "highs", "method": "auto", "time_limit": None, "options": {}, **solve_options}
         self.model = None  # the model of the instance itself, built on first use
         self.other = None  # HiGHS: the model of the last scenario of another shape
         self._last = None  # the model the previous scenario of this chunk was solved on
@@ -177,8 +178,7 @@ class _Runner:
         Returns ``(result, layout, columns, model)``: with HiGHS the tables as numbers
         (:meth:`~rechain.solvers.direct.DirectModel.solve_columns`), otherwise in ``result``
         (``layout`` and ``columns`` None)."""
-        opts = dict(self.options)
-        solver, method = opts.pop("solver", "highs"), opts.pop("method", "auto")
+        solver, method, time_limit, opts = (self.options[k] for k in ("solver", "method", "time_limit", "options"))
         if solver == "highs" and method in ("auto", "direct"):
             from .direct import DirectModel
 
@@ -202,7 +202,7 @@ class _Runner:
             if model is not self._last:
                 model.forget_basis()
             self._last = model
-            return (*model.solve_columns(**opts), model)
+            return (*model.solve_columns(time_limit=time_limit, **opts), model)
         if self.model is None:
             self.model = build_model(self.instance)
         try:
@@ -214,7 +214,7 @@ class _Runner:
             model = build_model(inst)
             rec["rebuilt"] = True  # another shape than the instance's
         self._last = model
-        return solve(model, **self.options), None, None, model
+        return solve(model, solver=solver, time_limit=time_limit, highs=opts), None, None, model
 
     def run_chunk(self, items: Sequence[tuple[int, Scenario]]) -> dict:
         """The scenarios of one chunk, packed as they are solved (:class:`_Pack`): their
@@ -417,6 +417,7 @@ def sweep(
     time_limit: float | None = None,
     chunk_timeout: float | None = None,
     retries: int = RETRIES,
+    highs: dict | None = None,
     **solver_options,
 ) -> SweepResult:
     """Solve every scenario of ``scenarios`` on ``instance`` and gather the results.
@@ -434,7 +435,9 @@ def sweep(
     the backend or the order in which chunks finish; larger chunks mean fewer cold starts,
     smaller ones a more even share among many workers. ``on_result`` is called with each
     scenario's summary row as it arrives; ``progress`` shows a progress bar. ``time_limit``
-    and ``solver_options`` go to :func:`rechain.solvers.solve` for every scenario.
+    ``highs`` (HiGHS's own options, e.g. ``{"solver": "ipm"}``) and ``solver_options``
+    (``solver``, ``method`` and options by keyword) are those of
+    :func:`rechain.solvers.solve`, and reach the solve of every scenario on every worker.
 
     Worker faults: a chunk whose worker process dies (``BrokenProcessPool`` of a local pool,
     a killed Dask worker) or that does not come back within ``chunk_timeout`` seconds (a
@@ -450,8 +453,9 @@ def sweep(
     With one worker (this process) there is nothing to retry or time out.
 
     Options are checked before any worker starts (:class:`SweepOptionError`, a ValueError):
-    ``workers``, ``chunk_size`` ≥ 1, ``chunk_timeout`` > 0, ``retries`` ≥ 0, and every
-    scenario name and changed table, column and ``where`` column known to the instance.
+    ``workers``, ``chunk_size`` ≥ 1, ``chunk_timeout`` > 0, ``retries`` ≥ 0, ``time_limit``,
+    ``solver``, ``method`` and the HiGHS options (each one set on a HiGHS of this process), and
+    every scenario name and changed table, column and ``where`` column known to the instance.
 
     Worker processes (``backend="local"`` with ``workers > 1``, or the default Dask
     LocalCluster) start fresh interpreters on some platforms: call ``sweep`` from under
@@ -479,11 +483,7 @@ def sweep(
                                       or not 0 < chunk_timeout < math.inf):
         raise SweepOptionError(f"chunk_timeout is a finite number of seconds > 0, not {chunk_timeout!r}")
     check_scenarios(instance, scens)
-    options = dict(solver_options)
-    if time_limit is not None:
-        from .direct import check_time_limit
-
-        options["time_limit"] = check_time_limit(time_limit)
+    options = _solver_settings(time_limit, highs, solver_options)
 
     items = list(enumerate(scens))
     n = len(items)
@@ -492,7 +492,9 @@ def sweep(
     chunks = [_Chunk(items[i:i + chunk_size]) for i in range(0, n, chunk_size)]
 
     def timeout_of(chunk: _Chunk) -> float:
-        return float(chunk_timeout) if chunk_timeout is not None else default_chunk_timeout(len(chunk.items), time_limit)
+        if chunk_timeout is not None:
+            return float(chunk_timeout)
+        return default_chunk_timeout(len(chunk.items), options["time_limit"])
 
     records: dict[int, dict] = {}
     packs: dict[int, list] = {}  # the table segments of each chunk, by the index of its first scenario
@@ -538,6 +540,32 @@ def sweep(
     out = {name: _table(segments, name) for name in tables}
     return SweepResult(summary, out, scenario_table(scens), {"total": time.perf_counter() - t0, "workers": workers,
                                                                 "backend": backend, "chunks": len(chunks), **faults})
+
+
+def _solver_settings(time_limit, highs: dict | None, solver_options: dict) -> dict:
+    """The options of every scenario's solve, checked as :func:`rechain.solvers.solve` checks
+    them (:func:`~rechain.solvers.solve.solver_settings`) and, for HiGHS, each option set on a
+    HiGHS of this process: ``solver``, ``method``, ``time_limit`` and ``options`` (by name), or
+    a :class:`SweepOptionError`."""
+    from .direct import check_time_limit
+    from .solve import _check_options, solver_settings
+
+    rest = dict(solver_options)
+    solver, method = rest.pop("solver", "highs"), rest.pop("method", "auto")
+    try:
+        time_limit, options = solver_settings(solver, method, check_time_limit(time_limit), highs, rest)
+        if solver == "highs":
+            for k, v in options.items():
+                try:
+                    _check_options({k: v})
+                except (ValueError, TypeError):
+                    raise ValueError(f"HiGHS refused the option {k}={v!r} (an unknown name, or a value out of its range "
+                                     "or of the wrong type)") from None
+        elif method == "direct":
+            raise ValueError(f"method 'direct' needs solver 'highs', not {solver!r}")
+    except (ValueError, TypeError) as e:
+        raise SweepOptionError(str(e)) from None
+    return {"solver": solver, "method": method, "time_limit": time_limit, "options": options}
 
 
 def default_chunk_timeout(size: int, time_limit: float | None = None) -> float:

@@ -81,3 +81,19 @@ def test_highs_warnings_reach_the_result(toy):
     res = solve(bad)
     assert any(w.startswith("HiGHS: WARNING") and "tolerance" in w for w in res.warnings), res.warnings
     assert not any(w.startswith("HiGHS") for w in solve(toy).warnings)
+
+
+def test_an_lp_handed_to_a_highs_that_holds_another_replaces_it(toy):
+    # what DirectModel.update does when HiGHS refuses a change: the old LP handed over whole
+    from rechain.model import prepare
+    from rechain.model.matrix import assemble, differences
+    from rechain.solvers.direct import to_highs
+
+    d = prepare(toy)
+    lp = assemble(d)
+    h = to_highs(assemble(prepare(load_instance(instances.path("inner_mongolia_2021_2025")))))
+    h.run()
+    to_highs(lp, h)
+    assert differences(h.getLp(), lp, d) == []
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(solve(toy).objective, rel=1e-9)

@@ -1,7 +1,7 @@
 """HiGHS options through every door: `highs={...}` in the library (solve, myopic, stochastic,
-alternatives), `--highs-option KEY=VALUE` and `--threads` on the command line; HiGHS's own option
-`solver` never clashes with rechain's `solver`; an unknown option is a clear error before the
-solve."""
+alternatives, sweep on every worker), `--highs-option KEY=VALUE` and `--threads` on the command
+line; HiGHS's own option `solver` never clashes with rechain's `solver`; an unknown option is a
+clear error before the solve."""
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +13,7 @@ from rechain.solvers.alternatives import alternatives
 from rechain.solvers.cli import app
 from rechain.solvers.myopic import myopic
 from rechain.solvers.stochastic import stochastic
+from rechain.solvers.sweep import SweepOptionError, sweep
 
 TOY = shipped.path("toy")
 runner = CliRunner()
@@ -82,3 +83,47 @@ def test_the_thread_count_may_change_between_solves_in_one_process(toy):
     for threads in (None, 1, 2, None, 1):
         r = solve(toy, highs={} if threads is None else {"threads": threads})
         assert r.status == "optimal", (threads, r.message)
+
+
+def test_the_time_limit_may_be_given_as_a_highs_option(toy):
+    for method in ("auto", "pyomo"):
+        assert solve(toy, highs={"time_limit": 0}, method=method).status == "time_limit", method
+    assert solve(toy, highs={"time_limit": 60}, time_limit=60).status == "optimal"
+    with pytest.raises(ValueError, match="differ"):
+        solve(toy, highs={"time_limit": 60}, time_limit=5)
+
+
+EV_SCALED = [None] + [[{"table": "demand", "where": {"commodity": "ev"}, "column": "quantity", "scale": s}]
+                      for s in (0.9, 1.1, 1.2)]
+
+
+@pytest.mark.parametrize("workers, method", [(1, "auto"), (2, "auto"), (1, "pyomo")])
+def test_sweep_options_reach_every_scenario_on_every_worker(toy, workers, method):
+    # one scenario a chunk: each worker solves some, and each chunk starts afresh
+    kw = dict(workers=workers, method=method, chunk_size=1, progress=False)
+    for highs in (STOP, {"time_limit": 0}):
+        s = sweep(toy, EV_SCALED, highs=highs, **kw).summary
+        assert (s["status"] == "time_limit").all(), (highs, s[["status", "message"]])
+    s = sweep(toy, EV_SCALED, **kw, simplex_iteration_limit=0).summary  # a HiGHS option by keyword, as in solve
+    assert (s["status"] == "time_limit").all(), s[["status", "message"]]
+    # HiGHS's own option 'solver' is HiGHS's, not rechain's: the same optima by interior point
+    base = sweep(toy, EV_SCALED, **kw).summary["objective"]
+    ipm = sweep(toy, EV_SCALED, highs={"solver": "ipm", "run_crossover": "on"}, **kw).summary
+    assert (ipm["status"] == "optimal").all(), ipm[["status", "message"]]
+    assert ipm["objective"].to_numpy() == pytest.approx(base.to_numpy(), rel=1e-7)
+
+
+@pytest.mark.parametrize("kw, says", [
+    ({"highs": {"no_such_option": 1}}, "HiGHS refused the option no_such_option=1"),
+    ({"highs": {"solver": "banana"}}, "HiGHS refused the option solver='banana'"),
+    ({"highs": {"threads": {"a": 1}}}, "HiGHS refused the option threads="),
+    ({"highs": "ipm"}, "highs= is a dict"),
+    ({"solver": "ipm"}, "highs=\\{'solver': 'ipm'\\}"),
+    ({"method": "fast"}, "expected auto, direct or pyomo"),
+    ({"solver": "cbc", "method": "direct"}, "needs solver 'highs'"),
+    ({"time_limit": 5, "highs": {"time_limit": 60}}, "differ"),
+    ({"highs": {"time_limit": -1}}, "time_limit must be"),
+])
+def test_bad_sweep_solver_options_are_refused_before_any_solve(toy, kw, says):
+    with pytest.raises(SweepOptionError, match=says):
+        sweep(toy, EV_SCALED, workers=2, progress=False, **kw)
