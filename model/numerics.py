@@ -230,5 +230,6 @@ def report(source, lp=None) -> NumericsReport:
     if m.count and m.max > HUGE:
         warnings.append(f"matrix coefficients above {HUGE:.0e}: {_row_listing(row_of[coef > HUGE], rname)}")
     # rows with no non-zero (a policy with no terms that holds anyway) are no constraint
-    return NumericsReport(rows=len(np.unique(row_of)), columns=lp.num_col, nonzeros=len(coef), ranges=ranges, families=families,
+    rows = int(np.count_nonzero(row_of[1:] != row_of[:-1])) + 1 if len(row_of) else 0  # row_of is sorted (lexsort above)
+    return NumericsReport(rows=rows, columns=lp.num_col, nonzeros=len(coef), ranges=ranges, families=families,
                           warnings=warnings)

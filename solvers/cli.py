@@ -936,6 +936,7 @@ def sweep(
     retries: Annotated[int, typer.Option("--retries", metavar="N", min=0, help="How many times a chunk lost to a worker fault is tried again.")] = 2,
     out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Write summary.csv, parameters.csv and one CSV a table here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous sweep folder (never the instance or a folder that is not a sweep's).")] = False,
+    highs_option: HighsOption = [], threads: Threads = None,
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -952,6 +953,7 @@ def sweep(
         if backend_ not in ("local", "dask"):
             raise Fail(f"--backend {backend!r}: expected local or dask")
         parse_time_limit(time_limit)
+        highs_opts = parse_highs_options(highs_option, threads)
         if sample is not None and not vary:
             raise Fail("--sample needs at least one --vary axis")
         if vary and sample is None:
@@ -982,7 +984,7 @@ def sweep(
         try:
             res = run_sweep(inst, runs, workers=workers, backend=backend_, scheduler=scheduler,
                             progress=not Opts.quiet, time_limit=time_limit, chunk_size=chunk_size,
-                            chunk_timeout=chunk_timeout, retries=retries)
+                            chunk_timeout=chunk_timeout, retries=retries, highs=highs_opts)
         except SweepOptionError as e:
             raise Fail(str(e)) from None
         if out_dir is not None:

@@ -63,6 +63,13 @@ def test_the_command_line_takes_highs_options_and_threads():
     assert r.exit_code == 4, r.output
     r = run("alternatives", TOY, "--highs-option", "simplex_iteration_limit=0", "-q")
     assert r.exit_code == 4, r.output
+    # every scenario of a sweep: the option stops each solve (exit 4: the first status not optimal)
+    r = run("sweep", TOY, "--grid", "demand.quantity[commodity=ev]*=0.9,1.1", "--highs-option", "simplex_iteration_limit=0", "-q")
+    assert r.exit_code == 4, r.output
+    r = run("sweep", TOY, "--grid", "demand.quantity[commodity=ev]*=0.9,1.1", "--highs-option", "solver=ipm", "--threads", "1", "-q")
+    assert r.exit_code == 0, r.output
+    r = run("sweep", TOY, "--grid", "demand.quantity[commodity=ev]*=0.9", "--highs-option", "solverr=ipm", "-q")
+    assert r.exit_code == 2 and "did you mean 'solver'" in r.output, r.output
 
 
 @pytest.mark.parametrize("args, says", [
