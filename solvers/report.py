@@ -341,7 +341,8 @@ def sankey_figure(d: Data, year: int, basis: str):
         u = unit or (d.unit.get(beside, "") if n.role != "process" else "")
         hx.append((n.x0 + n.x1) / 2)
         hy.append((n.y0 + n.y1) / 2)
-        ht.append(html.escape(f"{n.label}: {fmt_num(n.value)} {u}".rstrip() + (f" ({d.stage_of(n.label)})" if n.role == "process" else ""), quote=False))
+        name = f"{n.label} of {beside}" if SEP in n.id else n.label  # six nodes may read "stock": say whose
+        ht.append(html.escape(f"{name}: {fmt_num(n.value)} {u}".rstrip() + (f" ({d.stage_of(n.label)})" if n.role == "process" else ""), quote=False))
     notes = [dict(x=(lab.x0 + lab.x1) / 2, y=(lab.y0 + lab.y1) / 2, xref="x", yref="y", text=html.escape(lab.text, quote=False).replace("\n", "<br>"),
                   showarrow=False, xanchor="center", yanchor="middle", textangle=-lab.angle, align="left",
                   font=dict(size=g.font_px, family=FONT_FAMILY, color="#222"), bgcolor="rgba(255,255,255,0.7)", borderpad=0)

@@ -24,7 +24,7 @@ from rechain.model import load_instance
 from rechain.solvers import solve
 from rechain.solvers.export import write_results
 from rechain.solvers.report import (BASES, Data, _fig_capacity, _fig_policies, _fig_prices, build_report, capacity_processes,
-                                    fmt_num, sankey_geometry, sankey_links, utilisation)
+                                    fmt_num, sankey_figure, sankey_geometry, sankey_links, utilisation)
 from rechain.solvers.sankey import SEP, re_content
 
 CHROMIUM = "/usr/bin/chromium"
@@ -386,3 +386,14 @@ def test_policy_bars_put_one_unit_on_an_axis(default):
     assert d.policy_value_unit("im_magnet_target") == "t"  # min_capacity of sintering, t of blanks a year
     table = [t for t in fig.data if t.type == "table"][0]
     assert table.header.values[-1].startswith("unit") and "t REO" in table.cells.values[-1]
+
+
+def test_a_stock_node_says_whose_stock_it_is_on_hover(default):
+    """Outside supply, disposal and stock stand beside their commodity and read "stock" on the
+    chart; hovering one names the commodity (six stock nodes in 2025 would otherwise be alike)."""
+    d = Data(default)
+    hover = sankey_figure(d, 2025, "reo")["data"][0]["hovertext"]
+    stocks = [h for h in hover if h.startswith("stock") and "→" not in h]  # nodes, not bands
+    assert len(stocks) >= 2
+    assert all(h.startswith("stock of ") for h in stocks), stocks
+    assert any(h.startswith("stock of lace_bo:") for h in stocks), stocks
