@@ -131,12 +131,13 @@ def test_a_chunk_that_kills_its_worker_every_time_is_lost_and_the_rest_finish(to
 def test_a_frozen_local_worker_is_timed_out_and_its_chunk_run_again(toy, runs, clean, tmp_path):
     marker = tmp_path / "frozen"
     t0 = time.perf_counter()
-    got = sweep(toy, faulty(runs, 7, marker, "stop"), workers=2, progress=False, chunk_size=3, chunk_timeout=6)
+    # a chunk of three toy scenarios takes well under a second; 15 s leaves room for a busy machine
+    got = sweep(toy, faulty(runs, 7, marker, "stop"), workers=2, progress=False, chunk_size=3, chunk_timeout=15)
     took = time.perf_counter() - t0
     pid = int(marker.read_text())
     assert not _alive(pid)  # the frozen process was killed, not left behind
     assert (got.summary["status"] == "optimal").all()
-    assert got.timings["retried"] == 1 and took < 40
+    assert got.timings["retried"] == 1 and took < 60
     assert_same_results(got, clean)
 
 
@@ -202,13 +203,13 @@ def test_a_frozen_dask_worker_is_timed_out_and_its_chunk_run_elsewhere(toy, runs
     t0 = time.perf_counter()
     try:
         got = sweep(toy, faulty(runs, 5, marker, "stop"), backend="dask", scheduler=dask_client,
-                    progress=False, chunk_size=3, chunk_timeout=8)
+                    progress=False, chunk_size=3, chunk_timeout=20)  # a worker's first chunk also imports rechain
         took = time.perf_counter() - t0
     finally:
         if marker.exists() and _alive(int(marker.read_text())):  # never leave a stopped process behind
             os.kill(int(marker.read_text()), signal.SIGKILL)
     assert (got.summary["status"] == "optimal").all()
-    assert got.timings["retried"] >= 1 and took < 60  # not the scheduler's 5 minutes to drop a silent worker
+    assert got.timings["retried"] >= 1 and took < 100  # not the scheduler's 5 minutes to drop a silent worker
     assert_same_results(got, clean)
 
 
