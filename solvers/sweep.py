@@ -738,6 +738,10 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
     frozen: set = set()  # addresses of workers that did not answer in time
     try:
         inst_f = client.submit(_dask_instance, instance, key=f"rechain-instance-{token}", pure=False)
+        try:  # a copy on every worker: a chunk never waits to fetch the instance from a frozen one
+            client.replicate([inst_f])
+        except Exception:
+            pass
         queue = deque(chunks)
         running: dict = {}  # future -> (chunk, deadline)
         idle_since = None
