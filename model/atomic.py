@@ -75,6 +75,13 @@ _WRITE_ERRNOS = {errno_.ENOSPC, errno_.EDQUOT, errno_.EACCES, errno_.EPERM, errn
                  errno_.ENAMETOOLONG, errno_.ENOTDIR}
 
 
+def blocking_parent(p: Path) -> Path | None:
+    """For a path that does not exist: its nearest existing ancestor if that is not a folder
+    (so ``p`` cannot be made), else None."""
+    up = next((a for a in p.parents if os.path.lexists(a)), None)
+    return up if up is not None and not up.is_dir() else None
+
+
 @contextlib.contextmanager
 def _naming(path: Path):
     """Raise an error of the system that stops a write as :class:`OutputError` naming ``path``."""
@@ -120,8 +127,7 @@ def check_output(path, overwrite: bool, replaceable: Optional[Callable[[Path], O
         if q in real.parents and not (inside_ok and inside_ok[0]):
             raise OutputRefused(path, f"is inside {label} ({q})")
     if not os.path.lexists(p):
-        up = next((a for a in p.parents if os.path.lexists(a)), None)
-        if up is not None and not up.is_dir():
+        if (up := blocking_parent(p)) is not None:
             raise OutputRefused(path, f"cannot be made: {up} is not a folder", replaced=False)
         return
     if p.is_symlink() or not p.is_dir():

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .cells import expand
+from .cells import _is_blank, expand
 from .schema import POLICY_KINDS
 
 SHARE = "share (0-1)"
-
-
-def _blank(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v) or str(v) == ""
 
 
 def share_policies(policies: pd.DataFrame) -> set[str]:
@@ -50,9 +46,9 @@ def policy_units(policies: pd.DataFrame, commodity_unit: dict[str, str], process
             out[name] = ""
             continue
         if kind.select == "processes":
-            names, of = expand(None if _blank(row.processes) else row.processes, process_unit), process_unit
+            names, of = expand(None if _is_blank(row.processes) else row.processes, process_unit), process_unit
         else:
-            names, of = expand(None if _blank(row.commodities) else row.commodities, commodity_unit), commodity_unit
+            names, of = expand(None if _is_blank(row.commodities) else row.commodities, commodity_unit), commodity_unit
         units = sorted({of.get(n, "") for n in names} - {""})
         out[name] = units[0] if len(units) == 1 else ("mixed: " + "; ".join(units) if units else "")
     return out

@@ -483,8 +483,9 @@ def check_workbook_output(path, overwrite: bool, protect: tuple = ()) -> None:
         if p.resolve() == Path(q).resolve():
             raise _refused(path, f"is {label}")
     if not os.path.lexists(p):
-        up = next((a for a in p.parents if os.path.lexists(a)), None)
-        if up is not None and not up.is_dir():
+        from .atomic import blocking_parent
+
+        if (up := blocking_parent(p)) is not None:
             raise _refused(path, f"cannot be made: {up} is not a folder", replaced=False)
         return
     if p.is_symlink() or not p.is_file():
