@@ -61,6 +61,10 @@ ORES = {  # feed: ({oxide: share of REO}, source of the shares)
     "bastnaesite": ({"ce_oxide": 0.502, "la_oxide": 0.323, "prnd_oxide": 0.157, "seg_oxide": 0.018}, "mp_10k_2021"),
     "ionic": ({"y_oxide": 0.36, "la_oxide": 0.20, "prnd_oxide": 0.208, "dy_oxide": 0.043, "tb_oxide": 0.007, "ce_oxide": 0.006,
                "seg_oxide": 0.176}, "est_ionic_profile"),
+    # lynas_ar_2021: Lynas's products, FY2021: 15,761 t REO of which 5,461 t NdPr (D: 0.3465); SEG+ as
+    # at Mountain Pass (mp_10k_2021), La and Ce the rest, split as in bastnaesite
+    "mt_weld": ({"prnd_oxide": 0.3465, "seg_oxide": 0.018, "la_oxide": r6(0.6355 * 0.323 / 0.825),
+                 "ce_oxide": r6(0.6355 * 0.502 / 0.825)}, "lynas_ar_2021"),
     "myanmar": ({"y_oxide": 0.32, "prnd_oxide": 0.185, "la_oxide": 0.12, "ce_oxide": 0.02, "dy_oxide": 0.0374, "tb_oxide": 0.0057,
                  "seg_oxide": 0.3119}, "est_myanmar_profile"),
 }
@@ -91,7 +95,7 @@ METAL_OXIDE = {"prnd_metal": ("prnd_oxide", "prnd"), "dy_metal": ("dy_oxide", "d
                "ce_metal": ("ce_oxide", "ce")}
 
 
-LACE_KIND = {"bayan_obo": "bo", "bastnaesite": "bast"}
+LACE_KIND = {"bayan_obo": "bo", "bastnaesite": "bast", "mt_weld": "bast"}
 
 
 def scrap_oxides(metals: dict[str, float]) -> dict[str, float]:
@@ -199,18 +203,28 @@ MAGNET_USES = {
                              "electronics_ce": ({"magnet_ce": 10.0, "bonded_magnet": 2.5}, 0.0, "adamas_ce_ndfeb")},
 }
 # The cost of an alternative differs from unit to unit (small against large appliances, short
-# against long motor duty): each alternative comes in three tiers, a third of the units each, at
-# half, once and twice its typical cost (est_substitutes), so the price of magnets climbs as more
-# of a use gives way rather than jumping from one alternative to the next.
-TIERS = ((1, 0.5), (2, 1.0), (3, 2.0))
-TIER_SHARE = r6(1 / 3)
+# against long motor duty): each alternative comes in eight tiers, an eighth of the units each, their
+# extra costs spread evenly between nothing and twice the typical extra (est_substitutes), so the
+# price of magnets climbs as more of a use gives way rather than jumping from one alternative to the
+# next.
+# The extra cost of an alternative is measured against a whole magnet motor or generator, magnets
+# bought at 2020 prices; in the LP the magnet route pays for its magnets apart, so an alternative's
+# cost is its extra plus the 2020 cost of the magnets it does without. At 2020 prices the magnet
+# routes are then the cheaper choice, as they were in 2020's mix. 2020 magnet price: China's average
+# export price (mineralprices_exports_2020: USD 47,389 per t).
+MAGNET_PRICE_2020 = usd(47_389)
+N_TIERS = 8
+TIERS = tuple((k, (2 * k - 1) / N_TIERS) for k in range(1, N_TIERS + 1))
+TIER_SHARE = r6(1 / N_TIERS)
 SUBSTITUTES = {}  # route: its tiers
 for _service, _routes in MAGNET_USES.items():
     _tiered = {}
+    _magnets = next(iter(_routes.values()))[0]  # the rare-earth-magnet route's inputs
     for _r, (_inputs, _extra, _src) in _routes.items():
         if _extra > 0:
+            _saved = MAGNET_PRICE_2020 * sum(max(0.0, q - _inputs.get(m, 0.0)) for m, q in _magnets.items())
             SUBSTITUTES[_r] = [f"{_r}_{k}" for k, _ in TIERS]
-            _tiered.update({f"{_r}_{k}": (_inputs, round(_extra * m, 6), _src) for k, m in TIERS})
+            _tiered.update({f"{_r}_{k}": (_inputs, round(_extra * m + _saved, 6), _src) for k, m in TIERS})
         else:
             _tiered[_r] = (_inputs, _extra, _src)
     MAGNET_USES[_service] = _tiered
@@ -234,6 +248,8 @@ STOCKS = {  # (commodity, region): (initial t, holding cost CNY million per t pe
     ("lace_bo", IM): (75_000, 0.0002), ("lace_bast", OC): (25_000, 0.0002), ("la_oxide", JX): (0, 0.0003),
     ("ce_oxide", JX): (0, 0.0003), ("y_oxide", JX): (10_000, 0.0005), ("seg_oxide", JX): (10_000, 0.0005),
     ("y_oxide", IM): (0, 0.0005), ("seg_oxide", IM): (0, 0.0005), ("y_oxide", OC): (0, 0.0005), ("seg_oxide", OC): (0, 0.0005),
+    # Lynas's co-products outside China: its SEG concentrate and La/Ce beyond what the region's La/Ce plant splits
+    ("seg_oxide", ROW): (0, 0.0005), ("lace_bast", ROW): (0, 0.0002),
 }
 
 
@@ -301,6 +317,7 @@ CAPEX_BY_REGION = {  # process: {region: (capex, source)}
     "alloy_casting": {ROW: (0.08, "est_regional_costs")},
     "gbd_diffusion": {ROW: (0.05, "est_regional_costs")},
 }
+LYNAS_FEED = round(7_000 / 0.3465 / SEP, -2)  # projectblue_lynas: 7,000 t/y NdPr; lynas_ar_2021 NdPr share (D)
 EXISTING = {  # process: {region: {year: t/y}} (est_capacity unless EXISTING_SOURCE says)
     "mining_bayan_obo": {IM: {2020: 150_000, 2021: 180_000, 2022: 220_000, 2023: 260_000, 2024: 280_000}},
     "beneficiation_bayan_obo": {IM: {2020: 130_000, 2021: 150_000, 2022: 185_000, 2023: 220_000, 2024: 235_000}},
@@ -309,7 +326,7 @@ EXISTING = {  # process: {region: {year: t/y}} (est_capacity unless EXISTING_SOU
     "mining_row": {ROW: {2020: 30_000}}, "beneficiation_row": {ROW: {2020: 25_000}},
     "separation_bayan_obo": {IM: {2020: 140_000}}, "separation_sichuan": {OC: {2020: 65_000}},
     "separation_ionic": {JX: {2020: 40_000}}, "separation_imported_ionic": {JX: {2020: 50_000}},
-    "separation_imported_light": {OC: {2020: 60_000}}, "separation_row": {ROW: {2020: 25_000}},
+    "separation_imported_light": {OC: {2020: 60_000}}, "separation_row": {ROW: {2020: LYNAS_FEED}},
     "metal_prnd": {IM: {2020: 30_000}, JX: {2020: 30_000}, OC: {2020: 40_000}, ROW: {2020: 8_000}},
     "metal_dy": {JX: {2020: 3_000}, OC: {2020: 1_000}, ROW: {2020: 300}},
     "metal_tb": {JX: {2020: 600}, OC: {2020: 300}, ROW: {2020: 100}},
@@ -419,7 +436,7 @@ def _io(T: Tables) -> None:
                          ("separation_ionic", "ionic_concentrate", "ionic"),
                          ("separation_imported_ionic", "myanmar_concentrate", "myanmar"),
                          ("separation_imported_light", "us_concentrate", "bastnaesite"),
-                         ("separation_row", "bastnaesite_concentrate", "bastnaesite")):
+                         ("separation_row", "bastnaesite_concentrate", "mt_weld")):
         io(p, feed, "in", 1, "treo_cnre_huamei", True)
         shares, src = ORES[ore]
         lace = sum(shares.get(x, 0.0) for x in LACE)
@@ -543,8 +560,9 @@ def _supply(T: Tables, years, national: bool) -> None:
     for r in REGIONS:
         for c, price in (("iron", 0.005), ("boron", 0.09), ("binder", 0.03)):
             T.add("supply", "est_supply", commodity=c, region=r, year=None, max_quantity=None, price=price)
-    T.add("supply", "argus_myanmar_2020", commodity="myanmar_concentrate", region=JX, year=None, max_quantity=MYANMAR_REO,
-          price=MYANMAR_PRICE)
+    for y in years:  # a row a year, so that a scenario can change one year's imports
+        T.add("supply", "argus_myanmar_2020", commodity="myanmar_concentrate", region=JX, year=y, max_quantity=MYANMAR_REO,
+              price=MYANMAR_PRICE)
     for y in years:
         q = US_OUTPUT.get(y, US_OUTPUT[2024])
         src = "usgs_mcs_2025" if y in US_OUTPUT else "est_supply"
@@ -730,7 +748,7 @@ def scenarios(years, national: bool) -> dict:
             "description": "the heavy-RE feed of 2021 as it happened: Myanmar's border closed from mid-July (imports 20,100 t gross "
                            "in 2021, smm_prnd_supply_2021) and China's ion-adsorption mining suspended from February (about 12,000 t "
                            "REO mined, an estimate)",
-            "changes": [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "max_quantity",
+            "changes": [{"table": "supply", "where": {"commodity": "myanmar_concentrate", "year": 2021}, "column": "max_quantity",
                          "set": r6(20_100 * MYANMAR_GRADE)},
                         {"table": "policies", "where": {"policy": "ionic_mining_quota", "year": 2021}, "column": "value",
                          "set": 12_000}]}

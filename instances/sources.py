@@ -72,6 +72,8 @@ SOURCES: dict[str, tuple[str, str]] = {
         ''),
     'icct_nev_plan': ("ICCT: China's NEV Industrial Development Plan 2021-2035 (about 20 % NEV share of new sales by 2025)",
         'https://theicct.org/publication/chinas-new-energy-vehicle-industrial-development-plan-for-2021-to-2035/'),
+    'lynas_ar_2021': ('Lynas Rare Earths 2021 Annual Report (FY2021: 15,761 t REO produced, of which 5,461 t NdPr; FY2020: 14,562 t and 4,656 t)',
+        'https://issuu.com/apmgraphics/docs/lyc_ar21_issuu'),
     'projectblue_lynas': ('Project Blue: Lynas Mt Weld capacity about 7,000 t/y NdPr equivalent, 12,000 t/y by 2024',
         'https://projectblue.com/blue/news-analysis/115/lynas-prepares-to-accelerate-rare-earth-production'),
     'est_beneficiation': ('estimate: beneficiation recovery of REO from mined ore 0.85 (Dalucao 0.55 per researcher_dalucao, modern Bayan Obo flotation higher); the rock mining quota counts REO in the concentrate',
@@ -100,7 +102,7 @@ SOURCES: dict[str, tuple[str, str]] = {
         'https://www.metalnomist.com/2025/10/global-rare-earth-magnet-production-set.html'),
     'plantservices_mp10x': ('Plant Services: MP Materials 10X magnet plant, USD 1.25 bn for 10 kt/y (2026)',
         ''),
-    'mineralprices_exports_2020': ('MineralPrices / Argus: China rare-earth permanent magnet exports 2020 (35,982 t, HS 85051110)',
+    'mineralprices_exports_2020': ('MineralPrices / Argus: China rare-earth permanent magnet exports 2020 (35,982 t, HS 85051110, at an average USD 47,389 per t)',
         'https://mineralprices.com/china-exports-more-rare-earth-magnet-materials-in-2020/'),
     'est_2035': ('estimate: demand, quota and capacity paths 2025-2035 for the national planning view',
         ''),
@@ -201,8 +203,11 @@ SOURCES.update({
                         "2-4 % efficiency loss; idtechex_ev_motors, adamas_elasticity_2022); an electrically excited or geared DFIG wind "
                         "generator 8 % (direct drive) or 4 % (medium speed) more on a turbine of 3,500 CNY/kW; an IE3 induction motor "
                         "150 CNY million per GW more over its life (efficiency); ferrite motors 80 CNY per appliance and 120 CNY per "
-                        "e-bike more (hokudai_ferrite: ferrite costs a tenth but needs more steel and copper for the same output). These are typical costs; the cost differs from unit to unit, so each "
-                        "alternative comes in three tiers of a third of the units each, at half, once and twice the typical cost", ""),
+                        "e-bike more (hokudai_ferrite: ferrite costs a tenth but needs more steel and copper for the same output). These are typical extra costs against a whole magnet motor or generator "
+                        "with its magnets at 2020 prices (so the LP charges an alternative its extra plus the 2020 cost of the magnets it "
+                        "does without, at China's 2020 export price of magnets, mineralprices_exports_2020); the extra differs from unit to "
+                        "unit, so each alternative comes in eight tiers of an eighth of the units each, spread evenly between nothing and "
+                        "twice the typical extra", ""),
     "est_demand_curves": ("estimate: demand curves of the end uses: 10 % of a demand gives way when the magnets it needs would cost more "
                           "than 1.5 CNY million per t (thrifting, delay), the rest at 15 CNY million per t (the service forgone); "
                           "La/Ce, Y and SEG uses and exports likewise at 0.05 and 0.5 CNY million per t of oxide", ""),

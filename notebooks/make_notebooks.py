@@ -348,7 +348,7 @@ shock through the chain:
   the diffusion source, Dy being limited to thin parts (`dy_diffusion_depth`);
 - the switch to Dy-free grades (`magnet_std`, Ce-substituted `magnet_ce`, bonded magnets) and to
   alternatives without rare-earth magnets (induction motors, ferrite, excited generators, each in
-  three cost tiers);
+  eight cost tiers);
 - demand given up along the demand curves (`demand_response`).
 
 A small sweep then deepens the shock by cutting China's own ion-adsorption mining quota too."""),
