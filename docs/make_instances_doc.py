@@ -40,13 +40,14 @@ USGS = {"prnd_oxide": (49, 98, 134, 78, 56), "dy_oxide": (261, 410, 382, 330, 26
 MARKET = {c: {y: v * FX[y] / 1000 for y, v in zip(FX, vals)} for c, vals in USGS.items()}
 MARKET_SOURCE = "usgs_mcs_2025; fx_cny_usd"
 GAP_REASON = {
-    "prnd_oxide": "Seen from 2020, supply and demand meet without giving up magnets anywhere: in 2021-22 the "
-                  "Myanmar feed is bought below its cap at its 2020 import price (`argus_myanmar_2020`), so that "
-                  "price holds PrNd, Dy and Tb together, and stocks carry them between years; from 2023, with the "
-                  "quotas raised, the marginal mine (Sichuan) sets it. The gap to 2020's average is Tb's (below): "
-                  "what Tb lacks of the feed's value, PrNd carries. With demand as it turned out "
-                  "(`actual_demand_2021_2024`) magnets give way to their alternatives and the model meets 2021-24 "
-                  "within 35 % (docs/instances.md).",
+    "prnd_oxide": "Where supply meets demand without giving up magnets (the default seen from 2020), the Myanmar "
+                  "feed is bought below its cap at its 2020 import price (`argus_myanmar_2020`), which holds PrNd, "
+                  "Dy and Tb together, and stocks carry them between years: what Tb lacks of the feed's value "
+                  "(below), PrNd carries. Where supply falls short (the national view's 2020, or demand as it "
+                  "turned out) magnets give way to the cheapest tiers of their alternatives (`est_substitutes`), "
+                  "which set it; once the quotas are raised (2023 on) the marginal mine (Sichuan) does. With demand "
+                  "as it turned out (`actual_demand_2021_2024`) the default meets 2021-24 within 35 % "
+                  "(docs/instances.md).",
     "dy_oxide": "The Myanmar feed is the marginal source of Dy and Tb: their prices are what is left of its fixed "
                 "2020 import price (`argus_myanmar_2020`) after the value of its PrNd, carried between years by "
                 "stocks at the discount rate (docs/instances.md, 'What the heavy-RE prices rest on', moves each "
