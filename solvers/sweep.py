@@ -787,17 +787,19 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
             for f in [f for f in running if f.done()]:
                 chunk, _ = running[f]
                 try:  # the result comes from the worker that holds it, which may have frozen since
-                    pack = f.result(timeout=timeout_of(chunk))
+                    pack, error = f.result(timeout=timeout_of(chunk)), None
                 except (Exception, asyncio.CancelledError) as exc:
                     if isinstance(exc, TimeoutError) and f.status == "finished":  # not handed over:
                         late.append(f)  # its worker is left out before any other result is fetched
                         break
-                    del running[f]
-                    died = type(exc).__name__ == "KilledWorker"
-                    fault(chunk, "worker died" if died else "worker error", f"{type(exc).__name__}: {exc}", queue)
-                    continue
+                    pack, error = None, exc
                 del running[f]
-                collect(pack)
+                f.release()  # now, not when collected as garbage: the scheduler would run it again were its worker lost
+                if error is None:
+                    collect(pack)
+                else:
+                    died = type(error).__name__ == "KilledWorker"
+                    fault(chunk, "worker died" if died else "worker error", f"{type(error).__name__}: {error}", queue)
             now = time.monotonic()
             late += [f for f, (_, d) in running.items() if d <= now and f not in late]
             if late:
@@ -810,9 +812,9 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
                     stale = set()
                     fault(chunk, "timed out", f"no answer from worker {w or '?'} in {timeout_of(chunk):g} s", queue)
     finally:
-        try:  # without waiting: a frozen worker would never answer
+        try:  # a worker that froze unnoticed would never answer: not waited for long
             others = [w for w in client.nthreads() if w not in frozen]
-            if others:  # a worker that froze unnoticed would never answer: not waited for long
+            if others:
                 client.run(_dask_forget, token, workers=others, wait=False, callback_timeout=DASK_ANSWER)
         except Exception:
             pass
