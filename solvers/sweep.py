@@ -812,10 +812,10 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
                     stale = set()
                     fault(chunk, "timed out", f"no answer from worker {w or '?'} in {timeout_of(chunk):g} s", queue)
     finally:
-        try:  # a worker that froze unnoticed would never answer: not waited for long
+        try:  # each worker drops the models it built; one that froze unnoticed is not waited for long
             others = [w for w in client.nthreads() if w not in frozen]
             if others:
-                client.run(_dask_forget, token, workers=others, wait=False, callback_timeout=DASK_ANSWER)
+                client.run(_dask_forget, token, workers=others, on_error="ignore", callback_timeout=DASK_ANSWER)
         except Exception:
             pass
         if own_client is not None:

@@ -199,6 +199,18 @@ def dask_client():
         yield client
 
 
+def _built_models():
+    """Run on a worker: how many runners (built models) of sweeps it keeps."""
+    return len(importlib.import_module("rechain.solvers.sweep")._DASK_RUNNERS)
+
+
+def test_a_dask_sweep_leaves_no_built_models_on_its_workers(toy, runs, clean, dask_client):
+    got = sweep(toy, runs, backend="dask", scheduler=dask_client, progress=False, chunk_size=3)
+    assert_same_results(got, clean)
+    kept = dask_client.run(_built_models)
+    assert len(kept) == 2 and set(kept.values()) == {0}
+
+
 def test_dask_workers_killed_twice_lose_nothing(toy, runs, clean, tmp_path, dask_client):
     scens = faulty(faulty(runs, 2, tmp_path / "first"), 9, tmp_path / "second")
     got = sweep(toy, scens, backend="dask", scheduler=dask_client, progress=False, chunk_size=3)
