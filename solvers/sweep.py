@@ -732,9 +732,9 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
     data no waiting task needs: its active memory manager drops the others within seconds, so
     copies made when the sweep starts do not last). Until the scheduler forgets that worker,
     fetching either from it is tried again and again; so a result's fetch is bounded by the
-    chunk timeout, and the scheduler is told to forget a frozen worker at once rather than
-    after its own timeout for a silent worker (minutes): the instance is computed again on a
-    live worker."""
+    chunk timeout, and a frozen worker that its nanny does not kill is removed from the
+    scheduler at once rather than after the scheduler's own timeout for a silent worker
+    (minutes): the instance is computed again on a live worker."""
     try:
         from distributed import Client, LocalCluster
         from distributed import wait as dask_wait
@@ -850,31 +850,35 @@ def _scheduler_suspects(keys, lag, dask_scheduler=None):
 
 def _retire_dask_workers(client, addresses: set, frozen: set) -> None:
     """Leave the workers at ``addresses`` out for the rest of the sweep: kill each through its
-    nanny (which starts a new one), then have the scheduler forget them at once (closing their
-    connections without waiting for an answer), as it would forget a silent worker after its
-    own timeout: a chunk and the data a frozen worker held go elsewhere, the instance computed
-    again if only that worker held it, even when no nanny could kill it. No call waits more
-    than :data:`DASK_ANSWER` s."""
+    nanny, which starts a new one (the scheduler then drops the dead worker at once). One that
+    no nanny killed (none, or it failed or did not answer) is removed from the scheduler, as
+    the scheduler would remove a silent worker after its own timeout (minutes): its chunks and
+    the data it held (the instance, perhaps) go to live workers. No call waits more than
+    :data:`DASK_ANSWER` s."""
     addresses = set(addresses) - frozen
-    if not addresses:
-        return
     frozen |= addresses
+    left = []
     for address in sorted(addresses):
         try:
-            client.run(_dask_stop_worker, workers=[address], nanny=True, on_error="ignore", callback_timeout=DASK_ANSWER)
+            killed = client.run(_dask_stop_worker, workers=[address], nanny=True, on_error="ignore",
+                                callback_timeout=DASK_ANSWER).get(address) is True
+        except Exception:
+            killed = False
+        if not killed:
+            left.append(address)
+    if left:
+        try:
+            client.run_on_scheduler(_scheduler_forget, left, callback_timeout=DASK_ANSWER)
         except Exception:
             pass
-    try:
-        client.run_on_scheduler(_scheduler_forget, sorted(addresses), callback_timeout=DASK_ANSWER)
-    except Exception:
-        pass
 
 
 async def _scheduler_forget(addresses, dask_scheduler=None):
-    """Run on the scheduler: remove the workers at ``addresses`` now (the scheduler's own
-    removal of a worker that stopped answering, with no call to the worker)."""
+    """Run on the scheduler: remove the workers at ``addresses`` now, without a word to them (a
+    frozen one never reads it; one that wakes up learns at its next heartbeat that it is gone,
+    and closes)."""
     for address in addresses:
-        await dask_scheduler.remove_worker(address, stimulus_id=f"rechain-frozen-worker-{time.time()}", close=True)
+        await dask_scheduler.remove_worker(address, stimulus_id=f"rechain-frozen-worker-{time.time()}", close=False)
 
 
 class _Progress:
