@@ -66,6 +66,10 @@ REASONS = {
 #: how many times a lost chunk is tried again (on another worker) before its scenarios are lost
 RETRIES = 2
 
+#: seconds a Dask scheduler or nanny has to answer one call made while a chunk times out (they
+#: answer in milliseconds); no call then waits on a worker, which a frozen one never answers
+DASK_ANSWER = 10.0
+
 
 class SweepOptionError(ValueError):
     """An option of a sweep that cannot work, found before any worker starts."""
@@ -444,7 +448,8 @@ def sweep(
     frozen worker; default :func:`default_chunk_timeout` of the chunk's size and ``time_limit``) is
     tried again on another worker, up to ``retries`` more times; a broken local pool is
     replaced and only the chunks it lost are sent again, and a frozen worker is killed (a
-    Dask worker through its nanny, which starts a new one). A chunk starts cold wherever it
+    Dask worker through its nanny, which starts a new one, and the scheduler forgets it at
+    once, so no chunk waits for what it held). A chunk starts cold wherever it
     runs, so the scenarios that finish have the tables of a sweep without faults. The
     scenarios of a chunk lost on every attempt are rows of the summary with status ``lost``,
     a ``reason`` (:data:`REASONS`) and a message that says what happened on each attempt.
@@ -716,9 +721,20 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
 
 def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fault, timeout_of):
     """Chunks on Dask workers, as many in flight as the workers have threads. A chunk whose
-    worker died, or that failed, is sent again; one that timed out is cancelled, its worker
-    (and any worker whose heartbeat stopped) killed through its nanny, which starts a new one,
-    and left out for the rest of the sweep, and the chunk is sent again to the others."""
+    worker died, or that failed, is sent again; one that timed out (or whose result its worker
+    did not hand over within the chunk timeout) is cancelled, its worker and any worker whose
+    heartbeat stopped are retired (:func:`_retire_dask_workers`) and left out for the rest of
+    the sweep, and the chunk is sent again to the others.
+
+    A frozen worker may hold what the sweep still needs: the result of a chunk it finished
+    before freezing (the scheduler sends chunks where the instance is, so one worker often
+    runs several in a row), or the only copy of the instance (the scheduler keeps one copy of
+    data no waiting task needs: its active memory manager drops the others within seconds, so
+    copies made when the sweep starts do not last). Until the scheduler forgets that worker,
+    fetching either from it is tried again and again; so a result's fetch is bounded by the
+    chunk timeout, and a frozen worker that its nanny does not kill is removed from the
+    scheduler at once rather than after the scheduler's own timeout for a silent worker
+    (minutes): the instance is computed again on a live worker."""
     try:
         from distributed import Client, LocalCluster
         from distributed import wait as dask_wait
@@ -738,10 +754,6 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
     frozen: set = set()  # addresses of workers that did not answer in time
     try:
         inst_f = client.submit(_dask_instance, instance, key=f"rechain-instance-{token}", pure=False)
-        try:  # a copy on every worker: a chunk never waits to fetch the instance from a frozen one
-            client.replicate([inst_f])
-        except Exception:
-            pass
         queue = deque(chunks)
         running: dict = {}  # future -> (chunk, deadline)
         idle_since = None
@@ -771,31 +783,39 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
                           return_when="FIRST_COMPLETED")
             except TimeoutError:
                 pass
+            late = []
             for f in [f for f in running if f.done()]:
-                chunk, _ = running.pop(f)
-                try:
-                    collect(f.result())
+                chunk, _ = running[f]
+                try:  # the result comes from the worker that holds it, which may have frozen since
+                    pack, error = f.result(timeout=timeout_of(chunk)), None
                 except (Exception, asyncio.CancelledError) as exc:
-                    died = type(exc).__name__ == "KilledWorker"
-                    fault(chunk, "worker died" if died else "worker error", f"{type(exc).__name__}: {exc}", queue)
+                    if isinstance(exc, TimeoutError) and f.status == "finished":  # not handed over:
+                        late.append(f)  # its worker is left out before any other result is fetched
+                        break
+                    pack, error = None, exc
+                del running[f]
+                f.release()  # now, not when collected as garbage: the scheduler would run it again were its worker lost
+                if error is None:
+                    collect(pack)
+                else:
+                    died = type(error).__name__ == "KilledWorker"
+                    fault(chunk, "worker died" if died else "worker error", f"{type(error).__name__}: {error}", queue)
             now = time.monotonic()
-            late = [f for f, (_, d) in running.items() if d <= now]
+            late += [f for f, (_, d) in running.items() if d <= now and f not in late]
             if late:
-                where = {key: w for w, keys in client.processing().items() for key in keys}
-                stale = _silent_workers(client)
+                where, stale = _dask_suspects(client, [f.key for f in late])
                 for f in late:
                     chunk, _ = running.pop(f)
                     w = where.get(f.key)
                     f.cancel()
-                    for x in ({w} if w else set()) | stale:
-                        _stop_dask_worker(client, x, frozen)
+                    _retire_dask_workers(client, ({w} if w else set()) | stale, frozen)
                     stale = set()
                     fault(chunk, "timed out", f"no answer from worker {w or '?'} in {timeout_of(chunk):g} s", queue)
     finally:
-        try:  # without waiting: a frozen worker would never answer
+        try:  # each worker drops the models it built; one that froze unnoticed is not waited for long
             others = [w for w in client.nthreads() if w not in frozen]
             if others:
-                client.run(_dask_forget, token, workers=others, wait=False)
+                client.run(_dask_forget, token, workers=others, on_error="ignore", callback_timeout=DASK_ANSWER)
         except Exception:
             pass
         if own_client is not None:
@@ -804,25 +824,61 @@ def _run_dask(instance, tables, options, chunks, workers, scheduler, collect, fa
             own_cluster.close()
 
 
-def _silent_workers(client, lag: float = 5.0) -> set:
-    """Workers whose last heartbeat is ``lag`` seconds older than the latest one's (frozen ones)."""
+def _dask_suspects(client, keys: list, lag: float = 5.0) -> tuple[dict, set]:
+    """``(where, silent)``: the worker that runs, or holds the result of, each of ``keys``, and
+    the workers whose last heartbeat is ``lag`` seconds older than the latest one's (frozen
+    ones), as the scheduler sees them; nothing when it does not answer in :data:`DASK_ANSWER` s."""
     try:
-        seen = {w: v.get("last_seen") for w, v in client.scheduler_info(n_workers=-1)["workers"].items()}
-        seen = {w: t for w, t in seen.items() if isinstance(t, (int, float))}
+        return client.run_on_scheduler(_scheduler_suspects, list(keys), lag, callback_timeout=DASK_ANSWER)
     except Exception:
-        return set()
+        return {}, set()
+
+
+def _scheduler_suspects(keys, lag, dask_scheduler=None):
+    """Run on the scheduler: :func:`_dask_suspects`."""
+    where = {}
+    for key in keys:
+        ts = dask_scheduler.tasks.get(key)
+        if ts is not None and ts.processing_on is not None:
+            where[key] = ts.processing_on.address
+        elif ts is not None and ts.who_has:
+            where[key] = min(ws.address for ws in ts.who_has)
+    seen = {a: ws.last_seen for a, ws in dask_scheduler.workers.items()}
     latest = max(seen.values(), default=0.0)
-    return {w for w, t in seen.items() if latest - t > lag}
+    return where, {a for a, t in seen.items() if latest - t > lag}
 
 
-def _stop_dask_worker(client, address: str, frozen: set) -> None:
-    """Kill the worker at ``address`` through its nanny (which starts a new one) and leave the
-    address out for the rest of the sweep."""
-    frozen.add(address)
-    try:
-        client.run(_dask_stop_worker, workers=[address], nanny=True, on_error="ignore")
-    except Exception:
-        pass
+def _retire_dask_workers(client, addresses: set, frozen: set) -> None:
+    """Leave the workers at ``addresses`` out for the rest of the sweep: kill each through its
+    nanny, which starts a new one (the scheduler then drops the dead worker at once). One that
+    no nanny killed (none, or it failed or did not answer) is removed from the scheduler, as
+    the scheduler would remove a silent worker after its own timeout (minutes): its chunks and
+    the data it held (the instance, perhaps) go to live workers. No call waits more than
+    :data:`DASK_ANSWER` s."""
+    addresses = set(addresses) - frozen
+    frozen |= addresses
+    left = []
+    for address in sorted(addresses):
+        try:
+            killed = client.run(_dask_stop_worker, workers=[address], nanny=True, on_error="ignore",
+                                callback_timeout=DASK_ANSWER).get(address) is True
+        except Exception:
+            killed = False
+        if not killed:
+            left.append(address)
+    if left:
+        try:
+            client.run_on_scheduler(_scheduler_forget, left, callback_timeout=DASK_ANSWER)
+        except Exception:
+            pass
+
+
+async def _scheduler_forget(addresses, dask_scheduler=None):
+    """Run on the scheduler: remove the workers at ``addresses`` now, without a word to them (a
+    frozen one never reads it; one that wakes up learns at its next heartbeat that it is gone,
+    and closes)."""
+    for address in addresses:
+        await dask_scheduler.remove_worker(address, stimulus_id=f"rechain-frozen-worker-{time.time()}", close=False)
 
 
 class _Progress:

@@ -12,6 +12,7 @@ import importlib
 import math
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +37,9 @@ EV = {"commodity": "ev"}
 
 @dataclass(frozen=True, eq=True)
 class Faulty(Scenario):
-    """A scenario that kills (``fault="exit"``) or freezes (``"stop"``) the worker applying
-    it, once (the first to create ``marker``) or, with no marker, every time."""
+    """A scenario that kills (``fault="exit"``) or freezes (``"stop"``; ``"stop later"``: half
+    a second later, once its chunk is done) the worker applying it, once (the first to create
+    ``marker``) or, with no marker, every time."""
 
     marker: str = ""
     fault: str = "exit"
@@ -48,6 +50,8 @@ class Faulty(Scenario):
         if not self.marker or _first(self.marker):
             if self.fault == "stop":
                 os.kill(os.getpid(), signal.SIGSTOP)
+            elif self.fault == "stop later":
+                threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGSTOP)).start()
             else:
                 os._exit(1)
         return super().apply(instance)
@@ -146,10 +150,15 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    try:  # a zombie (dead, not yet reaped) counts as dead
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    return _state(pid) not in ("Z", None)  # a zombie (dead, not yet reaped) counts as dead
+
+
+def _state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (R, S, T: stopped, Z: zombie…), None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except OSError:
-        return False
+        return None
 
 
 def test_the_default_chunk_timeout_grows_with_the_chunk_and_the_time_limit():
@@ -190,6 +199,18 @@ def dask_client():
         yield client
 
 
+def _built_models():
+    """Run on a worker: how many runners (built models) of sweeps it keeps."""
+    return len(importlib.import_module("rechain.solvers.sweep")._DASK_RUNNERS)
+
+
+def test_a_dask_sweep_leaves_no_built_models_on_its_workers(toy, runs, clean, dask_client):
+    got = sweep(toy, runs, backend="dask", scheduler=dask_client, progress=False, chunk_size=3)
+    assert_same_results(got, clean)
+    kept = dask_client.run(_built_models)
+    assert len(kept) == 2 and set(kept.values()) == {0}
+
+
 def test_dask_workers_killed_twice_lose_nothing(toy, runs, clean, tmp_path, dask_client):
     scens = faulty(faulty(runs, 2, tmp_path / "first"), 9, tmp_path / "second")
     got = sweep(toy, scens, backend="dask", scheduler=dask_client, progress=False, chunk_size=3)
@@ -198,18 +219,76 @@ def test_dask_workers_killed_twice_lose_nothing(toy, runs, clean, tmp_path, dask
     assert_same_results(got, clean)
 
 
-def test_a_frozen_dask_worker_is_timed_out_and_its_chunk_run_elsewhere(toy, runs, clean, tmp_path, dask_client):
-    marker = tmp_path / "frozen"
+def frozen_dask_sweep(toy, runs, marker, client, fault="stop"):
+    """A Dask sweep in which the worker running scenario 5 freezes: ``(result, seconds, left)``,
+    ``left`` whether the frozen process was still there when the sweep returned."""
     t0 = time.perf_counter()
     try:
-        got = sweep(toy, faulty(runs, 5, marker, "stop"), backend="dask", scheduler=dask_client,
+        got = sweep(toy, faulty(runs, 5, marker, fault), backend="dask", scheduler=client,
                     progress=False, chunk_size=3, chunk_timeout=20)  # a worker's first chunk also imports rechain
-        took = time.perf_counter() - t0
+        return got, time.perf_counter() - t0, _alive(int(marker.read_text()))
     finally:
         if marker.exists() and _alive(int(marker.read_text())):  # never leave a stopped process behind
             os.kill(int(marker.read_text()), signal.SIGKILL)
+
+
+def test_a_frozen_dask_worker_is_timed_out_and_its_chunk_run_elsewhere(toy, runs, clean, tmp_path, dask_client):
+    got, took, _ = frozen_dask_sweep(toy, runs, tmp_path / "frozen", dask_client)
     assert (got.summary["status"] == "optimal").all()
     assert got.timings["retried"] >= 1 and took < 100  # not the scheduler's 5 minutes to drop a silent worker
+    assert_same_results(got, clean)
+
+
+def test_a_frozen_dask_worker_that_outlives_its_kill_is_forgotten_at_once(toy, runs, clean, tmp_path, monkeypatch):
+    """The frozen worker holds the only copy of the instance (the scheduler drops the copies an
+    idle worker holds) and its nanny cannot kill it (or it has none): the chunk run again on a
+    healthy worker does not wait for the scheduler's own timeout of a silent worker (minutes)
+    to fetch the instance, which would time it out again and lose its scenarios."""
+    distributed = pytest.importorskip("distributed")
+    marker = tmp_path / "frozen"
+    kill = sweep_module._dask_stop_worker
+
+    def all_but_the_frozen_one(dask_worker=None):
+        if dask_worker.process.process.pid == int(marker.read_text()):
+            raise OSError("this nanny cannot kill its worker")
+        return kill(dask_worker=dask_worker)
+
+    monkeypatch.setattr(sweep_module, "_dask_stop_worker", all_but_the_frozen_one)
+    # a cluster of its own: a worker left frozen is not the next test's
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        got, took, left = frozen_dask_sweep(toy, runs, marker, client)
+    assert left  # the kill did fail
+    assert (got.summary["status"] == "optimal").all()
+    assert got.timings["retried"] >= 1 and took < 100
+    assert_same_results(got, clean)
+
+
+def test_a_dask_worker_frozen_before_its_result_is_fetched_is_timed_out(toy, runs, clean, tmp_path, dask_client,
+                                                                         monkeypatch):
+    """The worker freezes once its chunk is done, before the sweep fetched the chunk's result
+    (here: every result is fetched only after the freeze): the fetch is bounded by the chunk
+    timeout, the worker killed and the chunk run again, rather than the fetch tried again until
+    the scheduler's own timeout of a silent worker (minutes)."""
+    import distributed
+
+    marker = tmp_path / "frozen"
+    fetch = distributed.Future.result
+
+    def after_the_freeze(self, *args, **kwargs):
+        end = time.monotonic() + 10
+        while marker.exists() and time.monotonic() < end:  # the worker has applied the scenario
+            text = marker.read_text()
+            if text and _state(int(text)) in ("T", "Z", None):  # stopped, or gone
+                break
+            time.sleep(0.05)
+        return fetch(self, *args, **kwargs)
+
+    monkeypatch.setattr(distributed.Future, "result", after_the_freeze)
+    got, took, left = frozen_dask_sweep(toy, runs, marker, dask_client, fault="stop later")
+    assert not left  # killed through its nanny
+    assert (got.summary["status"] == "optimal").all()
+    assert got.timings["retried"] >= 1 and took < 100
     assert_same_results(got, clean)
 
 
