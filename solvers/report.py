@@ -552,6 +552,10 @@ def policy_groups(d: Data, b: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return sorted(groups, key=lambda g: -len(g[1]))
 
 
+#: rows of the policy table shown at once; the rest scroll (the shipped instances have hundreds of share tiers)
+TABLE_ROWS = 30
+
+
 def _fig_policies(d: Data):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -560,7 +564,7 @@ def _fig_policies(d: Data):
     b = binding_policies(d)
     groups = policy_groups(d, b) if len(b) else []
     bar_hs = [max(120, 22 * len(g) + 50) for _, g in groups] or [160]
-    table_h = 28 * (len(pol) + 1) + 20
+    table_h = 28 * (min(len(pol), TABLE_ROWS) + 1) + 20  # a longer table scrolls within its box
     gap = 100  # px between charts: room for the tick labels, the axis title and the next title
     heights = bar_hs + [table_h]
     titles = [f"binding policies: shadow price ({u})" for u, _ in groups] or ["binding policies"]

@@ -397,3 +397,19 @@ def test_a_stock_node_says_whose_stock_it_is_on_hover(default):
     assert len(stocks) >= 2
     assert all(h.startswith("stock of ") for h in stocks), stocks
     assert any(h.startswith("stock of lace_bo:") for h in stocks), stocks
+
+
+def test_a_long_policy_table_scrolls_within_a_bounded_box(default):
+    """The default instance has hundreds of policy rows (eight tiers of each alternative a year):
+    the table shows TABLE_ROWS of them at once and scrolls, all rows still in it."""
+    from rechain.solvers.report import TABLE_ROWS
+
+    d = Data(default)
+    n = len(d.t["policies"])
+    assert n > 2 * TABLE_ROWS
+    fig = _fig_policies(d)
+    table = [t for t in fig.data if t.type == "table"][0]
+    assert len(table.cells.values[0]) == n
+    lay = fig.layout
+    box_px = (table.domain.y[1] - table.domain.y[0]) * (lay.height - lay.margin.t - lay.margin.b)
+    assert box_px <= 28 * (TABLE_ROWS + 1) + 20 + 1, box_px
