@@ -63,8 +63,9 @@ ORES = {  # feed: ({oxide: share of REO}, source of the shares)
                "seg_oxide": 0.176}, "est_ionic_profile"),
     # lynas_ar_2021: Lynas's products, FY2021: 15,761 t REO of which 5,461 t NdPr (D: 0.3465); SEG+ as
     # at Mountain Pass (mp_10k_2021), La and Ce the rest, split as in bastnaesite
-    "mt_weld": ({"prnd_oxide": 0.3465, "seg_oxide": 0.018, "la_oxide": r6(0.6355 * 0.323 / 0.825),
-                 "ce_oxide": r6(0.6355 * 0.502 / 0.825)}, "lynas_ar_2021"),
+    "mt_weld": ({"prnd_oxide": 0.3465, "seg_oxide": 0.018, **{x: r6((1 - 0.3465 - 0.018) * share / (0.323 + 0.502))
+                                                                for x, share in (("la_oxide", 0.323), ("ce_oxide", 0.502))}},
+                "lynas_ar_2021"),
     "myanmar": ({"y_oxide": 0.32, "prnd_oxide": 0.185, "la_oxide": 0.12, "ce_oxide": 0.02, "dy_oxide": 0.0374, "tb_oxide": 0.0057,
                  "seg_oxide": 0.3119}, "est_myanmar_profile"),
 }
@@ -317,7 +318,7 @@ CAPEX_BY_REGION = {  # process: {region: (capex, source)}
     "alloy_casting": {ROW: (0.08, "est_regional_costs")},
     "gbd_diffusion": {ROW: (0.05, "est_regional_costs")},
 }
-LYNAS_FEED = round(7_000 / 0.3465 / SEP, -2)  # projectblue_lynas: 7,000 t/y NdPr; lynas_ar_2021 NdPr share (D)
+LYNAS_FEED = round(7_000 / ORES["mt_weld"][0]["prnd_oxide"] / SEP, -2)  # projectblue_lynas: 7,000 t/y NdPr; lynas_ar_2021 NdPr share (D)
 EXISTING = {  # process: {region: {year: t/y}} (est_capacity unless EXISTING_SOURCE says)
     "mining_bayan_obo": {IM: {2020: 150_000, 2021: 180_000, 2022: 220_000, 2023: 260_000, 2024: 280_000}},
     "beneficiation_bayan_obo": {IM: {2020: 130_000, 2021: 150_000, 2022: 185_000, 2023: 220_000, 2024: 235_000}},
