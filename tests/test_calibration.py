@@ -430,10 +430,9 @@ def test_no_price_equals_a_hand_set_offer(base, base_instance):
             assert not near, (c, y, p, near)
 
 
-def nev_as_it_turned_out() -> list[dict]:
+def nev_as_it_turned_out(inst) -> list[dict]:
     """The NEV rows of actual_demand_2021_2024 alone (CAAM sales, 2021-25)."""
-    settings = yaml.safe_load((instances.path(DEFAULT) / "instance.yaml").read_text())
-    changes = settings["scenarios"]["actual_demand_2021_2024"]["changes"]
+    changes = inst.scenarios["actual_demand_2021_2024"]["changes"]
     nev = [c for c in changes if c["where"].get("commodity") == "nev"]
     assert nev
     return nev
@@ -445,7 +444,7 @@ def test_the_prnd_price_responds_to_nev_demand(base, base_instance):
     # with NEV demand 30 % below the view it is cheaper while the quotas of 2021-22 hold and never
     # dearer. (nev_boom, +30 %, is met by more Myanmar feed at the same prices: the feed is bought
     # below its cap in 2021 and its import price holds the prices of its oxides together.)
-    boom = solve(base_instance.with_changes(nev_as_it_turned_out()))
+    boom = solve(base_instance.with_changes(nev_as_it_turned_out(base_instance)))
     bust = solve(base_instance.with_changes(
         [{"table": "demand", "where": {"commodity": "nev"}, "column": "quantity", "scale": 0.7}]))
     for y in range(2021, 2026):
