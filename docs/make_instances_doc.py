@@ -55,7 +55,10 @@ GAP_REASON = {
                 "grades where an end use allows them set how much heavy RE is needed; wind generators' thick "
                 "segments take bulk-alloyed magnets only (`mainrich_gbd`). Within 35 % of 2020's average; below "
                 "2021's, when the market priced the risk to the feed (`myanmar_closure_2021` shows the closure "
-                "itself) and speculative stocking.",
+                "itself) and speculative stocking. Known gap: with demand as it turned out Dy comes out cheaper than "
+                "in the view from 2020, where the market's rose, because the extra PrNd that more magnets need comes "
+                "from more Myanmar feed and its Dy goes to stock; the base uses less heavy RE per t of PrNd than "
+                "China's magnet scrap holds (docs/instances.md, 'What the heavy-RE prices rest on').",
     "tb_oxide": "Tied to Dy by the two diffusion sources: a Dy source needs about twice the Tb mass (`herbst_1991`), "
                 "so Tb is about twice Dy while both are used; the market ratio was 2.6-5.4 in 2020-24 (Tb also "
                 "carries the top grades a Dy source cannot reach). Known gap.",
