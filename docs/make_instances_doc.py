@@ -315,7 +315,7 @@ def placeholders_replaced(inst, res, shock) -> list[str]:
          "alternative (ferrite, induction, electrically excited or DFIG generators) in eight cost tiers, priced "
          "against a whole magnet motor with magnets at 2020 prices, so that the 2020 mix is the least-cost choice "
          "at 2020 prices; demand curves; stocks of PrNd, Dy and Tb. Under `heavy_re_shock` Dy is "
-         f"{oxide_price(shock, 'dy_oxide') / oxide_price(res, 'dy_oxide'):.0f} times the base in 2021 (2010-11: up to 26 times) and "
+         f"{oxide_price(shock, 'dy_oxide') / oxide_price(res, 'dy_oxide'):.0f} times the base in 2021 (2010-11: 20 times, Jan 2010 to Jul 2011, https://www.raremetalblog.com/dysprosium-continues-easing-big-question-mark-over-future-dy-output/) and "
          "every end use is served."),
         ("The plan target built idle plant and looked cheap",
          "The target's utilisation and the capital it commits are reported (above); costs differ by region (power, "
