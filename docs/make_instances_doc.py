@@ -22,7 +22,7 @@ import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
 from rechain.model import load_instance  # noqa: E402
-from rechain.solvers import solve  # noqa: E402
+from rechain.solvers import price_drivers, solve  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 IMG = DOCS / "img"
@@ -484,7 +484,17 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             whatif[label] = solve(inst.with_changes(change))
             rows.append(row(label, whatif[label], solve(actual.with_changes(change))))
     scrap = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is SCRAP_SPLIT)
+    feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
+    sep = feed.terms[feed.terms.driver.str.startswith("act[separation_imported_ionic")]
+    split = pd.DataFrame({"term": sep.term.str.replace(r" \(.*\)$", "", regex=True).replace(
+                              "its own cost", "the separation's running cost"),
+                          "CNY million per t REO": sep.contribution.round(4)})
+    split = split[split["CNY million per t REO"].abs() >= 1e-4]
     return ["#### What the heavy-RE prices rest on", "",
+            f"What the Myanmar feed's {feed.price:.4f} CNY million per t REO of 2021 is made of, as "
+            "`rechain price -c myanmar_concentrate -r jiangxi -y 2021` gives it: its separation's terms, "
+            "which add up to the feed's import price.", "",
+            md_table(split, "{:.4f}"), "",
             "Implied 2021 oxide prices (CNY million per t, rest of China) when one number moves. The Myanmar feed is "
             "the marginal source of Dy and Tb: it is bought up to its cap while the value of its oxides covers its "
             "2020 import price (`argus_myanmar_2020`), and stocks carry the heavy rare earths between years at the "

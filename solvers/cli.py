@@ -817,6 +817,44 @@ def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
 
 
 @app.command(help=(
+    "Say what sets a price: the routes at the margin (a process run, a purchase, a shipment, a stock carried) "
+    "behind the shadow price of a commodity in a region and year, each with the terms that add up to the price: "
+    "its own cost, the prices of what it makes or uses with the commodity, the rents of the capacities and limits "
+    "it fills and the shadow prices of the policies that hold it.\n\n"
+    "Examples:\n\n\b\n"
+    "  rechain price --commodity prnd_oxide --region other_china --year 2021\n"
+    "  rechain price toy --commodity prnd_oxide --region north --scenario ev_boom"
+))
+def price(
+    path: PathArg = None,
+    commodity: Annotated[str, typer.Option("--commodity", "-c", metavar="NAME", help="The commodity whose price to explain.")] = ...,
+    region: Annotated[str, typer.Option("--region", "-r", metavar="NAME", help="Its region.")] = ...,
+    year: Annotated[Optional[int], typer.Option("--year", "-y", metavar="YEAR", help="Its year (default: the first year).")] = None,
+    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
+    set_: Annotated[list[str], typer.Option("--set", metavar="CHANGE", help="Replace values: TABLE.COLUMN[COLUMN=VALUE;...]=VALUE (repeatable).")] = [],
+    scale: Annotated[list[str], typer.Option("--scale", metavar="CHANGE", help="Multiply values: TABLE.COLUMN[COLUMN=VALUE;...]=FACTOR (repeatable).")] = [],
+    quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+):
+    _set_opts(quiet, verbose, debug)
+
+    def body():
+        from rechain.solvers.drivers import price_drivers
+
+        inst, src = load(path, scenario, set_, scale)
+        y = inst.years[0] if year is None else year
+        if y not in inst.years:
+            raise Fail(f"--year {y}: not a year of {inst.name} ({inst.years[0]}-{inst.years[-1]})")
+        try:
+            drivers = price_drivers(inst, commodity, region, y)
+        except ValueError as e:
+            raise Fail(str(e), code=INFEASIBLE if "optimality" in str(e) else INVALID) from None
+        out.print(str(drivers), markup=False)
+        return OK
+
+    _guard(body)
+
+
+@app.command(help=(
     "List the named scenarios of an instance and what each one changes.\n\n"
     "Examples:\n\n\b\n  rechain scenarios toy"
 ))

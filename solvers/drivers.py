@@ -1,0 +1,174 @@
+"""What sets a price: the routes at the margin behind a commodity's shadow price.
+
+A commodity's price in a region and year is the dual of its ``balance`` row. In an optimal
+basis every basic column has zero reduced cost, ``c_j - sum_k a_kj y_k = 0``, so each basic
+column that touches the balance row ``i`` pins the price::
+
+    y_i = (c_j - sum_{k != i} a_kj y_k) / a_ij
+
+Such a column is a *driver* of the price: a process run, a purchase, a shipment, a stock
+carried, a demand left unmet. Its *terms* are its own cost and, for every other row it
+touches, the coefficient times that row's dual: the prices of what it makes or uses with the
+commodity, the rent of the capacity or limit it fills, the shadow price of a policy that
+holds it. The terms of each driver add up to the price (tested), in money of the price's
+year; a driver in another year (a stock carried, a plant built earlier) brings the prices of
+that year in at the discount rate.
+
+Where several columns are basic, each gives the price through its own route, and the routes
+agree: that is what makes the basis optimal. Columns at zero level that are basic only by
+degeneracy are left out unless nothing else touches the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rechain.model import Instance
+
+TOL = 1e-7
+
+ROLE = {"act": ("made by", "used by"), "supply": ("bought", "bought"), "ship": ("shipped in", "shipped out"),
+        "stock": ("drawn from stock", "put into stock"), "unmet": ("left unmet", "left unmet"),
+        "dispose": ("disposed of", "disposed of")}
+
+
+@dataclass
+class PriceDrivers:
+    """The drivers of one price. ``drivers``: a row per driver (``driver``, ``role``, ``level``);
+    ``terms``: a row per term of each driver (``driver``, ``term``, ``coefficient``, ``value``,
+    ``contribution``), whose ``contribution`` adds up to ``price`` for each driver. ``value`` is
+    the driver's cost or the other row's dual, undiscounted to that row's year, per unit of the
+    row as the LP writes it; ``coefficient`` turns it into money of the price's year per unit of
+    the commodity."""
+
+    commodity: str
+    region: str
+    year: int
+    price: float
+    drivers: pd.DataFrame
+    terms: pd.DataFrame
+
+    def __str__(self) -> str:
+        from rechain.model.formatting import fmt
+
+        lines = [f"price of {self.commodity} in {self.region} in {self.year}: {fmt(self.price)}"]
+        if self.drivers.empty:
+            lines.append("  no route is at the margin (the price is 0: nothing scarce touches it)")
+        for d in self.drivers.itertuples():
+            lines.append(f"  {d.role} {d.driver} (level {fmt(d.level)}):")
+            for t in self.terms[self.terms.driver == d.driver].itertuples():
+                lines.append(f"    {fmt(t.contribution):>12}  {t.term}")
+        return "\n".join(lines)
+
+
+def _row_years(d, family_tables, lp_rows, num_row, years) -> np.ndarray:
+    """The year of each LP row (-1 where its family has no year)."""
+    out = np.full(num_row, -1, dtype=np.int64)
+    for fam, idx in lp_rows.items():
+        table = d.tables[family_tables[fam]]
+        if "year" not in table.columns:
+            continue
+        idx = np.asarray(idx, dtype=np.int64)
+        ok = idx >= 0
+        yr = pd.to_numeric(table["year"], errors="coerce").to_numpy()
+        out[idx[ok]] = np.where(np.isnan(yr[ok]), -1, yr[ok]).astype(np.int64)
+    return out
+
+
+def price_drivers(instance: Instance, commodity: str, region: str, year: int, tol: float = TOL) -> PriceDrivers:
+    """Solve ``instance`` and say what sets the price of ``commodity`` in ``region`` in
+    ``year`` (see the module's text). Raises ``ValueError`` when the instance has no balance of
+    that commodity there, or does not solve to optimality."""
+    from rechain.model.numerics import _Namer
+
+    from .direct import DirectModel
+
+    model = DirectModel(instance)
+    res = model.solve()
+    if res.status != "optimal":
+        raise ValueError(f"the instance did not solve to optimality ({res.status}): {res.message}")
+    if model.lp.integer is not None:
+        raise ValueError("prices are those of an LP: this instance has whole-number choices (modules)")
+    d, lp, h = model.data, model.lp, model.highs
+    bal = d.tables["balance"]
+    hit = np.flatnonzero((bal["commodity"].astype(str) == str(commodity)).to_numpy()
+                         & (bal["region"].astype(str) == str(region)).to_numpy()
+                         & (pd.to_numeric(bal["year"]).to_numpy() == int(year)))
+    if not len(hit) or lp.rows["balance"][hit[0]] < 0:
+        known = sorted(set(bal["commodity"].astype(str)))
+        hint = "" if str(commodity) in known else f"; commodities: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}"
+        raise ValueError(f"no balance of '{commodity}' in '{region}' in {year} in this instance{hint}")
+    i = int(lp.rows["balance"][hit[0]])
+
+    sol = h.getSolution()
+    y = np.asarray(sol.row_dual, dtype=float)
+    x = np.asarray(sol.col_value, dtype=float)
+    basic = np.array([str(s).endswith("kBasic") for s in h.getBasis().col_status])
+    df = d.df
+    years = d.years
+    family_tables = {f: (d.rows[f].family.table) for f in lp.rows}
+    row_year = _row_years(d, family_tables, lp.rows, lp.num_row, years)
+    rname = _Namer(d, lp.rows, lp.num_row)
+    cname = _Namer(d, lp.cols, lp.num_col)
+    col_family = {}
+    for fam, idx in lp.cols.items():
+        for j in np.asarray(idx)[np.asarray(idx) >= 0]:
+            col_family[int(j)] = fam
+    a = lp.matrix
+    col_of = np.repeat(np.arange(lp.num_col, dtype=np.int64), np.diff(a.indptr))
+    in_row = np.flatnonzero(a.indices == i)
+    dfy = df[int(year)]
+    price = float(y[i] / dfy)
+
+    candidates = [(int(col_of[k]), float(a.data[k])) for k in in_row if a.data[k] != 0 and basic[col_of[k]]]
+    live = [(j, aij) for j, aij in candidates if abs(x[j]) > tol]
+    chosen = live or candidates
+    drivers, terms = [], []
+    for j, aij in chosen:
+        fam = col_family.get(j, "?")
+        name = cname(j)
+        role = ROLE.get(fam, ("", ""))[0 if aij > 0 else 1] or fam
+        drivers.append({"driver": name, "role": role, "level": float(x[j])})
+        cost = float(lp.col_cost[j])
+        if abs(cost) > 0:
+            terms.append({"driver": name, "term": "its own cost", "coefficient": 1.0 / aij,
+                          "value": cost / dfy, "contribution": cost / aij / dfy})
+        for k in range(a.indptr[j], a.indptr[j + 1]):
+            r = int(a.indices[k])
+            if r == i or a.data[k] == 0 or abs(y[r]) <= 0:
+                continue
+            ry = int(row_year[r])
+            dual = float(y[r] / df[ry]) if ry in df else float(y[r] / dfy)
+            coef = -float(a.data[k]) / aij * (df[ry] / dfy if ry in df else 1.0)
+            terms.append({"driver": name, "term": _term(rname(r), dual), "coefficient": coef, "value": dual,
+                          "contribution": coef * dual})
+    drivers_df = pd.DataFrame(drivers, columns=["driver", "role", "level"])
+    terms_df = pd.DataFrame(terms, columns=["driver", "term", "coefficient", "value", "contribution"])
+    if not terms_df.empty:
+        order = terms_df.contribution.abs().groupby(terms_df.driver).rank(ascending=False, method="first")
+        terms_df = terms_df.assign(_o=order).sort_values(["driver", "_o"]).drop(columns="_o").reset_index(drop=True)
+    return PriceDrivers(str(commodity), str(region), int(year), price, drivers_df.sort_values("level", ascending=False,
+                                                                                              ignore_index=True), terms_df)
+
+
+def _term(row: str, dual: float) -> str:
+    """A row's name said as the term it brings into a driver's equation."""
+    from rechain.model.formatting import fmt
+
+    family, _, key = row.partition("[")
+    if family == "balance":
+        c, r, y = key.rstrip("]").split(",")
+        return f"price of {c} in {r} in {y} ({fmt(dual)})"
+    if family == "policy":
+        name, _, y = key.rstrip("]").rpartition(",")
+        # no figure: the policies table states a policy's shadow price per unit of its value (for a
+        # share, per unit of share), not per unit of the row as the LP writes it
+        return f"shadow price of the policy {name or y}{' in ' + y if name else ''}"
+    what = { "capacity": "rent of the capacity", "use": "rent of the capacity",
+            "supply_limit": "rent of the supply limit", "trade_limit": "rent of the lane's limit",
+            "stock_final": "value of the stock handed on",
+            "build_new_limit": "rent of the build limit", "build_total_limit": "rent of the build limit"}.get(family, family)
+    return f"{what} {row} ({fmt(dual)})"

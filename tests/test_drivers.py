@@ -1,0 +1,99 @@
+"""What sets a price (rechain.solvers.drivers, `rechain price`): the toy's prices by hand, and
+on the default instance every driver's terms add up to the price the solve reports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rechain import instances
+from rechain.model import load_instance
+from rechain.solvers import solve
+from rechain.solvers.drivers import price_drivers
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return load_instance(instances.path("toy"))
+
+
+def terms_of(drivers, driver: str) -> dict[str, float]:
+    t = drivers.terms[drivers.terms.driver == driver]
+    return {term.split(" (")[0]: c for term, c in zip(t.term, t.contribution)}
+
+
+def test_the_toy_prnd_oxide_price_is_separation_cost_ore_and_la_ce_by_hand(toy):
+    # tests/test_toy.py: PrNd oxide in the north = (ore 1 + separation 2 + La/Ce disposal 0.8 x 0.5) / 0.2
+    # = 5 + 10 + 2 = 17, set by separation, which makes 0.2 t PrNd oxide per t of ore
+    d = price_drivers(toy, "prnd_oxide", "north", 2021)
+    assert d.price == pytest.approx(17.0)
+    sep = terms_of(d, "act[separation,north,2021]")
+    assert sep == pytest.approx({"its own cost": 10.0, "price of ore in north in 2021": 5.0,
+                                 "price of lace_oxide in north in 2021": 2.0})
+    assert d.drivers.set_index("driver").loc["act[separation,north,2021]", "role"] == "made by"
+
+
+def test_a_price_carried_by_a_lane_is_the_other_end_plus_its_cost(toy):
+    # tests/test_toy.py: PrNd oxide in the south = the north's price + 0.1 on the lane
+    d = price_drivers(toy, "prnd_oxide", "south", 2021)
+    assert d.price == pytest.approx(17.1)
+    lane = terms_of(d, "ship[prnd_oxide,north,south,2021]")
+    assert lane == pytest.approx({"price of prnd_oxide in north in 2021": 17.0, "its own cost": 0.1})
+    assert d.drivers.set_index("driver").loc["ship[prnd_oxide,north,south,2021]", "role"] == "shipped in"
+
+
+@pytest.mark.parametrize("commodity,region,year", [("prnd_oxide", "other_china", 2021), ("dy_oxide", "jiangxi", 2021),
+                                                   ("tb_oxide", "other_china", 2024), ("magnet_hc", "rest_of_world", 2025),
+                                                   ("la_oxide", "jiangxi", 2022)])
+def test_every_driver_adds_up_to_the_price_the_solve_reports(commodity, region, year):
+    inst = load_instance(instances.path("inner_mongolia_2021_2025"))
+    p = solve(inst).prices.set_index(["commodity", "region", "year"]).price[(commodity, region, year)]
+    d = price_drivers(inst, commodity, region, year)
+    assert d.price == pytest.approx(p, rel=1e-6, abs=1e-9)
+    assert len(d.drivers) >= 1
+    sums = d.terms.groupby("driver").contribution.sum()
+    for driver in d.drivers.driver:
+        assert sums.get(driver, 0.0) == pytest.approx(p, rel=1e-5, abs=1e-7), driver
+
+
+def test_a_stock_carried_to_next_year_brings_next_years_price_in_at_the_discount_rate():
+    # the default holds PrNd oxide in the rest of China at the end of 2021 (est_stocks): its price
+    # in 2021 is 2022's, discounted one year, less the holding cost
+    inst = load_instance(instances.path("inner_mongolia_2021_2025"))
+    d = price_drivers(inst, "prnd_oxide", "other_china", 2021)
+    t = terms_of(d, "stock[prnd_oxide,other_china,2021]")
+    nxt = solve(inst).prices.set_index(["commodity", "region", "year"]).price[("prnd_oxide", "other_china", 2022)]
+    rate = 0.06  # instance.yaml: discount_rate
+    assert t["price of prnd_oxide in other_china in 2022"] == pytest.approx(nxt / (1 + rate), rel=1e-9)
+    assert t["its own cost"] == pytest.approx(-0.007)  # storage.csv: holding cost 0.007 a t a year
+
+
+def test_a_commodity_or_region_the_instance_does_not_balance_is_refused(toy):
+    with pytest.raises(ValueError, match="no balance of 'neodymium' in 'north' in 2021.*commodities: ev"):
+        price_drivers(toy, "neodymium", "north", 2021)
+
+
+def test_rechain_price_prints_the_drivers_and_refuses_bad_input_with_exit_2():
+    run = [sys.executable, "-c", "from rechain.solvers.cli import main; main()", "price", "toy"]
+    ok = subprocess.run(run + ["--commodity", "prnd_oxide", "--region", "north"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "price of prnd_oxide in north in 2021: 17" in ok.stdout and "made by act[separation,north,2021]" in ok.stdout
+    for extra, said in ((["--commodity", "prnd", "--region", "north"], "no balance of 'prnd'"),
+                        (["--commodity", "prnd_oxide", "--region", "north", "--year", "1999"], "not a year of toy")):
+        bad = subprocess.run(run + extra, capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_binding_quota_adds_its_shadow_price_to_the_concentrate_it_holds_back():
+    # the default: the northern group's rock quota (smm_quota_2021) holds Bayan Obo's flotation in
+    # 2021, so the concentrate's price is the ore, the flotation and the quota's rent
+    inst = load_instance(instances.path("inner_mongolia_2021_2025"))
+    pol = solve(inst).policies.set_index(["policy", "year"]).shadow_price[("northern_rock_quota", 2021)]
+    assert pol < 0  # binding
+    d = price_drivers(inst, "bayan_obo_concentrate", "inner_mongolia", 2021)
+    t = terms_of(d, "act[beneficiation_bayan_obo,inner_mongolia,2021]")
+    assert t["shadow price of the policy northern_rock_quota in 2021"] == pytest.approx(-pol, rel=1e-9)
+    assert t["its own cost"] == pytest.approx(0.0184)  # processes.csv: flotation's variable cost
+    assert sum(t.values()) == pytest.approx(d.price)
