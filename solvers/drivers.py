@@ -99,7 +99,14 @@ def price_drivers(instance: Instance, commodity: str, region: str, year: int, to
                          & (pd.to_numeric(bal["year"]).to_numpy() == int(year)))
     if not len(hit) or lp.rows["balance"][hit[0]] < 0:
         known = sorted(set(bal["commodity"].astype(str)))
-        hint = "" if str(commodity) in known else f"; commodities: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}"
+        regions = sorted(set(bal["region"].astype(str)))
+        if str(commodity) not in known:
+            hint = f"; commodities: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}"
+        elif str(region) not in regions:
+            hint = f"; regions: {', '.join(regions)}"
+        else:
+            hint = f"; {commodity} is balanced in " + ", ".join(sorted(set(bal.loc[bal["commodity"].astype(str) == str(commodity),
+                                                                                    "region"].astype(str))))
         raise ValueError(f"no balance of '{commodity}' in '{region}' in {year} in this instance{hint}")
     i = int(lp.rows["balance"][hit[0]])
 

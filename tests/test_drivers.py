@@ -73,6 +73,10 @@ def test_a_stock_carried_to_next_year_brings_next_years_price_in_at_the_discount
 def test_a_commodity_or_region_the_instance_does_not_balance_is_refused(toy):
     with pytest.raises(ValueError, match="no balance of 'neodymium' in 'north' in 2021.*commodities: ev"):
         price_drivers(toy, "neodymium", "north", 2021)
+    with pytest.raises(ValueError, match="no balance of 'prnd_oxide' in 'east' in 2021.*regions: north, south"):
+        price_drivers(toy, "prnd_oxide", "east", 2021)
+    with pytest.raises(ValueError, match="no balance of 'ore' in 'south' in 2021.*ore is balanced in north"):
+        price_drivers(toy, "ore", "south", 2021)
 
 
 def test_rechain_price_prints_the_drivers_and_refuses_bad_input_with_exit_2():
