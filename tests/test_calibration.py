@@ -624,3 +624,22 @@ def test_export_controls_stop_heavy_re_leaving_china_from_2025():
         heavy = t[t.commodity.isin(["dy_oxide", "tb_oxide", "dy_metal", "tb_metal"]) & t.origin.isin(CHINA)
                   & (t.destination == "rest_of_world") & (t.year >= 2025)]
         assert heavy.quantity.sum() <= 1e-6, (name, heavy[heavy.quantity > 0])
+
+
+def test_what_the_docs_say_sets_the_heavy_re_prices_is_what_sets_them(base_instance):
+    # SOURCES.md and docs/instances.md ("What the heavy-RE prices rest on") say that in 2021 the
+    # Myanmar feed is bought below its cap at its import price (argus_myanmar_2020) and its
+    # separation ties PrNd, Dy and Tb together, and that stocks carry Dy into 2022: each is a route
+    # at the margin of the price (rechain price), so a change of the data that makes the text
+    # untrue fails here
+    from rechain.solvers import price_drivers
+
+    feed = price_drivers(base_instance, "myanmar_concentrate", "jiangxi", 2021)
+    routes = set(feed.drivers.driver)
+    assert "supply[myanmar_concentrate,jiangxi,2021]" in routes
+    cap = base_instance.supply.set_index(["commodity", "year"]).max_quantity[("myanmar_concentrate", 2021)]
+    assert feed.drivers.set_index("driver").level["supply[myanmar_concentrate,jiangxi,2021]"] < cap
+    dy = set(price_drivers(base_instance, "dy_oxide", "jiangxi", 2021).drivers.driver)
+    assert {"act[separation_imported_ionic,jiangxi,2021]", "stock[dy_oxide,jiangxi,2021]"} <= dy
+    tb = price_drivers(base_instance, "tb_oxide", "jiangxi", 2021)
+    assert "act[separation_imported_ionic,jiangxi,2021]" in set(tb.drivers.driver)
