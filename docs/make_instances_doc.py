@@ -506,8 +506,8 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "per t for Myanmar's imports in 2020.", "",
             "Two numbers no source gives move the heavy-RE prices most: how many of the parts diffused a Dy "
             "source can reach (`est_dy_diffusion`), and how fast diffusion lines can be added (no limit in the "
-            "base). Both set how much Dy and Tb a t of high-coercivity magnet needs. The last column is the "
-            "quantity to check them against: Dy and Tb oxide made into metal per t of PrNd oxide, against 2.8 % "
+            "base). Both set how much Dy and Tb a t of high-coercivity magnet needs. The column 'Dy + Tb per PrNd' "
+            "is the quantity to check them against: Dy and Tb oxide made into metal per t of PrNd oxide, against 2.8 % "
             "Dy2O3 and 0.43 % Tb4O7 (3.2 % together) in China's magnet scrap of 2023 "
             "(`heavy_RE_share_of_PrNd_in_magnets`, Argus). Machining scrap holds the alloy's heavy RE but not what "
             "is diffused into the finished part afterwards, so the scrap's share is a floor for the column: the "

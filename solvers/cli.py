@@ -838,7 +838,7 @@ def price(
     _set_opts(quiet, verbose, debug)
 
     def body():
-        from rechain.solvers.drivers import price_drivers
+        from rechain.solvers.drivers import NotOptimal, price_drivers
 
         inst, src = load(path, scenario, set_, scale)
         y = inst.years[0] if year is None else year
@@ -846,8 +846,10 @@ def price(
             raise Fail(f"--year {y}: not a year of {inst.name} ({inst.years[0]}-{inst.years[-1]})")
         try:
             drivers = price_drivers(inst, commodity, region, y)
+        except NotOptimal as e:
+            raise Fail(str(e), code=INFEASIBLE) from None
         except ValueError as e:
-            raise Fail(str(e), code=INFEASIBLE if "optimality" in str(e) else INVALID) from None
+            raise Fail(str(e)) from None
         out.print(str(drivers), markup=False)
         return OK
 

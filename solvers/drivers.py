@@ -35,6 +35,10 @@ ROLE = {"act": ("made by", "used by"), "supply": ("bought", "bought"), "ship": (
         "dispose": ("disposed of", "disposed of")}
 
 
+class NotOptimal(ValueError):
+    """The instance has no optimal LP solution whose prices could be explained."""
+
+
 @dataclass
 class PriceDrivers:
     """The drivers of one price. ``drivers``: a row per driver (``driver``, ``role``, ``level``);
@@ -89,7 +93,7 @@ def price_drivers(instance: Instance, commodity: str, region: str, year: int, to
     model = DirectModel(instance)
     res = model.solve()
     if res.status != "optimal":
-        raise ValueError(f"the instance did not solve to optimality ({res.status}): {res.message}")
+        raise NotOptimal(f"the instance did not solve to optimality ({res.status}): {res.message}")
     if model.lp.integer is not None:
         raise ValueError("prices are those of an LP: this instance has whole-number choices (modules)")
     d, lp, h = model.data, model.lp, model.highs

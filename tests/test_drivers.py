@@ -88,6 +88,11 @@ def test_rechain_price_prints_the_drivers_and_refuses_bad_input_with_exit_2():
                         (["--commodity", "prnd_oxide", "--region", "north", "--year", "1999"], "not a year of toy")):
         bad = subprocess.run(run + extra, capture_output=True, text=True, timeout=120)
         assert bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr
+    # docs/cli.md: at most 25 t/y of magnet making may stand in the south, against a target of 32
+    none = subprocess.run(run + ["--commodity", "magnet", "--region", "south", "--set",
+                                 "build_limits.max_total[process=magnet_making]=25"], capture_output=True, text=True, timeout=120)
+    assert none.returncode == 3 and "did not solve to optimality (infeasible)" in none.stderr
+    assert "Traceback" not in none.stderr
 
 
 def test_a_binding_quota_adds_its_shadow_price_to_the_concentrate_it_holds_back():
