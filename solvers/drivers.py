@@ -60,7 +60,8 @@ class PriceDrivers:
 
         lines = [f"price of {self.commodity} in {self.region} in {self.year}: {fmt(self.price)}"]
         if self.drivers.empty:
-            lines.append("  no route is at the margin (the price is 0: nothing scarce touches it)")
+            lines.append("  no route is at the margin: nothing scarce touches it" if abs(self.price) <= 1e-9 else
+                         "  no route in the basis touches it: the price is one of several the optimum allows (degenerate)")
         for d in self.drivers.itertuples():
             lines.append(f"  {d.role} {d.driver} (level {fmt(d.level)}):")
             for t in self.terms[self.terms.driver == d.driver].itertuples():
@@ -85,23 +86,49 @@ def _row_years(d, family_tables, lp_rows, num_row, years) -> np.ndarray:
 def price_drivers(instance: Instance, commodity: str, region: str, year: int, tol: float = TOL) -> PriceDrivers:
     """Solve ``instance`` and say what sets the price of ``commodity`` in ``region`` in
     ``year`` (see the module's text). Raises ``ValueError`` when the instance has no balance of
-    that commodity there, or does not solve to optimality."""
-    from rechain.model.numerics import _Namer
+    that commodity there, :class:`NotOptimal` when it does not solve to optimality. To explain
+    many prices of one instance, solve once with :class:`PriceExplainer`."""
+    return PriceExplainer(instance, tol).explain(commodity, region, year)
 
-    from .direct import DirectModel
 
-    model = DirectModel(instance)
-    res = model.solve()
-    if res.status != "optimal":
-        raise NotOptimal(f"the instance did not solve to optimality ({res.status}): {res.message}")
-    if model.lp.integer is not None:
-        raise ValueError("prices are those of an LP: this instance has whole-number choices (modules)")
-    d, lp, h = model.data, model.lp, model.highs
-    bal = d.tables["balance"]
-    hit = np.flatnonzero((bal["commodity"].astype(str) == str(commodity)).to_numpy()
-                         & (bal["region"].astype(str) == str(region)).to_numpy()
-                         & (pd.to_numeric(bal["year"]).to_numpy() == int(year)))
-    if not len(hit) or lp.rows["balance"][hit[0]] < 0:
+class PriceExplainer:
+    """One instance solved once, whose prices :meth:`explain` takes apart one at a time."""
+
+    def __init__(self, instance: Instance, tol: float = TOL):
+        from rechain.model.numerics import _Namer
+
+        from .direct import DirectModel
+
+        self.tol = tol
+        model = DirectModel(instance)
+        res = model.solve()
+        if res.status != "optimal":
+            raise NotOptimal(f"the instance did not solve to optimality ({res.status}): {res.message}")
+        if model.lp.integer is not None:
+            raise ValueError("prices are those of an LP: this instance has whole-number choices (modules)")
+        self.d, self.lp, h = model.data, model.lp, model.highs
+        d, lp = self.d, self.lp
+        sol = h.getSolution()
+        self.y = np.asarray(sol.row_dual, dtype=float)
+        self.x = np.asarray(sol.col_value, dtype=float)
+        self.basic = np.array([str(s).endswith("kBasic") for s in h.getBasis().col_status])
+        self.df = d.df
+        family_tables = {f: (d.rows[f].family.table) for f in lp.rows}
+        self.row_year = _row_years(d, family_tables, lp.rows, lp.num_row, d.years)
+        self.rname = _Namer(d, lp.rows, lp.num_row)
+        self.cname = _Namer(d, lp.cols, lp.num_col)
+        self.col_family = np.full(lp.num_col, "", dtype=object)
+        for fam, idx in lp.cols.items():
+            idx = np.asarray(idx)
+            self.col_family[idx[idx >= 0]] = fam
+        self.col_of = np.repeat(np.arange(lp.num_col, dtype=np.int64), np.diff(lp.matrix.indptr))
+        bal = d.tables["balance"]
+        self.balance = bal
+        self.balance_key = {(str(c), str(r), int(yr)): int(row) for c, r, yr, row in
+                            zip(bal["commodity"], bal["region"], pd.to_numeric(bal["year"]), lp.rows["balance"]) if row >= 0}
+
+    def _unknown(self, commodity, region, year) -> ValueError:
+        bal = self.balance
         known = sorted(set(bal["commodity"].astype(str)))
         regions = sorted(set(bal["region"].astype(str)))
         if str(commodity) not in known:
@@ -111,58 +138,45 @@ def price_drivers(instance: Instance, commodity: str, region: str, year: int, to
         else:
             hint = f"; {commodity} is balanced in " + ", ".join(sorted(set(bal.loc[bal["commodity"].astype(str) == str(commodity),
                                                                                     "region"].astype(str))))
-        raise ValueError(f"no balance of '{commodity}' in '{region}' in {year} in this instance{hint}")
-    i = int(lp.rows["balance"][hit[0]])
+        return ValueError(f"no balance of '{commodity}' in '{region}' in {year} in this instance{hint}")
 
-    sol = h.getSolution()
-    y = np.asarray(sol.row_dual, dtype=float)
-    x = np.asarray(sol.col_value, dtype=float)
-    basic = np.array([str(s).endswith("kBasic") for s in h.getBasis().col_status])
-    df = d.df
-    years = d.years
-    family_tables = {f: (d.rows[f].family.table) for f in lp.rows}
-    row_year = _row_years(d, family_tables, lp.rows, lp.num_row, years)
-    rname = _Namer(d, lp.rows, lp.num_row)
-    cname = _Namer(d, lp.cols, lp.num_col)
-    col_family = {}
-    for fam, idx in lp.cols.items():
-        for j in np.asarray(idx)[np.asarray(idx) >= 0]:
-            col_family[int(j)] = fam
-    a = lp.matrix
-    col_of = np.repeat(np.arange(lp.num_col, dtype=np.int64), np.diff(a.indptr))
-    in_row = np.flatnonzero(a.indices == i)
-    dfy = df[int(year)]
-    price = float(y[i] / dfy)
-
-    candidates = [(int(col_of[k]), float(a.data[k])) for k in in_row if a.data[k] != 0 and basic[col_of[k]]]
-    live = [(j, aij) for j, aij in candidates if abs(x[j]) > tol]
-    chosen = live or candidates
-    drivers, terms = [], []
-    for j, aij in chosen:
-        fam = col_family.get(j, "?")
-        name = cname(j)
-        role = ROLE.get(fam, ("", ""))[0 if aij > 0 else 1] or fam
-        drivers.append({"driver": name, "role": role, "level": float(x[j])})
-        cost = float(lp.col_cost[j])
-        if abs(cost) > 0:
-            terms.append({"driver": name, "term": "its own cost", "coefficient": 1.0 / aij,
-                          "value": cost / dfy, "contribution": cost / aij / dfy})
-        for k in range(a.indptr[j], a.indptr[j + 1]):
-            r = int(a.indices[k])
-            if r == i or a.data[k] == 0 or abs(y[r]) <= 0:
-                continue
-            ry = int(row_year[r])
-            dual = float(y[r] / df[ry]) if ry in df else float(y[r] / dfy)
-            coef = -float(a.data[k]) / aij * (df[ry] / dfy if ry in df else 1.0)
-            terms.append({"driver": name, "term": _term(rname(r), dual), "coefficient": coef, "value": dual,
-                          "contribution": coef * dual})
-    drivers_df = pd.DataFrame(drivers, columns=["driver", "role", "level"])
-    terms_df = pd.DataFrame(terms, columns=["driver", "term", "coefficient", "value", "contribution"])
-    if not terms_df.empty:
-        order = terms_df.contribution.abs().groupby(terms_df.driver).rank(ascending=False, method="first")
-        terms_df = terms_df.assign(_o=order).sort_values(["driver", "_o"]).drop(columns="_o").reset_index(drop=True)
-    return PriceDrivers(str(commodity), str(region), int(year), price, drivers_df.sort_values("level", ascending=False,
-                                                                                              ignore_index=True), terms_df)
+    def explain(self, commodity: str, region: str, year: int) -> PriceDrivers:
+        """The drivers of the price of ``commodity`` in ``region`` in ``year``."""
+        i = self.balance_key.get((str(commodity), str(region), int(year)))
+        if i is None:
+            raise self._unknown(commodity, region, year)
+        lp, a, y, x, df, tol = self.lp, self.lp.matrix, self.y, self.x, self.df, self.tol
+        in_row = np.flatnonzero(a.indices == i)
+        dfy = df[int(year)]
+        price = float(y[i] / dfy)
+        candidates = [(int(self.col_of[k]), float(a.data[k])) for k in in_row if a.data[k] != 0 and self.basic[self.col_of[k]]]
+        live = [(j, aij) for j, aij in candidates if abs(x[j]) > tol]
+        drivers, terms = [], []
+        for j, aij in live or candidates:
+            fam = self.col_family[j]
+            name = self.cname(j)
+            role = ROLE.get(fam, ("", ""))[0 if aij > 0 else 1] or fam
+            drivers.append({"driver": name, "role": role, "level": float(x[j])})
+            cost = float(lp.col_cost[j])
+            if abs(cost) > 0:
+                terms.append({"driver": name, "term": "its own cost", "coefficient": 1.0 / aij,
+                              "value": cost / dfy, "contribution": cost / aij / dfy})
+            for k in range(a.indptr[j], a.indptr[j + 1]):
+                r = int(a.indices[k])
+                if r == i or a.data[k] == 0 or abs(y[r]) <= 0:
+                    continue
+                ry = int(self.row_year[r])
+                dual = float(y[r] / df[ry]) if ry in df else float(y[r] / dfy)
+                coef = -float(a.data[k]) / aij * (df[ry] / dfy if ry in df else 1.0)
+                terms.append({"driver": name, "term": _term(self.rname(r), dual), "coefficient": coef, "value": dual,
+                              "contribution": coef * dual})
+        drivers_df = pd.DataFrame(drivers, columns=["driver", "role", "level"])
+        terms_df = pd.DataFrame(terms, columns=["driver", "term", "coefficient", "value", "contribution"])
+        if not terms_df.empty:
+            order = terms_df.contribution.abs().groupby(terms_df.driver).rank(ascending=False, method="first")
+            terms_df = terms_df.assign(_o=order).sort_values(["driver", "_o"]).drop(columns="_o").reset_index(drop=True)
+        return PriceDrivers(str(commodity), str(region), int(year), price,
+                            drivers_df.sort_values("level", ascending=False, ignore_index=True), terms_df)
 
 
 def _term(row: str, dual: float) -> str:

@@ -11,7 +11,7 @@ import pytest
 from rechain import instances
 from rechain.model import load_instance
 from rechain.solvers import solve
-from rechain.solvers.drivers import price_drivers
+from rechain.solvers.drivers import PriceExplainer, price_drivers
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,23 @@ def test_a_binding_quota_adds_its_shadow_price_to_the_concentrate_it_holds_back(
     assert t["shadow price of the policy northern_rock_quota in 2021"] == pytest.approx(-pol, rel=1e-9)
     assert t["its own cost"] == pytest.approx(0.0184)  # processes.csv: flotation's variable cost
     assert sum(t.values()) == pytest.approx(d.price)
+
+
+@pytest.mark.parametrize("name", ["toy", "inner_mongolia_2021_2025"])
+def test_every_price_of_an_instance_is_the_sum_of_each_of_its_drivers_terms(name):
+    # the identity behind the drivers (zero reduced cost of every basic column), for every
+    # commodity, region and year: a price no basic column touches is 0 (nothing scarce touches it)
+    inst = load_instance(instances.path(name))
+    explainer = PriceExplainer(inst)
+    prices = solve(inst).prices.set_index(["commodity", "region", "year"]).price
+    explained = 0
+    for (c, r, y), p in prices.items():
+        d = explainer.explain(c, r, y)
+        assert d.price == pytest.approx(p, rel=1e-9, abs=1e-12), (c, r, y)
+        if d.drivers.empty:
+            assert abs(p) <= 1e-9, (c, r, y)
+            continue
+        sums = d.terms.groupby("driver").contribution.sum().reindex(d.drivers.driver, fill_value=0.0)
+        assert sums.to_numpy() == pytest.approx([p] * len(sums), rel=1e-9, abs=1e-12), (c, r, y)
+        explained += 1
+    assert explained >= 0.75 * len(prices)  # most prices have a route at the margin
