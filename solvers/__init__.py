@@ -11,7 +11,7 @@ _LAZY = {"MyopicResult": "myopic", "myopic": "myopic", "Sensitivity": "sensitivi
          "StochasticResult": "stochastic", "stochastic": "stochastic",
          "HedgingResult": "hedging", "progressive_hedging": "hedging",
          "AlternativesResult": "alternatives", "alternatives": "alternatives",
-         "PriceDrivers": "drivers", "price_drivers": "drivers"}
+         "PriceDrivers": "drivers", "PriceExplainer": "drivers", "price_drivers": "drivers"}
 
 
 class _CallableModule(types.ModuleType):
@@ -35,4 +35,4 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["AlternativesResult", "HedgingResult", "MyopicResult", "PriceDrivers", "Sensitivity", "StochasticResult", "SweepResult", "myopic", "alternatives", "price_drivers", "progressive_hedging", "resolve", "sensitivity", "solve", "stochastic", "sweep"]
+__all__ = ["AlternativesResult", "HedgingResult", "MyopicResult", "PriceDrivers", "PriceExplainer", "Sensitivity", "StochasticResult", "SweepResult", "myopic", "alternatives", "price_drivers", "progressive_hedging", "resolve", "sensitivity", "solve", "stochastic", "sweep"]
