@@ -11,8 +11,8 @@ carried, a demand left unmet. Its *terms* are its own cost and, for every other 
 touches, the coefficient times that row's dual: the prices of what it makes or uses with the
 commodity, the rent of the capacity or limit it fills, the shadow price of a policy that
 holds it. The terms of each driver add up to the price (tested), in money of the price's
-year; a driver in another year (a stock carried, a plant built earlier) brings the prices of
-that year in at the discount rate.
+year; a term of another year (the next year's price of a stock carried, an output that comes
+years later, such as end-of-life scrap) comes in at the discount rate.
 
 Where several columns are basic, each gives the price through its own route, and the routes
 agree: that is what makes the basis optimal. Columns at zero level that are basic only by
@@ -69,7 +69,7 @@ class PriceDrivers:
         return "\n".join(lines)
 
 
-def _row_years(d, family_tables, lp_rows, num_row, years) -> np.ndarray:
+def _row_years(d, family_tables, lp_rows, num_row) -> np.ndarray:
     """The year of each LP row (-1 where its family has no year)."""
     out = np.full(num_row, -1, dtype=np.int64)
     for fam, idx in lp_rows.items():
@@ -114,7 +114,7 @@ class PriceExplainer:
         self.basic = np.array([str(s).endswith("kBasic") for s in h.getBasis().col_status])
         self.df = d.df
         family_tables = {f: (d.rows[f].family.table) for f in lp.rows}
-        self.row_year = _row_years(d, family_tables, lp.rows, lp.num_row, d.years)
+        self.row_year = _row_years(d, family_tables, lp.rows, lp.num_row)
         self.rname = _Namer(d, lp.rows, lp.num_row)
         self.cname = _Namer(d, lp.cols, lp.num_col)
         self.col_family = np.full(lp.num_col, "", dtype=object)
