@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
+from rechain.instances.build import ALLOYS, OX, scrap_oxides  # noqa: E402
 from rechain.model import load_instance  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
 
@@ -80,7 +81,7 @@ def solve_all():
     return out
 
 
-SCENARIOS_SHOWN = ("no_plan_target", "actual_demand_2021_2024", "heavy_re_shock")
+SCENARIOS_SHOWN = ("no_plan_target", "actual_demand_2021_2024", "heavy_re_shock", "myanmar_closure_2021")
 
 
 def oxide_price(res, commodity: str, year: int = 2021, region: str = "other_china") -> float:
@@ -315,7 +316,8 @@ def placeholders_replaced(inst, res, shock) -> list[str]:
          "alternative (ferrite, induction, electrically excited or DFIG generators) in eight cost tiers, priced "
          "against a whole magnet motor with magnets at 2020 prices, so that the 2020 mix is the least-cost choice "
          "at 2020 prices; demand curves; stocks of PrNd, Dy and Tb. Under `heavy_re_shock` Dy is "
-         f"{oxide_price(shock, 'dy_oxide') / oxide_price(res, 'dy_oxide'):.0f} times the base in 2021 (2010-11: 20 times, Jan 2010 to Jul 2011, https://www.raremetalblog.com/dysprosium-continues-easing-big-question-mark-over-future-dy-output/) and "
+         f"{oxide_price(shock, 'dy_oxide') / oxide_price(res, 'dy_oxide'):.0f} times the base in 2021 (2010-11: 20 times, "
+         "Jan 2010 to Jul 2011, https://www.raremetalblog.com/dysprosium-continues-easing-big-question-mark-over-future-dy-output/) and "
          "every end use is served."),
         ("The plan target built idle plant and looked cheap",
          "The target's utilisation and the capital it commits are reported (above); costs differ by region (power, "
@@ -412,18 +414,20 @@ def against_market(res, actual) -> list[str]:
 
 
 # China's magnet scrap holds Dy2O3 at 2.8 % and Tb4O7 at 0.43 % of its PrNd oxide (Argus, 2023; the
-# heavy_RE_share_of_PrNd_in_magnets row of calibration_facts.csv): the bulk-alloyed grade's 3.5 % of heavy
-# RE split the same way, as metal, with its swarf's oxides after recycling (two stages at 0.95)
-_DY, _TB = 0.028 * 0.8713, 0.0043 * 0.8502
-_HC_TB = 0.035 * _TB / (_DY + _TB)
-SCRAP_SPLIT = [
-    {"table": "process_io", "where": {"process": "make_alloy_hc", "commodity": "dy_metal"}, "column": "coefficient", "set": 0.035 - _HC_TB},
-    {"table": "process_io", "where": {"process": "make_alloy_hc", "commodity": "tb_metal"}, "column": "coefficient", "set": _HC_TB},
-    {"table": "process_io", "where": {"process": "recycle_hc", "commodity": "dy_oxide"}, "column": "coefficient",
-     "set": (0.035 - _HC_TB) / 0.8713 * 0.95 ** 2},
-    {"table": "process_io", "where": {"process": "recycle_hc", "commodity": "tb_oxide"}, "column": "coefficient",
-     "set": _HC_TB / 0.8502 * 0.95 ** 2},
-]
+# heavy_RE_share_of_PrNd_in_magnets row of calibration_facts.csv): the bulk-alloyed grade's heavy RE split
+# the same way, as metal, with the oxides its swarf gives back after recycling
+def scrap_split() -> list[dict]:
+    hc = ALLOYS["alloy_hc"][0]
+    heavy = hc["dy_metal"] + hc["tb_metal"]
+    dy, tb = 0.028 * OX["dy"], 0.0043 * OX["tb"]
+    metals = {"dy_metal": heavy * dy / (dy + tb), "tb_metal": heavy * tb / (dy + tb)}
+    return ([{"table": "process_io", "where": {"process": "make_alloy_hc", "commodity": m}, "column": "coefficient", "set": q}
+             for m, q in metals.items()]
+            + [{"table": "process_io", "where": {"process": "recycle_hc", "commodity": o}, "column": "coefficient", "set": q}
+               for o, q in scrap_oxides(metals).items()])
+
+
+SCRAP_SPLIT = scrap_split()
 
 # what-ifs that show what the heavy-RE prices rest on: (label, changes)
 HEAVY_RE_WHATIFS = [
@@ -453,18 +457,16 @@ def heavy_per_prnd(res, year: int) -> float:
     return float((used.get("dy_oxide", 0.0) + used.get("tb_oxide", 0.0)) / used["prnd_oxide"])
 
 
-def closure_dy(res, changes=None) -> float:
-    """How much the closure in Myanmar of 2021 moves 2021's Dy price against the instance solved as res."""
-    closure = load_instance(instances.path(CALIBRATED[0]), scenario="myanmar_closure_2021")
-    if changes:
-        closure = closure.with_changes(changes)
-    return oxide_price(solve(closure), "dy_oxide") / oxide_price(res, "dy_oxide") - 1
+def closure_dy(res, closure) -> float:
+    """How much the closure in Myanmar of 2021 (``closure``, solved) moves 2021's Dy price against ``res``."""
+    return oxide_price(closure, "dy_oxide") / oxide_price(res, "dy_oxide") - 1
 
 
 def heavy_re_drivers(inst, res, solved) -> list[str]:
     """The heavy-RE prices of 2021 and the Myanmar feed bought, in the base and in what-ifs that
     move one number each: what the prices rest on."""
-    actual = load_instance(instances.path(CALIBRATED[0]), scenario="actual_demand_2021_2024")
+    actual, closure = (load_instance(instances.path(CALIBRATED[0]), scenario=s)
+                       for s in ("actual_demand_2021_2024", "myanmar_closure_2021"))
     as_it_turned_out = f"Dy 2021, 2022 with demand as it turned out (market {market_pair('dy_oxide')})"
 
     def row(label, r, r_actual=None):
@@ -522,8 +524,9 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "would be checked against. The one sourced split of heavy RE between Dy and Tb, that of China's magnet "
             "scrap, given to the bulk-alloyed grades, brings PrNd and Dy within 35 % of 2020's averages and Dy with "
             "demand as it turned out nearer the market, but leaves Tb short; and the closure in Myanmar of 2021 then "
-            f"moves 2021's Dy by {closure_dy(scrap, SCRAP_SPLIT):+.0%} (base: "
-            f"{closure_dy(res):+.0%}; the market's rose). It is not adopted. A supply curve for the Myanmar feed from its mining costs and a sourced "
+            f"moves 2021's Dy by {closure_dy(scrap, solve(closure.with_changes(SCRAP_SPLIT))):+.0%} (base: "
+            f"{closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%}; the market's rose). It is not adopted. A supply "
+            "curve for the Myanmar feed from its mining costs and a sourced "
             "pace of diffusion lines are what the model still needs to price Dy and Tb from structure alone.", "",
             md_table(pd.DataFrame(rows), "{:.3g}"), ""]
 

@@ -511,6 +511,9 @@ def summary_tables(result, instance) -> list:
 # Commands
 # --------------------------------------------------------------------------------------------
 
+Scenarios = Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Named scenario of instance.yaml (repeatable; applied in order).")]
+Sets = Annotated[list[str], typer.Option("--set", metavar="CHANGE", help="Replace values: TABLE.COLUMN[COLUMN=VALUE;...]=VALUE (repeatable).")]
+Scales = Annotated[list[str], typer.Option("--scale", metavar="CHANGE", help="Multiply values: TABLE.COLUMN[COLUMN=VALUE;...]=FACTOR (repeatable).")]
 PathArg = Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Instance folder or .xlsx workbook, or the name of a shipped instance (default: the shipped default).", show_default=False)]
 
 
@@ -526,9 +529,9 @@ PathArg = Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Instanc
 ))
 def solve(
     path: PathArg = None,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
-    set_: Annotated[list[str], typer.Option("--set", metavar="CHANGE", help="Replace values: TABLE.COLUMN[COLUMN=VALUE;...]=VALUE (repeatable).")] = [],
-    scale: Annotated[list[str], typer.Option("--scale", metavar="CHANGE", help="Multiply values: TABLE.COLUMN[COLUMN=VALUE;...]=FACTOR (repeatable).")] = [],
+    scenario: Scenarios = [],
+    set_: Sets = [],
+    scale: Scales = [],
     years: Annotated[Optional[str], typer.Option("--years", metavar="FIRST:LAST", help="Solve a sub-horizon FIRST:LAST.")] = None,
     solver: Annotated[str, typer.Option("--solver", metavar="NAME", help="highs, or any Pyomo solver installed.")] = "highs",
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="S", help="Seconds for the solver.")] = None,
@@ -830,9 +833,9 @@ def price(
     commodity: Annotated[str, typer.Option("--commodity", "-c", metavar="NAME", help="The commodity whose price to explain.")] = ...,
     region: Annotated[str, typer.Option("--region", "-r", metavar="NAME", help="Its region.")] = ...,
     year: Annotated[Optional[int], typer.Option("--year", "-y", metavar="YEAR", help="Its year (default: the first year).")] = None,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
-    set_: Annotated[list[str], typer.Option("--set", metavar="CHANGE", help="Replace values: TABLE.COLUMN[COLUMN=VALUE;...]=VALUE (repeatable).")] = [],
-    scale: Annotated[list[str], typer.Option("--scale", metavar="CHANGE", help="Multiply values: TABLE.COLUMN[COLUMN=VALUE;...]=FACTOR (repeatable).")] = [],
+    scenario: Scenarios = [],
+    set_: Sets = [],
+    scale: Scales = [],
     quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ):
     _set_opts(quiet, verbose, debug)
@@ -840,7 +843,7 @@ def price(
     def body():
         from rechain.solvers.drivers import NotOptimal, price_drivers
 
-        inst, src = load(path, scenario, set_, scale)
+        inst, _ = load(path, scenario, set_, scale)
         y = inst.years[0] if year is None else year
         if y not in inst.years:
             raise Fail(f"--year {y}: not a year of {inst.name} ({inst.years[0]}-{inst.years[-1]})")

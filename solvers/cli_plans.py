@@ -14,7 +14,7 @@ from rich.table import Table
 from rechain.model.atomic import atomic_write_folder
 from rechain.model.formatting import fmt
 
-from .cli import (OK, Debug, Fail, HighsOption, PathArg, Quiet, Steps, Threads, Verbose, parse_highs_options, _guard, _set_opts, _source_label, app, check_out, load, out, parse_time_limit,
+from .cli import (OK, Debug, Fail, HighsOption, PathArg, Quiet, Scenarios, Steps, Threads, Verbose, parse_highs_options, _guard, _set_opts, _source_label, app, check_out, load, out, parse_time_limit,
                   replaceable)
 
 
@@ -109,7 +109,7 @@ def stochastic(
 ))
 def alternatives(
     path: PathArg = None,
-    scenario: Annotated[list[str], typer.Option("--scenario", "-s", metavar="NAME", help="Named scenario of instance.yaml (repeatable; applied in order).")] = [],
+    scenario: Scenarios = [],
     slack: Annotated[float, typer.Option("--slack", metavar="SHARE", help="Extra cost allowed, as a share of the optimum (0.05 = 5 %).")] = 0.05,
     over: Annotated[str, typer.Option("--over", metavar="stage|process", help="Groups: stage (by stage and region) or process (by process and region).")] = "",
     quantity: Annotated[str, typer.Option("--quantity", metavar="new|activity", help="new (capacity started) or activity (plant output).")] = "new",

@@ -632,14 +632,15 @@ def test_what_the_docs_say_sets_the_heavy_re_prices_is_what_sets_them(base_insta
     # separation ties PrNd, Dy and Tb together, and that stocks carry Dy into 2022: each is a route
     # at the margin of the price (rechain price), so a change of the data that makes the text
     # untrue fails here
-    from rechain.solvers import price_drivers
+    from rechain.solvers import PriceExplainer
 
-    feed = price_drivers(base_instance, "myanmar_concentrate", "jiangxi", 2021)
+    explain = PriceExplainer(base_instance).explain  # solved once for the three prices
+    feed = explain("myanmar_concentrate", "jiangxi", 2021)
     routes = set(feed.drivers.driver)
     assert "supply[myanmar_concentrate,jiangxi,2021]" in routes
     cap = base_instance.supply.set_index(["commodity", "year"]).max_quantity[("myanmar_concentrate", 2021)]
     assert feed.drivers.set_index("driver").level["supply[myanmar_concentrate,jiangxi,2021]"] < cap
-    dy = set(price_drivers(base_instance, "dy_oxide", "jiangxi", 2021).drivers.driver)
+    dy = set(explain("dy_oxide", "jiangxi", 2021).drivers.driver)
     assert {"act[separation_imported_ionic,jiangxi,2021]", "stock[dy_oxide,jiangxi,2021]"} <= dy
-    tb = price_drivers(base_instance, "tb_oxide", "jiangxi", 2021)
+    tb = explain("tb_oxide", "jiangxi", 2021)
     assert "act[separation_imported_ionic,jiangxi,2021]" in set(tb.drivers.driver)
