@@ -10,6 +10,7 @@ are written here (each with its source id).
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -21,7 +22,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import ALLOYS, OX, scrap_oxides  # noqa: E402
+from rechain.instances.build import ALLOYS, GBD_DY, GBD_TB, OX, STOCKS, scrap_oxides, write  # noqa: E402
 from rechain.model import load_instance  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
 
@@ -61,8 +62,9 @@ GAP_REASON = {
                 "from more Myanmar feed and its Dy goes to stock; the base uses less heavy RE per t of PrNd than "
                 "China's magnet scrap holds (docs/instances.md, 'What the heavy-RE prices rest on').",
     "tb_oxide": "Tied to Dy by the two diffusion sources: a Dy source needs about twice the Tb mass (`herbst_1991`), "
-                "so Tb is about twice Dy while both are used; the market ratio was 2.6-5.4 in 2020-24 (Tb also "
-                "carries the top grades a Dy source cannot reach). Known gap.",
+                "so Tb is about twice Dy in a year both are used below Dy's reach (2023 in the default), and stocks "
+                "carry that ratio to the other years; the market ratio was 2.6-5.4 in 2020-24 (Tb also carries the "
+                "top grades a Dy source cannot reach). Known gap.",
     "la_oxide": "La and Ce are co-products in surplus: the mixed carbonate is stockpiled (`est_stocks`) and split "
                 "only as far as catalysts, polishing, glass, steel, NiMH and exports use it; the implied price is "
                 "the splitting cost less the stockpiling saved, near zero or slightly below where stocks hold it.",
@@ -429,6 +431,12 @@ def scrap_split() -> list[dict]:
 
 SCRAP_SPLIT = scrap_split()
 
+# a Dy source's reach in steps, a variant of the builder: a quarter of the parts diffused each at 1, 1.5
+# and 2 times the base's Dy per t (herbst_1991), the last quarter Tb only; the base has one step, half
+# of the parts at 1 time (est_dy_diffusion)
+DY_STEPS = ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))
+NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "initial", "set": 0} for c in ("dy_oxide", "tb_oxide")]
+
 # what-ifs that show what the heavy-RE prices rest on: (label, changes)
 HEAVY_RE_WHATIFS = [
     ("Myanmar feed's import price x 0.7", [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": 0.7}]),
@@ -442,6 +450,10 @@ HEAVY_RE_WHATIFS = [
       for n in (25_000, 10_000)),
     ("bulk-alloyed grades' Dy and Tb split as in China's magnet scrap (base: 3.3 % Dy, 0.2 % Tb, est_grades)",
      SCRAP_SPLIT),
+    ("Dy diffusion's reach in steps: a quarter of the parts diffused each at 1, 1.5 and 2 times the base's Dy per t, "
+     "the last quarter Tb only (base: half at 1 time)", DY_STEPS),
+    (f"no Dy or Tb stock at the start (base: {STOCKS[('dy_oxide', 'jiangxi')][0]:,} t and "
+     f"{STOCKS[('tb_oxide', 'jiangxi')][0]:,} t, est_stocks)", NO_HEAVY_STOCK),
     ("no Myanmar feed (heavy_re_shock)", "heavy_re_shock"),  # a scenario: solved once, in solve_all
 ]
 
@@ -474,6 +486,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
         bought = s[s.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
         return {"what-if": label, **{f"{name} 2021": oxide_price(r, c) for name, c in
                                      (("PrNd", "prnd_oxide"), ("Dy", "dy_oxide"), ("Tb", "tb_oxide"))},
+                "Tb / Dy 2021": oxide_price(r, "tb_oxide") / oxide_price(r, "dy_oxide"),
                 "Myanmar feed bought 2021-25 (kt REO)": ", ".join(f"{bought.get(y, 0.0) / 1000:.1f}" for y in inst.years),
                 "Dy + Tb per PrNd, 2023 (%)": f"{100 * heavy_per_prnd(r, 2023):.2f}",
                 as_it_turned_out: "" if r_actual is None else
@@ -482,10 +495,16 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
     for label, change in HEAVY_RE_WHATIFS:
         if isinstance(change, str):  # a scenario of its own
             rows.append(row(label, solved[change][1]))
+        elif change is DY_STEPS:  # a variant of the builder
+            folder = write(CALIBRATED[0], Path(tempfile.mkdtemp()) / CALIBRATED[0], dy_reach=DY_STEPS)
+            whatif[label] = solve(load_instance(folder))
+            rows.append(row(label, whatif[label], solve(load_instance(folder, scenario="actual_demand_2021_2024"))))
         else:
             whatif[label] = solve(inst.with_changes(change))
             rows.append(row(label, whatif[label], solve(actual.with_changes(change))))
     scrap = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is SCRAP_SPLIT)
+    steps = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is DY_STEPS)
+    pinned = heavy_levels(inst, res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
     sep = feed.terms[feed.terms.driver.str.startswith("act[separation_imported_ionic")]
     split = pd.DataFrame({"term": sep.term.str.replace(r" \(.*\)$", "", regex=True).replace(
@@ -528,7 +547,43 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             f"{closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%}; the market's rose). It is not adopted. A supply "
             "curve for the Myanmar feed from its mining costs and a sourced "
             "pace of diffusion lines are what the model still needs to price Dy and Tb from structure alone.", "",
-            md_table(pd.DataFrame(rows), "{:.3g}"), ""]
+            md_table(pd.DataFrame(rows), "{:.3g}"), "",
+            "What fixes the levels of Dy and Tb, and the ratio between them. Dy and Tb are held in stock in every "
+            "year of the base, so each price rises from one year to the next by the discount rate and its holding "
+            f"cost (Dy {pinned['growth']['dy_oxide']}; Tb {pinned['growth']['tb_oxide']}). In {pinned['both']} parts "
+            "take both diffusion sources while Dy's reach still has room, so there a t of Tb is worth the "
+            f"{GBD_DY / GBD_TB:.2f} t of Dy it saves (`herbst_1991`; Tb:Dy {pinned['ratio']} in oxide "
+            "prices), and the stocks carry that ratio to the other years "
+            f"({oxide_price(res, 'tb_oxide') / oxide_price(res, 'dy_oxide'):.2f} in 2021; the market's "
+            f"{MARKET['tb_oxide'][2020] / MARKET['dy_oxide'][2020]:.2f} in 2020 and "
+            f"{MARKET['tb_oxide'][2021] / MARKET['dy_oxide'][2021]:.2f} in 2021). Their common level is fixed where the "
+            f"Myanmar feed is bought below its cap ({pinned['below_cap']}): its import price there equals the value "
+            "of its oxides less separation. The ratio thus rests on the one margin where a part could take either "
+            "source, which is why the rows above that move Dy's reach or the diffusion lines move Tb so far. With "
+            "Dy's reach in steps, parts that need somewhat more Dy than the base's can still take it, at a cost, "
+            "and the step at the margin sets the ratio: "
+            f"{oxide_price(steps, 'tb_oxide') / oxide_price(steps, 'dy_oxide'):.2f} in 2021, about 1.5 times "
+            f"{GBD_DY / GBD_TB:.2f}. The steps are an estimate no source gives, so the base keeps the single step "
+            "of `est_dy_diffusion`.", ""]
+
+
+def heavy_levels(inst, res) -> dict:
+    """What fixes the levels of Dy and Tb in a solved default: the growth of each price a year
+    (held in stock every year), the years parts take both diffusion sources with room left in Dy's
+    reach (the Tb:Dy ratio there), and the years the Myanmar feed is bought below its cap."""
+    p = res.prices[res.prices.region == "jiangxi"].set_index(["commodity", "year"]).price
+    years = inst.years
+    growth = {c: ", ".join(f"{p[(c, y + 1)] / p[(c, y)] - 1:+.1%}" for y in years[:-1]) for c in ("dy_oxide", "tb_oxide")}
+    used = res.activity[res.activity.activity > 1e-6].groupby(["process", "year"]).activity.sum()
+    pol = res.policies[res.policies.policy == "dy_diffusion_depth"].set_index("year").slack
+    both = [y for y in years if ("diffuse_dy", y) in used and ("diffuse_tb", y) in used and pol[y] > 1e-6]
+    s = inst.supply
+    cap = s[s.commodity == "myanmar_concentrate"].set_index("year").max_quantity
+    bought = res.supply[res.supply.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
+    below = [y for y in years if 1e-6 < bought.get(y, 0.0) < cap[y] - 1e-6]
+    return {"growth": growth, "both": ", ".join(map(str, both)) or "no year",
+            "ratio": ", ".join(f"{p[('tb_oxide', y)] / p[('dy_oxide', y)]:.2f}" for y in both),
+            "below_cap": ", ".join(map(str, below))}
 
 
 EXCHANGE = [

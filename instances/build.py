@@ -91,7 +91,20 @@ GBD_TB = 0.004  # est_grades: t Tb metal per t finished magnet diffused
 # and Tb atoms weigh about the same (158.9 and 162.5)
 GBD_DY = round(GBD_TB * (22 - 7.3) / (15 - 7.3) * 162.5 / 158.9, 4)
 DY_DIFFUSION_SHARE = 0.5  # est_dy_diffusion: share of diffused parts thin enough for a Dy source
-GBD_HRE = {"tb": ("tb_metal", GBD_TB), "dy": ("dy_metal", GBD_DY)}
+# how far a Dy source reaches: steps of (Dy needed as a multiple of GBD_DY, share of the parts diffused);
+# the parts beyond the last step need Tb. The base has one step (est_dy_diffusion); the instance doc
+# builds a variant in several steps to show what the heavy-RE prices rest on
+DY_REACH = ((1.0, DY_DIFFUSION_SHARE),)
+
+
+def gbd_sources(dy_reach=DY_REACH) -> dict[str, tuple[str, float]]:
+    """Diffusion sources: {name: (metal, t per t of finished magnet diffused)}, Tb first, then a Dy
+    source a step of ``dy_reach`` (``dy``, ``dy2``, ...)."""
+    return {"tb": ("tb_metal", GBD_TB), **{f"dy{k if k > 1 else ''}": ("dy_metal", round(GBD_DY * m, 4))
+                                           for k, (m, _) in enumerate(dy_reach, 1)}}
+
+
+GBD_HRE = gbd_sources()
 METAL_OXIDE = {"prnd_metal": ("prnd_oxide", "prnd"), "dy_metal": ("dy_oxide", "dy"), "tb_metal": ("tb_oxide", "tb"),
                "ce_metal": ("ce_oxide", "ce")}
 
@@ -391,7 +404,7 @@ def _commodities(T: Tables) -> None:
         T.add("commodities", None, commodity=c, unit=unit, kind="service", description=desc)
 
 
-def _processes(T: Tables) -> None:
+def _processes(T: Tables, dy_reach=DY_REACH) -> None:
     for p, (name, stage, life, lead, avail, capex, fom, var, src) in PLANTS.items():
         T.add("processes", src, process=p, name=name, stage=stage, lifetime=life, lead_time=lead, availability=avail,
               capex=capex, fixed_om=fom, variable_cost=var)
@@ -406,7 +419,7 @@ def _processes(T: Tables) -> None:
         route(f"sinter_{g}", f"sinter {g} blanks", "magnet", 0.0, "est_grades")
         route(f"finish_{g}", f"finish {g} blanks", "magnet", 0.0, "earthsbook_jlmag_yield")
         route(f"recycle_{g}", f"recycle {g} swarf to oxides", "recycling", 0.0, "prommis_recycling")
-    for h in GBD_HRE:
+    for h in gbd_sources(dy_reach):
         route(f"diffuse_{h}", f"diffuse {h.capitalize()} into finished magnets", "magnet", 0.0, "mainrich_gbd")
     route("bulk_as_hc", "a bulk-alloyed magnet used where a diffused one would do", "magnet", 0.0, "mainrich_gbd")
     route("recycle_eol", "recycle end-of-life magnets to oxides", "recycling", 0.0, "prommis_recycling")
@@ -418,7 +431,7 @@ def _processes(T: Tables) -> None:
         route(f"use_{service}", SERVICES[service][1], "end_use", 0.0, "est_lace_uses")
 
 
-def _io(T: Tables) -> None:
+def _io(T: Tables, dy_reach=DY_REACH) -> None:
     def io(p, c, direction, coef, src, ref=False, delay=None):
         T.add("process_io", src, process=p, commodity=c, direction=direction, coefficient=r6(coef), reference=ref, delay=delay)
 
@@ -483,7 +496,7 @@ def _io(T: Tables) -> None:
         io(f"finish_{g}", "finishing", "in", 1, "est_grades")
     # diffusion: one furnace line, Tb or Dy as the diffusion source (mainrich_gbd: "dysprosium or terbium")
     io("gbd_diffusion", "diffusion", "out", 1, "mainrich_gbd", True)
-    for h, (metal, q) in GBD_HRE.items():
+    for h, (metal, q) in gbd_sources(dy_reach).items():
         io(f"diffuse_{h}", "magnet_hc", "out", 1, "mainrich_gbd", True)
         io(f"diffuse_{h}", "magnet_gbd_base", "in", 1, "mainrich_gbd")
         io(f"diffuse_{h}", "diffusion", "in", 1, "mainrich_gbd")
@@ -657,7 +670,7 @@ MINING_KEPT = r6(200_000 / SEP / 168_000)
 SEPARATION_KEPT = r6(200_000 / SEP / 162_000)
 
 
-def _policies(T: Tables, quotas: dict, years) -> None:
+def _policies(T: Tables, quotas: dict, years, dy_reach=DY_REACH) -> None:
     rock, ionic, sep = quotas["rock_mining_quota"], quotas["ionic_mining_quota"], quotas["separation_quota"]
     for y in years:
         total, src = rock[y]
@@ -673,9 +686,12 @@ def _policies(T: Tables, quotas: dict, years) -> None:
               processes="mining_ionic", regions=JX)
         T.add("policies", sep[y][1], policy="separation_quota", kind="max_activity", year=y, value=r6(sep[y][0] * SEPARATION_KEPT),
               processes="separation_bayan_obo;separation_sichuan;separation_ionic", regions=";".join(CHINA))
-    for y in years:  # a technology limit, not a quota: Dy reaches only thin parts (est_dy_diffusion)
-        T.add("policies", "est_dy_diffusion", policy="dy_diffusion_depth", kind="max_share", year=y, value=DY_DIFFUSION_SHARE,
-              processes="diffuse_dy", regions=";".join(REGIONS), share_of="diffuse_dy;diffuse_tb")
+    diffused = ";".join(f"diffuse_{h}" for h in sorted(gbd_sources(dy_reach), key=lambda h: h != "dy"))
+    for k, (_, share) in enumerate(dy_reach, 1):  # a technology limit, not a quota: Dy reaches only thin parts (est_dy_diffusion)
+        step = f"{k if k > 1 else ''}"
+        for y in years:
+            T.add("policies", "est_dy_diffusion", policy=f"dy_diffusion_depth{'_' + step if step else ''}", kind="max_share",
+                  year=y, value=share, processes=f"diffuse_dy{step}", regions=";".join(REGIONS), share_of=diffused)
     for service, routes in MAGNET_USES.items():  # the tiers of each alternative (est_substitutes)
         for tiers in (SUBSTITUTES[r] for r in SUBSTITUTES if SUBSTITUTES[r][0] in routes):
             for tier in tiers[:-1]:
@@ -756,7 +772,9 @@ def scenarios(years, national: bool) -> dict:
     if 2025 in years:
         S["export_controls_2025"] = {
             "description": "China's export controls on medium and heavy rare earths from April 2025 (mofcom_export_controls_2025): "
-                           "no Dy or Tb oxide or metal leaves China from 2025",
+                           "no Dy or Tb oxide or metal leaves China from 2025. The controls also cover magnets that hold Dy or "
+                           "Tb (bloomberg_magnet_controls_2025), but these left under licence, China's magnet exports falling "
+                           "7.5 % in the first three quarters of 2025 (reuters_magnet_exports_2025), so magnets are not capped",
             "changes": [{"table": "policies", "where": {"policy": "heavy_re_exports"}, "column": "value", "set": 0}]}
     return S
 
@@ -815,7 +833,9 @@ def _cell(v) -> str:
     return str(v)
 
 
-def build(name: str) -> tuple[dict, Tables]:
+def build(name: str, dy_reach=DY_REACH) -> tuple[dict, Tables]:
+    """The settings and tables of a shipped instance; ``dy_reach`` (steps as :data:`DY_REACH`)
+    builds a variant with another reach of Dy diffusion."""
     national = name == "china_2020_2035"
     paths, quotas = (NATIONAL, NATIONAL_QUOTAS) if national else (DEFAULT, DEFAULT_QUOTAS)
     first, last = (2020, 2035) if national else (2021, 2025)
@@ -824,8 +844,8 @@ def build(name: str) -> tuple[dict, Tables]:
     for r in REGIONS:
         T.add("regions", REGION_NAMES[r][1], region=r, name=REGION_NAMES[r][0])
     _commodities(T)
-    _processes(T)
-    _io(T)
+    _processes(T, dy_reach)
+    _io(T, dy_reach)
     _costs_by_region(T, REGIONS)
     _capacity(T, first, national)
     _build_limits(T, national)
@@ -834,7 +854,7 @@ def build(name: str) -> tuple[dict, Tables]:
     _lanes(T)
     _demand(T, paths, years)
     _curves(T)
-    _policies(T, quotas, years)
+    _policies(T, quotas, years, dy_reach)
     _plan_policies(T, years)
     used = {r["source"] for rows in T.t.values() for r in rows if r["source"]}
     used |= {s for sc in () for s in sc}
@@ -866,11 +886,12 @@ SCENARIO_SOURCES = {"steelorbis_nev_2021", "iea_wind_cwea", "people_ebike_2021",
                     "reuters_myanmar_2021", "mofcom_export_controls_2025", "fx_cny_usd", "roskill_myanmar_2018", "mp_results_2021",
                     "smm_high_grade_2021", "ieee_gbd_2017", "idtechex_ev_motors", "adamas_elasticity_2022", "adamas_ce_ndfeb",
                     "hokudai_ferrite", "smm_lace_2021", "smm_trade_2021", "cru_power", "metalnomist_baotou_2024", "mining_prices_2021",
-                    "nea_wind_2021", "chinadaily_im_energy", "smm_quota_h1_2022", "argus_us_imports_2020"}
+                    "nea_wind_2021", "chinadaily_im_energy", "smm_quota_h1_2022", "argus_us_imports_2020",
+                    "bloomberg_magnet_controls_2025", "reuters_magnet_exports_2025"}
 
 
-def write(name: str, folder: Path | None = None) -> Path:
-    settings, T = build(name)
+def write(name: str, folder: Path | None = None, dy_reach=DY_REACH) -> Path:
+    settings, T = build(name, dy_reach)
     folder = HERE / name if folder is None else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for f in folder.glob("*.csv"):

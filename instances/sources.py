@@ -179,7 +179,16 @@ SOURCES.update({
     "cru_power": ("CRU (2010): Inner Mongolia and Xinjiang offer power at about 0.3 CNY/kWh, the east coast at about 0.6 CNY/kWh",
                   "https://aluminiumtoday.com/news/chinese-smelters-to-move-northwest"),
     "mofcom_export_controls_2025": ("MOFCOM / GAC announcement No. 18 of 2025: export controls on Sm, Gd, Tb, Dy, Lu, Sc and Y "
-                                    "(from 4 April 2025; exports need a licence)", ""),
+                                    "(from 4 April 2025; exports need a licence), their metals, alloys, oxides and compounds "
+                                    "and the NdFeB magnets that contain Tb or Dy (English translation as published by a magnet maker)",
+                                    "https://osencmagnet.com/export-controls-on-rare-earth-elements/"),
+    "bloomberg_magnet_controls_2025": ("Bloomberg News, 18 June 2025: China's exports of rare-earth products fell 61 % year on year "
+                                       "in May 2025; the controls of 4 April cover not just the seven rare earths but also magnets "
+                                       "that contain even tiny amounts of them",
+                                       "https://www.business-standard.com/amp/world-news/china-s-rare-earth-exports-hit-five-year-low-as-magnet-sales-curbs-125061801486_1.html"),
+    "reuters_magnet_exports_2025": ("Reuters, 20 October 2025: China's rare-earth magnet exports recovered from June 2025 after "
+                                    "trade deals; 39,817 t in the first three quarters of 2025, 7.5 % less than a year earlier",
+                                    "https://www.telegraphindia.com/business/chinas-rare-earth-magnet-exports-dip-6-1-in-september-amid-tighter-export-scrutiny-and-curbs/cid/2128671"),
     "fx_cny_usd": ("Annual average exchange rates, CNY per USD (IMF International Financial Statistics): 2020 6.90, 2021 6.45, 2022 6.73, "
                    "2023 7.08, 2024 7.19", ""),
     "est_myanmar_profile": ("estimate: Myanmar (Kachin) ion-adsorption feed as a medium-Y profile (no public assay found): Dy2O3 3.74 % and "

@@ -644,3 +644,63 @@ def test_what_the_docs_say_sets_the_heavy_re_prices_is_what_sets_them(base_insta
     assert {"act[separation_imported_ionic,jiangxi,2021]", "stock[dy_oxide,jiangxi,2021]"} <= dy
     tb = explain("tb_oxide", "jiangxi", 2021)
     assert "act[separation_imported_ionic,jiangxi,2021]" in set(tb.drivers.driver)
+
+
+def _metal_price(res, metal: str, year: int, region: str = "jiangxi") -> float:
+    p = res.prices
+    return float(p[(p.commodity == metal) & (p.region == region) & (p.year == year)].price.iloc[0])
+
+
+def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path):
+    # docs/instances.md ("What fixes the levels of Dy and Tb") and SOURCES.md say: Dy and Tb are held
+    # in stock in every year, so each price rises by the discount rate and its holding cost
+    # (est_stocks); in 2023 parts take both diffusion sources with room left in Dy's reach
+    # (est_dy_diffusion), so a t of Tb is worth the GBD_DY / GBD_TB t of Dy it saves (herbst_1991);
+    # and with Dy's reach in steps the step at the margin sets the ratio
+    from rechain.instances.build import GBD_DY, GBD_TB, write
+
+    r = base_instance.discount_rate
+    holding = base_instance.storage.set_index("commodity").holding_cost
+    st = base.stock[base.stock.region == "jiangxi"].set_index(["commodity", "year"]).level
+    for oxide in ("dy_oxide", "tb_oxide"):
+        for y in base_instance.years[:-1]:
+            assert st[(oxide, y)] > 1, (oxide, y)
+            here, nxt = _metal_price(base, oxide, y), _metal_price(base, oxide, y + 1)
+            assert here == pytest.approx(nxt / (1 + r) - holding[oxide], rel=1e-6), (oxide, y)
+    def both(res, dy: str, policy: str) -> int:
+        """The first year parts take Tb and the Dy source ``dy`` with room left in that source's
+        reach (``policy``)."""
+        used = res.activity[res.activity.activity > 1e-6].groupby(["process", "year"]).activity.sum()
+        slack = res.policies.set_index(["policy", "year"]).slack
+        years = [y for y in base_instance.years if (dy, y) in used and ("diffuse_tb", y) in used and slack[(policy, y)] > 1]
+        assert years, f"no year with Tb and {dy} both taken and room left in {policy}"
+        return years[0]
+
+    def tb_per_dy(res, year: int) -> float:  # metal prices in one region (freight apart, the same in all)
+        return _metal_price(res, "tb_metal", year) / _metal_price(res, "dy_metal", year)
+
+    y = both(base, "diffuse_dy", "dy_diffusion_depth")
+    assert y == 2023  # as the docs say
+    assert tb_per_dy(base, y) == pytest.approx(GBD_DY / GBD_TB, rel=1e-3)
+    # the variant in steps (docs/make_instances_doc.py, DY_STEPS): the second step is at the margin
+    folder = write(DEFAULT, tmp_path / DEFAULT, dy_reach=((1.0, 0.25), (1.5, 0.25), (2.0, 0.25)))
+    steps = solve(load_instance(folder))
+    y = both(steps, "diffuse_dy2", "dy_diffusion_depth_2")
+    assert tb_per_dy(steps, y) == pytest.approx(round(GBD_DY * 1.5, 4) / GBD_TB, rel=1e-3)
+    ratio = _metal_price(steps, "tb_oxide", 2021) / _metal_price(steps, "dy_oxide", 2021)
+    assert 1.4 * GBD_DY / GBD_TB < ratio < 1.6 * GBD_DY / GBD_TB
+
+
+def test_the_shipped_instances_are_what_the_builder_writes(tmp_path):
+    # every number of the shipped instances is written by instances/build.py with its source: an
+    # edit of the builder not followed by `python -m rechain.instances.build`, or a hand edit of a
+    # shipped file, fails here
+    from rechain.instances.build import write
+
+    for name in (DEFAULT, NATIONAL):
+        built = write(name, tmp_path / name)
+        shipped = instances.path(name)
+        names = sorted(p.name for p in built.iterdir())
+        assert names == sorted(p.name for p in shipped.iterdir() if p.suffix in (".csv", ".yaml")), name
+        for f in names:
+            assert (built / f).read_bytes() == (shipped / f).read_bytes(), (name, f)
