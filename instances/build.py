@@ -104,7 +104,6 @@ def gbd_sources(dy_reach=DY_REACH) -> dict[str, tuple[str, float]]:
                                            for k, (m, _) in enumerate(dy_reach, 1)}}
 
 
-GBD_HRE = gbd_sources()
 METAL_OXIDE = {"prnd_metal": ("prnd_oxide", "prnd"), "dy_metal": ("dy_oxide", "dy"), "tb_metal": ("tb_oxide", "tb"),
                "ce_metal": ("ce_oxide", "ce")}
 
