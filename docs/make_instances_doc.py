@@ -403,7 +403,7 @@ def against_market(res, actual, happened) -> list[str]:
         rows.append({"commodity": c, "": "market", **{y: MARKET[c][y] for y in years}})
     first = {row["commodity"]: row[2021] / MARKET[row["commodity"]][2020] - 1 for row in rows if row[""] == "base"}
     pct = lambda c: f"{100 * first[c]:+.0f} %"
-    gap21 = lambda c: f"{oxide_price(happened, c) / MARKET[c][2021] - 1:+.0%}"
+    gap21 = lambda c: f"{100 * (oxide_price(happened, c) / MARKET[c][2021] - 1):+.0f} %"
     return ["#### Against what happened", "",
             "Implied prices beside the annual market averages (CNY million per t; `usgs_mcs_2025` at `fx_cny_usd`): "
             "the base (demand as seen from 2020, quotas as allocated) and `actual_demand_2021_2024` (NEV, wind and "
@@ -555,7 +555,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "curve for the Myanmar feed from its mining costs and a sourced "
             "pace of diffusion lines are what the model still needs to price Dy and Tb from structure alone.", "",
             md_table(pd.DataFrame(rows), "{:.3g}"), "",
-            "What fixes the levels of Dy and Tb, and the ratio between them. Dy and Tb are held in stock in every "
+            "**What fixes the levels of Dy and Tb, and the ratio between them.** Both are held in stock in every "
             "year of the base, so each price rises from one year to the next by the discount rate and its holding "
             f"cost (Dy {pinned['growth']['dy_oxide']}; Tb {pinned['growth']['tb_oxide']}). In {pinned['both']} parts "
             "take both diffusion sources while Dy's reach still has room, so there a t of Tb is worth the "
@@ -580,7 +580,7 @@ def heavy_levels(inst, res) -> dict:
     reach (the Tb:Dy ratio there), and the years the Myanmar feed is bought below its cap."""
     p = res.prices[res.prices.region == "jiangxi"].set_index(["commodity", "year"]).price
     years = inst.years
-    growth = {c: ", ".join(f"{p[(c, y + 1)] / p[(c, y)] - 1:+.1%}" for y in years[:-1]) for c in ("dy_oxide", "tb_oxide")}
+    growth = {c: ", ".join(f"{100 * (p[(c, y + 1)] / p[(c, y)] - 1):+.1f} %" for y in years[:-1]) for c in ("dy_oxide", "tb_oxide")}
     used = res.activity[res.activity.activity > 1e-6].groupby(["process", "year"]).activity.sum()
     pol = res.policies[res.policies.policy == "dy_diffusion_depth"].set_index("year").slack
     both = [y for y in years if ("diffuse_dy", y) in used and ("diffuse_tb", y) in used and pol[y] > 1e-6]
