@@ -208,10 +208,26 @@ class StrictLoader(yaml.SafeLoader):
         return sorted(found, key=lambda d: d.line)
 
 
+# libyaml's parser, where PyYAML was built with it, reads a settings file about eight times
+# faster than the pure-Python one (a sizeable part of a CLI run's start-up); a document it
+# refuses is read again by the pure-Python loader, so that every error is worded and located
+# as PyYAML words and locates it
+_FastStrictLoader = (type("_FastStrictLoader", (yaml.CSafeLoader,), {"duplicate_keys": StrictLoader.duplicate_keys})
+                     if getattr(yaml, "__with_libyaml__", False) else None)
+
+
 def _yaml_load(text: str, lines: dict[str, int] | None = None) -> tuple[Any, list[DuplicateKey]]:
     """The YAML document of ``text`` (safely), or None and the keys it states twice; the line
     of each key's path goes to ``lines`` (if given)."""
-    loader = StrictLoader(text)
+    if _FastStrictLoader is not None:
+        try:
+            return _load_with(_FastStrictLoader(text), lines)
+        except yaml.YAMLError:
+            pass
+    return _load_with(StrictLoader(text), lines)
+
+
+def _load_with(loader, lines: dict[str, int] | None) -> tuple[Any, list[DuplicateKey]]:
     try:
         node = loader.get_single_node()
         if node is None:

@@ -463,3 +463,35 @@ def test_v2_additions_under_format_version_1_are_a_warning(tmp_path, toy_dir):
     text = (toy_dir / "instance.yaml").read_text().replace("format_version: 1", "format_version: 3")
     (toy_dir / "instance.yaml").write_text(text)
     find_problem(problems_of(toy_dir), "instance.yaml", column="format_version", says="must be one of 1, 2")
+
+
+YAML_CASES = [
+    "a: 1\nb: [1, 2.5, 1e3, 0x10, yes, ~, '07', 2021-01-01]\nc: {d: 'x', e: \"y\\tz\"}\n",
+    "base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n",  # a merge key may be overridden
+    "a: 1\nb:\n  c: 2\n  c: 3\n",  # a key stated twice, at depth
+    "a: [1, 2\nb: 3\n",  # not valid YAML
+    "a: !!python/object:os.system x\n",  # an unsafe tag
+    "",
+    "# only a comment\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_CASES + [(instances.path(n) / "instance.yaml").read_text(encoding="utf-8")
+                                               for n in ("inner_mongolia_2021_2025", "china_2020_2035")])
+def test_settings_read_the_same_with_or_without_libyaml(text):
+    # settings are read by libyaml where PyYAML has it, and by PyYAML's own loader when libyaml
+    # refuses a document: values, duplicate keys, key lines and errors must be those of PyYAML's
+    from rechain.model import reading
+
+    def read(fast: bool):
+        lines: dict = {}
+        try:
+            if fast:
+                doc, dups = reading._yaml_load(text, lines)
+            else:
+                doc, dups = reading._load_with(reading.StrictLoader(text), lines)
+        except yaml.YAMLError as e:
+            return "error", str(e)
+        return doc, [(d.path, d.line, d.first) for d in dups], lines
+
+    assert read(True) == read(False)
