@@ -212,16 +212,16 @@ class StrictLoader(yaml.SafeLoader):
 # faster than the pure-Python one (a sizeable part of a CLI run's start-up); a document it
 # refuses is read again by the pure-Python loader, so that every error is worded and located
 # as PyYAML words and locates it
-_FastStrictLoader = (type("_FastStrictLoader", (yaml.CSafeLoader,), {"duplicate_keys": StrictLoader.duplicate_keys})
+_FAST_STRICT = (type("FastStrictLoader", (yaml.CSafeLoader,), {"duplicate_keys": StrictLoader.duplicate_keys})
                      if getattr(yaml, "__with_libyaml__", False) else None)
 
 
 def _yaml_load(text: str, lines: dict[str, int] | None = None) -> tuple[Any, list[DuplicateKey]]:
     """The YAML document of ``text`` (safely), or None and the keys it states twice; the line
     of each key's path goes to ``lines`` (if given)."""
-    if _FastStrictLoader is not None:
+    if _FAST_STRICT is not None:
         try:
-            return _load_with(_FastStrictLoader(text), lines)
+            return _load_with(_FAST_STRICT(text), lines)
         except yaml.YAMLError:
             pass
     return _load_with(StrictLoader(text), lines)

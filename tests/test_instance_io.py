@@ -483,6 +483,8 @@ def test_settings_read_the_same_with_or_without_libyaml(text):
     # refuses a document: values, duplicate keys, key lines and errors must be those of PyYAML's
     from rechain.model import reading
 
+    assert reading._FAST_STRICT is None or issubclass(reading._FAST_STRICT, yaml.CSafeLoader)  # a safe loader
+
     def read(fast: bool):
         lines: dict = {}
         try:
