@@ -503,9 +503,11 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
         if isinstance(change, str):  # a scenario of its own
             rows.append(row(label, solved[change][1]))
         elif change is DY_STEPS:  # a variant of the builder
-            folder = write(CALIBRATED[0], Path(tempfile.mkdtemp()) / CALIBRATED[0], dy_reach=DY_STEPS)
-            whatif[label] = solve(load_instance(folder))
-            rows.append(row(label, whatif[label], solve(load_instance(folder, scenario="actual_demand_2021_2024"))))
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = write(CALIBRATED[0], Path(tmp) / CALIBRATED[0], dy_reach=DY_STEPS)
+                variant, variant_actual = (load_instance(folder, scenario=s) for s in (None, "actual_demand_2021_2024"))
+            whatif[label] = solve(variant)
+            rows.append(row(label, whatif[label], solve(variant_actual)))
         else:
             whatif[label] = solve(inst.with_changes(change))
             rows.append(row(label, whatif[label], solve(actual.with_changes(change))))
@@ -615,7 +617,8 @@ def main() -> int:
         (instances.path(name) / "SOURCES.md").write_text(sources_md(name, inst, res))
         if name == CALIBRATED[0]:
             nt, actual = solved["no_plan_target"][1], solved["actual_demand_2021_2024"][1]
-            extra = plan_target_section(inst, res, nt) + against_market(res, actual, solved[AS_IT_HAPPENED][1]) + heavy_re_drivers(inst, res, solved)
+            extra = (plan_target_section(inst, res, nt) + against_market(res, actual, solved[AS_IT_HAPPENED][1])
+                     + heavy_re_drivers(inst, res, solved))
             years = inst.years
         else:
             extra = None

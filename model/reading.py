@@ -213,7 +213,7 @@ class StrictLoader(yaml.SafeLoader):
 # refuses is read again by the pure-Python loader, so that every error is worded and located
 # as PyYAML words and locates it
 _FAST_STRICT = (type("FastStrictLoader", (yaml.CSafeLoader,), {"duplicate_keys": StrictLoader.duplicate_keys})
-                     if getattr(yaml, "__with_libyaml__", False) else None)
+                if getattr(yaml, "__with_libyaml__", False) else None)
 
 
 def _yaml_load(text: str, lines: dict[str, int] | None = None) -> tuple[Any, list[DuplicateKey]]:

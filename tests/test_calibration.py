@@ -646,11 +646,6 @@ def test_what_the_docs_say_sets_the_heavy_re_prices_is_what_sets_them(base_insta
     assert "act[separation_imported_ionic,jiangxi,2021]" in set(tb.drivers.driver)
 
 
-def _metal_price(res, metal: str, year: int, region: str = "jiangxi") -> float:
-    p = res.prices
-    return float(p[(p.commodity == metal) & (p.region == region) & (p.year == year)].price.iloc[0])
-
-
 def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path):
     # docs/instances.md ("What fixes the levels of Dy and Tb") and SOURCES.md say: Dy and Tb are held
     # in stock in every year, so each price rises by the discount rate and its holding cost
@@ -665,8 +660,9 @@ def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path
     for oxide in ("dy_oxide", "tb_oxide"):
         for y in base_instance.years[:-1]:
             assert st[(oxide, y)] > 1, (oxide, y)
-            here, nxt = _metal_price(base, oxide, y), _metal_price(base, oxide, y + 1)
+            here, nxt = price(base, oxide, "jiangxi", y), price(base, oxide, "jiangxi", y + 1)
             assert here == pytest.approx(nxt / (1 + r) - holding[oxide], rel=1e-6), (oxide, y)
+
     def both(res, dy: str, policy: str) -> int:
         """The first year parts take Tb and the Dy source ``dy`` with room left in that source's
         reach (``policy``)."""
@@ -677,7 +673,7 @@ def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path
         return years[0]
 
     def tb_per_dy(res, year: int) -> float:  # metal prices in one region (freight apart, the same in all)
-        return _metal_price(res, "tb_metal", year) / _metal_price(res, "dy_metal", year)
+        return price(res, "tb_metal", "jiangxi", year) / price(res, "dy_metal", "jiangxi", year)
 
     y = both(base, "diffuse_dy", "dy_diffusion_depth")
     assert y == 2023  # as the docs say
@@ -687,7 +683,7 @@ def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path
     steps = solve(load_instance(folder))
     y = both(steps, "diffuse_dy2", "dy_diffusion_depth_2")
     assert tb_per_dy(steps, y) == pytest.approx(round(GBD_DY * 1.5, 4) / GBD_TB, rel=1e-3)
-    ratio = _metal_price(steps, "tb_oxide", 2021) / _metal_price(steps, "dy_oxide", 2021)
+    ratio = price(steps, "tb_oxide", "jiangxi", 2021) / price(steps, "dy_oxide", "jiangxi", 2021)
     assert 1.4 * GBD_DY / GBD_TB < ratio < 1.6 * GBD_DY / GBD_TB
 
 
@@ -715,13 +711,12 @@ def test_2021_as_it_happened_against_the_2021_market():
     inst = load_instance(instances.path(DEFAULT)).with_scenario("actual_demand_2021_2024", "myanmar_closure_2021")
     res = solve(inst)
     assert res.status == "optimal"
-    p = res.prices
-    got = {c: float(p[(p.commodity == c) & (p.region == "other_china") & (p.year == 2021)].price.iloc[0]) for c in MARKET}
+    got = {c: price(res, c, "other_china", 2021) for c in MARKET}
     for c in ("prnd_oxide", "tb_oxide"):
         assert abs(got[c] / MARKET[c][2021] - 1) <= 0.35, (c, got[c], MARKET[c][2021])
     assert MARKET["dy_oxide"][2021] <= got["dy_oxide"] <= 2 * MARKET["dy_oxide"][2021], got["dy_oxide"]
     # the closure is what lifts Dy and Tb: demand as it turned out alone leaves both below the market
-    alone = solved(DEFAULT, "actual_demand_2021_2024").prices
+    alone = solved(DEFAULT, "actual_demand_2021_2024")
     for c in ("dy_oxide", "tb_oxide"):
-        base = float(alone[(alone.commodity == c) & (alone.region == "other_china") & (alone.year == 2021)].price.iloc[0])
-        assert base < MARKET[c][2021] and got[c] > 1.5 * base, (c, base, got[c])
+        demand_alone = price(alone, c, "other_china", 2021)
+        assert demand_alone < MARKET[c][2021] and got[c] > 1.5 * demand_alone, (c, demand_alone, got[c])
