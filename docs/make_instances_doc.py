@@ -412,7 +412,8 @@ def against_market(res, actual, happened) -> list[str]:
             "follows the market's rise in 2021-22 and fall in 2023-24. Dy and Tb stay below the market (known gap: "
             "see the reasons in SOURCES.md). 2021 as it happened also closed Myanmar's border from July and suspended "
             "China's ion-adsorption mining from February (`myanmar_closure_2021`, applied after the demand as it "
-            f"turned out): then 2021's PrNd is {gap21('prnd_oxide')} against 2021's market, Dy {gap21('dy_oxide')} and "
+            "turned out: `rechain solve -s actual_demand_2021_2024 -s myanmar_closure_2021`): then 2021's PrNd is "
+            f"{gap21('prnd_oxide')} against 2021's market, Dy {gap21('dy_oxide')} and "
             f"Tb {gap21('tb_oxide')}. The model foresees every year, so its stocks carry 2021's scarcity of Dy and Tb "
             "into the later years at the discount rate, where the market's prices fell back.", "",
             md_table(pd.DataFrame(rows), "{:.3g}"), "",
