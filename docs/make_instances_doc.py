@@ -80,7 +80,7 @@ def solve_all():
         out[name] = (inst, solve(inst))
     for scenario in SCENARIOS_SHOWN:  # the default's scenarios the document quotes, each solved once
         out[scenario] = (None, solve(load_instance(instances.path(CALIBRATED[0]), scenario=scenario)))
-    out[AS_IT_HAPPENED] = (None, solve(load_instance(instances.path(CALIBRATED[0])).with_scenario(*AS_IT_HAPPENED)))
+    out[AS_IT_HAPPENED] = (None, solve(out[CALIBRATED[0]][0].with_scenario(*AS_IT_HAPPENED)))
     return out
 
 
@@ -92,6 +92,11 @@ def oxide_price(res, commodity: str, year: int = 2021, region: str = "other_chin
     """A commodity's implied price in one region and year."""
     p = res.prices
     return float(p[(p.commodity == commodity) & (p.region == region) & (p.year == year)].price.iloc[0])
+
+
+def tb_per_dy(res, year: int = 2021) -> float:
+    """Tb oxide's implied price over Dy oxide's."""
+    return oxide_price(res, "tb_oxide", year) / oxide_price(res, "dy_oxide", year)
 
 
 def settings(name: str) -> dict:
@@ -494,7 +499,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
         bought = s[s.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
         return {"what-if": label, **{f"{name} 2021": oxide_price(r, c) for name, c in
                                      (("PrNd", "prnd_oxide"), ("Dy", "dy_oxide"), ("Tb", "tb_oxide"))},
-                "Tb / Dy 2021": oxide_price(r, "tb_oxide") / oxide_price(r, "dy_oxide"),
+                "Tb / Dy 2021": tb_per_dy(r),
                 "Myanmar feed bought 2021-25 (kt REO)": ", ".join(f"{bought.get(y, 0.0) / 1000:.1f}" for y in inst.years),
                 "Dy + Tb per PrNd, 2023 (%)": f"{100 * heavy_per_prnd(r, 2023):.2f}",
                 as_it_turned_out: "" if r_actual is None else
@@ -564,7 +569,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "take both diffusion sources while Dy's reach still has room, so there a t of Tb is worth the "
             f"{GBD_DY / GBD_TB:.2f} t of Dy it saves (`herbst_1991`; Tb:Dy {pinned['ratio']} in oxide "
             "prices), and the stocks carry that ratio to the other years "
-            f"({oxide_price(res, 'tb_oxide') / oxide_price(res, 'dy_oxide'):.2f} in 2021; the market's "
+            f"({tb_per_dy(res):.2f} in 2021; the market's "
             f"{MARKET['tb_oxide'][2020] / MARKET['dy_oxide'][2020]:.2f} in 2020 and "
             f"{MARKET['tb_oxide'][2021] / MARKET['dy_oxide'][2021]:.2f} in 2021). Their common level is fixed where the "
             f"Myanmar feed is bought below its cap ({pinned['below_cap']}): its import price there equals the value "
@@ -572,7 +577,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "source, which is why the rows above that move Dy's reach or the diffusion lines move Tb so far. With "
             "Dy's reach in steps, parts that need somewhat more Dy than the base's can still take it, at a cost, "
             "and the step at the margin sets the ratio: "
-            f"{oxide_price(steps, 'tb_oxide') / oxide_price(steps, 'dy_oxide'):.2f} in 2021, about 1.5 times "
+            f"{tb_per_dy(steps):.2f} in 2021, about 1.5 times "
             f"{GBD_DY / GBD_TB:.2f}. The steps are an estimate no source gives, so the base keeps the single step "
             "of `est_dy_diffusion`.", ""]
 

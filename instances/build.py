@@ -97,10 +97,16 @@ DY_DIFFUSION_SHARE = 0.5  # est_dy_diffusion: share of diffused parts thin enoug
 DY_REACH = ((1.0, DY_DIFFUSION_SHARE),)
 
 
+def _dy_step(k: int) -> str:
+    """The suffix of the k-th step of a Dy source's reach: none for the first (``diffuse_dy``), then
+    ``2``, ``3``, ..."""
+    return "" if k == 1 else str(k)
+
+
 def gbd_sources(dy_reach=DY_REACH) -> dict[str, tuple[str, float]]:
     """Diffusion sources: {name: (metal, t per t of finished magnet diffused)}, Tb first, then a Dy
     source a step of ``dy_reach`` (``dy``, ``dy2``, ...)."""
-    return {"tb": ("tb_metal", GBD_TB), **{f"dy{k if k > 1 else ''}": ("dy_metal", round(GBD_DY * m, 4))
+    return {"tb": ("tb_metal", GBD_TB), **{f"dy{_dy_step(k)}": ("dy_metal", round(GBD_DY * m, 4))
                                            for k, (m, _) in enumerate(dy_reach, 1)}}
 
 
@@ -685,11 +691,11 @@ def _policies(T: Tables, quotas: dict, years, dy_reach=DY_REACH) -> None:
               processes="mining_ionic", regions=JX)
         T.add("policies", sep[y][1], policy="separation_quota", kind="max_activity", year=y, value=r6(sep[y][0] * SEPARATION_KEPT),
               processes="separation_bayan_obo;separation_sichuan;separation_ionic", regions=";".join(CHINA))
-    diffused = ";".join(f"diffuse_{h}" for h in sorted(gbd_sources(dy_reach), key=lambda h: h != "dy"))
-    for k, (_, share) in enumerate(dy_reach, 1):  # a technology limit, not a quota: Dy reaches only thin parts (est_dy_diffusion)
-        step = f"{k if k > 1 else ''}"
+    dy_steps = [_dy_step(k) for k in range(1, len(dy_reach) + 1)]
+    diffused = ";".join([f"diffuse_dy{step}" for step in dy_steps] + ["diffuse_tb"])
+    for step, (_, share) in zip(dy_steps, dy_reach):  # a technology limit, not a quota: Dy reaches only thin parts (est_dy_diffusion)
         for y in years:
-            T.add("policies", "est_dy_diffusion", policy=f"dy_diffusion_depth{'_' + step if step else ''}", kind="max_share",
+            T.add("policies", "est_dy_diffusion", policy="_".join(filter(None, ("dy_diffusion_depth", step))), kind="max_share",
                   year=y, value=share, processes=f"diffuse_dy{step}", regions=";".join(REGIONS), share_of=diffused)
     for service, routes in MAGNET_USES.items():  # the tiers of each alternative (est_substitutes)
         for tiers in (SUBSTITUTES[r] for r in SUBSTITUTES if SUBSTITUTES[r][0] in routes):
