@@ -110,6 +110,35 @@ def gbd_sources(dy_reach=DY_REACH) -> dict[str, tuple[str, float]]:
                                            for k, (m, _) in enumerate(dy_reach, 1)}}
 
 
+# A heavy-RE atom takes the place of a Pr or Nd atom in the R2Fe14B grains and lowers their polarisation:
+# 1.60 T with Nd, 1.56 T with Pr, 0.71 T with Dy and 0.70 T with Tb (herbst_1991). What a magnet does in
+# a motor or generator, per t, goes with its energy product, which grows as the square of its remanence
+# (skomski_2016: the energy product is the field energy a unit of magnet volume sets up outside it, at
+# most mu0 Ms^2 / 4). So a magnet that holds more heavy RE for the same coercivity does less per t:
+# Dy diffused in does less than the half as much Tb that does the same for coercivity, and a bulk-alloyed
+# magnet less than a diffused one (mainrich_gbd: diffused magnets keep 1-3 % more remanence).
+POLARISATION = {"prnd_metal": 0.25 * 1.56 + 0.75 * 1.60, "dy_metal": 0.71, "tb_metal": 0.70}  # herbst_1991, PrNd 25:75
+ATOMIC_WEIGHT = {"prnd_metal": 0.25 * 140.91 + 0.75 * 144.24, "dy_metal": 162.50, "tb_metal": 158.93}  # atomic_weights
+
+
+def remanence(metals: dict[str, float]) -> float:
+    """Remanence of a sintered magnet with these RE metals (t per t), against one with PrNd alone: the
+    mean polarisation of its R2Fe14B phase, each RE metal holding rare-earth sites in proportion to its
+    atoms (herbst_1991)."""
+    atoms = {m: q / ATOMIC_WEIGHT[m] for m, q in metals.items()}
+    return sum(POLARISATION[m] * a for m, a in atoms.items()) / sum(atoms.values()) / POLARISATION["prnd_metal"]
+
+
+def hc_work(dy_reach=DY_REACH) -> dict[str, float]:
+    """What a t of finished high-coercivity magnet does on each route that makes ``magnet_hc``, in t of a
+    Tb-diffused magnet's work: its energy product (remanence squared, skomski_2016) against that of a
+    Tb-diffused magnet."""
+    base = ALLOYS["alloy_gbd"][0]
+    br = {f"diffuse_{h}": remanence({**base, metal: base.get(metal, 0.0) + q}) for h, (metal, q) in gbd_sources(dy_reach).items()}
+    br["bulk_as_hc"] = remanence(ALLOYS["alloy_hc"][0])
+    return {p: r6((b / br["diffuse_tb"]) ** 2) for p, b in br.items()}
+
+
 METAL_OXIDE = {"prnd_metal": ("prnd_oxide", "prnd"), "dy_metal": ("dy_oxide", "dy"), "tb_metal": ("tb_oxide", "tb"),
                "ce_metal": ("ce_oxide", "ce")}
 
@@ -501,13 +530,17 @@ def _io(T: Tables, dy_reach=DY_REACH) -> None:
         io(f"finish_{g}", "finishing", "in", 1, "est_grades")
     # diffusion: one furnace line, Tb or Dy as the diffusion source (mainrich_gbd: "dysprosium or terbium")
     io("gbd_diffusion", "diffusion", "out", 1, "mainrich_gbd", True)
+    # magnet_hc is counted in t of a Tb-diffused magnet's work (hc_work): a route whose magnets do less
+    # per t takes more of them per t of magnet_hc
+    work = hc_work(dy_reach)
     for h, (metal, q) in gbd_sources(dy_reach).items():
+        per = 1 / work[f"diffuse_{h}"]
         io(f"diffuse_{h}", "magnet_hc", "out", 1, "mainrich_gbd", True)
-        io(f"diffuse_{h}", "magnet_gbd_base", "in", 1, "mainrich_gbd")
-        io(f"diffuse_{h}", "diffusion", "in", 1, "mainrich_gbd")
-        io(f"diffuse_{h}", metal, "in", q, "est_grades" if h == "tb" else "herbst_1991")
+        io(f"diffuse_{h}", "magnet_gbd_base", "in", per, "herbst_1991")
+        io(f"diffuse_{h}", "diffusion", "in", per, "mainrich_gbd")
+        io(f"diffuse_{h}", metal, "in", q * per, "est_grades" if h == "tb" else "herbst_1991")
     io("bulk_as_hc", "magnet_hc_bulk", "in", 1, "mainrich_gbd", True)
-    io("bulk_as_hc", "magnet_hc", "out", 1, "mainrich_gbd")
+    io("bulk_as_hc", "magnet_hc", "out", work["bulk_as_hc"], "herbst_1991")
     io("magnet_bonded", "bonded_magnet", "out", 1, "adamas_ndfeb_2019", True)
     io("magnet_bonded", "alloy_std", "in", 0.95, "est_capex")
     io("magnet_bonded", "binder", "in", 0.05, "est_capex")

@@ -24,7 +24,7 @@ SOURCES: dict[str, tuple[str, str]] = {
         'https://docslib.org/doc/10507567/rare-earths1'),
     'usgs_mcs_2025': ('USGS Mineral Commodity Summaries 2025: Rare earths (mine output by country; Argus oxide prices 2020-24)',
         ''),
-    'atomic_weights': ('Oxide-to-metal mass factors from standard atomic weights (derived: Nd2O3 0.8574, Pr6O11 0.8277, PrNd 25:75 0.8499, Dy2O3 0.8713, Tb4O7 0.8502)',
+    'atomic_weights': ('Oxide-to-metal mass factors from standard atomic weights (derived: Nd2O3 0.8574, Pr6O11 0.8277, PrNd 25:75 0.8499, Dy2O3 0.8713, Tb4O7 0.8502; atomic weights Pr 140.91, Nd 144.24, Dy 162.50, Tb 158.93)',
         ''),
     'treo_cnre_huamei': ('TREO substack: China Northern, lost in translation (CNRE Huamei separation plant: 198 kt concentrate at 58 % REO to 107 kt oxides; CNY 7.8 bn)',
         'https://treo.substack.com/p/china-northern-lost-in-translation'),
@@ -139,8 +139,16 @@ SOURCES.update({
                      "https://www.mainrichinternational.com/compare/gbd-vs-bulk-alloyed-ndfeb-magnet"),
     "herbst_1991": ("Herbst, R2Fe14B materials: intrinsic properties and technological aspects, Rev. Mod. Phys. 63 (1991) 819-898: "
                     "anisotropy field at room temperature about 7.3 T for Nd2Fe14B, 15 T for Dy2Fe14B and 22 T for Tb2Fe14B; "
-                    "so a Dy diffusion source needs about twice the Tb mass for the same gain (derived)",
+                    "so a Dy diffusion source needs about twice the Tb mass for the same gain (derived); saturation polarisation "
+                    "1.60 T for Nd2Fe14B, 1.56 T for Pr2Fe14B, 0.71 T for Dy2Fe14B and 0.70 T for Tb2Fe14B, so a magnet holding more "
+                    "heavy RE has less remanence (derived: a Dy-diffused magnet 0.6 % less than a Tb-diffused one, a bulk-alloyed "
+                    "one 3.8 %)",
                     "https://doi.org/10.1103/RevModPhys.63.819"),
+    "skomski_2016": ("Skomski, Permanent magnets: history, current research, and outlook, in Novel Functional Magnetic Materials "
+                     "(Springer, 2016), ch. 9: a magnet's performance is its energy product, the field energy it sets up in free "
+                     "space per unit of its volume, which never exceeds mu0 Ms^2 / 4; so what a t of magnet does goes with the "
+                     "square of its remanence (derived)",
+                     "https://www.scribd.com/document/579743412/2016-Book-NovelFunctionalMagneticMateria-368-405"),
     "est_dy_diffusion": ("estimate: Dy diffuses into NdFeB more slowly than Tb, so a Dy source reaches the needed coercivity only "
                          "in thinner parts and lower grades (mainrich_gbd: Tb penetrates 3-6 mm per face); at most half of the parts "
                          "diffused take a Dy source, the rest (thicker parts, UH grades and above) need Tb", ""),
