@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import ALLOYS, GBD_DY, GBD_TB, OX, STOCKS, scrap_oxides, write  # noqa: E402
+from rechain.instances.build import GBD_DY, GBD_TB, STOCKS, hc_work, scrap_oxides, write  # noqa: E402
 from rechain.model import load_instance  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
 
@@ -57,14 +57,14 @@ GAP_REASON = {
                 "grades where an end use allows them set how much heavy RE is needed; wind generators' thick "
                 "segments take bulk-alloyed magnets only (`mainrich_gbd`). Within 35 % of 2020's average; below "
                 "2021's, when the market priced the risk to the feed (`myanmar_closure_2021` shows the closure "
-                "itself) and speculative stocking. Known gap: with demand as it turned out Dy comes out cheaper than "
-                "in the view from 2020, where the market's rose, because the extra PrNd that more magnets need comes "
-                "from more Myanmar feed and its Dy goes to stock; the base uses less heavy RE per t of PrNd than "
-                "China's magnet scrap holds (docs/instances.md, 'What the heavy-RE prices rest on').",
+                "itself) and speculative stocking. With demand as it turned out Dy comes out dearer than in the view "
+                "from 2020, as the market's did, but below the market. Known gap: the base uses less heavy RE per t of "
+                "PrNd than China's magnet scrap holds (docs/instances.md, 'What the heavy-RE prices rest on').",
     "tb_oxide": "Tied to Dy by the two diffusion sources: a Dy source needs about twice the Tb mass (`herbst_1991`), "
-                "so Tb is about twice Dy in a year both are used below Dy's reach (2023 in the default), and stocks "
-                "carry that ratio to the other years; the market ratio was 2.6-5.4 in 2020-24 (Tb also carries the "
-                "top grades a Dy source cannot reach). Known gap.",
+                "and a Dy-diffused magnet, holding more heavy RE, does about 1 % less per t (`skomski_2016`), so Tb is "
+                "2.2 to 2.5 times Dy in a year both are used below Dy's reach, and stocks carry that ratio to the other "
+                "years; the market ratio was 2.6-5.4 in 2020-24 (Tb also carries the top grades a Dy source cannot "
+                "reach). Known gap.",
     "la_oxide": "La and Ce are co-products in surplus: the mixed carbonate is stockpiled (`est_stocks`) and split "
                 "only as far as catalysts, polishing, glass, steel, NiMH and exports use it; the implied price is "
                 "the splitting cost less the stockpiling saved, near zero or slightly below where stocks hold it.",
@@ -428,21 +428,17 @@ def against_market(res, actual, happened) -> list[str]:
             "(`tests/test_calibration.py`); every other plant's total by region is the same to within 1 t.", ""]
 
 
-# China's magnet scrap holds Dy2O3 at 2.8 % and Tb4O7 at 0.43 % of its PrNd oxide (Argus, 2023; the
-# heavy_RE_share_of_PrNd_in_magnets row of calibration_facts.csv): the bulk-alloyed grade's heavy RE split
-# the same way, as metal, with the oxides its swarf gives back after recycling
-def scrap_split() -> list[dict]:
-    hc = ALLOYS["alloy_hc"][0]
-    heavy = hc["dy_metal"] + hc["tb_metal"]
-    dy, tb = 0.028 * OX["dy"], 0.0043 * OX["tb"]
-    metals = {"dy_metal": heavy * dy / (dy + tb), "tb_metal": heavy * tb / (dy + tb)}
+# the bulk-alloyed grade's heavy RE as first estimated (est_grades: 3.3 % Dy, 0.2 % Tb), against the base's
+# split as in China's magnet scrap (argus_heavy_share), with the oxides its swarf gives back after recycling
+def first_estimate_split() -> list[dict]:
+    metals = {"dy_metal": 0.033, "tb_metal": 0.002}
     return ([{"table": "process_io", "where": {"process": "make_alloy_hc", "commodity": m}, "column": "coefficient", "set": q}
              for m, q in metals.items()]
             + [{"table": "process_io", "where": {"process": "recycle_hc", "commodity": o}, "column": "coefficient", "set": q}
                for o, q in scrap_oxides(metals).items()])
 
 
-SCRAP_SPLIT = scrap_split()
+FIRST_SPLIT = first_estimate_split()
 
 # a Dy source's reach in steps, a variant of the builder: a quarter of the parts diffused each at 1, 1.5
 # and 2 times the base's Dy per t (herbst_1991), the last quarter Tb only; the base has one step, half
@@ -461,8 +457,8 @@ HEAVY_RE_WHATIFS = [
        [{"table": "build_limits", "where": {"process": "gbd_diffusion", "region": r}, "column": "max_new", "set": round(n * s)}
         for r, s in (("inner_mongolia", 1 / 6), ("jiangxi", 1 / 6), ("other_china", 2 / 3))])  # as the lines of 2020
       for n in (25_000, 10_000)),
-    ("bulk-alloyed grades' Dy and Tb split as in China's magnet scrap (base: 3.3 % Dy, 0.2 % Tb, est_grades)",
-     SCRAP_SPLIT),
+    ("bulk-alloyed grades' Dy and Tb as first estimated: 3.3 % Dy, 0.2 % Tb (est_grades; base: 3.04 % and 0.46 %, split as in China's magnet scrap, argus_heavy_share)",
+     FIRST_SPLIT),
     ("Dy diffusion's reach in steps: a quarter of the parts diffused each at 1, 1.5 and 2 times the base's Dy per t, "
      "the last quarter Tb only (base: half at 1 time)", DY_STEPS),
     (f"no Dy or Tb stock at the start (base: {STOCKS[('dy_oxide', 'jiangxi')][0]:,} t and "
@@ -517,7 +513,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
         else:
             whatif[label] = solve(inst.with_changes(change))
             rows.append(row(label, whatif[label], solve(actual.with_changes(change))))
-    scrap = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is SCRAP_SPLIT)
+    first = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is FIRST_SPLIT)
     steps = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is DY_STEPS)
     pinned = heavy_levels(inst, res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
@@ -547,19 +543,20 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "Dy2O3 and 0.43 % Tb4O7 (3.2 % together) in China's magnet scrap of 2023 "
             "(`heavy_RE_share_of_PrNd_in_magnets`, Argus). Machining scrap holds the alloy's heavy RE but not what "
             "is diffused into the finished part afterwards, so the scrap's share is a floor for the column: the "
-            "base uses less heavy RE than the chain's magnets hold. In the base, every part that is not a wind "
-            "generator's segment is diffused from 2022, and the heavy rare earths are in surplus: the extra PrNd "
-            "that more magnets need comes from more Myanmar feed, whose Dy and Tb then go to stock. That is why, "
-            "with demand as it turned out, Dy and Tb come out cheaper than in the base, where the market's rose "
-            "(Dy by 47 % in 2021). Fewer Dy-diffused parts price Tb near the market and Dy lower; a slower build-up "
+            "base uses less heavy RE than the chain's magnets hold. With demand as it turned out, Dy comes out "
+            f"{'dearer' if oxide_price(solved['actual_demand_2021_2024'][1], 'dy_oxide') > oxide_price(res, 'dy_oxide') else 'cheaper'} "
+            "than in the base, as the market's rose (Dy by 47 % in 2021); with the first estimate's split "
+            "of the bulk-alloyed grades (row below) it came out cheaper, as the extra PrNd that more magnets need "
+            "came from more Myanmar feed, whose Dy and Tb then went to stock. Fewer Dy-diffused parts price Tb near the market and Dy lower; a slower build-up "
             "of diffusion lines brings PrNd, Dy and Tb nearer 2020's averages and the heavy share nearer the "
             "scrap's, but raises Dy far above the market once demand is as it turned out. The prices switch between "
             "these regimes over a narrow range of each number, so neither is set from the market prices they "
-            "would be checked against. The one sourced split of heavy RE between Dy and Tb, that of China's magnet "
-            "scrap, given to the bulk-alloyed grades, brings PrNd and Dy within 35 % of 2020's averages and Dy with "
-            "demand as it turned out nearer the market, but leaves Tb short; and the closure in Myanmar of 2021 then "
-            f"moves 2021's Dy by {closure_dy(scrap, solve(closure.with_changes(SCRAP_SPLIT))):+.0%} (base: "
-            f"{closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%}; the market's rose). It is not adopted. A supply "
+            "would be checked against. The bulk-alloyed grades split their heavy RE between Dy and Tb as China's "
+            "magnet scrap does, the one sourced split; the first estimate (3.3 % Dy, 0.2 % Tb) put 2021's Tb at "
+            f"{oxide_price(first, 'tb_oxide'):.2f} against the base's {oxide_price(res, 'tb_oxide'):.2f}, and Dy with "
+            "demand as it turned out further below the market (row above). The closure in Myanmar of 2021 moves 2021's "
+            f"Dy by {closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%} in the base (the first estimate: "
+            f"{closure_dy(first, solve(closure.with_changes(FIRST_SPLIT))):+.0%}; the market's rose 47 %). A supply "
             "curve for the Myanmar feed from its mining costs and a sourced "
             "pace of diffusion lines are what the model still needs to price Dy and Tb from structure alone.", "",
             md_table(pd.DataFrame(rows), "{:.3g}"), "",
@@ -567,8 +564,9 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "year of the base, so each price rises from one year to the next by the discount rate and its holding "
             f"cost (Dy {pinned['growth']['dy_oxide']}; Tb {pinned['growth']['tb_oxide']}). In {pinned['both']} parts "
             "take both diffusion sources while Dy's reach still has room, so there a t of Tb is worth the "
-            f"{GBD_DY / GBD_TB:.2f} t of Dy it saves (`herbst_1991`; Tb:Dy {pinned['ratio']} in oxide "
-            "prices), and the stocks carry that ratio to the other years "
+            f"{GBD_DY / GBD_TB:.2f} t of Dy it saves and the {100 * (1 / hc_work()['diffuse_dy'] - 1):.1f} % more "
+            "diffused magnet a Dy-diffused part needs for the same work (`herbst_1991`, `skomski_2016`; Tb:Dy "
+            f"{pinned['ratio']} in oxide prices), and the stocks carry that ratio to the other years "
             f"({tb_per_dy(res):.2f} in 2021; the market's "
             f"{MARKET['tb_oxide'][2020] / MARKET['dy_oxide'][2020]:.2f} in 2020 and "
             f"{MARKET['tb_oxide'][2021] / MARKET['dy_oxide'][2021]:.2f} in 2021). Their common level is fixed where the "
@@ -577,8 +575,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "source, which is why the rows above that move Dy's reach or the diffusion lines move Tb so far. With "
             "Dy's reach in steps, parts that need somewhat more Dy than the base's can still take it, at a cost, "
             "and the step at the margin sets the ratio: "
-            f"{tb_per_dy(steps):.2f} in 2021, about 1.5 times "
-            f"{GBD_DY / GBD_TB:.2f}. The steps are an estimate no source gives, so the base keeps the single step "
+            f"{tb_per_dy(steps):.2f} in 2021, where the step at the margin takes 1.5 times the base's Dy per t. The steps are an estimate no source gives, so the base keeps the single step "
             "of `est_dy_diffusion`.", ""]
 
 

@@ -73,10 +73,16 @@ for _shares, _ in ORES.values():
     assert abs(sum(_shares.values()) - 1) < 1e-9, _shares
 
 RE = 0.31  # courage_re_content: t RE metal per t alloy (Fe 0.679, B 0.011)
+HC_HEAVY = 0.035  # est_grades: t heavy-RE metal per t of bulk-alloyed high-coercivity alloy (mainrich_gbd: 3 % or more)
+# split between Dy and Tb as in China's magnet scrap of 2023, which holds the bulk-alloyed grades' heavy RE
+# (argus_heavy_share: Dy2O3 2.8 % and Tb4O7 0.43 % of the PrNd oxide), in metal
+_SCRAP_DY, _SCRAP_TB = 0.028 * OX["dy"], 0.0043 * OX["tb"]
+HC_SPLIT = {"dy_metal": r6(HC_HEAVY * _SCRAP_DY / (_SCRAP_DY + _SCRAP_TB)),
+            "tb_metal": r6(HC_HEAVY * _SCRAP_TB / (_SCRAP_DY + _SCRAP_TB))}
 ALLOYS = {  # alloy: ({metal: t per t alloy}, source, what)
     "alloy_std": ({"prnd_metal": RE}, "courage_re_content", "Dy-free (N grades)"),
     "alloy_ce": ({"prnd_metal": RE * 0.75, "ce_metal": RE * 0.25}, "est_grades", "Ce-substituted, Dy-free"),
-    "alloy_hc": ({"prnd_metal": RE - 0.035, "dy_metal": 0.033, "tb_metal": 0.002}, "est_grades",
+    "alloy_hc": ({"prnd_metal": RE - HC_HEAVY, **HC_SPLIT}, "est_grades",
                  "bulk-alloyed high-coercivity (H and above, 3.5 % heavy RE)"),
     "alloy_gbd": ({"prnd_metal": RE - 0.008, "dy_metal": 0.008}, "est_grades", "diffusion-base"),
 }
@@ -514,7 +520,7 @@ def _io(T: Tables, dy_reach=DY_REACH) -> None:
         io(f"make_{a}", a, "out", 1, src, True)
         io(f"make_{a}", "casting", "in", 1, "metaltorg_alloy")
         for m, q in metals.items():
-            io(f"make_{a}", m, "in", q, src)
+            io(f"make_{a}", m, "in", q, "argus_heavy_share" if a == "alloy_hc" and m in HC_SPLIT else src)
         io(f"make_{a}", "iron", "in", 0.679, "courage_re_content")
         io(f"make_{a}", "boron", "in", 0.011, "courage_re_content")
     # sintering and finishing: one plant each, a route per grade; swarf of the grade's alloy
@@ -540,7 +546,7 @@ def _io(T: Tables, dy_reach=DY_REACH) -> None:
         io(f"diffuse_{h}", "diffusion", "in", per, "mainrich_gbd")
         io(f"diffuse_{h}", metal, "in", q * per, "est_grades" if h == "tb" else "herbst_1991")
     io("bulk_as_hc", "magnet_hc_bulk", "in", 1, "mainrich_gbd", True)
-    io("bulk_as_hc", "magnet_hc", "out", work["bulk_as_hc"], "herbst_1991")
+    io("bulk_as_hc", "magnet_hc", "out", work["bulk_as_hc"], "skomski_2016")
     io("magnet_bonded", "bonded_magnet", "out", 1, "adamas_ndfeb_2019", True)
     io("magnet_bonded", "alloy_std", "in", 0.95, "est_capex")
     io("magnet_bonded", "binder", "in", 0.05, "est_capex")

@@ -210,7 +210,7 @@ SOURCES.update({
     "est_ionic_2021": ("estimate: China's ion-adsorption mining in 2021 about 12,000 t REO (range 8,000-16,000) against the 19,150 t quota, "
                        "after the suspension of February 2021 (minmet_ionic_2021); no output figure found", ""),
     "est_grades": ("estimate: magnet grades. Standard (N) grades hold no heavy RE; bulk-alloyed high-coercivity (H and above) grades 3.5 % "
-                   "heavy RE (mainrich_gbd: 3 % or more for H grades; SH and UH more), as 3.3 % Dy and 0.2 % Tb; grain-boundary-diffused "
+                   "heavy RE (mainrich_gbd: 3 % or more for H grades; SH and UH more), split between Dy and Tb as in China's magnet scrap (argus_heavy_share: 3.04 % Dy, 0.46 % Tb); grain-boundary-diffused "
                    "grades about a third of that (ieee_gbd_2017: one half to one third): base alloy 0.8 % Dy plus 0.4 % Tb (or, herbst_1991, 0.78 % Dy) diffused into "
                    "the finished part; Ce-substituted NdFeB replaces "
                    "a quarter of the PrNd by Ce (adamas_ce_ndfeb). Which end uses need which grade: traction motors, wind generators, "

