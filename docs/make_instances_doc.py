@@ -407,7 +407,7 @@ def against_market(res, actual, happened) -> list[str]:
             rows.append({"commodity": c, "": label, **{y: oxide_price(r, c, y) for y in years}})
         rows.append({"commodity": c, "": "market", **{y: MARKET[c][y] for y in years}})
     first = {row["commodity"]: row[2021] / MARKET[row["commodity"]][2020] - 1 for row in rows if row[""] == "base"}
-    pct = lambda c: f"{100 * first[c]:+.0f} %"
+    pct = lambda c: f"{100 * first[c]:+.1f} %"
     gap21 = lambda c: f"{100 * (oxide_price(happened, c) / MARKET[c][2021] - 1):+.0f} %"
     return ["#### Against what happened", "",
             "Implied prices beside the annual market averages (CNY million per t; `usgs_mcs_2025` at `fx_cny_usd`): "

@@ -297,8 +297,18 @@ LACE_THRIFT, LACE_FORGONE = 0.05, 0.5  # est_demand_curves: CNY million per t of
 EXPORTS_2021 = {"la_oxide": 10_000.0, "ce_oxide": 15_000.0}  # est_lace_uses
 ROW_MAGNETS = {"magnet_hc": 0.5, "magnet_std": 0.5}  # est_grades: grade split of magnets used outside China
 
+# oxide prices of 2020, annual averages (usgs_mcs_2025, Argus: Nd oxide 49, Dy oxide 261, Tb oxide 670 USD per kg)
+OXIDE_PRICE_2020 = {"prnd_oxide": usd(49_000), "dy_oxide": usd(261_000), "tb_oxide": usd(670_000)}
+HOLDING = 0.02  # est_stocks: holding cost, share of the 2020 value a year
+
+
+def holding(oxide: str) -> float:
+    return r6(HOLDING * OXIDE_PRICE_2020[oxide])
+
+
 STOCKS = {  # (commodity, region): (initial t, holding cost CNY million per t per year); est_stocks
-    ("prnd_oxide", OC): (8_000, 0.007), ("dy_oxide", JX): (1_500, 0.036), ("tb_oxide", JX): (300, 0.1),
+    ("prnd_oxide", OC): (8_000, holding("prnd_oxide")), ("dy_oxide", JX): (1_500, holding("dy_oxide")),
+    ("tb_oxide", JX): (300, holding("tb_oxide")),
     ("lace_bo", IM): (75_000, 0.0002), ("lace_bast", OC): (25_000, 0.0002), ("la_oxide", JX): (0, 0.0003),
     ("ce_oxide", JX): (0, 0.0003), ("y_oxide", JX): (10_000, 0.0005), ("seg_oxide", JX): (10_000, 0.0005),
     ("y_oxide", IM): (0, 0.0005), ("seg_oxide", IM): (0, 0.0005), ("y_oxide", OC): (0, 0.0005), ("seg_oxide", OC): (0, 0.0005),

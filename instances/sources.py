@@ -236,7 +236,7 @@ SOURCES.update({
     "est_stocks": ("estimate: stocks at the start of 2021 (no 2020-21 figure found; latest: a 10,000 t state purchase in 2014): PrNd oxide "
                    "held by producers and the state 8,000 t (about 6 weeks of 2021 output, smm_prnd_supply_2021), Dy 1,500 t, Tb 300 t; "
                    "La/Ce stockpiles 100,000 t (two years of the > 50,000 t surplus, smm_lace_2021), Y and SEG 20,000 t; holding "
-                   "costs 2 % of value a year; a plan hands on at least the stock it was given", ""),
+                   "costs 2 % of value a year (PrNd, Dy and Tb oxide: of their 2020 averages, usgs_mcs_2025); a plan hands on at least the stock it was given", ""),
     "est_lace_uses": ("estimate: La/Ce uses in China 2021 within the sourced 40,000 t total (smm_lace_2021): FCC catalysts 6,000 t, auto "
                       "catalysts 3,000 t, SCR denitration catalysts for cement and thermal power 1,000 t, polishing powder 10,000 t, glass "
                       "3,000 t, steel and RE ferrosilicon 10,000 t, NiMH and hydrogen-storage alloys 6,500 t; exports of La/Ce compounds "

@@ -409,16 +409,16 @@ def test_implied_prices_are_positive_and_ordered_as_in_the_market(base):
 def test_2021_prices_of_the_base_against_the_2020_market(base):
     # The view from 2020: with demand as seen from 2020 and quotas as allocated, the implied 2021 oxide
     # prices sit near the 2020 annual averages (usgs_mcs_2025 x fx_cny_usd: Nd oxide 0.338, Dy oxide
-    # 1.80, Tb oxide 4.62 CNY million/t). Dy is within 35 %. Known gaps (docs/instances.md, "What the
-    # heavy-RE prices rest on"): Tb is tied to Dy by the diffusion sources (about 2 for coercivity,
-    # herbst_1991, and the work a Dy-diffused magnet loses, skomski_2016: 2.4) where the market paid
-    # 2.6 times Dy in 2020, and the Myanmar feed's 2020 import price gives PrNd what Tb lacks. This
-    # test holds them where they stand so that a change that widens a gap fails: PrNd at most 45 %
-    # above, Tb at least 60 % of the 2020 average.
+    # 1.80, Tb oxide 4.62 CNY million/t). Dy and Tb are within 35 % (Tb only just: -34.9 %). Known gap
+    # (docs/instances.md, "What the heavy-RE prices rest on"): Tb is tied to Dy by the diffusion
+    # sources (about 2 for coercivity, herbst_1991, and the work a Dy-diffused magnet loses,
+    # skomski_2016: 2.4) where the market paid 2.6 times Dy in 2020, and the Myanmar feed's 2020
+    # import price gives PrNd what Tb lacks. This test holds PrNd where it stands so that a change
+    # that widens the gap fails: at most 45 % above the 2020 average.
     dy, tb, prnd = (price(base, c, "other_china", 2021) for c in ("dy_oxide", "tb_oxide", "prnd_oxide"))
     assert 0.65 * MARKET["dy_oxide"][2020] <= dy <= 1.35 * MARKET["dy_oxide"][2020], dy
     assert 0.65 * MARKET["prnd_oxide"][2020] <= prnd <= 1.45 * MARKET["prnd_oxide"][2020], prnd
-    assert 0.6 * MARKET["tb_oxide"][2020] <= tb <= 1.35 * MARKET["tb_oxide"][2020], tb
+    assert 0.65 * MARKET["tb_oxide"][2020] <= tb <= 1.35 * MARKET["tb_oxide"][2020], tb
     # the Tb/Dy ratio of the market in 2020-24 is 2.5-5.4; the model's is set by diffusion, about 2.4
     assert 2.0 <= tb / dy <= 5.5
 

@@ -65,9 +65,11 @@ def test_a_stock_carried_to_next_year_brings_next_years_price_in_at_the_discount
     d = price_drivers(inst, "prnd_oxide", "other_china", 2021)
     t = terms_of(d, "stock[prnd_oxide,other_china,2021]")
     nxt = solve(inst).prices.set_index(["commodity", "region", "year"]).price[("prnd_oxide", "other_china", 2022)]
-    rate = 0.06  # instance.yaml: discount_rate
+    rate = inst.discount_rate  # instance.yaml
+    holding = inst.storage.set_index(["commodity", "region"]).holding_cost[("prnd_oxide", "other_china")]  # storage.csv
+    assert rate > 0 and holding > 0
     assert t["price of prnd_oxide in other_china in 2022"] == pytest.approx(nxt / (1 + rate), rel=1e-9)
-    assert t["its own cost"] == pytest.approx(-0.007)  # storage.csv: holding cost 0.007 a t a year
+    assert t["its own cost"] == pytest.approx(-holding)
 
 
 def test_a_commodity_or_region_the_instance_does_not_balance_is_refused(toy):
