@@ -514,6 +514,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             whatif[label] = solve(inst.with_changes(change))
             rows.append(row(label, whatif[label], solve(actual.with_changes(change))))
     first = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is FIRST_SPLIT)
+    quarter = next(whatif[label] for label, _ in HEAVY_RE_WHATIFS if label.startswith("Dy diffusion reaches a quarter"))
     steps = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is DY_STEPS)
     pinned = heavy_levels(inst, res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
@@ -546,15 +547,18 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "base uses less heavy RE than the chain's magnets hold. With demand as it turned out, Dy comes out "
             f"{'dearer' if oxide_price(solved['actual_demand_2021_2024'][1], 'dy_oxide') > oxide_price(res, 'dy_oxide') else 'cheaper'} "
             "than in the base, as the market's rose (Dy by 47 % in 2021); with the first estimate's split "
-            "of the bulk-alloyed grades (row below) it came out cheaper, as the extra PrNd that more magnets need "
-            "came from more Myanmar feed, whose Dy and Tb then went to stock. Fewer Dy-diffused parts price Tb near the market and Dy lower; a slower build-up "
+            "of the bulk-alloyed grades (the table below) it came out cheaper, as the extra PrNd that more magnets need "
+            "came from more Myanmar feed, whose Dy and Tb then went to stock. Fewer Dy-diffused parts price 2021's Tb "
+            f"at {oxide_price(quarter, 'tb_oxide'):.3g} and Dy at {oxide_price(quarter, 'dy_oxide'):.3g}"
+            f"{' (below zero: Dy in surplus, its price what disposing of it costs)' if oxide_price(quarter, 'dy_oxide') < 0 else ''}"
+            "; a slower build-up "
             "of diffusion lines brings PrNd, Dy and Tb nearer 2020's averages and the heavy share nearer the "
             "scrap's, but raises Dy far above the market once demand is as it turned out. The prices switch between "
             "these regimes over a narrow range of each number, so neither is set from the market prices they "
             "would be checked against. The bulk-alloyed grades split their heavy RE between Dy and Tb as China's "
             "magnet scrap does, the one sourced split; the first estimate (3.3 % Dy, 0.2 % Tb) put 2021's Tb at "
             f"{oxide_price(first, 'tb_oxide'):.2f} against the base's {oxide_price(res, 'tb_oxide'):.2f}, and Dy with "
-            "demand as it turned out further below the market (row above). The closure in Myanmar of 2021 moves 2021's "
+            "demand as it turned out further below the market (the table below). The closure in Myanmar of 2021 moves 2021's "
             f"Dy by {closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%} in the base (the first estimate: "
             f"{closure_dy(first, solve(closure.with_changes(FIRST_SPLIT))):+.0%}; the market's rose 47 %). A supply "
             "curve for the Myanmar feed from its mining costs and a sourced "
