@@ -238,6 +238,8 @@ def assumptions(inst) -> list[tuple[str, str, str]]:
         ("Grain-boundary diffusion into finished magnets: Tb, or Dy, per t", f"Tb {b.GBD_TB}, or Dy {b.GBD_DY}",
          "mainrich_gbd; ieee_gbd_2017; est_grades; herbst_1991"),
         ("Share of diffused parts that can take a Dy source (at most)", f"{b.DY_DIFFUSION_SHARE}", "est_dy_diffusion"),
+        ("Work of a t of high-coercivity magnet by route, in t of a Tb-diffused magnet's (its remanence squared)",
+         ", ".join(f"`{p}` {w:g}" for p, w in b.hc_work().items()), "herbst_1991; skomski_2016"),
         ("Thick sections (wind generators' magnets): bulk-alloyed only; any high-coercivity use may take them",
          "`magnet_hc_bulk` -> `magnet_hc`", "mainrich_gbd"),
         ("Finished magnet per t sintered blank (rest: swarf, recycled)", f"{b.YIELD}", "earthsbook_jlmag_yield"),
@@ -264,7 +266,7 @@ def assumptions(inst) -> list[tuple[str, str, str]]:
         ("Magnet plant capex (CNY million per t/y), lead time (years)",
          f"{procs.loc['magnet_sintering', 'capex']}, {procs.loc['magnet_sintering', 'lead_time']}", "ree_jlmag_capex"),
         ("Separation capex per t/y REO feed", f"{procs.loc['separation_bayan_obo', 'capex']}", "treo_cnre_huamei"),
-        ("Discount rate", f"{settings(inst.name)['discount_rate']}", "instance setting"),
+        ("Discount rate (a year)", f"{settings(inst.name)['discount_rate']}", "est_discount"),
     ]
     return A
 
@@ -450,6 +452,8 @@ NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "ini
 HEAVY_RE_WHATIFS = [
     ("Myanmar feed's import price x 0.7", [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": 0.7}]),
     ("Myanmar feed's import price x 1.5", [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": 1.5}]),
+    ("discount rate 8 %, China's recommended social rate (base: 6 %, est_discount)",
+     [{"table": "instance", "column": "discount_rate", "set": 0.08}]),
     ("diffusion's running cost x 4", [{"table": "processes", "where": {"process": "gbd_diffusion"}, "column": "variable_cost", "scale": 4}]),
     ("Dy diffusion reaches a quarter of the parts diffused (base: half, est_dy_diffusion)",
      [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "column": "value", "set": 0.25}]),

@@ -941,7 +941,7 @@ SCENARIO_SOURCES = {"steelorbis_nev_2021", "iea_wind_cwea", "people_ebike_2021",
                     "smm_high_grade_2021", "ieee_gbd_2017", "idtechex_ev_motors", "adamas_elasticity_2022", "adamas_ce_ndfeb",
                     "hokudai_ferrite", "smm_lace_2021", "smm_trade_2021", "cru_power", "metalnomist_baotou_2024", "mining_prices_2021",
                     "nea_wind_2021", "chinadaily_im_energy", "smm_quota_h1_2022", "argus_us_imports_2020",
-                    "bloomberg_magnet_controls_2025", "reuters_magnet_exports_2025"}
+                    "bloomberg_magnet_controls_2025", "reuters_magnet_exports_2025", "est_discount"}
 
 
 def write(name: str, folder: Path | None = None, dy_reach=DY_REACH) -> Path:

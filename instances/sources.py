@@ -149,6 +149,11 @@ SOURCES.update({
                      "space per unit of its volume, which never exceeds mu0 Ms^2 / 4; so what a t of magnet does goes with the "
                      "square of its remanence (derived)",
                      "https://www.scribd.com/document/579743412/2016-Book-NovelFunctionalMagneticMateria-368-405"),
+    "est_discount": ("estimate: discount rate 6 % a year (instance.yaml discount_rate). China's rules for appraising construction "
+                     "projects recommend a social discount rate of 8 % (NDRC and MOHURD, Methods and Parameters for the Economic "
+                     "Evaluation of Construction Projects, 3rd ed., 2006) and let long-lived public works also be appraised at "
+                     "6 % (SL 72-2013, water projects); docs/instances.md shows the default at 8 %",
+                     "https://m.qbook.qq.com/read/1037204902/18"),
     "est_dy_diffusion": ("estimate: Dy diffuses into NdFeB more slowly than Tb, so a Dy source reaches the needed coercivity only "
                          "in thinner parts and lower grades (mainrich_gbd: Tb penetrates 3-6 mm per face); at most half of the parts "
                          "diffused take a Dy source, the rest (thicker parts, UH grades and above) need Tb", ""),
