@@ -120,9 +120,9 @@ def gbd_sources(dy_reach=DY_REACH) -> dict[str, tuple[str, float]]:
 # 1.60 T with Nd, 1.56 T with Pr, 0.71 T with Dy and 0.70 T with Tb (herbst_1991). What a magnet does in
 # a motor or generator, per t, goes with its energy product, which grows as the square of its remanence
 # (skomski_2016: the energy product is the field energy a unit of magnet volume sets up outside it, at
-# most mu0 Ms^2 / 4). So a magnet that holds more heavy RE for the same coercivity does less per t:
-# Dy diffused in does less than the half as much Tb that does the same for coercivity, and a bulk-alloyed
-# magnet less than a diffused one (mainrich_gbd: diffused magnets keep 1-3 % more remanence).
+# most mu0 Ms^2 / 4). So a magnet that holds more heavy RE for the same coercivity does less per t: one
+# with Dy diffused in less than one with the half as much Tb that gives the same coercivity, and a
+# bulk-alloyed magnet less than a diffused one (mainrich_gbd: diffused magnets keep 1-3 % more remanence).
 POLARISATION = {"prnd_metal": 0.25 * 1.56 + 0.75 * 1.60, "dy_metal": 0.71, "tb_metal": 0.70}  # herbst_1991, PrNd 25:75
 ATOMIC_WEIGHT = {"prnd_metal": 0.25 * 140.91 + 0.75 * 144.24, "dy_metal": 162.50, "tb_metal": 158.93}  # atomic_weights
 
@@ -303,6 +303,7 @@ HOLDING = 0.02  # est_stocks: holding cost, share of the 2020 value a year
 
 
 def holding(oxide: str) -> float:
+    """Holding cost of a t of ``oxide`` a year (CNY million): HOLDING of its 2020 value."""
     return r6(HOLDING * OXIDE_PRICE_2020[oxide])
 
 
