@@ -321,7 +321,10 @@ def placeholders_replaced(inst, res, shock) -> list[str]:
         ("Every ionic feed had the Longnan profile; diffusion applied in the alloy",
          "Chinese ionic and Myanmar feeds by source (`est_ionic_profile`; Myanmar's Dy2O3 3.74 % and Tb4O7 0.57 % "
          "from `roskill_myanmar_2018`); diffusion is a step on finished magnets (`diffuse_tb`, `diffuse_dy`) using "
-         "about a third of bulk alloying's heavy RE; wind generators' thick segments take bulk-alloyed magnets only."),
+         "about a third of bulk alloying's heavy RE; wind generators' thick segments take bulk-alloyed magnets only. "
+         "Bulk-alloyed grades split their heavy RE between Dy and Tb as China's magnet scrap does "
+         "(`argus_heavy_share`), and each route's magnet counts by the work it does, less where it holds more heavy "
+         "RE (`herbst_1991`, `skomski_2016`)."),
         ("Shocks met by rationing at arbitrary penalties",
          "Grades without heavy RE, Ce-substituted, bulk high-coercivity and diffused; every magnet end use has its "
          "alternative (ferrite, induction, electrically excited or DFIG generators) in eight cost tiers, priced "
