@@ -22,7 +22,8 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import GBD_DY, GBD_TB, STOCKS, hc_work, scrap_oxides, write  # noqa: E402
+from rechain.instances.build import (FX, GBD_DY, GBD_TB, STOCKS, USGS_OXIDE_PRICES, hc_work, scrap_oxides,  # noqa: E402
+                                     write)
 from rechain.model import load_instance  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
 
@@ -36,10 +37,7 @@ STAGE_COLOURS = dict(zip(STAGES, ["#8c564b", "#bcbd22", "#1f77b4", "#9467bd", "#
 # Market prices to set beside the model's implied prices (CNY million per t): USGS Mineral
 # Commodity Summaries 2025 (Argus) annual averages in USD/kg at the annual CNY/USD rate of
 # fx_cny_usd; Nd oxide stands for PrNd oxide.
-FX = {2020: 6.90, 2021: 6.45, 2022: 6.73, 2023: 7.08, 2024: 7.19}
-USGS = {"prnd_oxide": (49, 98, 134, 78, 56), "dy_oxide": (261, 410, 382, 330, 260), "tb_oxide": (670, 1346, 2051, 1298, 810),
-        "la_oxide": (2, 2, 1, 1, 1), "ce_oxide": (2, 2, 1, 1, 1)}
-MARKET = {c: {y: v * FX[y] / 1000 for y, v in zip(FX, vals)} for c, vals in USGS.items()}
+MARKET = {c: {y: v * FX[y] / 1000 for y, v in zip(FX, vals)} for c, vals in USGS_OXIDE_PRICES.items()}
 MARKET_SOURCE = "usgs_mcs_2025; fx_cny_usd"
 GAP_REASON = {
     "prnd_oxide": "Where supply meets demand without giving up magnets (the default seen from 2020), the Myanmar "
@@ -78,9 +76,10 @@ def solve_all():
     for name in CALIBRATED:
         inst = load_instance(instances.path(name))
         out[name] = (inst, solve(inst))
+    default = out[CALIBRATED[0]][0]
     for scenario in SCENARIOS_SHOWN:  # the default's scenarios the document quotes, each solved once
-        out[scenario] = (None, solve(load_instance(instances.path(CALIBRATED[0]), scenario=scenario)))
-    out[AS_IT_HAPPENED] = (None, solve(out[CALIBRATED[0]][0].with_scenario(*AS_IT_HAPPENED)))
+        out[scenario] = (None, solve(default.with_scenario(scenario)))
+    out[AS_IT_HAPPENED] = (None, solve(default.with_scenario(*AS_IT_HAPPENED)))
     return out
 
 
@@ -449,6 +448,7 @@ FIRST_SPLIT = first_estimate_split()
 # and 2 times the base's Dy per t (herbst_1991), the last quarter Tb only; the base has one step, half
 # of the parts at 1 time (est_dy_diffusion)
 DY_STEPS = ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))
+DY_QUARTER = [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "column": "value", "set": 0.25}]
 NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "initial", "set": 0} for c in ("dy_oxide", "tb_oxide")]
 
 # what-ifs that show what the heavy-RE prices rest on: (label, changes)
@@ -458,8 +458,7 @@ HEAVY_RE_WHATIFS = [
     ("discount rate 8 %, China's recommended social rate (base: 6 %, est_discount)",
      [{"table": "instance", "column": "discount_rate", "set": 0.08}]),
     ("diffusion's running cost x 4", [{"table": "processes", "where": {"process": "gbd_diffusion"}, "column": "variable_cost", "scale": 4}]),
-    ("Dy diffusion reaches a quarter of the parts diffused (base: half, est_dy_diffusion)",
-     [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "column": "value", "set": 0.25}]),
+    ("Dy diffusion reaches a quarter of the parts diffused (base: half, est_dy_diffusion)", DY_QUARTER),
     *((f"new diffusion lines at most {n:,} t/y in China (base: no limit)",
        [{"table": "build_limits", "where": {"process": "gbd_diffusion", "region": r}, "column": "max_new", "set": round(n * s)}
         for r, s in (("inner_mongolia", 1 / 6), ("jiangxi", 1 / 6), ("other_china", 2 / 3))])  # as the lines of 2020
@@ -493,8 +492,7 @@ def closure_dy(res, closure) -> float:
 def heavy_re_drivers(inst, res, solved) -> list[str]:
     """The heavy-RE prices of 2021 and the Myanmar feed bought, in the base and in what-ifs that
     move one number each: what the prices rest on."""
-    actual, closure = (load_instance(instances.path(CALIBRATED[0]), scenario=s)
-                       for s in ("actual_demand_2021_2024", "myanmar_closure_2021"))
+    actual, closure = (inst.with_scenario(s) for s in ("actual_demand_2021_2024", "myanmar_closure_2021"))
     as_it_turned_out = f"Dy 2021, 2022 with demand as it turned out (market {market_pair('dy_oxide')})"
 
     def row(label, r, r_actual=None):
@@ -520,9 +518,8 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
         else:
             whatif[label] = solve(inst.with_changes(change))
             rows.append(row(label, whatif[label], solve(actual.with_changes(change))))
-    first = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is FIRST_SPLIT)
-    quarter = next(whatif[label] for label, _ in HEAVY_RE_WHATIFS if label.startswith("Dy diffusion reaches a quarter"))
-    steps = next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is DY_STEPS)
+    first, quarter, steps = (next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is which)
+                             for which in (FIRST_SPLIT, DY_QUARTER, DY_STEPS))
     pinned = heavy_levels(inst, res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
     sep = feed.terms[feed.terms.driver.str.startswith("act[separation_imported_ionic")]

@@ -17,7 +17,6 @@ Money: CNY million; quantities: t (ores and concentrates: t REO; end uses: their
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import yaml
@@ -297,8 +296,10 @@ LACE_THRIFT, LACE_FORGONE = 0.05, 0.5  # est_demand_curves: CNY million per t of
 EXPORTS_2021 = {"la_oxide": 10_000.0, "ce_oxide": 15_000.0}  # est_lace_uses
 ROW_MAGNETS = {"magnet_hc": 0.5, "magnet_std": 0.5}  # est_grades: grade split of magnets used outside China
 
-# oxide prices of 2020, annual averages (usgs_mcs_2025, Argus: Nd oxide 49, Dy oxide 261, Tb oxide 670 USD per kg)
-OXIDE_PRICE_2020 = {"prnd_oxide": usd(49_000), "dy_oxide": usd(261_000), "tb_oxide": usd(670_000)}
+# oxide prices, annual averages 2020-24 in USD per kg (usgs_mcs_2025, Argus; Nd oxide stands for PrNd oxide)
+USGS_OXIDE_PRICES = {"prnd_oxide": (49, 98, 134, 78, 56), "dy_oxide": (261, 410, 382, 330, 260),
+                     "tb_oxide": (670, 1346, 2051, 1298, 810), "la_oxide": (2, 2, 1, 1, 1), "ce_oxide": (2, 2, 1, 1, 1)}
+OXIDE_PRICE_2020 = {c: usd(USGS_OXIDE_PRICES[c][0] * 1000) for c in ("prnd_oxide", "dy_oxide", "tb_oxide")}
 HOLDING = 0.02  # est_stocks: holding cost, share of the 2020 value a year
 
 
@@ -966,4 +967,3 @@ def write(name: str, folder: Path | None = None, dy_reach=DY_REACH) -> Path:
 if __name__ == "__main__":  # pragma: no cover - a command for maintainers
     for n in ("inner_mongolia_2021_2025", "china_2020_2035"):
         print("wrote", write(n))
-    del shutil

@@ -165,9 +165,9 @@ class PriceExplainer:
                 r = int(a.indices[k])
                 if r == i or a.data[k] == 0 or abs(y[r]) <= 0:
                     continue
-                ry = int(self.row_year[r])
-                dual = float(y[r] / df[ry]) if ry in df else float(y[r] / dfy)
-                coef = -float(a.data[k]) / aij * (df[ry] / dfy if ry in df else 1.0)
+                dfr = df.get(int(self.row_year[r]), dfy)  # a row of no year: in money of the price's year
+                dual = float(y[r] / dfr)
+                coef = -float(a.data[k]) / aij * dfr / dfy
                 terms.append({"driver": name, "term": _term(self.rname(r), dual), "coefficient": coef, "value": dual,
                               "contribution": coef * dual})
         drivers_df = pd.DataFrame(drivers, columns=["driver", "role", "level"])
@@ -192,7 +192,7 @@ def _term(row: str, dual: float) -> str:
         # no figure: the policies table states a policy's shadow price per unit of its value (for a
         # share, per unit of share), not per unit of the row as the LP writes it
         return f"shadow price of the policy {name or y}{' in ' + y if name else ''}"
-    what = { "capacity": "rent of the capacity", "use": "rent of the capacity",
+    what = {"capacity": "rent of the capacity", "use": "rent of the capacity",
             "supply_limit": "rent of the supply limit", "trade_limit": "rent of the lane's limit",
             "stock_final": "value of the stock handed on",
             "build_new_limit": "rent of the build limit", "build_total_limit": "rent of the build limit"}.get(family, family)
