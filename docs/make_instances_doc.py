@@ -22,9 +22,10 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import (FX, GBD_DY, GBD_TB, STOCKS, USGS_OXIDE_PRICES, hc_work, scrap_oxides,  # noqa: E402
+from rechain.instances.build import (FX, GBD_DY, GBD_TB, MINING_KEPT, STOCKS, USGS_OXIDE_PRICES, hc_work, scrap_oxides,  # noqa: E402
                                      write)
 from rechain.model import load_instance  # noqa: E402
+from rechain.instances.demand_paths import DEFAULT_QUOTAS  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
@@ -314,7 +315,10 @@ def placeholders_replaced(inst, res, shock) -> list[str]:
     out = [
         ("An invented PrNd offer (30 kt/y at 0.5 CNY million/t) set the PrNd price",
          "No outside offer of any separated oxide or metal: PrNd comes from ore under the quotas by group, imported "
-         "concentrate (Mountain Pass, Myanmar), Lynas's own separation outside China "
+         "concentrate (Mountain Pass, Myanmar; Laos's ion-adsorption clays are not modelled: Chinese firms formed a "
+         "joint venture to explore them in 2022 and Laos's one refinery had never run by 2024, "
+         "https://rawmaterials.net/canada-rare-earth-announces-acquisition-of-a-refinery-in-laos/, and no figure "
+         "for what Laos sent China in 2020-25 was found), Lynas's own separation outside China "
          f"({lynas:,.0f} t NdPr in 2021; `lynas_ar_2021`: 5,461 t in FY2021), swarf and end-of-life recycling, and "
          "stocks (`tests/test_calibration.py::test_no_price_equals_a_hand_set_offer`)."),
         ("Every ionic feed had the Longnan profile; diffusion applied in the alloy",
@@ -337,7 +341,10 @@ def placeholders_replaced(inst, res, shock) -> list[str]:
          "Baotou's capex) and NEV and wind assembly sit in their regions; the degeneracy left is measured."),
         ("One rock quota pooled Bayan Obo and Sichuan; mines grew for free",
          "Quotas by group as allocated (Northern Rare Earth, the others, ionic); mine expansion is built, with its "
-         "lead time, where it was."),
+         f"lead time, where it was. Rock mining may run to {MINING_KEPT:.2f} times its quota, 2021's output over 2021's quota "
+         "(`smm_prnd_supply_2021`); "
+         "China's ion-adsorption mines give their whole quota, as no output figure was found (what-ifs above; "
+         "`myanmar_closure_2021` takes `est_ionic_2021` for 2021)."),
         ("La/Ce, Y and SEG were thrown away",
          "Stockpiles of La/Ce carbonate, Y and SEG, here and outside China (Lynas's co-products); La and Ce go to "
          "catalysts (FCC, autos, SCR), polishing, glass, steel, NiMH and exports."),
@@ -450,6 +457,11 @@ FIRST_SPLIT = first_estimate_split()
 DY_STEPS = ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))
 DY_QUARTER = [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "column": "value", "set": 0.25}]
 NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "initial", "set": 0} for c in ("dy_oxide", "tb_oxide")]
+# China's own ion-adsorption output: the base mines the whole quota every year, the one sourced figure; what
+# was mined is not published (est_ionic_2021: about 12,000 t in 2021, range 8,000-16,000, after the suspension)
+IONIC_QUOTA = DEFAULT_QUOTAS["ionic_mining_quota"][2021][0]
+IONIC_MINED = {t: [{"table": "policies", "where": {"policy": "ionic_mining_quota"}, "column": "value", "set": t}]
+               for t in (16_000, 12_000)}
 
 # what-ifs that show what the heavy-RE prices rest on: (label, changes)
 HEAVY_RE_WHATIFS = [
@@ -467,6 +479,8 @@ HEAVY_RE_WHATIFS = [
      FIRST_SPLIT),
     ("Dy diffusion's reach in steps: a quarter of the parts diffused each at 1, 1.5 and 2 times the base's Dy per t, "
      "the last quarter Tb only (base: half at 1 time)", DY_STEPS),
+    *((f"China's ion-adsorption mines give {t:,} t REO a year (est_ionic_2021's {'top' if t == 16_000 else 'middle'} "
+       f"for 2021; base: the whole quota, {IONIC_QUOTA:,.0f} t)", IONIC_MINED[t]) for t in IONIC_MINED),
     (f"no Dy or Tb stock at the start (base: {STOCKS[('dy_oxide', 'jiangxi')][0]:,} t and "
      f"{STOCKS[('tb_oxide', 'jiangxi')][0]:,} t, est_stocks)", NO_HEAVY_STOCK),
     ("no Myanmar feed (heavy_re_shock)", "heavy_re_shock"),  # a scenario: solved once, in solve_all
@@ -505,7 +519,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
                 "Dy + Tb per PrNd, 2023 (%)": f"{100 * heavy_per_prnd(r, 2023):.2f}",
                 as_it_turned_out: "" if r_actual is None else
                 ", ".join(f"{oxide_price(r_actual, 'dy_oxide', y):.2f}" for y in (2021, 2022))}
-    rows, whatif = [row("base", res, solved["actual_demand_2021_2024"][1])], {}
+    rows, whatif, whatif_actual = [row("base", res, solved["actual_demand_2021_2024"][1])], {}, {}
     for label, change in HEAVY_RE_WHATIFS:
         if isinstance(change, str):  # a scenario of its own
             rows.append(row(label, solved[change][1]))
@@ -513,13 +527,19 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             with tempfile.TemporaryDirectory() as tmp:
                 folder = write(CALIBRATED[0], Path(tmp) / CALIBRATED[0], dy_reach=DY_STEPS)
                 variant, variant_actual = (load_instance(folder, scenario=s) for s in (None, "actual_demand_2021_2024"))
-            whatif[label] = solve(variant)
-            rows.append(row(label, whatif[label], solve(variant_actual)))
+            whatif[label], whatif_actual[label] = solve(variant), solve(variant_actual)
+            rows.append(row(label, whatif[label], whatif_actual[label]))
         else:
-            whatif[label] = solve(inst.with_changes(change))
-            rows.append(row(label, whatif[label], solve(actual.with_changes(change))))
-    first, quarter, steps = (next(whatif[label] for label, change in HEAVY_RE_WHATIFS if change is which)
-                             for which in (FIRST_SPLIT, DY_QUARTER, DY_STEPS))
+            whatif[label], whatif_actual[label] = solve(inst.with_changes(change)), solve(actual.with_changes(change))
+            rows.append(row(label, whatif[label], whatif_actual[label]))
+    label_of = {id(change): label for label, change in HEAVY_RE_WHATIFS}
+    first, quarter, steps = (whatif[label_of[id(which)]] for which in (FIRST_SPLIT, DY_QUARTER, DY_STEPS))
+    first_actual = whatif_actual[label_of[id(FIRST_SPLIT)]]
+    slow_label = next(label for label in whatif if label.startswith("new diffusion lines at most 10,000"))
+    slow, slow_actual = whatif[slow_label], whatif_actual[slow_label]
+    gaps = lambda r: ", ".join(f"{oxide_price(r, c) / MARKET[c][2020] - 1:+.0%}" for c in ("prnd_oxide", "dy_oxide", "tb_oxide"))
+    dearer = lambda a, b: "dearer" if oxide_price(a, "dy_oxide") > oxide_price(b, "dy_oxide") else "cheaper"
+    ionic = {t: whatif[label_of[id(IONIC_MINED[t])]] for t in IONIC_MINED}
     pinned = heavy_levels(inst, res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
     sep = feed.terms[feed.terms.driver.str.startswith("act[separation_imported_ionic")]
@@ -549,17 +569,24 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "(`heavy_RE_share_of_PrNd_in_magnets`, Argus). Machining scrap holds the alloy's heavy RE but not what "
             "is diffused into the finished part afterwards, so the scrap's share is a floor for the column: the "
             "base uses less heavy RE than the chain's magnets hold. With demand as it turned out, Dy comes out "
-            f"{'dearer' if oxide_price(solved['actual_demand_2021_2024'][1], 'dy_oxide') > oxide_price(res, 'dy_oxide') else 'cheaper'} "
+            f"{dearer(solved['actual_demand_2021_2024'][1], res)} "
             "than in the base, as the market's rose (Dy by 47 % in 2021); with the first estimate's split "
-            "of the bulk-alloyed grades (the table below) it came out cheaper, as the extra PrNd that more magnets need "
-            "came from more Myanmar feed, whose Dy and Tb then went to stock. Fewer Dy-diffused parts price 2021's Tb "
+            f"of the bulk-alloyed grades (the table below) it comes out {dearer(first_actual, first)}. "
+            "Fewer Dy-diffused parts price 2021's Tb "
             f"at {oxide_price(quarter, 'tb_oxide'):.3g} and Dy at {oxide_price(quarter, 'dy_oxide'):.3g}"
             f"{' (below zero: Dy in surplus, its price what disposing of it costs)' if oxide_price(quarter, 'dy_oxide') < 0 else ''}"
-            "; a slower build-up "
-            "of diffusion lines brings PrNd, Dy and Tb nearer 2020's averages and the heavy share nearer the "
-            "scrap's, but raises Dy far above the market once demand is as it turned out. The prices switch between "
-            "these regimes over a narrow range of each number, so neither is set from the market prices they "
-            "would be checked against. The bulk-alloyed grades split their heavy RE between Dy and Tb as China's "
+            "; new diffusion lines at most 10,000 t/y put 2021's PrNd, Dy and Tb at "
+            f"{gaps(slow)} of 2020's averages (base: {gaps(res)}) and the heavy share at "
+            f"{100 * heavy_per_prnd(slow, 2023):.2f} %, but 2021's Dy with demand as it turned out at "
+            f"{oxide_price(slow_actual, 'dy_oxide'):.2f} against the market's {MARKET['dy_oxide'][2021]:.2f}. "
+            "China's own ion-adsorption output is a third such number: the base mines the whole quota "
+            f"({IONIC_QUOTA:,.0f} t REO a year), the one sourced figure, while most of these mines stood idle in "
+            "2020 and all were asked to stop in February 2021 (`minmet_ionic_2021`); what they gave is not published. "
+            + "; ".join(f"{'At' if i == 0 else 'at'} {t:,} t a year 2021's PrNd, Dy and Tb are {gaps(ionic[t])} of 2020's averages"
+                        for i, t in enumerate(IONIC_MINED))
+            + ". The prices switch between "
+            "these regimes over a narrow range of each number, so none of the three is set from the market prices "
+            "they would be checked against. The bulk-alloyed grades split their heavy RE between Dy and Tb as China's "
             "magnet scrap does, the one sourced split; the first estimate (3.3 % Dy, 0.2 % Tb) put 2021's Tb at "
             f"{oxide_price(first, 'tb_oxide'):.2f} against the base's {oxide_price(res, 'tb_oxide'):.2f}, and Dy with "
             "demand as it turned out further below the market (the table below). The closure in Myanmar of 2021 moves 2021's "
