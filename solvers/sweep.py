@@ -269,14 +269,23 @@ class _Pack:
         seg["labels"].append(rec["scenario"])
 
     def done(self) -> dict:
-        """The pack; each segment also gets its ``scenario`` column once: every label repeated
-        ``longest`` times (the rows of its longest table), which each table slices."""
+        """The pack, each segment's value arrays cut to its scenarios. The ``scenario`` column is
+        not in it: the receiving side makes it from ``labels`` (:func:`_scenario_column`), as
+        every label repeated over hundreds of rows would be most of what a worker sends back."""
         for seg in self.segments:
             k = len(seg["labels"])
             seg["values"] = {name: {c: a[:k].reshape(-1) for c, a in cols.items()} for name, cols in seg["values"].items()}
-            seg["longest"] = n = max((len(t) for t in seg["keys"].values()), default=0)
-            seg["scenario"] = pd.Series(np.array(seg["labels"], dtype=object)).array.take(np.repeat(np.arange(k), n))
         return {"records": self.records, "segments": self.segments}
+
+
+def _scenario_column(seg: dict) -> tuple[Any, int]:
+    """A segment's ``scenario`` column, made once and kept in it: every label repeated
+    ``longest`` times (the rows of its longest table), which each table slices; and ``longest``."""
+    if "scenario" not in seg:
+        k = len(seg["labels"])
+        seg["longest"] = n = max((len(t) for t in seg["keys"].values()), default=0)
+        seg["scenario"] = pd.Series(np.array(seg["labels"], dtype=object)).array.take(np.repeat(np.arange(k), n))
+    return seg["scenario"], seg["longest"]
 
 
 def _pack(recs: list[dict], tables: Sequence[str]) -> dict:
@@ -295,8 +304,9 @@ def _table(segments: list[dict], name: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["scenario"] + TABLE_COLUMNS[name])
     rows = [len(seg["keys"][name]) for seg in segments]
     counts = [len(seg["labels"]) for seg in segments]
-    cols = {"scenario": _gather([(seg["scenario"], [(j * seg["longest"], r) for j in range(k)])
-                                 for seg, k, r in zip(segments, counts, rows)])}
+    labels = [_scenario_column(seg) for seg in segments]
+    cols = {"scenario": _gather([(column, [(j * longest, r) for j in range(k)])
+                                 for (column, longest), k, r in zip(labels, counts, rows)])}
     values = VALUE_COLUMNS[name]
     for c in TABLE_COLUMNS[name]:
         if c in values:
