@@ -606,7 +606,15 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             f"{MARKET['tb_oxide'][2020] / MARKET['dy_oxide'][2020]:.2f} in 2020 and "
             f"{MARKET['tb_oxide'][2021] / MARKET['dy_oxide'][2021]:.2f} in 2021). Their common level is fixed where the "
             f"Myanmar feed is bought below its cap ({pinned['below_cap']}): its import price there equals the value "
-            "of its oxides less separation. The ratio thus rests on the one margin where a part could take either "
+            "of its oxides less separation. "
+            + (f"In {', '.join(map(str, pinned['none_years']))} none is bought: a t REO of it gives oxides worth less, "
+               f"after separation, than its import price (CNY million per t REO, {pinned['none']}), so Dy and Tb "
+               "come from stock, built up again in the years after. The market's imports did not stop: Myanmar mined "
+               "43,000 t REO in 2023 (`usgs_mcs_2025`), against the base's cap of "
+               f"{float(inst.supply[inst.supply.commodity == 'myanmar_concentrate'].max_quantity.max()):,.0f} t, at a price that "
+               "had risen with the oxides. "
+               if pinned["none_years"] else "")
+            + "The ratio thus rests on the one margin where a part could take either "
             "source, which is why the rows above that move Dy's reach or the diffusion lines move Tb so far. With "
             "Dy's reach in steps, parts that need somewhat more Dy than the base's can still take it, at a cost, "
             "and the step at the margin sets the ratio: "
@@ -628,9 +636,17 @@ def heavy_levels(inst, res) -> dict:
     cap = s[s.commodity == "myanmar_concentrate"].set_index("year").max_quantity
     bought = res.supply[res.supply.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
     below = [y for y in years if 1e-6 < bought.get(y, 0.0) < cap[y] - 1e-6]
+    none = [y for y in years if bought.get(y, 0.0) <= 1e-6]
+    # what a t REO of the feed gives in oxides at the year's prices, less its separation's running cost
+    io = inst.tables["process_io"]
+    out = io[(io.process == "separation_imported_ionic") & (io.direction == "out")]
+    run = float(inst.tables["processes"].set_index("process").variable_cost["separation_imported_ionic"])
+    worth = {y: sum(r.coefficient * p[(r.commodity, y)] for r in out.itertuples()) - run for y in none}
+    price = s[s.commodity == "myanmar_concentrate"].set_index("year").price
     return {"growth": growth, "both": ", ".join(map(str, both)) or "no year",
             "ratio": ", ".join(f"{p[('tb_oxide', y)] / p[('dy_oxide', y)]:.2f}" for y in both),
-            "below_cap": ", ".join(map(str, below))}
+            "below_cap": ", ".join(map(str, below)),
+            "none": "; ".join(f"{y}: {worth[y]:.4f} against {price[y]:.4f}" for y in none), "none_years": none}
 
 
 EXCHANGE = [
