@@ -22,8 +22,8 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import (FX, GBD_DY, GBD_TB, MINING_KEPT, STOCKS, USGS_OXIDE_PRICES, hc_work, scrap_oxides,  # noqa: E402
-                                     write)
+from rechain.instances.build import (FX, GBD_DY, GBD_TB, MINING_KEPT, STOCKS, USGS_OXIDE_PRICES, diffused_share, hc_work,  # noqa: E402
+                                     scrap_oxides, write)
 from rechain.model import load_instance  # noqa: E402
 from rechain.instances.demand_paths import DEFAULT_QUOTAS  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
@@ -454,7 +454,11 @@ FIRST_SPLIT = first_estimate_split()
 # a Dy source's reach in steps, a variant of the builder: a quarter of the parts diffused each at 1, 1.5
 # and 2 times the base's Dy per t (herbst_1991), the last quarter Tb only; the base has one step, half
 # of the parts at 1 time (est_dy_diffusion)
-DY_STEPS = ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))
+DY_STEPS = {"dy_reach": ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))}  # a variant of the builder: its keywords
+# diffused magnets holding more heavy RE, variants of the builder: a Tb-diffused magnet's heavy RE (its base
+# alloy's Dy and the Tb diffused in) at 40 % and 50 % of the bulk-alloyed grade's, against the base's 34 %
+# (est_grades: about a third, ieee_gbd_2017: a half to a third; mainrich_gbd: diffusion uses 30-60 % less)
+GBD_MORE = {share: {"gbd_scale": share / diffused_share()} for share in (0.4, 0.5)}
 DY_QUARTER = [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "column": "value", "set": 0.25}]
 NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "initial", "set": 0} for c in ("dy_oxide", "tb_oxide")]
 # China's own ion-adsorption output: the base mines the whole quota every year, the one sourced figure; what
@@ -479,6 +483,9 @@ HEAVY_RE_WHATIFS = [
      FIRST_SPLIT),
     ("Dy diffusion's reach in steps: a quarter of the parts diffused each at 1, 1.5 and 2 times the base's Dy per t, "
      "the last quarter Tb only (base: half at 1 time)", DY_STEPS),
+    *((f"diffused magnets hold more heavy RE: a Tb-diffused one {share:.0%} of the bulk-alloyed grade's (base: "
+       f"{diffused_share():.0%}, est_grades; mainrich_gbd: diffusion uses 30-60 % less, ieee_gbd_2017: a half to a third)",
+       GBD_MORE[share]) for share in GBD_MORE),
     *((f"China's ion-adsorption mines give {t:,} t REO a year (est_ionic_2021's {'top' if t == 16_000 else 'middle'} "
        f"for 2021; base: the whole quota, {IONIC_QUOTA:,.0f} t)", IONIC_MINED[t]) for t in IONIC_MINED),
     (f"no Dy or Tb stock at the start (base: {STOCKS[('dy_oxide', 'jiangxi')][0]:,} t and "
@@ -523,9 +530,9 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
     for label, change in HEAVY_RE_WHATIFS:
         if isinstance(change, str):  # a scenario of its own
             rows.append(row(label, solved[change][1]))
-        elif change is DY_STEPS:  # a variant of the builder
+        elif isinstance(change, dict):  # a variant of the builder
             with tempfile.TemporaryDirectory() as tmp:
-                folder = write(CALIBRATED[0], Path(tmp) / CALIBRATED[0], dy_reach=DY_STEPS)
+                folder = write(CALIBRATED[0], Path(tmp) / CALIBRATED[0], **change)
                 variant, variant_actual = (load_instance(folder, scenario=s) for s in (None, "actual_demand_2021_2024"))
             whatif[label], whatif_actual[label] = solve(variant), solve(variant_actual)
             rows.append(row(label, whatif[label], whatif_actual[label]))
@@ -540,6 +547,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
     gaps = lambda r: ", ".join(f"{oxide_price(r, c) / MARKET[c][2020] - 1:+.0%}" for c in ("prnd_oxide", "dy_oxide", "tb_oxide"))
     dearer = lambda a, b: "dearer" if oxide_price(a, "dy_oxide") > oxide_price(b, "dy_oxide") else "cheaper"
     ionic = {t: whatif[label_of[id(IONIC_MINED[t])]] for t in IONIC_MINED}
+    more = {share: (whatif[label_of[id(GBD_MORE[share])]], whatif_actual[label_of[id(GBD_MORE[share])]]) for share in GBD_MORE}
     pinned = heavy_levels(inst, res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
     sep = feed.terms[feed.terms.driver.str.startswith("act[separation_imported_ionic")]
@@ -584,8 +592,17 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "2020 and all were asked to stop in February 2021 (`minmet_ionic_2021`); what they gave is not published. "
             + "; ".join(f"{'At' if i == 0 else 'at'} {t:,} t a year 2021's PrNd, Dy and Tb are {gaps(ionic[t])} of 2020's averages"
                         for i, t in enumerate(IONIC_MINED))
-            + ". The prices switch between "
-            "these regimes over a narrow range of each number, so none of the three is set from the market prices "
+            + ". Even a number with sources moves them as far: a Tb-diffused magnet holds "
+            f"{diffused_share():.0%} of the bulk-alloyed grade's heavy RE in the base (`est_grades`), where "
+            "`ieee_gbd_2017` gives a half to a third and `mainrich_gbd` 40-70 % (diffusion uses 30-60 % less). "
+            + "; ".join(f"{'At' if i == 0 else 'at'} {share:.0%} 2021's PrNd, Dy and Tb are {gaps(r)} of 2020's averages "
+                        f"and, with demand as it turned out, Dy {oxide_price(ra, 'dy_oxide'):.2f} against the market's "
+                        f"{MARKET['dy_oxide'][2021]:.2f}; Dy + Tb per PrNd is then {100 * heavy_per_prnd(r, 2023):.2f} %"
+                        for i, (share, (r, ra)) in enumerate(more.items()))
+            + ". So where the chain's magnets hold as much heavy RE as China's magnet scrap shows, the Dy and Tb the "
+            "base's sources give fall short at any price near the market's: China's own ion-adsorption output at its "
+            "quota, Myanmar's at its 2020 level, the little in Bayan Obo's ore, scrap and stocks. The prices switch between "
+            "these regimes over a narrow range of each number, so none of these is set from the market prices "
             "they would be checked against. The bulk-alloyed grades split their heavy RE between Dy and Tb as China's "
             "magnet scrap does, the one sourced split; the first estimate (3.3 % Dy, 0.2 % Tb) put 2021's Tb at "
             f"{oxide_price(first, 'tb_oxide'):.2f} against the base's {oxide_price(res, 'tb_oxide'):.2f}, and Dy with "

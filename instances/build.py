@@ -108,11 +108,27 @@ def _dy_step(k: int) -> str:
     return "" if k == 1 else str(k)
 
 
-def gbd_sources(dy_reach=DY_REACH) -> dict[str, tuple[str, float]]:
+def gbd_sources(dy_reach=DY_REACH, gbd_scale: float = 1.0) -> dict[str, tuple[str, float]]:
     """Diffusion sources: {name: (metal, t per t of finished magnet diffused)}, Tb first, then a Dy
-    source a step of ``dy_reach`` (``dy``, ``dy2``, ...)."""
-    return {"tb": ("tb_metal", GBD_TB), **{f"dy{_dy_step(k)}": ("dy_metal", round(GBD_DY * m, 4))
-                                           for k, (m, _) in enumerate(dy_reach, 1)}}
+    source a step of ``dy_reach`` (``dy``, ``dy2``, ...); ``gbd_scale`` multiplies them (a variant)."""
+    return {"tb": ("tb_metal", GBD_TB * gbd_scale), **{f"dy{_dy_step(k)}": ("dy_metal", round(GBD_DY * m * gbd_scale, 4))
+                                                       for k, (m, _) in enumerate(dy_reach, 1)}}
+
+
+def alloys(gbd_scale: float = 1.0) -> dict:
+    """The alloy recipes (:data:`ALLOYS`); ``gbd_scale`` multiplies the diffusion-base alloy's Dy, its
+    PrNd making up the rest of its RE (a variant: diffused magnets holding more or less heavy RE)."""
+    if gbd_scale == 1.0:
+        return ALLOYS
+    metals, src, what = ALLOYS["alloy_gbd"]
+    dy = r6(metals["dy_metal"] * gbd_scale)
+    return {**ALLOYS, "alloy_gbd": ({"prnd_metal": r6(RE - dy), "dy_metal": dy}, src, what)}
+
+
+def diffused_share(gbd_scale: float = 1.0) -> float:
+    """Heavy RE of a Tb-diffused magnet (its base alloy's Dy and the Tb diffused in) over the
+    bulk-alloyed grade's (:data:`HC_HEAVY`)."""
+    return (alloys(gbd_scale)["alloy_gbd"][0]["dy_metal"] + gbd_sources(gbd_scale=gbd_scale)["tb"][1]) / HC_HEAVY
 
 
 # A heavy-RE atom takes the place of a Pr or Nd atom in the R2Fe14B grains and lowers their polarisation:
@@ -134,12 +150,13 @@ def remanence(metals: dict[str, float]) -> float:
     return sum(POLARISATION[m] * a for m, a in atoms.items()) / sum(atoms.values()) / POLARISATION["prnd_metal"]
 
 
-def hc_work(dy_reach=DY_REACH) -> dict[str, float]:
+def hc_work(dy_reach=DY_REACH, gbd_scale: float = 1.0) -> dict[str, float]:
     """What a t of finished high-coercivity magnet does on each route that makes ``magnet_hc``, in t of a
     Tb-diffused magnet's work: its energy product (remanence squared, skomski_2016) against that of a
     Tb-diffused magnet."""
-    base = ALLOYS["alloy_gbd"][0]
-    br = {f"diffuse_{h}": remanence({**base, metal: base.get(metal, 0.0) + q}) for h, (metal, q) in gbd_sources(dy_reach).items()}
+    base = alloys(gbd_scale)["alloy_gbd"][0]
+    br = {f"diffuse_{h}": remanence({**base, metal: base.get(metal, 0.0) + q})
+          for h, (metal, q) in gbd_sources(dy_reach, gbd_scale).items()}
     br["bulk_as_hc"] = remanence(ALLOYS["alloy_hc"][0])
     return {p: r6((b / br["diffuse_tb"]) ** 2) for p, b in br.items()}
 
@@ -483,7 +500,7 @@ def _processes(T: Tables, dy_reach=DY_REACH) -> None:
         route(f"use_{service}", SERVICES[service][1], "end_use", 0.0, "est_lace_uses")
 
 
-def _io(T: Tables, dy_reach=DY_REACH) -> None:
+def _io(T: Tables, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> None:
     def io(p, c, direction, coef, src, ref=False, delay=None):
         T.add("process_io", src, process=p, commodity=c, direction=direction, coefficient=r6(coef), reference=ref, delay=delay)
 
@@ -528,7 +545,8 @@ def _io(T: Tables, dy_reach=DY_REACH) -> None:
         io(p, oxide, "in", 1 / OX[key] / ELEC, "atomic_weights")
     # alloys: one casting line, four recipes
     io("alloy_casting", "casting", "out", 1, "metaltorg_alloy", True)
-    for a, (metals, src, _) in ALLOYS.items():
+    recipes = alloys(gbd_scale)
+    for a, (metals, src, _) in recipes.items():
         io(f"make_{a}", a, "out", 1, src, True)
         io(f"make_{a}", "casting", "in", 1, "metaltorg_alloy")
         for m, q in metals.items():
@@ -550,8 +568,8 @@ def _io(T: Tables, dy_reach=DY_REACH) -> None:
     io("gbd_diffusion", "diffusion", "out", 1, "mainrich_gbd", True)
     # magnet_hc is counted in t of a Tb-diffused magnet's work (hc_work): a route whose magnets do less
     # per t takes more of them per t of magnet_hc
-    work = hc_work(dy_reach)
-    for h, (metal, q) in gbd_sources(dy_reach).items():
+    work = hc_work(dy_reach, gbd_scale)
+    for h, (metal, q) in gbd_sources(dy_reach, gbd_scale).items():
         per = 1 / work[f"diffuse_{h}"]
         io(f"diffuse_{h}", "magnet_hc", "out", 1, "mainrich_gbd", True)
         io(f"diffuse_{h}", "magnet_gbd_base", "in", per, "herbst_1991")
@@ -567,7 +585,7 @@ def _io(T: Tables, dy_reach=DY_REACH) -> None:
     for g, (alloy, _) in GRADES.items():
         io(f"recycle_{g}", f"swarf_{g}", "in", 1, "mademagnet_swarf", True)
         io(f"recycle_{g}", "recycling", "in", 1, "argus_recycling_capacity")
-        for ox, q in scrap_oxides(ALLOYS[alloy][0]).items():
+        for ox, q in scrap_oxides(recipes[alloy][0]).items():
             io(f"recycle_{g}", ox, "out", q, "prommis_recycling")
     for name, scrap, alloy in (("recycle_eol", "eol_scrap", "alloy_std"), ("recycle_eol_ce", "eol_scrap_ce", "alloy_ce")):
         io(name, scrap, "in", 1, "est_eol", True)
@@ -889,9 +907,10 @@ def _cell(v) -> str:
     return str(v)
 
 
-def build(name: str, dy_reach=DY_REACH) -> tuple[dict, Tables]:
+def build(name: str, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> tuple[dict, Tables]:
     """The settings and tables of a shipped instance; ``dy_reach`` (steps as :data:`DY_REACH`)
-    builds a variant with another reach of Dy diffusion."""
+    builds a variant with another reach of Dy diffusion, ``gbd_scale`` one whose diffused magnets
+    hold that many times the heavy RE (their base alloy's Dy and the Tb or Dy diffused in)."""
     national = name == "china_2020_2035"
     paths, quotas = (NATIONAL, NATIONAL_QUOTAS) if national else (DEFAULT, DEFAULT_QUOTAS)
     first, last = (2020, 2035) if national else (2021, 2025)
@@ -901,7 +920,7 @@ def build(name: str, dy_reach=DY_REACH) -> tuple[dict, Tables]:
         T.add("regions", REGION_NAMES[r][1], region=r, name=REGION_NAMES[r][0])
     _commodities(T)
     _processes(T, dy_reach)
-    _io(T, dy_reach)
+    _io(T, dy_reach, gbd_scale)
     _costs_by_region(T, REGIONS)
     _capacity(T, first, national)
     _build_limits(T, national)
@@ -946,8 +965,8 @@ SCENARIO_SOURCES = {"steelorbis_nev_2021", "iea_wind_cwea", "people_ebike_2021",
                     "bloomberg_magnet_controls_2025", "reuters_magnet_exports_2025", "est_discount"}
 
 
-def write(name: str, folder: Path | None = None, dy_reach=DY_REACH) -> Path:
-    settings, T = build(name, dy_reach)
+def write(name: str, folder: Path | None = None, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> Path:
+    settings, T = build(name, dy_reach, gbd_scale)
     folder = HERE / name if folder is None else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for f in folder.glob("*.csv"):

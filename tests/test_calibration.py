@@ -341,7 +341,35 @@ def test_rare_earth_content_closes_stage_by_stage_in_reo_equivalent(name):
     alloying, sintering, finishing (swarf keeps the blank's content: earthsbook_jlmag_yield) and
     La/Ce splitting; diffusion adds the Tb or Dy it diffuses in (mainrich_gbd); a magnet that holds
     more heavy RE does less per t (magnet_work)."""
-    inst = load_instance(instances.path(name))
+    check_reo_closes(load_instance(instances.path(name)), name)
+
+
+def test_a_variant_whose_diffused_magnets_hold_more_heavy_re_closes_too(tmp_path):
+    """The builder's variant with diffused magnets holding 1.5 times the heavy RE (the instance doc's
+    what-ifs against the sourced range of diffusion's saving): the diffusion-base alloy's Dy and every
+    diffusion dose are 1.5 times the shipped ones, the alloy still 31 % RE metal, and REO closes
+    stage by stage with the work per t that content gives."""
+    from rechain.instances.build import write
+
+    shipped = load_instance(instances.path(DEFAULT))
+    variant = load_instance(write(DEFAULT, tmp_path / DEFAULT, gbd_scale=1.5))
+
+    def heavy(inst):
+        io = inst.process_io
+        g = io[(io.direction == "in") & io.commodity.isin(["dy_metal", "tb_metal", "prnd_metal", "magnet_gbd_base"])]
+        per = g.set_index(["process", "commodity"]).coefficient
+        doses = {p: per[(p, m)] / per[(p, "magnet_gbd_base")] for p, m in (("diffuse_tb", "tb_metal"), ("diffuse_dy", "dy_metal"))}
+        return per[("make_alloy_gbd", "dy_metal")], per[("make_alloy_gbd", "prnd_metal")], doses
+
+    (dy0, prnd0, doses0), (dy1, prnd1, doses1) = heavy(shipped), heavy(variant)
+    assert dy1 == pytest.approx(1.5 * dy0, rel=1e-6)
+    assert dy1 + prnd1 == pytest.approx(dy0 + prnd0) == pytest.approx(0.31)  # courage_re_content
+    for p in doses0:
+        assert doses1[p] == pytest.approx(1.5 * doses0[p], rel=2e-3), p  # Dy doses rounded to 0.1 kg per t
+    check_reo_closes(variant, "variant")
+
+
+def check_reo_closes(inst, name):
     content = reo_content(inst)
     stage = inst.processes.set_index("process").stage
     recovery = {"separation": 0.93, "metal": 0.95, "recycling": 0.95 ** 2}
