@@ -463,6 +463,9 @@ DY_QUARTER = [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "
 NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "initial", "set": 0} for c in ("dy_oxide", "tb_oxide")]
 # China's own ion-adsorption output: the base mines the whole quota every year, the one sourced figure; what
 # was mined is not published (est_ionic_2021: about 12,000 t in 2021, range 8,000-16,000, after the suspension)
+# new diffusion lines a year in China, shared out as the lines of 2020 (the base has no limit)
+LINES = {n: [{"table": "build_limits", "where": {"process": "gbd_diffusion", "region": r}, "column": "max_new", "set": round(n * s)}
+             for r, s in (("inner_mongolia", 1 / 6), ("jiangxi", 1 / 6), ("other_china", 2 / 3))] for n in (25_000, 10_000)}
 IONIC_QUOTA = DEFAULT_QUOTAS["ionic_mining_quota"][2021][0]
 IONIC_MINED = {t: [{"table": "policies", "where": {"policy": "ionic_mining_quota"}, "column": "value", "set": t}]
                for t in (16_000, 12_000)}
@@ -475,10 +478,7 @@ HEAVY_RE_WHATIFS = [
      [{"table": "instance", "column": "discount_rate", "set": 0.08}]),
     ("diffusion's running cost x 4", [{"table": "processes", "where": {"process": "gbd_diffusion"}, "column": "variable_cost", "scale": 4}]),
     ("Dy diffusion reaches a quarter of the parts diffused (base: half, est_dy_diffusion)", DY_QUARTER),
-    *((f"new diffusion lines at most {n:,} t/y in China (base: no limit)",
-       [{"table": "build_limits", "where": {"process": "gbd_diffusion", "region": r}, "column": "max_new", "set": round(n * s)}
-        for r, s in (("inner_mongolia", 1 / 6), ("jiangxi", 1 / 6), ("other_china", 2 / 3))])  # as the lines of 2020
-      for n in (25_000, 10_000)),
+    *((f"new diffusion lines at most {n:,} t/y in China (base: no limit)", LINES[n]) for n in LINES),
     ("bulk-alloyed grades' Dy and Tb as first estimated: 3.3 % Dy, 0.2 % Tb (est_grades; base: 3.04 % and 0.46 %, split as in China's magnet scrap, argus_heavy_share)",
      FIRST_SPLIT),
     ("Dy diffusion's reach in steps: a quarter of the parts diffused each at 1, 1.5 and 2 times the base's Dy per t, "
@@ -542,8 +542,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
     label_of = {id(change): label for label, change in HEAVY_RE_WHATIFS}
     first, quarter, steps = (whatif[label_of[id(which)]] for which in (FIRST_SPLIT, DY_QUARTER, DY_STEPS))
     first_actual = whatif_actual[label_of[id(FIRST_SPLIT)]]
-    slow_label = next(label for label in whatif if label.startswith("new diffusion lines at most 10,000"))
-    slow, slow_actual = whatif[slow_label], whatif_actual[slow_label]
+    slow, slow_actual = whatif[label_of[id(LINES[10_000])]], whatif_actual[label_of[id(LINES[10_000])]]
     gaps = lambda r: ", ".join(f"{oxide_price(r, c) / MARKET[c][2020] - 1:+.0%}" for c in ("prnd_oxide", "dy_oxide", "tb_oxide"))
     dearer = lambda a, b: "dearer" if oxide_price(a, "dy_oxide") > oxide_price(b, "dy_oxide") else "cheaper"
     ionic = {t: whatif[label_of[id(IONIC_MINED[t])]] for t in IONIC_MINED}
@@ -583,7 +582,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "Fewer Dy-diffused parts price 2021's Tb "
             f"at {oxide_price(quarter, 'tb_oxide'):.3g} and Dy at {oxide_price(quarter, 'dy_oxide'):.3g}"
             f"{' (below zero: Dy in surplus, its price what disposing of it costs)' if oxide_price(quarter, 'dy_oxide') < 0 else ''}"
-            "; new diffusion lines at most 10,000 t/y put 2021's PrNd, Dy and Tb at "
+            f"; new diffusion lines at most {10_000:,} t/y put 2021's PrNd, Dy and Tb at "
             f"{gaps(slow)} of 2020's averages (base: {gaps(res)}) and the heavy share at "
             f"{100 * heavy_per_prnd(slow, 2023):.2f} %, but 2021's Dy with demand as it turned out at "
             f"{oxide_price(slow_actual, 'dy_oxide'):.2f} against the market's {MARKET['dy_oxide'][2021]:.2f}. "
@@ -625,8 +624,9 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             f"Myanmar feed is bought below its cap ({pinned['below_cap']}): its import price there equals the value "
             "of its oxides less separation. "
             + (f"In {', '.join(map(str, pinned['none_years']))} none is bought: a t REO of it gives oxides worth less, "
-               f"after separation, than its import price (CNY million per t REO, {pinned['none']}), so Dy and Tb "
-               "come from stock, built up again in the years after. The market's imports did not stop: Myanmar mined "
+               f"after separation, than its import price (CNY million per t REO, {pinned['none']})"
+               + (", so Dy and Tb come from stock, built up again in the years after" if pinned["from_stock"] else "")
+               + ". The market's imports did not stop: Myanmar mined "
                "43,000 t REO in 2023 (`usgs_mcs_2025`), against the base's cap of "
                f"{float(inst.supply[inst.supply.commodity == 'myanmar_concentrate'].max_quantity.max()):,.0f} t, at a price that "
                "had risen with the oxides. "
@@ -657,13 +657,21 @@ def heavy_levels(inst, res) -> dict:
     # what a t REO of the feed gives in oxides at the year's prices, less its separation's running cost
     io = inst.tables["process_io"]
     out = io[(io.process == "separation_imported_ionic") & (io.direction == "out")]
+    costs = inst.tables["process_costs"]
+    local = costs[(costs.process == "separation_imported_ionic") & costs.variable_cost.notna()]
+    assert local.empty, "the Myanmar feed's separation has a cost by region: read it here"
     run = float(inst.tables["processes"].set_index("process").variable_cost["separation_imported_ionic"])
     worth = {y: sum(r.coefficient * p[(r.commodity, y)] for r in out.itertuples()) - run for y in none}
     price = s[s.commodity == "myanmar_concentrate"].set_index("year").price
+    # in those years Dy and Tb stocks fall, and they are higher again at the end
+    held = res.stock.groupby(["commodity", "year"])["level"].sum()
+    from_stock = all(held[(c, y)] < held.get((c, y - 1), inst.storage[inst.storage.commodity == c].initial.sum()) - 1e-6
+                     and held[(c, years[-1])] > held[(c, y)] + 1e-6 for c in ("dy_oxide", "tb_oxide") for y in none)
     return {"growth": growth, "both": ", ".join(map(str, both)) or "no year",
             "ratio": ", ".join(f"{p[('tb_oxide', y)] / p[('dy_oxide', y)]:.2f}" for y in both),
             "below_cap": ", ".join(map(str, below)),
-            "none": "; ".join(f"{y}: {worth[y]:.4f} against {price[y]:.4f}" for y in none), "none_years": none}
+            "none": "; ".join(f"{y}: {worth[y]:.4f} against {price[y]:.4f}" for y in none), "none_years": none,
+            "from_stock": from_stock}
 
 
 EXCHANGE = [
