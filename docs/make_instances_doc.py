@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import (FX, GBD_DY, GBD_TB, MINING_KEPT, STOCKS, USGS_OXIDE_PRICES, diffused_share, hc_work,  # noqa: E402
+from rechain.instances.build import (FX, GBD_DY, GBD_TB, MINING_KEPT, MYANMAR_REO, STOCKS, USGS_OXIDE_PRICES, diffused_share, hc_work,  # noqa: E402
                                      scrap_oxides, write)
 from rechain.model import load_instance  # noqa: E402
 from rechain.instances.demand_paths import DEFAULT_QUOTAS  # noqa: E402
@@ -461,14 +461,19 @@ DY_STEPS = {"dy_reach": ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))}  # a variant of
 GBD_MORE = {share: {"gbd_scale": share / diffused_share()} for share in (0.4, 0.5)}
 DY_QUARTER = [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "column": "value", "set": 0.25}]
 NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "initial", "set": 0} for c in ("dy_oxide", "tb_oxide")]
-# China's own ion-adsorption output: the base mines the whole quota every year, the one sourced figure; what
-# was mined is not published (est_ionic_2021: about 12,000 t in 2021, range 8,000-16,000, after the suspension)
 # new diffusion lines a year in China, shared out as the lines of 2020 (the base has no limit)
 LINES = {n: [{"table": "build_limits", "where": {"process": "gbd_diffusion", "region": r}, "column": "max_new", "set": round(n * s)}
              for r, s in (("inner_mongolia", 1 / 6), ("jiangxi", 1 / 6), ("other_china", 2 / 3))] for n in (25_000, 10_000)}
+# China's own ion-adsorption output: the base mines the whole quota every year, the one sourced figure; what
+# was mined is not published. Two lower figures: the most that leaves Myanmar's 2020 imports more than 60 % of
+# China's ion-adsorption feed (argus_myanmar_2020, read as shares of REO), and est_ionic_2021's middle for 2021
+# (about 12,000 t, range 8,000-16,000, after the suspension of February 2021)
 IONIC_QUOTA = DEFAULT_QUOTAS["ionic_mining_quota"][2021][0]
-IONIC_MINED = {t: [{"table": "policies", "where": {"policy": "ionic_mining_quota"}, "column": "value", "set": t}]
-               for t in (16_000, 12_000)}
+IONIC_ARGUS = round(MYANMAR_REO * (1 / 0.6 - 1))
+IONIC_WHY = {IONIC_ARGUS: "the most that leaves Myanmar's 2020 imports more than 60 % of China's ion-adsorption feed, "
+                          "argus_myanmar_2020, read as shares of REO",
+             12_000: "est_ionic_2021's middle for 2021"}
+IONIC_MINED = {t: [{"table": "policies", "where": {"policy": "ionic_mining_quota"}, "column": "value", "set": t}] for t in IONIC_WHY}
 
 # what-ifs that show what the heavy-RE prices rest on: (label, changes)
 HEAVY_RE_WHATIFS = [
@@ -486,8 +491,8 @@ HEAVY_RE_WHATIFS = [
     *((f"diffused magnets hold more heavy RE: a Tb-diffused one {share:.0%} of the bulk-alloyed grade's (base: "
        f"{diffused_share():.0%}, est_grades; mainrich_gbd: diffusion uses 30-60 % less, ieee_gbd_2017: a half to a third)",
        GBD_MORE[share]) for share in GBD_MORE),
-    *((f"China's ion-adsorption mines give {t:,} t REO a year (est_ionic_2021's {'top' if t == 16_000 else 'middle'} "
-       f"for 2021; base: the whole quota, {IONIC_QUOTA:,.0f} t)", IONIC_MINED[t]) for t in IONIC_MINED),
+    *((f"China's ion-adsorption mines give {t:,} t REO a year ({IONIC_WHY[t]}; base: the whole quota, {IONIC_QUOTA:,.0f} t)",
+       IONIC_MINED[t]) for t in IONIC_MINED),
     (f"no Dy or Tb stock at the start (base: {STOCKS[('dy_oxide', 'jiangxi')][0]:,} t and "
      f"{STOCKS[('tb_oxide', 'jiangxi')][0]:,} t, est_stocks)", NO_HEAVY_STOCK),
     ("no Myanmar feed (heavy_re_shock)", "heavy_re_shock"),  # a scenario: solved once, in solve_all
@@ -503,6 +508,13 @@ def heavy_per_prnd(res, year: int) -> float:
     f = res.flows
     used = f[(f.direction == "in") & (f.year == year)].groupby("commodity").quantity.sum()
     return float((used.get("dy_oxide", 0.0) + used.get("tb_oxide", 0.0)) / used["prnd_oxide"])
+
+
+def at_cap(res, year: int) -> bool:
+    """Whether the Myanmar feed is bought up to its cap in a year of a solved default."""
+    s = res.supply
+    bought = s[(s.commodity == "myanmar_concentrate") & (s.year == year)].quantity.sum()
+    return bool(bought >= MYANMAR_REO - 1e-6)
 
 
 def closure_dy(res, closure) -> float:
@@ -545,7 +557,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
     slow, slow_actual = whatif[label_of[id(LINES[10_000])]], whatif_actual[label_of[id(LINES[10_000])]]
     gaps = lambda r: ", ".join(f"{oxide_price(r, c) / MARKET[c][2020] - 1:+.0%}" for c in ("prnd_oxide", "dy_oxide", "tb_oxide"))
     dearer = lambda a, b: "dearer" if oxide_price(a, "dy_oxide") > oxide_price(b, "dy_oxide") else "cheaper"
-    ionic = {t: whatif[label_of[id(IONIC_MINED[t])]] for t in IONIC_MINED}
+    ionic = {t: (whatif[label_of[id(IONIC_MINED[t])]], whatif_actual[label_of[id(IONIC_MINED[t])]]) for t in IONIC_MINED}
     more = {share: (whatif[label_of[id(GBD_MORE[share])]], whatif_actual[label_of[id(GBD_MORE[share])]]) for share in GBD_MORE}
     pinned = heavy_levels(inst, res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
@@ -589,8 +601,16 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             "China's own ion-adsorption output is a third such number: the base mines the whole quota "
             f"({IONIC_QUOTA:,.0f} t REO a year), the one sourced figure, while most of these mines stood idle in "
             "2020 and all were asked to stop in February 2021 (`minmet_ionic_2021`); what they gave is not published. "
-            + "; ".join(f"{'At' if i == 0 else 'at'} {t:,} t a year 2021's PrNd, Dy and Tb are {gaps(ionic[t])} of 2020's averages"
-                        for i, t in enumerate(IONIC_MINED))
+            + "; ".join(f"{'At' if i == 0 else 'at'} {t:,} t a year ({IONIC_WHY[t].replace(', ', ': ', 1)}) 2021's PrNd, Dy "
+                        f"and Tb are {gaps(r)} of 2020's averages, and with demand as it turned out 2021's PrNd "
+                        f"{oxide_price(ra, 'prnd_oxide'):.3f} and Dy {oxide_price(ra, 'dy_oxide'):.2f} (the market's "
+                        f"{MARKET['prnd_oxide'][2021]:.3f} and {MARKET['dy_oxide'][2021]:.2f})"
+                        for i, (t, (r, ra)) in enumerate(ionic.items()))
+            + (". In both, with demand as it turned out, the Myanmar feed is bought up to its cap in 2021 and PrNd stays "
+               f"near the base's 2023-24 price ({oxide_price(res, 'prnd_oxide', 2023):.3f}, "
+               f"{oxide_price(res, 'prnd_oxide', 2024):.3f}): the model's PrNd answers demand through the feed's heavy "
+               "rare earths, not through scarce PrNd (rock mining may run to "
+               f"{MINING_KEPT:.2f} times its quota)" if all(at_cap(ra, 2021) for _, ra in ionic.values()) else "")
             + ". Even a number with sources moves them as far: a Tb-diffused magnet holds "
             f"{diffused_share():.0%} of the bulk-alloyed grade's heavy RE in the base (`est_grades`), where "
             "`ieee_gbd_2017` gives a half to a third and `mainrich_gbd` 40-70 % (diffusion uses 30-60 % less). "
