@@ -646,10 +646,10 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             + (f"In {', '.join(map(str, pinned['none_years']))} none is bought: a t REO of it gives oxides worth less, "
                f"after separation, than its import price (CNY million per t REO, {pinned['none']})"
                + (", so Dy and Tb come from stock, built up again in the years after" if pinned["from_stock"] else "")
-               + ". The market's imports did not stop: Myanmar mined "
-               "43,000 t REO in 2023 (`usgs_mcs_2025`), against the base's cap of "
-               f"{float(inst.supply[inst.supply.commodity == 'myanmar_concentrate'].max_quantity.max()):,.0f} t, at a price that "
-               "had risen with the oxides. "
+               + ". "
+               + (f"The market's imports did not stop: Myanmar mined 43,000 t REO in 2023 (`usgs_mcs_2025`), against the "
+                  f"base's cap of {MYANMAR_REO:,.0f} t, at a price that had risen with the oxides. "
+                  if 2023 in pinned["none_years"] else "")
                if pinned["none_years"] else "")
             + "The ratio thus rests on the one margin where a part could take either "
             "source, which is why the rows above that move Dy's reach or the diffusion lines move Tb so far. With "

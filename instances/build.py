@@ -932,7 +932,6 @@ def build(name: str, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> tuple[dict, T
     _policies(T, quotas, years, dy_reach)
     _plan_policies(T, years)
     used = {r["source"] for rows in T.t.values() for r in rows if r["source"]}
-    used |= {s for sc in () for s in sc}
     settings = {
         "format_version": 2,
         "name": name,

@@ -794,8 +794,9 @@ def test_2021_as_it_happened_against_the_2021_market():
     # 2021 as it happened: demand as it turned out (actual_demand_2021_2024: CAAM, NEA/CWEA, e-bike
     # output) and the closure of Myanmar's border with the suspension of ionic mining
     # (myanmar_closure_2021: smm_prnd_supply_2021, minmet_ionic_2021), against 2021's averages
-    # (usgs_mcs_2025 at fx_cny_usd). PrNd and Tb within 35 %; Dy overshoots (+53 % today: the
-    # model's stocks price the closure's scarcity over the whole horizon), held below twice the market
+    # (usgs_mcs_2025 at fx_cny_usd). PrNd and Tb within 35 %; Dy overshoots (docs/instances.md, 'Against
+    # what happened': the model's stocks price the closure's scarcity over the whole horizon), held below
+    # twice the market
     inst = load_instance(instances.path(DEFAULT)).with_scenario("actual_demand_2021_2024", "myanmar_closure_2021")
     res = solve(inst)
     assert res.status == "optimal"
