@@ -23,7 +23,7 @@ import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
 from rechain.instances.build import (FX, GBD_DY, GBD_TB, MINING_KEPT, MYANMAR_REO, STOCKS, USGS_OXIDE_PRICES, diffused_share, hc_work,  # noqa: E402
-                                     scrap_oxides, write)
+                                     write)
 from rechain.model import load_instance  # noqa: E402
 from rechain.instances.demand_paths import DEFAULT_QUOTAS  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
@@ -440,16 +440,9 @@ def against_market(res, actual, happened) -> list[str]:
 
 
 # the bulk-alloyed grade's heavy RE as first estimated (est_grades: 3.3 % Dy, 0.2 % Tb), against the base's
-# split as in China's magnet scrap (argus_heavy_share), with the oxides its swarf gives back after recycling
-def first_estimate_split() -> list[dict]:
-    metals = {"dy_metal": 0.033, "tb_metal": 0.002}
-    return ([{"table": "process_io", "where": {"process": "make_alloy_hc", "commodity": m}, "column": "coefficient", "set": q}
-             for m, q in metals.items()]
-            + [{"table": "process_io", "where": {"process": "recycle_hc", "commodity": o}, "column": "coefficient", "set": q}
-               for o, q in scrap_oxides(metals).items()])
-
-
-FIRST_SPLIT = first_estimate_split()
+# split as in China's magnet scrap (argus_heavy_share): a variant of the builder, so its swarf's oxides and
+# the work a t of it does follow the split
+FIRST_SPLIT = {"hc_split": {"dy_metal": 0.033, "tb_metal": 0.002}}
 
 # a Dy source's reach in steps, a variant of the builder: a quarter of the parts diffused each at 1, 1.5
 # and 2 times the base's Dy per t (herbst_1991), the last quarter Tb only; the base has one step, half
@@ -525,7 +518,7 @@ def closure_dy(res, closure) -> float:
 def heavy_re_drivers(inst, res, solved) -> list[str]:
     """The heavy-RE prices of 2021 and the Myanmar feed bought, in the base and in what-ifs that
     move one number each: what the prices rest on."""
-    actual, closure = (inst.with_scenario(s) for s in ("actual_demand_2021_2024", "myanmar_closure_2021"))
+    actual = inst.with_scenario("actual_demand_2021_2024")
     as_it_turned_out = f"Dy 2021, 2022 with demand as it turned out (market {market_pair('dy_oxide')})"
 
     def row(label, r, r_actual=None):
@@ -539,6 +532,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
                 as_it_turned_out: "" if r_actual is None else
                 ", ".join(f"{oxide_price(r_actual, 'dy_oxide', y):.2f}" for y in (2021, 2022))}
     rows, whatif, whatif_actual = [row("base", res, solved["actual_demand_2021_2024"][1])], {}, {}
+    first_closure = None  # the first estimate's split under the closure in Myanmar of 2021
     for label, change in HEAVY_RE_WHATIFS:
         if isinstance(change, str):  # a scenario of its own
             rows.append(row(label, solved[change][1]))
@@ -546,6 +540,8 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             with tempfile.TemporaryDirectory() as tmp:
                 folder = write(CALIBRATED[0], Path(tmp) / CALIBRATED[0], **change)
                 variant, variant_actual = (load_instance(folder, scenario=s) for s in (None, "actual_demand_2021_2024"))
+                if change is FIRST_SPLIT:
+                    first_closure = solve(load_instance(folder, scenario="myanmar_closure_2021"))
             whatif[label], whatif_actual[label] = solve(variant), solve(variant_actual)
             rows.append(row(label, whatif[label], whatif_actual[label]))
         else:
@@ -627,7 +623,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             f"{oxide_price(first, 'tb_oxide'):.2f} against the base's {oxide_price(res, 'tb_oxide'):.2f}, and Dy with "
             "demand as it turned out further below the market (the table below). The closure in Myanmar of 2021 moves 2021's "
             f"Dy by {closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%} in the base (the first estimate: "
-            f"{closure_dy(first, solve(closure.with_changes(FIRST_SPLIT))):+.0%}; the market's rose 47 %). A supply "
+            f"{closure_dy(first, first_closure):+.0%}; the market's rose 47 %). A supply "
             "curve for the Myanmar feed from its mining costs and a sourced "
             "pace of diffusion lines are what the model still needs to price Dy and Tb from structure alone.", "",
             md_table(pd.DataFrame(rows), "{:.3g}"), "",

@@ -115,14 +115,20 @@ def gbd_sources(dy_reach=DY_REACH, gbd_scale: float = 1.0) -> dict[str, tuple[st
                                                        for k, (m, _) in enumerate(dy_reach, 1)}}
 
 
-def alloys(gbd_scale: float = 1.0) -> dict:
+def alloys(gbd_scale: float = 1.0, hc_split: dict[str, float] | None = None) -> dict:
     """The alloy recipes (:data:`ALLOYS`); ``gbd_scale`` multiplies the diffusion-base alloy's Dy, its
-    PrNd making up the rest of its RE (a variant: diffused magnets holding more or less heavy RE)."""
-    if gbd_scale == 1.0:
-        return ALLOYS
-    metals, src, what = ALLOYS["alloy_gbd"]
-    dy = r6(metals["dy_metal"] * gbd_scale)
-    return {**ALLOYS, "alloy_gbd": ({"prnd_metal": r6(RE - dy), "dy_metal": dy}, src, what)}
+    PrNd making up the rest of its RE (a variant: diffused magnets holding more or less heavy RE);
+    ``hc_split`` gives the bulk-alloyed grade's Dy and Tb metal per t of alloy in place of
+    :data:`HC_SPLIT`, its PrNd making up the rest of its RE (a variant: another split)."""
+    out = dict(ALLOYS)
+    if gbd_scale != 1.0:
+        metals, src, what = ALLOYS["alloy_gbd"]
+        dy = r6(metals["dy_metal"] * gbd_scale)
+        out["alloy_gbd"] = ({"prnd_metal": r6(RE - dy), "dy_metal": dy}, src, what)
+    if hc_split is not None:
+        _, src, what = ALLOYS["alloy_hc"]
+        out["alloy_hc"] = ({"prnd_metal": r6(RE - sum(hc_split.values())), **hc_split}, src, what)
+    return out
 
 
 def diffused_share(gbd_scale: float = 1.0) -> float:
@@ -150,14 +156,15 @@ def remanence(metals: dict[str, float]) -> float:
     return sum(POLARISATION[m] * a for m, a in atoms.items()) / sum(atoms.values()) / POLARISATION["prnd_metal"]
 
 
-def hc_work(dy_reach=DY_REACH, gbd_scale: float = 1.0) -> dict[str, float]:
+def hc_work(dy_reach=DY_REACH, gbd_scale: float = 1.0, hc_split: dict[str, float] | None = None) -> dict[str, float]:
     """What a t of finished high-coercivity magnet does on each route that makes ``magnet_hc``, in t of a
     Tb-diffused magnet's work: its energy product (remanence squared, skomski_2016) against that of a
     Tb-diffused magnet."""
-    base = alloys(gbd_scale)["alloy_gbd"][0]
+    recipes = alloys(gbd_scale, hc_split)
+    base = recipes["alloy_gbd"][0]
     br = {f"diffuse_{h}": remanence({**base, metal: base.get(metal, 0.0) + q})
           for h, (metal, q) in gbd_sources(dy_reach, gbd_scale).items()}
-    br["bulk_as_hc"] = remanence(ALLOYS["alloy_hc"][0])
+    br["bulk_as_hc"] = remanence(recipes["alloy_hc"][0])
     return {p: r6((b / br["diffuse_tb"]) ** 2) for p, b in br.items()}
 
 
@@ -500,7 +507,7 @@ def _processes(T: Tables, dy_reach=DY_REACH) -> None:
         route(f"use_{service}", SERVICES[service][1], "end_use", 0.0, "est_lace_uses")
 
 
-def _io(T: Tables, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> None:
+def _io(T: Tables, dy_reach=DY_REACH, gbd_scale: float = 1.0, hc_split: dict[str, float] | None = None) -> None:
     def io(p, c, direction, coef, src, ref=False, delay=None):
         T.add("process_io", src, process=p, commodity=c, direction=direction, coefficient=r6(coef), reference=ref, delay=delay)
 
@@ -545,12 +552,12 @@ def _io(T: Tables, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> None:
         io(p, oxide, "in", 1 / OX[key] / ELEC, "atomic_weights")
     # alloys: one casting line, four recipes
     io("alloy_casting", "casting", "out", 1, "metaltorg_alloy", True)
-    recipes = alloys(gbd_scale)
+    recipes = alloys(gbd_scale, hc_split)
     for a, (metals, src, _) in recipes.items():
         io(f"make_{a}", a, "out", 1, src, True)
         io(f"make_{a}", "casting", "in", 1, "metaltorg_alloy")
         for m, q in metals.items():
-            io(f"make_{a}", m, "in", q, "argus_heavy_share" if a == "alloy_hc" and m in HC_SPLIT else src)
+            io(f"make_{a}", m, "in", q, "argus_heavy_share" if a == "alloy_hc" and m in HC_SPLIT and hc_split is None else src)
         io(f"make_{a}", "iron", "in", 0.679, "courage_re_content")
         io(f"make_{a}", "boron", "in", 0.011, "courage_re_content")
     # sintering and finishing: one plant each, a route per grade; swarf of the grade's alloy
@@ -568,7 +575,7 @@ def _io(T: Tables, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> None:
     io("gbd_diffusion", "diffusion", "out", 1, "mainrich_gbd", True)
     # magnet_hc is counted in t of a Tb-diffused magnet's work (hc_work): a route whose magnets do less
     # per t takes more of them per t of magnet_hc
-    work = hc_work(dy_reach, gbd_scale)
+    work = hc_work(dy_reach, gbd_scale, hc_split)
     for h, (metal, q) in gbd_sources(dy_reach, gbd_scale).items():
         per = 1 / work[f"diffuse_{h}"]
         io(f"diffuse_{h}", "magnet_hc", "out", 1, "mainrich_gbd", True)
@@ -907,10 +914,12 @@ def _cell(v) -> str:
     return str(v)
 
 
-def build(name: str, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> tuple[dict, Tables]:
+def build(name: str, dy_reach=DY_REACH, gbd_scale: float = 1.0, hc_split: dict[str, float] | None = None) -> tuple[dict, Tables]:
     """The settings and tables of a shipped instance; ``dy_reach`` (steps as :data:`DY_REACH`)
     builds a variant with another reach of Dy diffusion, ``gbd_scale`` one whose diffused magnets
-    hold that many times the heavy RE (their base alloy's Dy and the Tb or Dy diffused in)."""
+    hold that many times the heavy RE (their base alloy's Dy and the Tb or Dy diffused in),
+    ``hc_split`` one whose bulk-alloyed grade holds these t of Dy and Tb metal per t of alloy (its
+    recipe, its swarf's oxides and the work a t of it does all follow)."""
     national = name == "china_2020_2035"
     paths, quotas = (NATIONAL, NATIONAL_QUOTAS) if national else (DEFAULT, DEFAULT_QUOTAS)
     first, last = (2020, 2035) if national else (2021, 2025)
@@ -920,7 +929,7 @@ def build(name: str, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> tuple[dict, T
         T.add("regions", REGION_NAMES[r][1], region=r, name=REGION_NAMES[r][0])
     _commodities(T)
     _processes(T, dy_reach)
-    _io(T, dy_reach, gbd_scale)
+    _io(T, dy_reach, gbd_scale, hc_split)
     _costs_by_region(T, REGIONS)
     _capacity(T, first, national)
     _build_limits(T, national)
@@ -964,8 +973,9 @@ SCENARIO_SOURCES = {"steelorbis_nev_2021", "iea_wind_cwea", "people_ebike_2021",
                     "bloomberg_magnet_controls_2025", "reuters_magnet_exports_2025", "est_discount"}
 
 
-def write(name: str, folder: Path | None = None, dy_reach=DY_REACH, gbd_scale: float = 1.0) -> Path:
-    settings, T = build(name, dy_reach, gbd_scale)
+def write(name: str, folder: Path | None = None, dy_reach=DY_REACH, gbd_scale: float = 1.0,
+          hc_split: dict[str, float] | None = None) -> Path:
+    settings, T = build(name, dy_reach, gbd_scale, hc_split)
     folder = HERE / name if folder is None else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for f in folder.glob("*.csv"):

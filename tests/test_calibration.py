@@ -369,6 +369,27 @@ def test_a_variant_whose_diffused_magnets_hold_more_heavy_re_closes_too(tmp_path
     check_reo_closes(variant, "variant")
 
 
+def test_a_variant_with_another_split_of_the_bulk_grade_closes_too(tmp_path):
+    """The builder's variant with the bulk-alloyed grade's heavy RE split as first estimated
+    (est_grades: 3.3 % Dy, 0.2 % Tb; the instance doc's what-if against the base's split from China's
+    magnet scrap): the recipe holds that split with PrNd making up 31 % RE metal, its swarf gives back
+    those oxides, and a t of it does the work its content allows (checked by check_reo_closes, which
+    recomputes the work from the recipe)."""
+    from rechain.instances.build import write
+
+    split = {"dy_metal": 0.033, "tb_metal": 0.002}
+    variant = load_instance(write(DEFAULT, tmp_path / DEFAULT, hc_split=split))
+    io = variant.process_io.set_index(["process", "commodity", "direction"]).coefficient
+    for m, q in split.items():
+        assert io[("make_alloy_hc", m, "in")] == pytest.approx(q)
+        assert io[("recycle_hc", OXIDE_OF[m][0], "out")] == pytest.approx(q / OXIDE_OF[m][1] * 0.95 ** 2, rel=1e-5)
+    assert io[("make_alloy_hc", "prnd_metal", "in")] == pytest.approx(0.31 - 0.035)  # courage_re_content
+    shipped = load_instance(instances.path(DEFAULT)).process_io.set_index(["process", "commodity", "direction"]).coefficient
+    # less Tb and more Dy for the same heavy RE: the bulk grade's magnets do a little more per t
+    assert io[("bulk_as_hc", "magnet_hc", "out")] > shipped[("bulk_as_hc", "magnet_hc", "out")]
+    check_reo_closes(variant, "variant")
+
+
 def check_reo_closes(inst, name):
     content = reo_content(inst)
     stage = inst.processes.set_index("process").stage
