@@ -113,9 +113,27 @@ SOURCES: dict[str, tuple[str, str]] = {
 # sources of the v2 recalibration (research of 2026-12; figures quoted in their titles)
 SOURCES.update({
     "smm_prnd_supply_2021": ("SMM: Supply of PrNd oxide will increase by more than 10 % in 2022 (China 2021: PrNd oxide supply > 70,000 t, "
-                             "45 % from domestic ore, 30 % from recycling, 19 % from imported ore; oxides > 300,000 t; light ore imports "
-                             "75,500 t from the US; medium/heavy ores 27,000 t, 20,100 t from Myanmar)",
+                             "45 % from domestic ore, 30 % from recycling, 19 % from imported ore; oxides > 300,000 t, 49 % from domestic "
+                             "ore, 30 % imported ore, 16 % recycling, 5 % other ores; light ore imports 75,500 t from the US; "
+                             "medium/heavy ores 27,000 t, 20,100 t from Myanmar; after 2022's first batch of quotas, 100,800 t: "
+                             "200,000 t of oxides and 40,000 t of PrNd oxide a year from China's mining)",
                              "https://news.metal.com/newscontent/101781772/Supply-of-PrNd-Oxide-Will-Increase-by-More-Than-10-in-2022"),
+    "smm_recycling_2021": ("SMM: Rare earth recycling development will accelerate in 2022 (China 2021: PrNd oxide output > 70,000 t, "
+                           "23,000 t of it from recycling, 30 %; about 15,000 t from NdFeB scrap and 8,000 t from dismantled waste "
+                           "motors, 6,000 t of that from two-wheeled EVs; 28,000 t expected from recycling in 2022)",
+                           "https://news.metal.com/newscontent/101774777/Rare-Earth-Recycling-Development-Will-Accelerate-in-2022-"
+                           "Through-the-Duet-of-Waste-Motor-Dismantling-and-Scrap-Recycling"),
+    "mineco_illegal_2019": ("Mineral Economics (2019), China's rare-earth policies and the market: estimates of China's illegal "
+                            "production differ, Adamas (2016) about 30 % of the total in 2005-2012 and below 20 % after 2014, "
+                            "Kingsnorth (2016, 2019) about 23 % before 2013 and above 50 % after 2017",
+                            "https://link.springer.com/article/10.1007/s13563-019-00214-2"),
+    "est_over_quota": ("estimate: China's rock ore mined and separated at 1.28 and 1.33 times the published quotas of each year, "
+                       "200,000 t of oxides a year from China's own ore against 2021's quotas (168,000 t mined, 162,000 t "
+                       "separated; recovery 0.93). smm_prnd_supply_2021 gives the 200,000 t after 2022's first batch of quotas, "
+                       "so it is that batch at a full year's rate, not 2021's output; its 2021 shares (49 % domestic ore and 5 % "
+                       "other ores of > 300,000 t of oxides) give at least 1.04 and 1.08 for the output it records, and "
+                       "unrecorded output was put below a fifth (Adamas) or above half (Kingsnorth) of the total "
+                       "(mineco_illegal_2019)", ""),
     "argus_us_imports_2020": ("Argus: China raises US rare earth imports in 2020 (71,407 t of ores, average USD 1,648/t; almost all to Shenghe)",
                               "https://mineralprices.com/china-raises-us-rare-earth-imports-in-2020/"),
     "argus_myanmar_2020": ("Argus: China rare earth ore imports unaffected by Burma crisis (imports from Myanmar 35,539 t in 2020 at USD "
