@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import (ALLOYS, EXISTING, FX, GBD_DY, GBD_TB, MINING_KEPT, MYANMAR_REO, SEPARATION_KEPT, STOCKS,  # noqa: E402
+from rechain.instances.build import (ALLOYS, DOC_SOURCES, EXISTING, FX, GBD_DY, GBD_TB, MINING_KEPT, MYANMAR_REO, SEPARATION_KEPT, STOCKS,  # noqa: E402
                                      USGS_OXIDE_PRICES, diffused_share, hc_work, scrap_oxides, write)
 from rechain.model import load_instance  # noqa: E402
 from rechain.instances.demand_paths import DEFAULT_QUOTAS  # noqa: E402
@@ -271,6 +271,10 @@ def assumptions(inst) -> list[tuple[str, str, str]]:
     return A
 
 
+# where the sources the builder declares for this document are used, beside the instance doc
+DOC_USE = {"est_over_quota": "policies (the factor on the rock and separation quotas); the instance doc"}
+
+
 def sources_md(name, inst, res) -> str:
     s = settings(name)
     used: dict[str, list[str]] = {}
@@ -289,7 +293,8 @@ def sources_md(name, inst, res) -> str:
     for src in s["sources"]:
         kind = "**E** estimate" if src["id"].startswith("est") else ("derived" if "derived" in src["title"] else "sourced")
         url = f"<{src['url']}>" if src.get("url") else "(print / no public URL recorded)"
-        lines.append(f"| `{src['id']}` | {kind} | {src['title']} | {url} | {', '.join(used.get(src['id'], ['scenarios']))} |")
+        where = used.get(src["id"], [DOC_USE.get(src["id"], "the instance doc") if src["id"] in DOC_SOURCES else "scenarios"])
+        lines.append(f"| `{src['id']}` | {kind} | {src['title']} | {url} | {', '.join(where)} |")
     lines += ["", "## Main assumptions", "", "| assumption | value | source |", "|---|---|---|"]
     lines += [f"| {a} | {v} | {src} |" for a, v, src in assumptions(inst)]
     # implied prices
