@@ -298,6 +298,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ef-scenarios", type=int, default=20, help="scenarios of the extensive form benchmark")
     ap.add_argument("--ph-scenarios", type=int, default=50, help="scenarios of the progressive hedging benchmark")
     ap.add_argument("--ph-iterations", type=int, default=10, help="PH iterations timed (the same for 1 and 2 processes)")
+    ap.add_argument("--ph-repeat", type=int, default=2, help="paired runs of progressive hedging with 1 and 2 processes "
+                    "(the median ratio counts)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "rechain-bench"))
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -462,12 +464,17 @@ def main(argv=None) -> int:
                      + f" (target <= {n})")
         n, k = a.ph_scenarios, a.ph_iterations
         try:
-            ph = {w: run_worker("hedging", str(n), str(w), str(k), timeout=3600) for w in (1, 2)}
+            pairs = [{w: run_worker("hedging", str(n), str(w), str(k), timeout=3600) for w in (1, 2)}
+                     for _ in range(max(1, a.ph_repeat))]
         except RuntimeError as e:  # no MPI or no mpi-sppy: said, and counted as not met
             print(f"\nprogressive hedging could not be run: {str(e).strip().splitlines()[-1]}")
             verdicts.append(("ph_workers", False))
             lines.append("NOT MET  progressive hedging could not be run (pip install '.[stochastic]' and an MPI)")
         else:
+            ratios = [p[1]["seconds"] / p[2]["seconds"] for p in pairs]
+            ph = sorted(pairs, key=lambda p: p[1]["seconds"] / p[2]["seconds"])[len(pairs) // 2]  # the median pair
+            print(f"\nprogressive hedging: 2 processes / 1 process per paired run: {', '.join(f'{x:.2f}' for x in ratios)}; "
+                  f"median {statistics.median(ratios):.2f}; the median pair:")
             print(f"progressive hedging: {n} scenarios, {k} iterations: mpiexec -n 1 {ph[1]['seconds']:.1f} s, "
                   f"-n 2 {ph[2]['seconds']:.1f} s (build, iterations and evaluation on the processes; wall time of the call "
                   f"{ph[1]['wall']:.1f} s, {ph[2]['wall']:.1f} s); iterations {ph[1]['iterations']} and {ph[2]['iterations']}, "
@@ -480,8 +487,9 @@ def main(argv=None) -> int:
             print(f"  after {k} iterations: expected cost of the consensus plan {ph[2]['objective']:,.6g}, Lagrangian bound "
                   f"{ph[2]['bound']:,.6g}; the extensive form of the same {n} scenarios {ef['objective']:,.6g} (solve {ef['solve']:.2f} s): "
                   f"plan {ph[2]['objective'] / ef['objective'] - 1:+.3%}, bound {ph[2]['bound'] / ef['objective'] - 1:+.3%}")
-            lines.append(verdict("progressive hedging: 2 processes / 1 process", ph[1]["seconds"] / ph[2]["seconds"],
-                                 TARGETS["ph_workers"], higher=True) + f" (target >= {TARGETS['ph_workers']})")
+            lines.append(verdict(f"progressive hedging: 2 processes / 1 process, median of {len(ratios)} paired runs",
+                                 statistics.median(ratios), TARGETS["ph_workers"], higher=True)
+                         + f" (target >= {TARGETS['ph_workers']}; best {max(ratios):.2f})")
 
     # ---- start-up ------------------------------------------------------------------------------
     import rechain.instances as ri
