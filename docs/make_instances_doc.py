@@ -824,7 +824,26 @@ def over_quota_section(inst) -> list[str]:
             "choosing another point in it by these outcomes would be calibrating to them. What the model lacks is "
             "supply and demand that give way "
             "smoothly: every source of PrNd, Dy and Tb in it is a block at one cost up to a cap, so its prices "
-            "move in steps.", ""]
+            "move in steps. How steep the steps are around the base's 2021 prices, as "
+            "`rechain price -c COMMODITY -r other_china -y 2021 --step Q` gives them (what Q t less would save and "
+            "Q t more would cost, a t, each found by solving again):", "",
+            md_table(price_steps(inst)), ""]
+
+
+def price_steps(inst, steps=(100, 1_000, 3_000)) -> pd.DataFrame:
+    """What Q t less of each magnet oxide in 2021 would save and Q t more would cost, a t, in the base."""
+    from rechain.solvers.drivers import PriceExplainer
+
+    ex = PriceExplainer(inst)
+    shown = lambda v: "no more to be had" if v == float("inf") else f"{v:.3g}"
+    rows = []
+    for c in ("prnd_oxide", "dy_oxide", "tb_oxide"):
+        row = {"2021, rest of China": c, "price": f"{ex.explain(c, 'other_china', 2021).price:.3g}"}
+        for q in steps:
+            less, more = ex.marginal_costs(c, "other_china", 2021, step=q)
+            row[f"{q:,} t less saves, more costs"] = f"{shown(less)}, {shown(more)}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def supply_bought(res, commodity: str, year: int) -> float:

@@ -823,9 +823,12 @@ def compare_tables(sa, ta, sb, tb, top: int = 10) -> list:
     "Say what sets a price: the routes at the margin (a process run, a purchase, a shipment, a stock carried) "
     "behind the shadow price of a commodity in a region and year, each with the terms that add up to the price: "
     "its own cost, the prices of what it makes or uses with the commodity, the rents of the capacities and limits "
-    "it fills and the shadow prices of the policies that hold it.\n\n"
+    "it fills and the shadow prices of the policies that hold it. It also says what a unit less would save and a unit "
+    "more would cost (--step for more units): where these differ, the price is one of several the same optimum "
+    "allows, and a small change moves it in a step.\n\n"
     "Examples:\n\n\b\n"
     "  rechain price --commodity prnd_oxide --region other_china --year 2021\n"
+    "  rechain price -c dy_oxide -r other_china -y 2021 --scenario actual_demand_2021_2024 --step 100\n"
     "  rechain price toy --commodity prnd_oxide --region north --scenario ev_boom"
 ))
 def price(
@@ -833,6 +836,9 @@ def price(
     commodity: Annotated[str, typer.Option("--commodity", "-c", metavar="NAME", help="The commodity whose price to explain.")] = ...,
     region: Annotated[str, typer.Option("--region", "-r", metavar="NAME", help="Its region.")] = ...,
     year: Annotated[Optional[int], typer.Option("--year", "-y", metavar="YEAR", help="Its year (default: the first year).")] = None,
+    step: Annotated[float, typer.Option("--step", metavar="Q",
+                                        help="Say what Q units less would save and Q more would cost, a unit, each found by "
+                                             "solving again.")] = 1.0,
     scenario: Scenarios = [],
     set_: Sets = [],
     scale: Scales = [],
@@ -847,8 +853,10 @@ def price(
         y = inst.years[0] if year is None else year
         if y not in inst.years:
             raise Fail(f"--year {y}: not a year of {inst.name} ({inst.years[0]}-{inst.years[-1]})")
+        if not step > 0 or step == float("inf"):
+            raise Fail(f"--step {step}: must be a number of units above 0")
         try:
-            drivers = price_drivers(inst, commodity, region, y)
+            drivers = price_drivers(inst, commodity, region, y, margins=True, step=step)
         except NotOptimal as e:
             raise Fail(str(e), code=INFEASIBLE) from None
         except ValueError as e:

@@ -21,6 +21,7 @@ degeneracy are left out unless nothing else touches the row.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,11 +55,31 @@ class PriceDrivers:
     price: float
     drivers: pd.DataFrame
     terms: pd.DataFrame
+    #: what ``step`` units less of the commodity would save and ``step`` more would cost, per unit, in
+    #: money of the year (:meth:`PriceExplainer.marginal_costs`); None where not asked for
+    one_less: float | None = None
+    one_more: float | None = None
+    step: float = 1.0
+
+    def at_kink(self, rel: float = 1e-3) -> bool:
+        """Whether ``step`` units less save less a unit than ``step`` more cost, by more than ``rel``
+        of the larger (0.1 %): the optimum sits where a capacity, cap or quota is just filled, or the
+        step crosses one, and the price is one of the values between the two."""
+        if self.one_less is None or self.one_more is None:
+            return False
+        return self.one_more - self.one_less > rel * max(1.0, abs(self.one_less), abs(self.one_more))
 
     def __str__(self) -> str:
         from rechain.model.formatting import fmt
 
         lines = [f"price of {self.commodity} in {self.region} in {self.year}: {fmt(self.price)}"]
+        if self.one_less is not None and self.one_more is not None:
+            unit = "one unit" if self.step == 1 else f"{fmt(self.step)} units"
+            lines.append(f"  {unit} less would save {fmt(self.one_less)} a unit, {unit} more would cost "
+                         f"{fmt(self.one_more)} a unit (each found by solving again)"
+                         + (": not the same either way, so a capacity, cap or quota fills or frees within the step "
+                            "and the price moves in a step there; the one reported is a value between the two"
+                            if self.at_kink() else ""))
         if self.drivers.empty:
             lines.append("  no route is at the margin: nothing scarce touches it" if abs(self.price) <= 1e-9 else
                          "  no route in the basis touches it: the price is one of several the optimum allows (degenerate)")
@@ -83,12 +104,15 @@ def _row_years(d, family_tables, lp_rows, num_row) -> np.ndarray:
     return out
 
 
-def price_drivers(instance: Instance, commodity: str, region: str, year: int, tol: float = TOL) -> PriceDrivers:
+def price_drivers(instance: Instance, commodity: str, region: str, year: int, tol: float = TOL, margins: bool = False,
+                  step: float = 1.0) -> PriceDrivers:
     """Solve ``instance`` and say what sets the price of ``commodity`` in ``region`` in
-    ``year`` (see the module's text). Raises ``ValueError`` when the instance has no balance of
-    that commodity there, :class:`NotOptimal` when it does not solve to optimality. To explain
-    many prices of one instance, solve once with :class:`PriceExplainer`."""
-    return PriceExplainer(instance, tol).explain(commodity, region, year)
+    ``year`` (see the module's text); with ``margins``, also what ``step`` units less would save
+    and more would cost, each found by solving again (:meth:`PriceExplainer.marginal_costs`).
+    Raises ``ValueError`` when the instance has no balance of that commodity there,
+    :class:`NotOptimal` when it does not solve to optimality. To explain many prices of one
+    instance, solve once with :class:`PriceExplainer`."""
+    return PriceExplainer(instance, tol).explain(commodity, region, year, margins=margins, step=step)
 
 
 class PriceExplainer:
@@ -107,6 +131,8 @@ class PriceExplainer:
         if model.lp.integer is not None:
             raise ValueError("prices are those of an LP: this instance has whole-number choices (modules)")
         self.d, self.lp, h = model.data, model.lp, model.highs
+        self.highs = h
+        self.objective = float(h.getInfo().objective_function_value)
         d, lp = self.d, self.lp
         sol = h.getSolution()
         self.y = np.asarray(sol.row_dual, dtype=float)
@@ -140,8 +166,43 @@ class PriceExplainer:
                                                                                     "region"].astype(str))))
         return ValueError(f"no balance of '{commodity}' in '{region}' in {year} in this instance{hint}")
 
-    def explain(self, commodity: str, region: str, year: int) -> PriceDrivers:
-        """The drivers of the price of ``commodity`` in ``region`` in ``year``."""
+    def marginal_costs(self, commodity: str, region: str, year: int, step: float = 1.0) -> tuple[float, float]:
+        """What ``step`` units less of ``commodity`` in ``region`` in ``year`` would save and ``step``
+        units more would cost, each per unit and in money of the year: the instance solved again with
+        that much less and more demanded there (from the optimal basis, so each takes a few simplex
+        iterations), then put back as it was.
+
+        The price (the balance row's dual) lies between the two. Where they are equal it is the
+        one price the optimum allows; where the saving is below the cost the optimum sits at a kink,
+        where a capacity, cap or quota is just filled, and any value between them is a price of the
+        same optimum: the solver reports one. ``inf`` where no more can be had at all."""
+        import highspy
+
+        i = self.balance_key.get((str(commodity), str(region), int(year)))
+        if i is None:
+            raise self._unknown(commodity, region, year)
+        if not step > 0:
+            raise ValueError(f"step must be above 0, not {step}")
+        h, lo, up = self.highs, float(self.lp.row_lower[i]), float(self.lp.row_upper[i])
+
+        def objective_with(d: float) -> float:
+            h.changeRowBounds(i, lo + d, up + d)
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return math.inf if d > 0 else -math.inf
+            return float(h.getInfo().objective_function_value)
+
+        try:
+            more, less = objective_with(step), objective_with(-step)
+        finally:
+            h.changeRowBounds(i, lo, up)
+            h.run()
+        dfy = self.df[int(year)]
+        return (self.objective - less) / step / dfy, (more - self.objective) / step / dfy
+
+    def explain(self, commodity: str, region: str, year: int, margins: bool = False, step: float = 1.0) -> PriceDrivers:
+        """The drivers of the price of ``commodity`` in ``region`` in ``year``; with ``margins``, also
+        what a unit less saves and a unit more costs (:meth:`marginal_costs`)."""
         i = self.balance_key.get((str(commodity), str(region), int(year)))
         if i is None:
             raise self._unknown(commodity, region, year)
@@ -175,8 +236,10 @@ class PriceExplainer:
         if not terms_df.empty:
             order = terms_df.contribution.abs().groupby(terms_df.driver).rank(ascending=False, method="first")
             terms_df = terms_df.assign(_o=order).sort_values(["driver", "_o"]).drop(columns="_o").reset_index(drop=True)
+        less, more = self.marginal_costs(commodity, region, year, step) if margins else (None, None)
         return PriceDrivers(str(commodity), str(region), int(year), price,
-                            drivers_df.sort_values("level", ascending=False, ignore_index=True), terms_df)
+                            drivers_df.sort_values("level", ascending=False, ignore_index=True), terms_df,
+                            one_less=less, one_more=more, step=step)
 
 
 def _term(row: str, dual: float) -> str:

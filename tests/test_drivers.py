@@ -128,3 +128,62 @@ def test_every_price_of_an_instance_is_the_sum_of_each_of_its_drivers_terms(name
         assert sums.to_numpy() == pytest.approx([p] * len(sums), rel=1e-9, abs=1e-12), (c, r, y)
         explained += 1
     assert explained >= 0.75 * len(prices)  # most prices have a route at the margin
+
+
+# ---- what a unit less saves and a unit more costs ----------------------------------------------
+
+
+def two_blocks(demand: float):
+    """x bought up to 10 a year at 1, or made without limit at 3; ``demand`` wanted in 2021 (no
+    discounting, so prices are money of the year as they stand)."""
+    from lpkit import make_instance
+
+    return make_instance(
+        commodities=["x"], processes={"make": {"capacity": False, "variable_cost": 3.0}},
+        io=[("make", "x", "out", 1)], supply=[("x", "r", None, 10, 1.0)],
+        demand=[("x", "r", 2021, demand)], years=(2021, 2021))
+
+
+@pytest.mark.parametrize("demand, less, more", [
+    (4, 1.0, 1.0),    # the cheap block has room either way: one price, 1
+    (10, 1.0, 3.0),   # the cheap block just filled: one less saves 1, one more is made at 3
+    (20, 3.0, 3.0),   # made at the margin either way: 3
+])
+def test_a_unit_less_saves_and_a_unit_more_costs_by_hand(demand, less, more):
+    d = price_drivers(two_blocks(demand), "x", "r", 2021, margins=True)
+    assert (d.one_less, d.one_more) == (pytest.approx(less), pytest.approx(more))
+    assert less - 1e-9 <= d.price <= more + 1e-9  # the dual lies between them
+    assert d.at_kink() == (less != more)
+    assert ("not the same either way" in str(d)) == (less != more)
+
+
+def test_a_step_past_the_kink_averages_over_it():
+    # 5 units more from 10: all made at 3; 15 units less from 20: 10 at 3 and 5 at 1
+    d = price_drivers(two_blocks(20), "x", "r", 2021, margins=True, step=15)
+    assert d.one_less == pytest.approx((10 * 3 + 5 * 1) / 15)
+    assert d.one_more == pytest.approx(3.0)
+
+
+def test_margins_bracket_the_default_prices_and_leave_the_solve_as_it_was():
+    inst = load_instance(instances.path("inner_mongolia_2021_2025")).with_scenario("actual_demand_2021_2024")
+    ex = PriceExplainer(inst)
+    for c, y in (("prnd_oxide", 2021), ("dy_oxide", 2021), ("tb_oxide", 2022)):
+        d = ex.explain(c, "other_china", y)
+        for step in (1.0, 100.0):
+            less, more = ex.marginal_costs(c, "other_china", y, step=step)
+            assert less <= d.price * (1 + 1e-6) + 1e-9 and d.price <= more * (1 + 1e-6) + 1e-9, (c, y, step, less, d.price, more)
+        # the bounds put back: the same answer again, and the same objective as a fresh solve
+        assert ex.marginal_costs(c, "other_china", y, step=100.0) == pytest.approx((less, more), rel=1e-6)
+    assert ex.highs.getInfo().objective_function_value == pytest.approx(ex.objective, rel=1e-9)
+    with pytest.raises(ValueError, match="step"):
+        ex.marginal_costs("prnd_oxide", "other_china", 2021, step=0)
+
+
+def test_rechain_price_says_what_a_unit_less_saves_and_more_costs(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "rechain.solvers.cli", "price", str(instances.path("toy")),
+                          "-c", "prnd_oxide", "-r", "north", "-y", "2021"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "one unit less would save 17 a unit, one unit more would cost 17 a unit" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "rechain.solvers.cli", "price", str(instances.path("toy")),
+                          "-c", "prnd_oxide", "-r", "north", "--step", "-1"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "--step" in bad.stderr and "Traceback" not in bad.stderr
