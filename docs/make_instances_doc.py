@@ -835,7 +835,7 @@ def price_steps(inst, steps=(100, 1_000, 3_000)) -> pd.DataFrame:
     from rechain.solvers.drivers import PriceExplainer
 
     ex = PriceExplainer(inst)
-    shown = lambda v: "no more to be had" if v == float("inf") else f"{v:.3g}"
+    shown = lambda v: {float("inf"): "no more to be had", float("-inf"): "no less can be"}.get(v, f"{v:.3g}")
     rows = []
     for c in ("prnd_oxide", "dy_oxide", "tb_oxide"):
         row = {"2021, rest of China": c, "price": f"{ex.explain(c, 'other_china', 2021).price:.3g}"}

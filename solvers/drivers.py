@@ -67,6 +67,8 @@ class PriceDrivers:
         step crosses one, and the price is one of the values between the two."""
         if self.one_less is None or self.one_more is None:
             return False
+        if not (math.isfinite(self.one_less) and math.isfinite(self.one_more)):
+            return True  # no more to be had, or no less: a bound holds either way
         return self.one_more - self.one_less > rel * max(1.0, abs(self.one_less), abs(self.one_more))
 
     def __str__(self) -> str:
@@ -75,8 +77,11 @@ class PriceDrivers:
         lines = [f"price of {self.commodity} in {self.region} in {self.year}: {fmt(self.price)}"]
         if self.one_less is not None and self.one_more is not None:
             unit = "one unit" if self.step == 1 else f"{fmt(self.step)} units"
-            lines.append(f"  {unit} less would save {fmt(self.one_less)} a unit, {unit} more would cost "
-                         f"{fmt(self.one_more)} a unit (each found by solving again)"
+            less = (f"{unit} less would save {fmt(self.one_less)} a unit" if math.isfinite(self.one_less)
+                    else f"there cannot be {unit} less")
+            more = (f"{unit} more would cost {fmt(self.one_more)} a unit" if math.isfinite(self.one_more)
+                    else f"{unit} more cannot be had")
+            lines.append(f"  {less}, {more} (each found by solving again)"
                          + (": not the same either way, so a capacity, cap or quota fills or frees within the step "
                             "and the price moves in a step there; the one reported is a value between the two"
                             if self.at_kink() else ""))
@@ -175,7 +180,8 @@ class PriceExplainer:
         The price (the balance row's dual) lies between the two. Where they are equal it is the
         one price the optimum allows; where the saving is below the cost the optimum sits at a kink,
         where a capacity, cap or quota is just filled, and any value between them is a price of the
-        same optimum: the solver reports one. ``inf`` where no more can be had at all."""
+        same optimum: the solver reports one. The cost is ``inf`` where that much more cannot be had at
+        all, the saving ``-inf`` where there cannot be that much less (the LP becomes infeasible)."""
         import highspy
 
         i = self.balance_key.get((str(commodity), str(region), int(year)))
@@ -185,11 +191,11 @@ class PriceExplainer:
             raise ValueError(f"step must be above 0, not {step}")
         h, lo, up = self.highs, float(self.lp.row_lower[i]), float(self.lp.row_upper[i])
 
-        def objective_with(d: float) -> float:
+        def objective_with(d: float) -> float | None:
             h.changeRowBounds(i, lo + d, up + d)
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return math.inf if d > 0 else -math.inf
+                return None
             return float(h.getInfo().objective_function_value)
 
         try:
@@ -198,7 +204,9 @@ class PriceExplainer:
             h.changeRowBounds(i, lo, up)
             h.run()
         dfy = self.df[int(year)]
-        return (self.objective - less) / step / dfy, (more - self.objective) / step / dfy
+        saving = -math.inf if less is None else (self.objective - less) / step / dfy
+        cost = math.inf if more is None else (more - self.objective) / step / dfy
+        return saving, cost
 
     def explain(self, commodity: str, region: str, year: int, margins: bool = False, step: float = 1.0) -> PriceDrivers:
         """The drivers of the price of ``commodity`` in ``region`` in ``year``; with ``margins``, also

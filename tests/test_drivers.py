@@ -187,3 +187,20 @@ def test_rechain_price_says_what_a_unit_less_saves_and_more_costs(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "rechain.solvers.cli", "price", str(instances.path("toy")),
                           "-c", "prnd_oxide", "-r", "north", "--step", "-1"], capture_output=True, text=True)
     assert bad.returncode != 0 and "--step" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_unit_more_that_cannot_be_had_costs_without_bound():
+    # x is made only by a plant of 0.5 a year that cannot grow, and nothing uses it: its balance holds
+    # at 0, so there can be neither a unit more of it (the plant makes 0.5 at most) nor a unit less
+    from lpkit import make_instance
+
+    inst = make_instance(commodities=["x", "z"], processes={"make": {"variable_cost": 2.0}}, io=[("make", "x", "out", 1)],
+                         capacity=[("make", "r", 2021, 0.5)], build_limits=[("make", "r", 2021, 0, None)],
+                         supply=[("z", "r", None, None, 1.0)], demand=[("z", "r", 2021, 5)],
+                         years=(2021, 2021))  # z: something else for the LP to do
+    half = price_drivers(inst, "x", "r", 2021, margins=True, step=0.5)  # half a unit more can be had, at 2
+    assert half.one_more == pytest.approx(2.0) and half.one_less == float("-inf")
+    d = price_drivers(inst, "x", "r", 2021, margins=True)
+    assert d.one_more == float("inf") and d.one_less == float("-inf")
+    assert "one unit more cannot be had" in str(d) and "there cannot be one unit less" in str(d)
+    assert d.at_kink()
