@@ -509,11 +509,15 @@ def heavy_per_prnd(res, year: int) -> float:
     return float((used.get("dy_oxide", 0.0) + used.get("tb_oxide", 0.0)) / used["prnd_oxide"])
 
 
+def feed_bought(res) -> pd.Series:
+    """t REO of Myanmar feed bought each year of a solved default (all regions)."""
+    s = res.supply
+    return s[s.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
+
+
 def at_cap(res, year: int) -> bool:
     """Whether the Myanmar feed is bought up to its cap in a year of a solved default."""
-    s = res.supply
-    bought = s[(s.commodity == "myanmar_concentrate") & (s.year == year)].quantity.sum()
-    return bool(bought >= MYANMAR_REO - 1e-6)
+    return bool(feed_bought(res).get(year, 0.0) >= MYANMAR_REO - 1e-6)
 
 
 def closure_dy(res, closure) -> float:
@@ -528,8 +532,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
     as_it_turned_out = f"Dy 2021, 2022 with demand as it turned out (market {market_pair('dy_oxide')})"
 
     def row(label, r, r_actual=None):
-        s = r.supply
-        bought = s[s.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
+        bought = feed_bought(r)
         return {"what-if": label, **{f"{name} 2021": oxide_price(r, c) for name, c in
                                      (("PrNd", "prnd_oxide"), ("Dy", "dy_oxide"), ("Tb", "tb_oxide"))},
                 "Tb / Dy 2021": tb_per_dy(r),
@@ -673,7 +676,7 @@ def heavy_levels(inst, res) -> dict:
     both = [y for y in years if ("diffuse_dy", y) in used and ("diffuse_tb", y) in used and pol[y] > 1e-6]
     s = inst.supply
     cap = s[s.commodity == "myanmar_concentrate"].set_index("year").max_quantity
-    bought = res.supply[res.supply.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
+    bought = feed_bought(res)
     below = [y for y in years if 1e-6 < bought.get(y, 0.0) < cap[y] - 1e-6]
     none = [y for y in years if bought.get(y, 0.0) <= 1e-6]
     # what a t REO of the feed gives in oxides at the year's prices, less its separation's running cost
@@ -768,7 +771,7 @@ def over_quota_section(inst) -> list[str]:
                 f"{oxide_price(r, c) / MARKET[c][2020] - 1:+.0%}" for c in ("prnd_oxide", "dy_oxide", "tb_oxide")),
             "2021 PrNd oxide from China's ore, imported ore, recycling (kt; SMM " + ", ".join(
                 f"{v / 1000:.1f}" for v in SMM_PRND.values()) + ")": ", ".join(f"{v / 1000:.1f}" for v in src.values()),
-            "Myanmar feed bought 2021 (kt REO)": f"{supply_bought(r, 'myanmar_concentrate', 2021) / 1000:.1f}",
+            "Myanmar feed bought 2021 (kt REO)": f"{feed_bought(r).get(2021, 0.0) / 1000:.1f}",
             "PrNd 2021-24 with demand as it turned out (market " + ", ".join(
                 f"{MARKET['prnd_oxide'][y]:.2f}" for y in range(2021, 2025)) + ")": ", ".join(
                 f"{oxide_price(ra, 'prnd_oxide', y):.2f}" for y in range(2021, 2025)),
@@ -815,7 +818,7 @@ def over_quota_section(inst) -> list[str]:
             + ("within 35 % of 2020's averages" if inside(smm[0]) else "outside 35 % of 2020's averages")
             + f" ({', '.join(f'{oxide_price(smm[0], c) / MARKET[c][2020] - 1:+.0%}' for c in ('prnd_oxide', 'dy_oxide', 'tb_oxide'))}; "
             f"base: {', '.join(f'{oxide_price(base[0], c) / MARKET[c][2020] - 1:+.0%}' for c in ('prnd_oxide', 'dy_oxide', 'tb_oxide'))}), "
-            f"but they buy {supply_bought(smm[0], 'myanmar_concentrate', 2021) / 1000:.1f} kt REO of Myanmar feed in 2021, "
+            f"but they buy {feed_bought(smm[0]).get(2021, 0.0) / 1000:.1f} kt REO of Myanmar feed in 2021, "
             "against the 20.1 kt China imported (`smm_prnd_supply_2021`), so Myanmar's closure of 2021 moves 2021's Dy by "
             f"{closure_dy(smm[0], smm[2]):+.0%} (the market's rose 47 %), and with demand as it turned out PrNd "
             + ("rises every year" if all(b > a for a, b in zip(smm_actual, smm_actual[1:])) else "ends")
@@ -844,12 +847,6 @@ def price_steps(inst, steps=(100, 1_000, 3_000)) -> pd.DataFrame:
             row[f"{q:,} t less saves, more costs"] = f"{shown(less)}, {shown(more)}"
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def supply_bought(res, commodity: str, year: int) -> float:
-    """t of an outside supply bought in a year (all regions)."""
-    s = res.supply
-    return float(s[(s.commodity == commodity) & (s.year == year)].quantity.sum())
 
 
 def main() -> int:

@@ -171,6 +171,13 @@ class PriceExplainer:
                                                                                     "region"].astype(str))))
         return ValueError(f"no balance of '{commodity}' in '{region}' in {year} in this instance{hint}")
 
+    def _balance_row(self, commodity, region, year) -> int:
+        """The LP row of the commodity's balance in that region and year (ValueError if none)."""
+        i = self.balance_key.get((str(commodity), str(region), int(year)))
+        if i is None:
+            raise self._unknown(commodity, region, year)
+        return i
+
     def marginal_costs(self, commodity: str, region: str, year: int, step: float = 1.0) -> tuple[float, float]:
         """What ``step`` units less of ``commodity`` in ``region`` in ``year`` would save and ``step``
         units more would cost, each per unit and in money of the year: the instance solved again with
@@ -184,9 +191,7 @@ class PriceExplainer:
         all, the saving ``-inf`` where there cannot be that much less (the LP becomes infeasible)."""
         import highspy
 
-        i = self.balance_key.get((str(commodity), str(region), int(year)))
-        if i is None:
-            raise self._unknown(commodity, region, year)
+        i = self._balance_row(commodity, region, year)
         if not step > 0:
             raise ValueError(f"step must be above 0, not {step}")
         h, lo, up = self.highs, float(self.lp.row_lower[i]), float(self.lp.row_upper[i])
@@ -211,9 +216,7 @@ class PriceExplainer:
     def explain(self, commodity: str, region: str, year: int, margins: bool = False, step: float = 1.0) -> PriceDrivers:
         """The drivers of the price of ``commodity`` in ``region`` in ``year``; with ``margins``, also
         what a unit less saves and a unit more costs (:meth:`marginal_costs`)."""
-        i = self.balance_key.get((str(commodity), str(region), int(year)))
-        if i is None:
-            raise self._unknown(commodity, region, year)
+        i = self._balance_row(commodity, region, year)
         lp, a, y, x, df, tol = self.lp, self.lp.matrix, self.y, self.x, self.df, self.tol
         in_row = np.flatnonzero(a.indices == i)
         dfy = df[int(year)]
