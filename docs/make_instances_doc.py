@@ -22,8 +22,9 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
-from rechain.instances.build import (ALLOYS, DOC_SOURCES, EXISTING, FX, GBD_DY, GBD_TB, MINING_KEPT, MYANMAR_REO, SEPARATION_KEPT, STOCKS,  # noqa: E402
-                                     USGS_OXIDE_PRICES, diffused_share, hc_work, scrap_oxides, write)
+from rechain.instances.build import (ALLOYS, DOC_SOURCES, EXISTING, FX, GBD_DY, GBD_SHARE, GBD_TB, MINING_KEPT, MYANMAR_REO,  # noqa: E402
+                                     MYANMAR_REO_2023, MYANMAR_STEPS, SEPARATION_KEPT, STOCKS, USGS_OXIDE_PRICES, diffused_use,
+                                     hc_work, myanmar_step, myanmar_steps, scrap_oxides, write)
 from rechain.model import load_instance  # noqa: E402
 from rechain.instances.demand_paths import DEFAULT_QUOTAS  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
@@ -41,29 +42,29 @@ STAGE_COLOURS = dict(zip(STAGES, ["#8c564b", "#bcbd22", "#1f77b4", "#9467bd", "#
 MARKET = {c: {y: v * FX[y] / 1000 for y, v in zip(FX, vals)} for c, vals in USGS_OXIDE_PRICES.items()}
 MARKET_SOURCE = "usgs_mcs_2025; fx_cny_usd"
 GAP_REASON = {
-    "prnd_oxide": "Where supply meets demand without giving up magnets (the default seen from 2020), the Myanmar "
-                  "feed is bought below its cap at its 2020 import price (`argus_myanmar_2020`), which holds PrNd, "
-                  "Dy and Tb together, and stocks carry them between years: what Tb lacks of the feed's value "
-                  "(below), PrNd carries. Where supply falls short (the national view's 2020, or demand as it "
-                  "turned out) magnets give way to the cheapest tiers of their alternatives (`est_substitutes`), "
-                  "which set it; once the quotas are raised (2023 on) the marginal mine (Sichuan) does. With demand "
-                  "as it turned out (`actual_demand_2021_2024`) the default meets 2021-24 within 35 % "
-                  "(docs/instances.md).",
-    "dy_oxide": "The Myanmar feed is the marginal source of Dy and Tb: their prices are what is left of its fixed "
-                "2020 import price (`argus_myanmar_2020`) after the value of its PrNd, carried between years by "
-                "stocks at the discount rate (docs/instances.md, 'What the heavy-RE prices rest on', moves each "
-                "number). Diffusion (Tb or Dy) instead of bulk alloying where parts are thin enough and Dy-free "
-                "grades where an end use allows them set how much heavy RE is needed; wind generators' thick "
-                "segments take bulk-alloyed magnets only (`mainrich_gbd`). Within 35 % of 2020's average; below "
-                "2021's, when the market priced the risk to the feed (`myanmar_closure_2021` shows the closure "
-                "itself) and speculative stocking. With demand as it turned out Dy comes out dearer than in the view "
-                "from 2020, as the market's did, but below the market. Known gap: the base uses less heavy RE per t of "
-                "PrNd than China's magnet scrap holds (docs/instances.md, 'What the heavy-RE prices rest on').",
+    "prnd_oxide": "Seen from 2020, China's ore meets PrNd demand below its quotas' reach: Sichuan's ore is the "
+                  "marginal mine and PrNd is at the cost of getting it from there, with the Myanmar feed, bought "
+                  "for its Dy and Tb, bringing PrNd with it. With demand as it turned out PrNd is dearer; with the "
+                  "feed that did not come in 2021-22 (`myanmar_closures_2021_2022`) as well, the default meets "
+                  "2021-24 within 35 % (docs/instances.md, 'Against what happened'). Where supply falls short (the "
+                  "national view's 2020) magnets give way to the cheapest tiers of their alternatives "
+                  "(`est_substitutes`), which set it.",
+    "dy_oxide": "The Myanmar feed is the marginal source of Dy and Tb: it is bought up to 2020's volume at 2020's "
+                "import price (`argus_myanmar_2020`) and beyond it in steps up to 2023's volume at rising prices "
+                "(`est_myanmar_curve`, from China's customs, `giti_imports_2023`); where a year's purchase ends "
+                "part-way up a step, that step's price is what the feed's oxides are worth less separation, and "
+                "stocks carry Dy and Tb between years at the discount rate (docs/instances.md, 'What the heavy-RE "
+                "prices rest on', moves each number). Diffusion (Tb or Dy) instead of bulk alloying where parts are "
+                "thin enough and Dy-free grades where an end use allows them set how much heavy RE is needed; wind "
+                "generators' thick segments take bulk-alloyed magnets only (`mainrich_gbd`). Within 35 % of 2020's "
+                "average; with demand and Myanmar's feed as they turned out in 2021-22, within 35 % of 2021's. The "
+                "model foresees every year, so its stocks carry the scarcity of 2021-22 into 2023-24, where the "
+                "market's prices fell back.",
     "tb_oxide": "Tied to Dy by the two diffusion sources: a Dy source needs about twice the Tb mass (`herbst_1991`), "
                 "and a Dy-diffused magnet, holding more heavy RE, does about 1 % less per t (`skomski_2016`), so Tb is "
                 "2.2 to 2.5 times Dy in a year both are used below Dy's reach, and stocks carry that ratio to the other "
                 "years; the market ratio was 2.6-5.4 in 2020-24 (Tb also carries the top grades a Dy source cannot "
-                "reach). Known gap.",
+                "reach). Known gap: Tb stays below the market in 2022-23.",
     "la_oxide": "La and Ce are co-products in surplus: the mixed carbonate is stockpiled (`est_stocks`) and split "
                 "only as far as catalysts, polishing, glass, steel, NiMH and exports use it; the implied price is "
                 "the splitting cost less the stockpiling saved, near zero or slightly below where stocks hold it.",
@@ -85,7 +86,7 @@ def solve_all():
 
 
 SCENARIOS_SHOWN = ("no_plan_target", "actual_demand_2021_2024", "heavy_re_shock", "myanmar_closure_2021")
-AS_IT_HAPPENED = ("actual_demand_2021_2024", "myanmar_closure_2021")  # 2021 as it happened: both applied, in order
+AS_IT_HAPPENED = ("actual_demand_2021_2024", "myanmar_closures_2021_2022")  # 2021-22 as they happened: both applied, in order
 
 
 def oxide_price(res, commodity: str, year: int = 2021, region: str = "other_china") -> float:
@@ -261,6 +262,9 @@ def assumptions(inst) -> list[tuple[str, str, str]]:
          "est_over_quota"),
         ("Myanmar feed: t REO a year at CNY million per t REO", f"{b.MYANMAR_REO:,.0f} at {b.MYANMAR_PRICE}",
          "argus_myanmar_2020; est_myanmar_profile"),
+        ("Myanmar feed beyond 2020's volume, up to 2023's: steps of t REO a year at CNY million per t REO "
+         f"(a curve of elasticity {b.MYANMAR_ELASTICITY:.2f} through 2020's and 2023's imports)",
+         "; ".join(f"{q:,.0f} at {p}" for q, p in b.myanmar_steps()), "est_myanmar_curve; giti_imports_2023"),
         ("US (Mountain Pass) concentrate: CNY million per t REO", f"{b.US_PRICE}", "mp_results_2021; usgs_mcs_2025"),
         ("Power price by region (CNY per kWh)", ", ".join(f"{r} {v}" for r, v in b.POWER_PRICE.items()), "cru_power; est_regional_costs"),
         ("Magnet plant capex (CNY million per t/y), lead time (years)",
@@ -328,8 +332,10 @@ def placeholders_replaced(inst, res, shock) -> list[str]:
          "stocks (`tests/test_calibration.py::test_no_price_equals_a_hand_set_offer`)."),
         ("Every ionic feed had the Longnan profile; diffusion applied in the alloy",
          "Chinese ionic and Myanmar feeds by source (`est_ionic_profile`; Myanmar's Dy2O3 3.74 % and Tb4O7 0.57 % "
-         "from `roskill_myanmar_2018`); diffusion is a step on finished magnets (`diffuse_tb`, `diffuse_dy`) using "
-         "about a third of bulk alloying's heavy RE; wind generators' thick segments take bulk-alloyed magnets only. "
+         "from `roskill_myanmar_2018`), the Myanmar feed on a supply curve from China's customs of 2020 and 2023 "
+         "(`est_myanmar_curve`); diffusion is a step on finished magnets (`diffuse_tb`, `diffuse_dy`) using "
+         f"{GBD_SHARE:.0%} of bulk alloying's heavy RE per t finished, within both sources' ranges; wind generators' "
+         "thick segments take bulk-alloyed magnets only. "
          "Bulk-alloyed grades split their heavy RE between Dy and Tb as China's magnet scrap does "
          "(`argus_heavy_share`), and each route's magnet counts by the work it does, less where it holds more heavy "
          "RE (`herbst_1991`, `skomski_2016`)."),
@@ -420,24 +426,28 @@ def against_market(res, actual, happened) -> list[str]:
     years = [y for y in (2021, 2022, 2023, 2024) if y in set(res.prices.year)]
     rows = []
     for c in ("prnd_oxide", "dy_oxide", "tb_oxide"):
-        for label, r in (("base", res), ("actual demand", actual), ("actual demand and 2021's closure", happened)):
+        for label, r in (("base", res), ("actual demand", actual), ("actual demand and Myanmar's feed of 2021-22", happened)):
             rows.append({"commodity": c, "": label, **{y: oxide_price(r, c, y) for y in years}})
         rows.append({"commodity": c, "": "market", **{y: MARKET[c][y] for y in years}})
     first = {row["commodity"]: row[2021] / MARKET[row["commodity"]][2020] - 1 for row in rows if row[""] == "base"}
     pct = lambda c: f"{100 * first[c]:+.1f} %"
-    gap21 = lambda c: f"{100 * (oxide_price(happened, c) / MARKET[c][2021] - 1):+.0f} %"
+    gap = lambda r, c, y: f"{100 * (oxide_price(r, c, y) / MARKET[c][y] - 1):+.0f} %"
+    gaps = lambda r, c: ", ".join(gap(r, c, y) for y in years)
     return ["#### Against what happened", "",
             "Implied prices beside the annual market averages (CNY million per t; `usgs_mcs_2025` at `fx_cny_usd`): "
-            "the base (demand as seen from 2020, quotas as allocated) and `actual_demand_2021_2024` (NEV, wind and "
-            "e-bike demand as it turned out). Seen from 2020, the base's 2021 prices against 2020's averages: PrNd "
-            f"{pct('prnd_oxide')}, Dy {pct('dy_oxide')}, Tb {pct('tb_oxide')}. With demand as it turned out, PrNd "
-            "follows the market's rise in 2021-22 and fall in 2023-24. Dy and Tb stay below the market (known gap: "
-            "see the reasons in SOURCES.md). 2021 as it happened also closed Myanmar's border from July and suspended "
-            "China's ion-adsorption mining from February (`myanmar_closure_2021`, applied after the demand as it "
-            "turned out: `rechain solve -s actual_demand_2021_2024 -s myanmar_closure_2021`): then 2021's PrNd is "
-            f"{gap21('prnd_oxide')} against 2021's market, Dy {gap21('dy_oxide')} and "
-            f"Tb {gap21('tb_oxide')}. The model foresees every year, so its stocks carry 2021's scarcity of Dy and Tb "
-            "into the later years at the discount rate, where the market's prices fell back.", "",
+            "the base (demand as seen from 2020, quotas as allocated), `actual_demand_2021_2024` (NEV, wind and "
+            "e-bike demand as it turned out) and, on top of it, `myanmar_closures_2021_2022` (Myanmar's feed as it "
+            "came: the border closed from mid-July 2021 and reopened only from May 2022, China's ion-adsorption "
+            "mining suspended from February 2021; `rechain solve -s actual_demand_2021_2024 -s "
+            "myanmar_closures_2021_2022`). Seen from 2020, the base's 2021 prices against 2020's averages: PrNd "
+            f"{pct('prnd_oxide')}, Dy {pct('dy_oxide')}, Tb {pct('tb_oxide')}. Demand as it turned out alone makes "
+            f"every magnet oxide dearer than the base, but PrNd stays {gaps(actual, 'prnd_oxide')} against the "
+            "market in 2021-24: the Myanmar feed, bought further up its curve for its Dy and Tb, brings PrNd with "
+            "it. With the feed as it came in 2021-22 as well, PrNd is "
+            f"{gaps(happened, 'prnd_oxide')} against the market, Dy {gaps(happened, 'dy_oxide')} and Tb "
+            f"{gaps(happened, 'tb_oxide')}. The model foresees every year, so its stocks carry the scarcity of "
+            "2021-22 into the later years at the discount rate, where the market's prices fell back; Tb stays "
+            "tied to Dy by the diffusion sources (SOURCES.md).", "",
             md_table(pd.DataFrame(rows), "{:.3g}"), "",
             "One degeneracy is left: which of Jiangxi, the rest of China and the rest of the world runs a few tens of "
             "t of existing Dy, Tb and PrNd electrolysis (the same costs, oxide and metal shipped at the same rate). "
@@ -454,10 +464,16 @@ FIRST_SPLIT = {"hc_split": {"dy_metal": 0.033, "tb_metal": 0.002}}
 # and 2 times the base's Dy per t (herbst_1991), the last quarter Tb only; the base has one step, half
 # of the parts at 1 time (est_dy_diffusion)
 DY_STEPS = {"dy_reach": ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))}  # a variant of the builder: its keywords
-# diffused magnets holding more heavy RE, variants of the builder: a Tb-diffused magnet's heavy RE (its base
-# alloy's Dy and the Tb diffused in) at 40 % and 50 % of the bulk-alloyed grade's, against the base's 34 %
-# (est_grades: about a third, ieee_gbd_2017: a half to a third; mainrich_gbd: diffusion uses 30-60 % less)
-GBD_MORE = {share: {"gbd_scale": share / diffused_share()} for share in (0.4, 0.5)}
+# diffused magnets using less or more heavy RE, variants of the builder: a Tb-diffused magnet's heavy RE per t
+# finished (its base alloy's Dy, lost to swarf with the alloy, and the Tb diffused in) at a third and a half of
+# the bulk-alloyed grade's, against the base's 40 % (ieee_gbd_2017: a half to a third; mainrich_gbd: diffusion
+# uses 30-60 % less, 40-70 %)
+GBD_MORE = {share: {"gbd_scale": share / GBD_SHARE} for share in (1 / 3, 0.5)}
+# the Myanmar feed held at 2020's volume, as first estimated (no steps beyond it)
+NO_CURVE = [{"table": "policies", "where": {"policy": myanmar_step(k)}, "column": "value", "set": 0} for k in range(1, MYANMAR_STEPS + 1)]
+FEED_PRICE = {m: [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": m}]
+              + [{"table": "processes", "where": {"process": myanmar_step(k)}, "column": "variable_cost", "scale": m}
+                 for k in range(1, MYANMAR_STEPS + 1)] for m in (0.7, 1.5)}
 DY_QUARTER = [{"table": "policies", "where": {"policy": "dy_diffusion_depth"}, "column": "value", "set": 0.25}]
 NO_HEAVY_STOCK = [{"table": "storage", "where": {"commodity": c}, "column": "initial", "set": 0} for c in ("dy_oxide", "tb_oxide")]
 # new diffusion lines a year in China, shared out as the lines of 2020 (the base has no limit)
@@ -476,8 +492,10 @@ IONIC_MINED = {t: [{"table": "policies", "where": {"policy": "ionic_mining_quota
 
 # what-ifs that show what the heavy-RE prices rest on: (label, changes)
 HEAVY_RE_WHATIFS = [
-    ("Myanmar feed's import price x 0.7", [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": 0.7}]),
-    ("Myanmar feed's import price x 1.5", [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": 1.5}]),
+    ("Myanmar feed's import prices x 0.7 (2020's and every step's)", FEED_PRICE[0.7]),
+    ("Myanmar feed's import prices x 1.5 (2020's and every step's)", FEED_PRICE[1.5]),
+    (f"Myanmar feed held at 2020's volume, {MYANMAR_REO:,.0f} t REO a year (the first estimate; base: steps up to 2023's "
+     f"{MYANMAR_REO_2023:,.0f} t, est_myanmar_curve)", NO_CURVE),
     ("discount rate 8 %, China's recommended social rate (base: 6 %, est_discount)",
      [{"table": "instance", "column": "discount_rate", "set": 0.08}]),
     ("diffusion's running cost x 4", [{"table": "processes", "where": {"process": "gbd_diffusion"}, "column": "variable_cost", "scale": 4}]),
@@ -487,9 +505,8 @@ HEAVY_RE_WHATIFS = [
      FIRST_SPLIT),
     ("Dy diffusion's reach in steps: a quarter of the parts diffused each at 1, 1.5 and 2 times the base's Dy per t, "
      "the last quarter Tb only (base: half at 1 time)", DY_STEPS),
-    *((f"diffused magnets hold more heavy RE: a Tb-diffused one {share:.0%} of the bulk-alloyed grade's (base: "
-       f"{diffused_share():.0%}, est_grades; mainrich_gbd: diffusion uses 30-60 % less, ieee_gbd_2017: a half to a third)",
-       GBD_MORE[share]) for share in GBD_MORE),
+    *((f"a Tb-diffused magnet uses {share:.0%} of the bulk-alloyed grade's heavy RE (base: {GBD_SHARE:.0%}, est_grades; "
+       "ieee_gbd_2017: a half to a third; mainrich_gbd: diffusion uses 30-60 % less)", GBD_MORE[share]) for share in GBD_MORE),
     *((f"China's ion-adsorption mines give {t:,} t REO a year ({IONIC_WHY[t]}; base: the whole quota, {IONIC_QUOTA:,.0f} t)",
        IONIC_MINED[t]) for t in IONIC_MINED),
     (f"no Dy or Tb stock at the start (base: {STOCKS[('dy_oxide', 'jiangxi')][0]:,} t and "
@@ -510,14 +527,41 @@ def heavy_per_prnd(res, year: int) -> float:
 
 
 def feed_bought(res) -> pd.Series:
-    """t REO of Myanmar feed bought each year of a solved default (all regions)."""
+    """t REO of Myanmar feed bought each year of a solved default (all regions): 2020's volume and the
+    steps beyond it."""
     s = res.supply
-    return s[s.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
+    block = s[s.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
+    a = res.activity
+    steps = a[a.process.str.startswith("myanmar_feed_")].groupby("year").activity.sum()
+    return block.add(steps, fill_value=0.0)
 
 
-def at_cap(res, year: int) -> bool:
-    """Whether the Myanmar feed is bought up to its cap in a year of a solved default."""
-    return bool(feed_bought(res).get(year, 0.0) >= MYANMAR_REO - 1e-6)
+VOLUME_2020 = "below 2020's volume"
+
+
+def sichuan_marginal(res, year: int) -> bool:
+    """Whether Sichuan's ore runs below its quota in a year of a solved default (the marginal mine)."""
+    p = res.policies
+    return bool(p[(p.policy == "other_rock_quota") & (p.year == year)].slack.iloc[0] > 1.0)
+
+
+def feed_margin(inst, res) -> dict:
+    """Where each year's purchase of the Myanmar feed ends in a solved default: {year: (step, price)}, step
+    0 for below 2020's volume, k for part-way up the k-th step of the curve beyond it; a year whose purchase
+    ends where a step does is left out (its price lies between two steps')."""
+    widths = dict(zip((myanmar_step(k) for k in range(1, MYANMAR_STEPS + 1)), (w for w, _ in myanmar_steps())))
+    prices = dict(zip(widths, (p for _, p in myanmar_steps())))
+    a = res.activity[res.activity.process.isin(list(widths))].groupby(["process", "year"]).activity.sum()
+    s = inst.supply[inst.supply.commodity == "myanmar_concentrate"].set_index("year")
+    block = feed_bought(res).sub(a.groupby("year").sum(), fill_value=0.0)
+    out = {}
+    for y in inst.years:
+        if 1e-6 < block.get(y, 0.0) < s.max_quantity[y] - 1e-6:
+            out[y] = (0, float(s.price[y]))
+        for k, step in enumerate(widths, 1):
+            if 1e-6 < a.get((step, y), 0.0) < widths[step] - 1e-6:
+                out[y] = (k, prices[step])
+    return out
 
 
 def closure_dy(res, closure) -> float:
@@ -560,39 +604,59 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
     first, quarter, steps = (whatif[label_of[id(which)]] for which in (FIRST_SPLIT, DY_QUARTER, DY_STEPS))
     first_actual = whatif_actual[label_of[id(FIRST_SPLIT)]]
     slow, slow_actual = whatif[label_of[id(LINES[10_000])]], whatif_actual[label_of[id(LINES[10_000])]]
+    flat, flat_actual = whatif[label_of[id(NO_CURVE)]], whatif_actual[label_of[id(NO_CURVE)]]
     gaps = lambda r: ", ".join(f"{oxide_price(r, c) / MARKET[c][2020] - 1:+.0%}" for c in ("prnd_oxide", "dy_oxide", "tb_oxide"))
     dearer = lambda a, b: "dearer" if oxide_price(a, "dy_oxide") > oxide_price(b, "dy_oxide") else "cheaper"
     ionic = {t: (whatif[label_of[id(IONIC_MINED[t])]], whatif_actual[label_of[id(IONIC_MINED[t])]]) for t in IONIC_MINED}
     more = {share: (whatif[label_of[id(GBD_MORE[share])]], whatif_actual[label_of[id(GBD_MORE[share])]]) for share in GBD_MORE}
     pinned = heavy_levels(inst, res)
+    margin = feed_margin(inst, res)
+    part_way = [y for y, (k, _) in margin.items() if k > 0]
+    bought = feed_bought(res)
     feed = price_drivers(inst, "myanmar_concentrate", "jiangxi", 2021)
     sep = feed.terms[feed.terms.driver.str.startswith("act[separation_imported_ionic")]
     split = pd.DataFrame({"term": sep.term.str.replace(r" \(.*\)$", "", regex=True).replace(
                               "its own cost", "the separation's running cost"),
                           "CNY million per t REO": sep.contribution.round(4)})
     split = split[split["CNY million per t REO"].abs() >= 1e-4]
+    scrap = 3.2
     return ["#### What the heavy-RE prices rest on", "",
             f"What the Myanmar feed's {feed.price:.4f} CNY million per t REO of 2021 is made of, as "
             "`rechain price -c myanmar_concentrate -r jiangxi -y 2021` gives it: its separation's terms, "
-            "which add up to the feed's import price.", "",
+            "which add up to the feed's price.", "",
             md_table(split, "{:.4f}"), "",
-            "Implied 2021 oxide prices (CNY million per t, rest of China) when one number moves. The Myanmar feed is "
-            "the marginal source of Dy and Tb: it is bought up to its cap while the value of its oxides covers its "
-            "2020 import price (`argus_myanmar_2020`), and stocks carry the heavy rare earths between years at the "
-            "discount rate, so that fixed price sets the level of Dy and Tb in every year, and with them PrNd's in "
-            "2021-22: whatever the heavy rare earths do not carry of the feed's value, PrNd does. The market's import price "
-            "moved with the oxides instead: China's 2023 imports of mixed rare-earth oxides, 95 % of them from "
-            "Myanmar, came at about USD 30,000 per t (China's customs, as compiled at "
-            "https://giti.sg/markets/markets_files/48ebfa7453033ae0c38c564c09bf9de2-181.html), against USD 10,933 "
-            "per t for Myanmar's imports in 2020.", "",
+            "The Myanmar feed is the marginal source of Dy and Tb. Up to 2020's volume "
+            f"({MYANMAR_REO:,.0f} t REO) it comes at 2020's import price (`argus_myanmar_2020`); beyond it, in "
+            f"{MYANMAR_STEPS} steps up to 2023's volume ({MYANMAR_REO_2023:,.0f} t REO) at "
+            + ", ".join(f"{p:.3f}" for _, p in myanmar_steps())
+            + " CNY million per t REO (`est_myanmar_curve`): China's customs put the imports from Myanmar of 2023 at "
+            "about twice 2020's quantity for twice 2020's price a t (`giti_imports_2023`), read as two points of one "
+            "supply curve. The base buys "
+            + ", ".join(f"{bought.get(y, 0.0) / 1000:.1f}" for y in inst.years)
+            + f" kt REO in {inst.years[0]}-{inst.years[-1]}. "
+            + (f"The feed is bought part-way up a step of its curve in {', '.join(map(str, part_way))}, where the "
+               "step's price is what a t REO of it gives in oxides less separation; "
+               if part_way else "The feed is bought part-way up no step of its curve; ")
+            + "stocks carry Dy and Tb between years at the discount rate, so that price sets the level of Dy and Tb "
+            "in every year. "
+            + (f"Seen from 2020, PrNd is at the cost of the marginal mine in 2021 ({oxide_price(res, 'prnd_oxide'):.3f}: "
+               "Sichuan's ore, below its quota), so what the feed's oxides are worth falls on Dy and Tb. "
+               if sichuan_marginal(res, 2021) else "")
+            + "Held at 2020's volume, as first "
+            f"estimated, the feed prices 2021's PrNd, Dy and Tb at {gaps(flat)} of 2020's averages (base: {gaps(res)}) "
+            f"and 2021's Dy with demand as it turned out at {oxide_price(flat_actual, 'dy_oxide'):.2f} (base: "
+            f"{oxide_price(solved['actual_demand_2021_2024'][1], 'dy_oxide'):.2f}; the market's "
+            f"{MARKET['dy_oxide'][2021]:.2f}).", "",
             "Two numbers no source gives move the heavy-RE prices most: how many of the parts diffused a Dy "
             "source can reach (`est_dy_diffusion`), and how fast diffusion lines can be added (no limit in the "
             "base). Both set how much Dy and Tb a t of high-coercivity magnet needs. The column 'Dy + Tb per PrNd' "
             "is the quantity to check them against: Dy and Tb oxide made into metal per t of PrNd oxide, against 2.8 % "
-            "Dy2O3 and 0.43 % Tb4O7 (3.2 % together) in China's magnet scrap of 2023 "
+            f"Dy2O3 and 0.43 % Tb4O7 ({scrap} % together) in China's magnet scrap of 2023 "
             "(`heavy_RE_share_of_PrNd_in_magnets`, Argus). Machining scrap holds the alloy's heavy RE but not what "
             "is diffused into the finished part afterwards, so the scrap's share is a floor for the column: the "
-            "base uses less heavy RE than the chain's magnets hold. With demand as it turned out, Dy comes out "
+            + ("base uses less heavy RE than the chain's magnets hold" if 100 * heavy_per_prnd(res, 2023) < scrap
+               else "base uses at least as much heavy RE as the chain's magnets hold")
+            + f" ({100 * heavy_per_prnd(res, 2023):.2f} % in 2023). With demand as it turned out, Dy comes out "
             f"{dearer(solved['actual_demand_2021_2024'][1], res)} "
             "than in the base, as the market's rose (Dy by 47 % in 2021); with the first estimate's split "
             f"of the bulk-alloyed grades (the table below) it comes out {dearer(first_actual, first)}. "
@@ -601,7 +665,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             f"{' (below zero: Dy in surplus, its price what disposing of it costs)' if oxide_price(quarter, 'dy_oxide') < 0 else ''}"
             f"; new diffusion lines at most {10_000:,} t/y put 2021's PrNd, Dy and Tb at "
             f"{gaps(slow)} of 2020's averages (base: {gaps(res)}) and the heavy share at "
-            f"{100 * heavy_per_prnd(slow, 2023):.2f} %, but 2021's Dy with demand as it turned out at "
+            f"{100 * heavy_per_prnd(slow, 2023):.2f} %, and 2021's Dy with demand as it turned out at "
             f"{oxide_price(slow_actual, 'dy_oxide'):.2f} against the market's {MARKET['dy_oxide'][2021]:.2f}. "
             "China's own ion-adsorption output is a third such number: the base mines the whole quota "
             f"({IONIC_QUOTA:,.0f} t REO a year), the one sourced figure, while most of these mines stood idle in "
@@ -611,30 +675,21 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
                         f"{oxide_price(ra, 'prnd_oxide'):.3f} and Dy {oxide_price(ra, 'dy_oxide'):.2f} (the market's "
                         f"{MARKET['prnd_oxide'][2021]:.3f} and {MARKET['dy_oxide'][2021]:.2f})"
                         for i, (t, (r, ra)) in enumerate(ionic.items()))
-            + (". In both, with demand as it turned out, the Myanmar feed is bought up to its cap in 2021 and PrNd stays "
-               f"near the base's 2023-24 price ({oxide_price(res, 'prnd_oxide', 2023):.3f}, "
-               f"{oxide_price(res, 'prnd_oxide', 2024):.3f}): the model's PrNd answers demand through the feed's heavy "
-               "rare earths, not through scarce PrNd (rock mining may run to "
-               f"{MINING_KEPT:.2f} times its quota)" if all(at_cap(ra, 2021) for _, ra in ionic.values()) else "")
-            + ". Even a number with sources moves them as far: a Tb-diffused magnet holds "
-            f"{diffused_share():.0%} of the bulk-alloyed grade's heavy RE in the base (`est_grades`), where "
-            "`ieee_gbd_2017` gives a half to a third and `mainrich_gbd` 40-70 % (diffusion uses 30-60 % less). "
+            + ". A number with sources moves them too: per t of finished magnet, a Tb-diffused magnet uses "
+            f"{GBD_SHARE:.0%} of the heavy RE a bulk-alloyed one uses in the base (`est_grades`), the nearest to the "
+            "first estimate's third that both `ieee_gbd_2017` (a half to a third) and `mainrich_gbd` (diffusion uses "
+            "30-60 % less, so 40-70 %) allow. "
             + "; ".join(f"{'At' if i == 0 else 'at'} {share:.0%} 2021's PrNd, Dy and Tb are {gaps(r)} of 2020's averages "
                         f"and, with demand as it turned out, Dy {oxide_price(ra, 'dy_oxide'):.2f} against the market's "
                         f"{MARKET['dy_oxide'][2021]:.2f}; Dy + Tb per PrNd is then {100 * heavy_per_prnd(r, 2023):.2f} %"
                         for i, (share, (r, ra)) in enumerate(more.items()))
-            + ". So where the chain's magnets hold as much heavy RE as China's magnet scrap shows, the Dy and Tb the "
-            "base's sources give fall short at any price near the market's: China's own ion-adsorption output at its "
-            "quota, Myanmar's at its 2020 level, the little in Bayan Obo's ore, scrap and stocks. The prices switch between "
-            "these regimes over a narrow range of each number, so none of these is set from the market prices "
-            "they would be checked against. The bulk-alloyed grades split their heavy RE between Dy and Tb as China's "
-            "magnet scrap does, the one sourced split; the first estimate (3.3 % Dy, 0.2 % Tb) put 2021's Tb at "
-            f"{oxide_price(first, 'tb_oxide'):.2f} against the base's {oxide_price(res, 'tb_oxide'):.2f}, and Dy with "
-            "demand as it turned out further below the market (the table below). The closure in Myanmar of 2021 moves 2021's "
-            f"Dy by {closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%} in the base (the first estimate: "
-            f"{closure_dy(first, first_closure):+.0%}; the market's rose 47 %). A supply "
-            "curve for the Myanmar feed from its mining costs and a sourced "
-            "pace of diffusion lines are what the model still needs to price Dy and Tb from structure alone.", "",
+            + ". None of these is set from the market prices they would be checked against. The bulk-alloyed grades "
+            "split their heavy RE between Dy and Tb as China's magnet scrap does, the one sourced split; the first "
+            f"estimate (3.3 % Dy, 0.2 % Tb) put 2021's Tb at {oxide_price(first, 'tb_oxide'):.2f} against the base's "
+            f"{oxide_price(res, 'tb_oxide'):.2f} (the table below). The closure in Myanmar of 2021 moves 2021's "
+            f"Dy by {closure_dy(res, solved['myanmar_closure_2021'][1]):+.0%} in the base (the first estimate's split: "
+            f"{closure_dy(first, first_closure):+.0%}; the market's rose 47 %). A sourced pace of diffusion lines and "
+            "an assay of the Myanmar feed are what the model still needs to price Dy and Tb from structure alone.", "",
             md_table(pd.DataFrame(rows), "{:.3g}"), "",
             "**What fixes the levels of Dy and Tb, and the ratio between them.** Both are held in stock in every "
             "year of the base, so each price rises from one year to the next by the discount rate and its holding "
@@ -646,17 +701,15 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
             f"({tb_per_dy(res):.2f} in 2021; the market's "
             f"{MARKET['tb_oxide'][2020] / MARKET['dy_oxide'][2020]:.2f} in 2020 and "
             f"{MARKET['tb_oxide'][2021] / MARKET['dy_oxide'][2021]:.2f} in 2021). Their common level is fixed where the "
-            f"Myanmar feed is bought below its cap ({pinned['below_cap']}): its import price there equals the value "
-            "of its oxides less separation. "
+            "feed's price is that of a step it ends on: "
+            + "; ".join(f"in {y} {VOLUME_2020 if k == 0 else 'step ' + str(k)} at {p:.4f} CNY million per t REO"
+                        for y, (k, p) in margin.items())
+            + ". "
             + (f"In {', '.join(map(str, pinned['none_years']))} none is bought: a t REO of it gives oxides worth less, "
                f"after separation, than its import price (CNY million per t REO, {pinned['none']})"
                + (", so Dy and Tb come from stock, built up again in the years after" if pinned["from_stock"] else "")
-               + ". "
-               + (f"The market's imports did not stop: Myanmar mined 43,000 t REO in 2023 (`usgs_mcs_2025`), against the "
-                  f"base's cap of {MYANMAR_REO:,.0f} t, at a price that had risen with the oxides. "
-                  if 2023 in pinned["none_years"] else "")
-               if pinned["none_years"] else "")
-            + "The ratio thus rests on the one margin where a part could take either "
+               + ". " if pinned["none_years"] else "")
+            + "The ratio rests on the one margin where a part could take either "
             "source, which is why the rows above that move Dy's reach or the diffusion lines move Tb so far. With "
             "Dy's reach in steps, parts that need somewhat more Dy than the base's can still take it, at a cost, "
             "and the step at the margin sets the ratio: "
@@ -667,7 +720,7 @@ def heavy_re_drivers(inst, res, solved) -> list[str]:
 def heavy_levels(inst, res) -> dict:
     """What fixes the levels of Dy and Tb in a solved default: the growth of each price a year
     (held in stock every year), the years parts take both diffusion sources with room left in Dy's
-    reach (the Tb:Dy ratio there), and the years the Myanmar feed is bought below its cap."""
+    reach (the Tb:Dy ratio there), and the years no Myanmar feed is bought."""
     p = res.prices[res.prices.region == "jiangxi"].set_index(["commodity", "year"]).price
     years = inst.years
     growth = {c: ", ".join(f"{100 * (p[(c, y + 1)] / p[(c, y)] - 1):+.1f} %" for y in years[:-1]) for c in ("dy_oxide", "tb_oxide")}
@@ -675,9 +728,7 @@ def heavy_levels(inst, res) -> dict:
     pol = res.policies[res.policies.policy == "dy_diffusion_depth"].set_index("year").slack
     both = [y for y in years if ("diffuse_dy", y) in used and ("diffuse_tb", y) in used and pol[y] > 1e-6]
     s = inst.supply
-    cap = s[s.commodity == "myanmar_concentrate"].set_index("year").max_quantity
     bought = feed_bought(res)
-    below = [y for y in years if 1e-6 < bought.get(y, 0.0) < cap[y] - 1e-6]
     none = [y for y in years if bought.get(y, 0.0) <= 1e-6]
     # what a t REO of the feed gives in oxides at the year's prices, less its separation's running cost
     io = inst.tables["process_io"]
@@ -694,7 +745,6 @@ def heavy_levels(inst, res) -> dict:
                      and held[(c, years[-1])] > held[(c, y)] + 1e-6 for c in ("dy_oxide", "tb_oxide") for y in none)
     return {"growth": growth, "both": ", ".join(map(str, both)) or "no year",
             "ratio": ", ".join(f"{p[('tb_oxide', y)] / p[('dy_oxide', y)]:.2f}" for y in both),
-            "below_cap": ", ".join(map(str, below)),
             "none": "; ".join(f"{y}: {worth[y]:.4f} against {price[y]:.4f}" for y in none), "none_years": none,
             "from_stock": from_stock}
 
@@ -801,9 +851,9 @@ def over_quota_section(inst) -> list[str]:
             "China's unrecorded output run from below a fifth of the total after 2014 (Adamas) to above half after "
             "2017 (Kingsnorth, `mineco_illegal_2019`). So the factor is an estimate, and the base's answers rest on "
             "it: the table below solves the base, demand as it turned out, Myanmar's closure of 2021 and 2021 as it "
-            "happened across that range (CNY million per t, rest of China).", "",
+            "happened (demand as it turned out and Myanmar's feed of 2021-22) across that range (CNY million per t, rest of China).", "",
             md_table(pd.DataFrame(rows)), "",
-            "Across this range the answers switch between regimes, not smoothly: 2021's Dy with demand as it turned "
+            "Across this range 2021's Dy with demand as it turned "
             f"out runs from {min(dy_spread):.2f} to {max(dy_spread):.2f} CNY million per t. "
             + ("With the least rock ore PrNd is short, the Myanmar feed is bought for its PrNd and its Dy and Tb go "
                "cheap; with more, PrNd falls to the cost of the marginal mine in the years it is not short "
@@ -818,16 +868,16 @@ def over_quota_section(inst) -> list[str]:
             + ("within 35 % of 2020's averages" if inside(smm[0]) else "outside 35 % of 2020's averages")
             + f" ({', '.join(f'{oxide_price(smm[0], c) / MARKET[c][2020] - 1:+.0%}' for c in ('prnd_oxide', 'dy_oxide', 'tb_oxide'))}; "
             f"base: {', '.join(f'{oxide_price(base[0], c) / MARKET[c][2020] - 1:+.0%}' for c in ('prnd_oxide', 'dy_oxide', 'tb_oxide'))}), "
-            f"but they buy {feed_bought(smm[0]).get(2021, 0.0) / 1000:.1f} kt REO of Myanmar feed in 2021, "
-            "against the 20.1 kt China imported (`smm_prnd_supply_2021`), so Myanmar's closure of 2021 moves 2021's Dy by "
+            f"buy {feed_bought(smm[0]).get(2021, 0.0) / 1000:.1f} kt REO of Myanmar feed in 2021 (China imported "
+            "14.1 kt REO, 20,100 t gross, with the border closed from July: `smm_prnd_supply_2021`), Myanmar's closure of 2021 moves 2021's Dy by "
             f"{closure_dy(smm[0], smm[2]):+.0%} (the market's rose 47 %), and with demand as it turned out PrNd "
             + ("rises every year" if all(b > a for a, b in zip(smm_actual, smm_actual[1:])) else "ends")
             + f" to {smm_actual[-1]:.2f} in 2024 (the market's fell to "
             f"{MARKET['prnd_oxide'][2024]:.2f}). The base keeps {MINING_KEPT:.2f}: no source narrows the range, and "
-            "choosing another point in it by these outcomes would be calibrating to them. What the model lacks is "
-            "supply and demand that give way "
-            "smoothly: every source of PrNd, Dy and Tb in it is a block at one cost up to a cap, so its prices "
-            "move in steps. How steep the steps are around the base's 2021 prices, as "
+            "choosing another point in it by these outcomes would be calibrating to them. The Myanmar feed now gives "
+            "way along a curve (`est_myanmar_curve`), but China's ore, recycling and stocks are still blocks at one "
+            "cost up to a cap, so prices move in steps where one of them fills. How steep the steps are around the "
+            "base's 2021 prices, as "
             "`rechain price -c COMMODITY -r other_china -y 2021 --step Q` gives them (what Q t less would save and "
             "Q t more would cost, a t, each found by solving again):", "",
             md_table(price_steps(inst)), ""]

@@ -17,6 +17,7 @@ Money: CNY million; quantities: t (ores and concentrates: t REO; end uses: their
 from __future__ import annotations
 
 import csv
+from math import log
 from pathlib import Path
 
 import yaml
@@ -78,19 +79,27 @@ HC_HEAVY = 0.035  # est_grades: t heavy-RE metal per t of bulk-alloyed high-coer
 _SCRAP_DY, _SCRAP_TB = 0.028 * OX["dy"], 0.0043 * OX["tb"]
 HC_SPLIT = {"dy_metal": r6(HC_HEAVY * _SCRAP_DY / (_SCRAP_DY + _SCRAP_TB)),
             "tb_metal": r6(HC_HEAVY * _SCRAP_TB / (_SCRAP_DY + _SCRAP_TB))}
+# A Tb-diffused magnet uses GBD_SHARE of the heavy RE a bulk-alloyed one uses, per t of finished magnet: its
+# base alloy holds two thirds of its heavy RE as Dy (lost to swarf with the alloy, as the bulk grade's is), the
+# Tb diffused into the finished part the other third (est_grades). ieee_gbd_2017 gives a half to a third,
+# mainrich_gbd 40-70 % (diffusion uses 30-60 % less); 0.40 is the nearest to the first estimate (a third)
+# that both allow. Per t of magnet it then holds GBD_CONTENT of the bulk grade's heavy RE.
+GBD_SHARE = 0.40
+GBD_CONTENT = GBD_SHARE / (2 / 3 + YIELD / 3)
+GBD_BASE_DY = round(GBD_CONTENT * HC_HEAVY * 2 / 3, 5)
+GBD_TB = round(GBD_CONTENT * HC_HEAVY / 3, 5)  # est_grades: t Tb metal per t finished magnet diffused
 ALLOYS = {  # alloy: ({metal: t per t alloy}, source, what)
     "alloy_std": ({"prnd_metal": RE}, "courage_re_content", "Dy-free (N grades)"),
     "alloy_ce": ({"prnd_metal": RE * 0.75, "ce_metal": RE * 0.25}, "est_grades", "Ce-substituted, Dy-free"),
     "alloy_hc": ({"prnd_metal": RE - HC_HEAVY, **HC_SPLIT}, "est_grades",
                  "bulk-alloyed high-coercivity (H and above, 3.5 % heavy RE)"),
-    "alloy_gbd": ({"prnd_metal": RE - 0.008, "dy_metal": 0.008}, "est_grades", "diffusion-base"),
+    "alloy_gbd": ({"prnd_metal": r6(RE - GBD_BASE_DY), "dy_metal": GBD_BASE_DY}, "est_grades", "diffusion-base"),
 }
 # bulk-alloyed high-coercivity magnets are a product of their own: they serve any high-coercivity
 # use (bulk_as_hc), but thick blocks and large rotor segments (wind generators) take only them, as
 # diffusion reaches 3-6 mm from each face (mainrich_gbd)
 GRADES = {"std": ("alloy_std", "magnet_std"), "ce": ("alloy_ce", "magnet_ce"), "hc": ("alloy_hc", "magnet_hc_bulk"),
           "gbd": ("alloy_gbd", "magnet_gbd_base")}
-GBD_TB = 0.004  # est_grades: t Tb metal per t finished magnet diffused
 # Dy does the same job at about twice the mass: a heavy-RE atom in the grain shell lifts the anisotropy
 # field by (H_A(R2Fe14B) - H_A(Nd2Fe14B)), 22 - 7.3 T for Tb and 15 - 7.3 T for Dy (herbst_1991), and Dy
 # and Tb atoms weigh about the same (158.9 and 162.5)
@@ -135,6 +144,13 @@ def diffused_share(gbd_scale: float = 1.0) -> float:
     """Heavy RE of a Tb-diffused magnet (its base alloy's Dy and the Tb diffused in) over the
     bulk-alloyed grade's (:data:`HC_HEAVY`)."""
     return (alloys(gbd_scale)["alloy_gbd"][0]["dy_metal"] + gbd_sources(gbd_scale=gbd_scale)["tb"][1]) / HC_HEAVY
+
+
+def diffused_use(gbd_scale: float = 1.0) -> float:
+    """Heavy RE a Tb-diffused magnet uses per t finished (its base alloy's Dy, lost to swarf with the alloy,
+    and the Tb diffused in) over what a bulk-alloyed one uses (:data:`GBD_SHARE` in the base)."""
+    dy = alloys(gbd_scale)["alloy_gbd"][0]["dy_metal"]
+    return (dy / YIELD + gbd_sources(gbd_scale=gbd_scale)["tb"][1]) / (HC_HEAVY / YIELD)
 
 
 # A heavy-RE atom takes the place of a Pr or Nd atom in the R2Fe14B grains and lowers their polarisation:
@@ -451,6 +467,34 @@ MYANMAR_GRADE = 0.70  # est_myanmar_profile: t REO per t of the imports (carbona
 MYANMAR_REO = r6(35_539 * MYANMAR_GRADE)  # argus_myanmar_2020 gross t
 MYANMAR_PRICE = r6(usd(10_933) / MYANMAR_GRADE)  # argus_myanmar_2020: USD 10,933 per t gross
 US_PRICE = r6(usd(4_070))  # mp_results_2021: realized USD 4,070 per t REO in Q4 2020
+# The Myanmar feed answers its price (est_myanmar_curve): China's customs put 2023's imports from Myanmar, under the
+# codes argus_myanmar_2020 sums for 2020, at about twice 2020's quantity and twice its price a t (giti_imports_2023:
+# mixed RE oxides 43,906 t for USD 1.32 bn, 95 % from Myanmar; other RE compounds 43,960 t for USD 354 million, 69 %
+# from Myanmar; the mixed carbonate came from Malaysia, Laos and the US). Read as two points of one supply curve of
+# constant elasticity, the feed beyond 2020's volume comes in MYANMAR_STEPS equal steps up to 2023's volume, each at the
+# curve's price at its middle; there is no more beyond 2023's volume.
+MYANMAR_GROSS_2023 = 0.95 * 43_906 + 0.69 * 43_960  # giti_imports_2023: t gross
+MYANMAR_USD_2023 = 0.95 * 1_320e6 + 0.69 * 354e6  # giti_imports_2023: USD
+# 2022: 2023's imports less their growth (mixed oxides +208 %, other compounds +155 %), Myanmar's shares as in 2023
+MYANMAR_GROSS_2022 = round(0.95 * 43_906 / 3.08 + 0.69 * 43_960 / 2.55, -2)
+MYANMAR_REO_2023 = r6(MYANMAR_GROSS_2023 * MYANMAR_GRADE)
+MYANMAR_PRICE_2023 = r6(usd(MYANMAR_USD_2023 / MYANMAR_GROSS_2023, 2023) / MYANMAR_GRADE)
+MYANMAR_ELASTICITY = r6(log(MYANMAR_REO_2023 / MYANMAR_REO) / log(MYANMAR_PRICE_2023 / MYANMAR_PRICE))
+MYANMAR_STEPS = 4
+
+
+def myanmar_steps(n: int = MYANMAR_STEPS) -> list[tuple[float, float]]:
+    """The Myanmar feed beyond 2020's volume: ``n`` steps of (t REO a year, CNY million per t REO) between
+    2020's and 2023's volume, each priced on the constant-elasticity curve through 2020's and 2023's
+    imports at its middle (est_myanmar_curve)."""
+    width = (MYANMAR_REO_2023 - MYANMAR_REO) / n
+    return [(r6(width), r6(MYANMAR_PRICE * ((MYANMAR_REO + (k + 0.5) * width) / MYANMAR_REO) ** (1 / MYANMAR_ELASTICITY)))
+            for k in range(n)]
+
+
+def myanmar_step(k: int) -> str:
+    """The process (and policy) of the k-th step of the Myanmar feed beyond 2020's volume."""
+    return f"myanmar_feed_{k}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,6 +542,8 @@ def _processes(T: Tables, dy_reach=DY_REACH) -> None:
     for h in gbd_sources(dy_reach):
         route(f"diffuse_{h}", f"diffuse {h.capitalize()} into finished magnets", "magnet", 0.0, "mainrich_gbd")
     route("bulk_as_hc", "a bulk-alloyed magnet used where a diffused one would do", "magnet", 0.0, "mainrich_gbd")
+    for k, (_, price) in enumerate(myanmar_steps(), 1):
+        route(myanmar_step(k), f"Myanmar feed beyond 2020's volume, step {k} of {MYANMAR_STEPS}", "mining", price, "est_myanmar_curve")
     route("recycle_eol", "recycle end-of-life magnets to oxides", "recycling", 0.0, "prommis_recycling")
     route("recycle_eol_ce", "recycle end-of-life Ce-NdFeB magnets to oxides", "recycling", 0.0, "prommis_recycling")
     for service, routes in MAGNET_USES.items():
@@ -583,6 +629,8 @@ def _io(T: Tables, dy_reach=DY_REACH, gbd_scale: float = 1.0, hc_split: dict[str
         io(f"diffuse_{h}", "diffusion", "in", per, "mainrich_gbd")
         io(f"diffuse_{h}", metal, "in", q * per, "est_grades" if h == "tb" else "herbst_1991")
     io("bulk_as_hc", "magnet_hc_bulk", "in", 1, "mainrich_gbd", True)
+    for k in range(1, MYANMAR_STEPS + 1):
+        io(myanmar_step(k), "myanmar_concentrate", "out", 1, "est_myanmar_curve", True)
     io("bulk_as_hc", "magnet_hc", "out", work["bulk_as_hc"], "skomski_2016")
     io("magnet_bonded", "bonded_magnet", "out", 1, "adamas_ndfeb_2019", True)
     io("magnet_bonded", "alloy_std", "in", 0.95, "est_capex")
@@ -771,6 +819,10 @@ def _policies(T: Tables, quotas: dict, years, dy_reach=DY_REACH) -> None:
               processes="mining_ionic", regions=JX)
         T.add("policies", sep[y][1], policy="separation_quota", kind="max_activity", year=y, value=r6(sep[y][0] * SEPARATION_KEPT),
               processes="separation_bayan_obo;separation_sichuan;separation_ionic", regions=";".join(CHINA))
+    for k, (width, _) in enumerate(myanmar_steps(), 1):
+        for y in years:
+            T.add("policies", "est_myanmar_curve", policy=myanmar_step(k), kind="max_activity", year=y, value=width,
+                  processes=myanmar_step(k), regions=JX)
     dy_steps = [_dy_step(k) for k in range(1, len(dy_reach) + 1)]
     diffused = ";".join([f"diffuse_dy{step}" for step in dy_steps] + ["diffuse_tb"])
     for step, (_, share) in zip(dy_steps, dy_reach):  # a technology limit, not a quota: Dy reaches only thin parts (est_dy_diffusion)
@@ -818,7 +870,8 @@ def scenarios(years, national: bool) -> dict:
                                       for c in PM_WIND]},
         "heavy_re_shock": {"description": "Dy/Tb supply shock: imports of Myanmar ion-adsorption feed cut to zero in every year",
                            "changes": [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "max_quantity",
-                                        "set": 0}]},
+                                        "set": 0}] + [{"table": "policies", "where": {"policy": myanmar_step(k)}, "column": "value",
+                                                       "set": 0} for k in range(1, MYANMAR_STEPS + 1)]},
         "no_plan_target": {"description": "no Inner Mongolia magnet-capacity target: where would magnet plants go on cost alone?",
                            "changes": [{"table": "policies", "where": {"policy": "im_magnet_target"}, "column": "value", "set": 0}]},
     }
@@ -853,7 +906,19 @@ def scenarios(years, national: bool) -> dict:
             "changes": [{"table": "supply", "where": {"commodity": "myanmar_concentrate", "year": 2021}, "column": "max_quantity",
                          "set": r6(20_100 * MYANMAR_GRADE)},
                         {"table": "policies", "where": {"policy": "ionic_mining_quota", "year": 2021}, "column": "value",
-                         "set": 12_000}]}
+                         "set": 12_000}] + [{"table": "policies", "where": {"policy": myanmar_step(k), "year": 2021}, "column": "value",
+                                             "set": 0} for k in range(1, MYANMAR_STEPS + 1)]}
+    if 2022 in years:
+        closure = S["myanmar_closure_2021"]["changes"]
+        S["myanmar_closures_2021_2022"] = {
+            "description": "the heavy-RE feed of 2021 and 2022 as it happened: 2021 as in myanmar_closure_2021; in 2022, with the "
+                           "border crossings reopening only from May (rawmaterials_myanmar_2023), imports from Myanmar of about "
+                           f"{MYANMAR_GROSS_2022:,.0f} t gross (giti_imports_2023: 2023's imports less their growth over 2022, "
+                           "Myanmar's shares as in 2023) and none beyond them",
+            "changes": closure + [{"table": "supply", "where": {"commodity": "myanmar_concentrate", "year": 2022}, "column": "max_quantity",
+                                   "set": r6(MYANMAR_GROSS_2022 * MYANMAR_GRADE)}]
+                       + [{"table": "policies", "where": {"policy": myanmar_step(k), "year": 2022}, "column": "value", "set": 0}
+                          for k in range(1, MYANMAR_STEPS + 1)]}
     if 2025 in years:
         S["export_controls_2025"] = {
             "description": "China's export controls on medium and heavy rare earths from April 2025 (mofcom_export_controls_2025): "
@@ -971,7 +1036,7 @@ def build(name: str, dy_reach=DY_REACH, gbd_scale: float = 1.0, hc_split: dict[s
 
 SCENARIO_SOURCES = {"steelorbis_nev_2021", "iea_wind_cwea", "people_ebike_2021", "people_nev_2022", "ecns_nev_2023", "people_ebike_2023",
                     "people_nev_2024", "caam_nev_2025", "nea_wind_2025", "smm_prnd_supply_2021", "est_ionic_2021", "minmet_ionic_2021",
-                    "reuters_myanmar_2021", "mofcom_export_controls_2025", "fx_cny_usd", "roskill_myanmar_2018", "mp_results_2021",
+                    "reuters_myanmar_2021", "rawmaterials_myanmar_2023", "giti_imports_2023", "mofcom_export_controls_2025", "fx_cny_usd", "roskill_myanmar_2018", "mp_results_2021",
                     "smm_high_grade_2021", "ieee_gbd_2017", "idtechex_ev_motors", "adamas_elasticity_2022", "adamas_ce_ndfeb",
                     "hokudai_ferrite", "smm_lace_2021", "smm_trade_2021", "cru_power", "metalnomist_baotou_2024", "mining_prices_2021",
                     "nea_wind_2021", "chinadaily_im_energy", "smm_quota_h1_2022", "argus_us_imports_2020",

@@ -139,6 +139,19 @@ SOURCES.update({
     "argus_myanmar_2020": ("Argus: China rare earth ore imports unaffected by Burma crisis (imports from Myanmar 35,539 t in 2020 at USD "
                            "10,933/t; more than 60 % of China's ion-adsorption RE consumption)",
                            "https://www.argusmedia.com/zh/news-and-insights/latest-market-news/2182498-china-rare-earth-ore-imports-unaffected-by-burma-crisis"),
+    "giti_imports_2023": ("GITI: China rare earth raw material import 2023, from China's customs (mixed RE oxides 43,906 t for USD 1.32 bn, 95 % "
+                          "from Myanmar; other RE compounds 43,960 t for USD 354 million, 69 % from Myanmar; mixed RE carbonate 15,125 t, "
+                          "from Malaysia, Laos and the US)",
+                          "https://giti.sg/markets/markets_files/48ebfa7453033ae0c38c564c09bf9de2-181.html"),
+    "rawmaterials_myanmar_2023": ("Reuters via rawmaterials.net, 21 July 2023: China's imports of rare earths from Myanmar in the first half of "
+                                  "2023 about nine times those of the first half of 2022, the transshipment hubs closed in the pandemic "
+                                  "reopening gradually from May 2022", "https://rawmaterials.net/china-rare-earths-imports-from-myanmar-rise-sharply/"),
+    "est_myanmar_curve": ("estimate: the Myanmar feed's supply curve. China's imports from Myanmar under the codes argus_myanmar_2020 sums "
+                          "(35,539 t gross at USD 10,933/t in 2020) came to about 72,000 t gross at USD 20,800/t in 2023 (giti_imports_2023: "
+                          "95 % of the mixed oxides and 69 % of the other compounds); read, at 70 % REO (est_myanmar_profile), as two "
+                          "points of one curve of constant elasticity (about 1.06), the feed beyond 2020's volume comes in four equal "
+                          "steps up to 2023's volume (50,400 t REO), each at the curve's price at its middle. The two points are two "
+                          "years' markets, not a measured cost curve: Myanmar's mining also grew between them", ""),
     "reuters_myanmar_2021": ("Reuters: China's rare earth imports from Myanmar dry up after border closure (23 t of compounds in August 2021 "
                              "against 270 t in July)", "https://www.reuters.com/article/china-economy-trade-rareearths/"),
     "mp_results_2021": ("MP Materials fourth quarter and full year 2021 results (42,413 t REO produced in 2021; realized price USD 10,101/t "
@@ -234,8 +247,9 @@ SOURCES.update({
                        "after the suspension of February 2021 (minmet_ionic_2021); no output figure found", ""),
     "est_grades": ("estimate: magnet grades. Standard (N) grades hold no heavy RE; bulk-alloyed high-coercivity (H and above) grades 3.5 % "
                    "heavy RE (mainrich_gbd: 3 % or more for H grades; SH and UH more), split between Dy and Tb as in China's magnet scrap (argus_heavy_share: 3.04 % Dy, 0.46 % Tb); grain-boundary-diffused "
-                   "grades about a third of that (ieee_gbd_2017: one half to one third): base alloy 0.8 % Dy plus 0.4 % Tb (or, herbst_1991, 0.78 % Dy) diffused into "
-                   "the finished part; Ce-substituted NdFeB replaces "
+                   "grades use 40 % of that per t of finished magnet, the nearest to a first estimate of a third that both ieee_gbd_2017 (one half to one third) and mainrich_gbd "
+                   "(30-60 % less heavy RE, so 40-70 %) allow: base alloy 1.03 % Dy (two thirds, lost to swarf with the alloy) plus 0.52 % Tb per t "
+                   "of finished magnet (or, herbst_1991, 1.01 % Dy) diffused into the finished part; Ce-substituted NdFeB replaces "
                    "a quarter of the PrNd by Ce (adamas_ce_ndfeb). Which end uses need which grade: traction motors, wind generators, "
                    "industrial and servo motors and inverter compressors take high-coercivity grades (56.6 % of demand, smm_high_grade_2021)", ""),
     "est_substitutes": ("estimate: cost of the end uses' alternatives to rare-earth magnets, per unit of service (no public per-unit figure "

@@ -36,14 +36,17 @@ FX = {2020: 6.90, 2021: 6.45, 2022: 6.73, 2023: 7.08, 2024: 7.19}
 USGS = {"prnd_oxide": (49, 98, 134, 78, 56), "dy_oxide": (261, 410, 382, 330, 260), "tb_oxide": (670, 1346, 2051, 1298, 810)}
 MARKET = {c: {y: v * FX[y] / 1000 for y, v in zip(FX, vals)} for c, vals in USGS.items()}  # CNY million per t
 
-_SOLVED: dict[tuple[str, str | None], object] = {}
+_SOLVED: dict[tuple, object] = {}
 
 
-def solved(name: str, scenario: str | None = None):
-    """Solve a shipped instance (and scenario) once per test session."""
+def solved(name: str, scenario: str | tuple[str, ...] | None = None):
+    """Solve a shipped instance (and scenario, or scenarios applied in order) once per test session."""
     key = (name, scenario)
     if key not in _SOLVED:
-        _SOLVED[key] = solve(load_instance(instances.path(name), scenario=scenario))
+        if isinstance(scenario, tuple):
+            _SOLVED[key] = solve(load_instance(instances.path(name)).with_scenario(*scenario))
+        else:
+            _SOLVED[key] = solve(load_instance(instances.path(name), scenario=scenario))
     return _SOLVED[key]
 
 
@@ -250,11 +253,13 @@ def test_smm_accounts_of_2021_give_smms_sources_of_prnd(base_instance):
     assert res.status == "optimal"
     made = prnd_made_2021(res)
     total = 23_000 / 0.30
-    assert made["ore"] == pytest.approx(0.45 * total, rel=0.05), made
+    # China's ore: at most SMM's 45 % (the recorded output caps it), and not far below it: seen from 2020,
+    # Sichuan's ore is the marginal mine of 2021 and is not used up
+    assert 0.8 * 0.45 * total <= made["ore"] <= 1.02 * 0.45 * total, made
     assert made["recycled"] == pytest.approx(23_000, rel=0.10), made
     assert made["motors"] > 0.25 * 8_000, made  # the recyclers' plant runs swarf first in 2021
-    # and the base's own factor makes more PrNd from China's ore than SMM's 45 %
-    assert prnd_made_2021(solve(base_instance))["ore"] > 1.1 * 0.45 * total
+    # and the base's own factor makes more PrNd from China's ore than that
+    assert prnd_made_2021(solve(base_instance))["ore"] > 1.05 * made["ore"]
 
 
 def test_quotas_hold_and_bind_where_they_should(base):
@@ -269,9 +274,10 @@ def test_quotas_hold_and_bind_where_they_should(base):
     bo = activity(base, "beneficiation_bayan_obo", 2021)
     assert bo == pytest.approx(100_350 * 200_000 / 0.93 / 168_000, rel=1e-4)
     sichuan = activity(base, "beneficiation_sichuan", 2021)
-    # Northern's share of rock mining: its allocation, or above where Sichuan's mines fall short of
-    # their quota (their capacity, est_capacity, binds first)
-    assert 100_350 / 148_850 - 1e-3 <= bo / (bo + sichuan) <= 100_350 / 148_850 + 0.06
+    # Northern's share of rock mining: its allocation, or above where Sichuan's mines run below their
+    # quota: seen from 2020, Sichuan's ore is the marginal mine of 2021 (PrNd at the cost of its ore)
+    assert 100_350 / 148_850 - 1e-3 <= bo / (bo + sichuan), bo / (bo + sichuan)
+    assert sichuan <= (148_850 - 100_350) * 200_000 / 0.93 / 168_000 * (1 + 1e-6)
     # quota_scope (giti_quota_2022): imported concentrate and recycled swarf on top of the quotas;
     # smm_prnd_supply_2021: recycling gave ~30 % and imports ~19 % of China's 70 kt PrNd in 2021
     f = base.flows
@@ -405,7 +411,7 @@ def test_a_variant_whose_diffused_magnets_hold_more_heavy_re_closes_too(tmp_path
     assert dy1 == pytest.approx(1.5 * dy0, rel=1e-6)
     assert dy1 + prnd1 == pytest.approx(dy0 + prnd0) == pytest.approx(0.31)  # courage_re_content
     for p in doses0:
-        assert doses1[p] == pytest.approx(1.5 * doses0[p], rel=2e-3), p  # Dy doses rounded to 0.1 kg per t
+        assert doses1[p] == pytest.approx(1.5 * doses0[p], rel=5e-3), p  # Dy doses rounded to 0.1 kg per t (about 1 %)
     check_reo_closes(variant, "variant")
 
 
@@ -475,10 +481,12 @@ def test_alloy_recipes_hold_the_published_rare_earth_content(base_instance):
         assert re + io[(p, "iron", "in")] + io[(p, "boron", "in")] == pytest.approx(1.0, abs=1e-4)
     assert io.get(("make_alloy_std", "dy_metal", "in"), 0.0) == 0.0
     assert io[("make_alloy_hc", "dy_metal", "in")] + io[("make_alloy_hc", "tb_metal", "in")] >= 0.03
-    # ieee_gbd_2017: diffused magnets hold a half to a third of the heavy RE of bulk-alloyed ones
-    bulk = io[("make_alloy_hc", "dy_metal", "in")] + io[("make_alloy_hc", "tb_metal", "in")]
-    gbd = io[("make_alloy_gbd", "dy_metal", "in")] / 0.71 + io[("diffuse_tb", "tb_metal", "in")]  # per t finished
-    assert bulk / 3 - 1e-9 <= gbd <= bulk / 2 + 1e-9, (gbd, bulk)
+    # ieee_gbd_2017: diffused magnets use a half to a third of the heavy RE of bulk-alloyed ones;
+    # mainrich_gbd: 30-60 % less. Per t of finished magnet, with the alloy's heavy RE lost to swarf with
+    # it (earthsbook_jlmag_yield: 0.71 t finished per t of alloy) and the Tb diffused into the finished part
+    bulk = (io[("make_alloy_hc", "dy_metal", "in")] + io[("make_alloy_hc", "tb_metal", "in")]) / 0.71
+    gbd = io[("make_alloy_gbd", "dy_metal", "in")] / 0.71 + io[("diffuse_tb", "tb_metal", "in")]
+    assert max(bulk / 3, 0.4 * bulk) - 1e-9 <= gbd <= bulk / 2 + 1e-9, (gbd, bulk)
 
 
 # ------------------------------------------------------------------ implied prices
@@ -512,22 +520,29 @@ def test_2021_prices_of_the_base_against_the_2020_market(base):
     assert 2.0 <= tb / dy <= 5.5
 
 
-def test_demand_as_it_turned_out_gives_the_prnd_prices_of_2021_24(base):
-    # usgs_mcs_2025 x fx_cny_usd: PrNd (Nd) oxide 0.63, 0.90, 0.55, 0.40 CNY million/t in 2021-24.
-    # With NEV, wind and e-bike demand as it turned out (actual_demand_2021_2024) and quotas as
-    # allocated, the model meets each year within 35 %, follows the turn (dearer in 2021-22 than in
-    # 2023-24) and is dearer than the view from 2020 while the quotas of 2021-22 hold.
-    actual = solved(DEFAULT, "actual_demand_2021_2024")
+def test_2021_24_as_it_happened_gives_the_prnd_prices_of_2021_24(base):
+    # usgs_mcs_2025 x fx_cny_usd: PrNd (Nd) oxide 0.63, 0.90, 0.55, 0.40 CNY million/t in 2021-24. With
+    # NEV, wind and e-bike demand as it turned out (actual_demand_2021_2024) and Myanmar's feed as it came
+    # in 2021-22 (myanmar_closures_2021_2022: smm_prnd_supply_2021, giti_imports_2023), the model meets
+    # each year within 35 % and follows the turn (dearer in 2021-22 than in 2023-24, at least as steeply
+    # as the market).
+    happened = solved(DEFAULT, ("actual_demand_2021_2024", "myanmar_closures_2021_2022"))
     for y in range(2021, 2025):
-        model = price(actual, "prnd_oxide", "other_china", y)
+        model = price(happened, "prnd_oxide", "other_china", y)
         assert 0.65 * MARKET["prnd_oxide"][y] <= model <= 1.35 * MARKET["prnd_oxide"][y], (y, model, MARKET["prnd_oxide"][y])
-    early = min(price(actual, "prnd_oxide", "other_china", y) for y in (2021, 2022))
-    late = max(price(actual, "prnd_oxide", "other_china", y) for y in (2023, 2024))
-    # the turn at least as steep as the market's: its dearest of 2023-24 is 1/1.15 of its cheapest of 2021-22
+    early = min(price(happened, "prnd_oxide", "other_china", y) for y in (2021, 2022))
+    late = max(price(happened, "prnd_oxide", "other_china", y) for y in (2023, 2024))
     market = MARKET["prnd_oxide"]
     assert early / late >= min(market[2021], market[2022]) / max(market[2023], market[2024])
+    # demand alone makes PrNd dearer than the view from 2020 in every year, but not as dear as it was in
+    # 2021-22: the Myanmar feed bought for its Dy and Tb brings PrNd with it. The feed that did not come
+    # in 2021-22 is what lifts PrNd there.
+    actual = solved(DEFAULT, "actual_demand_2021_2024")
+    for y in range(2021, 2025):
+        assert price(actual, "prnd_oxide", "other_china", y) > price(base, "prnd_oxide", "other_china", y) + 1e-3, y
     for y in (2021, 2022):
-        assert price(actual, "prnd_oxide", "other_china", y) > 1.2 * price(base, "prnd_oxide", "other_china", y), y
+        assert price(actual, "prnd_oxide", "other_china", y) < 0.65 * MARKET["prnd_oxide"][y], y
+        assert price(happened, "prnd_oxide", "other_china", y) > 1.5 * price(actual, "prnd_oxide", "other_china", y), y
 
 
 def test_no_price_equals_a_hand_set_offer(base, base_instance):
@@ -573,10 +588,9 @@ def nev_as_it_turned_out(inst) -> list[dict]:
 
 def test_the_prnd_price_responds_to_nev_demand(base, base_instance):
     # icct_nev_plan / CAAM: NEV sales were 3.52 M in 2021 against 1.77 M in the view from 2020. With
-    # NEV demand as it turned out (everything else as seen from 2020) PrNd is dearer in every year;
-    # with NEV demand 30 % below the view it is cheaper while the quotas of 2021-22 hold and never
-    # dearer. (nev_boom, +30 %, is met by more Myanmar feed at the same prices: the feed is bought
-    # below its cap in 2021 and its import price holds the prices of its oxides together.)
+    # NEV demand as it turned out (everything else as seen from 2020) PrNd is dearer in every year. With
+    # NEV demand 30 % below the view it is never dearer: seen from 2020, PrNd is at the cost of the
+    # marginal mine (Sichuan's ore, below its quota), which less demand leaves where it is.
     boom = solve(base_instance.with_changes(nev_as_it_turned_out(base_instance)))
     bust = solve(base_instance.with_changes(
         [{"table": "demand", "where": {"commodity": "nev"}, "column": "quantity", "scale": 0.7}]))
@@ -584,8 +598,8 @@ def test_the_prnd_price_responds_to_nev_demand(base, base_instance):
         p0 = price(base, "prnd_oxide", "other_china", y)
         assert price(boom, "prnd_oxide", "other_china", y) > 1.05 * p0, y
         assert price(bust, "prnd_oxide", "other_china", y) <= p0 + 1e-9, y
-    for y in (2021, 2022):
-        assert price(bust, "prnd_oxide", "other_china", y) < 0.98 * price(base, "prnd_oxide", "other_china", y), y
+    quota = policy(base, "other_rock_quota", 2021)
+    assert float(quota.slack) > 1.0  # Sichuan's ore is not used up: the marginal mine
 
 
 def test_a_heavy_re_shock_raises_dy_by_a_plausible_multiple_and_spares_every_end_use(base, base_instance):
@@ -759,20 +773,40 @@ def test_export_controls_stop_heavy_re_leaving_china_from_2025():
         assert heavy.quantity.sum() <= 1e-6, (name, heavy[heavy.quantity > 0])
 
 
-def test_what_the_docs_say_sets_the_heavy_re_prices_is_what_sets_them(base_instance):
-    # SOURCES.md and docs/instances.md ("What the heavy-RE prices rest on") say that in 2021 the
-    # Myanmar feed is bought below its cap at its import price (argus_myanmar_2020) and its
-    # separation ties PrNd, Dy and Tb together, and that stocks carry Dy into 2022: each is a route
-    # at the margin of the price (rechain price), so a change of the data that makes the text
-    # untrue fails here
+def feed_steps(inst, res) -> dict[int, tuple[int, float]]:
+    """The years the Myanmar feed is bought part-way up a step of its curve beyond 2020's volume
+    (est_myanmar_curve): {year: (step, the step's price)}."""
+    width = policy_values(inst, "myanmar_feed_")
+    cost = inst.processes.set_index("process").variable_cost
+    a = res.activity[res.activity.process.str.startswith("myanmar_feed_")]
+    out = {}
+    for r in a.itertuples():
+        if 1e-6 < r.activity < width[(r.process, r.year)] - 1e-6:
+            out[r.year] = (int(r.process.rsplit("_", 1)[1]), float(cost[r.process]))
+    return out
+
+
+def policy_values(inst, prefix: str) -> dict[tuple[str, int], float]:
+    p = inst.policies[inst.policies.policy.str.startswith(prefix)]
+    return {(r.policy, r.year): r.value for r in p.itertuples()}
+
+
+def test_what_the_docs_say_sets_the_heavy_re_prices_is_what_sets_them(base, base_instance):
+    # SOURCES.md and docs/instances.md ("What the heavy-RE prices rest on") say that the Myanmar feed
+    # is the marginal source of Dy and Tb and its separation ties PrNd, Dy and Tb together; that beyond
+    # 2020's volume (argus_myanmar_2020) it comes in steps (est_myanmar_curve), and where a year's
+    # purchase ends part-way up a step, that step's price is the feed's price; and that stocks carry Dy
+    # from 2021 into the years after: each is a route at the margin of the price (rechain price), so a
+    # change of the data that makes the text untrue fails here
     from rechain.solvers import PriceExplainer
 
-    explain = PriceExplainer(base_instance).explain  # solved once for the three prices
-    feed = explain("myanmar_concentrate", "jiangxi", 2021)
-    routes = set(feed.drivers.driver)
-    assert "supply[myanmar_concentrate,jiangxi,2021]" in routes
-    cap = base_instance.supply.set_index(["commodity", "year"]).max_quantity[("myanmar_concentrate", 2021)]
-    assert feed.drivers.set_index("driver").level["supply[myanmar_concentrate,jiangxi,2021]"] < cap
+    explain = PriceExplainer(base_instance).explain
+    steps = feed_steps(base_instance, base)
+    assert steps, "no year with the feed bought part-way up a step"
+    said = re.search(r"bought part-way up a step of its curve in (\d{4})", (ROOT / "docs" / "instances.md").read_text())
+    assert said and int(said.group(1)) == min(steps)  # as the docs say
+    for y, (_, cost) in steps.items():
+        assert explain("myanmar_concentrate", "jiangxi", y).price == pytest.approx(cost, rel=1e-6), y
     dy = set(explain("dy_oxide", "jiangxi", 2021).drivers.driver)
     assert {"act[separation_imported_ionic,jiangxi,2021]", "stock[dy_oxide,jiangxi,2021]"} <= dy
     tb = explain("tb_oxide", "jiangxi", 2021)
@@ -853,20 +887,17 @@ def test_the_shipped_instances_are_what_the_builder_writes(tmp_path):
 
 def test_2021_as_it_happened_against_the_2021_market():
     # 2021 as it happened: demand as it turned out (actual_demand_2021_2024: CAAM, NEA/CWEA, e-bike
-    # output) and the closure of Myanmar's border with the suspension of ionic mining
-    # (myanmar_closure_2021: smm_prnd_supply_2021, minmet_ionic_2021), against 2021's averages
-    # (usgs_mcs_2025 at fx_cny_usd). PrNd and Tb within 35 %; Dy overshoots (docs/instances.md, 'Against
-    # what happened': the model's stocks price the closure's scarcity over the whole horizon), held below
-    # twice the market
-    inst = load_instance(instances.path(DEFAULT)).with_scenario("actual_demand_2021_2024", "myanmar_closure_2021")
-    res = solve(inst)
+    # output) and the Myanmar feed as it came (myanmar_closures_2021_2022: the border closed from
+    # mid-July 2021 and reopened only from May 2022, smm_prnd_supply_2021, giti_imports_2023,
+    # rawmaterials_myanmar_2023; China's ionic mining suspended from February 2021, minmet_ionic_2021),
+    # against 2021's averages (usgs_mcs_2025 at fx_cny_usd): PrNd, Dy and Tb within 35 %
+    res = solved(DEFAULT, ("actual_demand_2021_2024", "myanmar_closures_2021_2022"))
     assert res.status == "optimal"
     got = {c: price(res, c, "other_china", 2021) for c in MARKET}
-    for c in ("prnd_oxide", "tb_oxide"):
+    for c in MARKET:
         assert abs(got[c] / MARKET[c][2021] - 1) <= 0.35, (c, got[c], MARKET[c][2021])
-    assert MARKET["dy_oxide"][2021] <= got["dy_oxide"] <= 2 * MARKET["dy_oxide"][2021], got["dy_oxide"]
-    # the closure is what lifts Dy and Tb: demand as it turned out alone leaves both below the market
+    # the closures are what lift Dy and Tb: demand as it turned out alone leaves both below the market
     alone = solved(DEFAULT, "actual_demand_2021_2024")
     for c in ("dy_oxide", "tb_oxide"):
         demand_alone = price(alone, c, "other_china", 2021)
-        assert demand_alone < MARKET[c][2021] and got[c] > 1.5 * demand_alone, (c, demand_alone, got[c])
+        assert demand_alone < MARKET[c][2021] and got[c] > 1.25 * demand_alone, (c, demand_alone, got[c])
