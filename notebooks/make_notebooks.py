@@ -337,8 +337,9 @@ md("""# 03 · Heavy rare-earth shock: Dy and Tb
 
 Dysprosium and terbium, the heavy rare earths that keep NdFeB magnets coercive at motor
 temperatures, come mostly from ion-adsorption clays, and a large share of China's feed was
-mixed carbonate imported from Myanmar (`myanmar_concentrate`, offered in Jiangxi up to a yearly
-limit). The named scenario `heavy_re_shock` cuts those imports to zero. This notebook follows the
+mixed carbonate imported from Myanmar (`myanmar_concentrate`, offered in Jiangxi: 2020's volume at
+2020's price, and more along a rising supply curve, the processes `myanmar_feed_1` to `_4`, each
+capped per year). The named scenario `heavy_re_shock` cuts those imports to zero. This notebook follows the
 shock through the chain:
 
 - the prices of Dy and Tb oxide;
@@ -355,8 +356,11 @@ A small sweep then deepens the shock by cutting China's own ion-adsorption minin
 code(SETUP),
 code("""print("heavy_re_shock:", inst.scenarios["heavy_re_shock"]["description"])
 myanmar = inst.supply[inst.supply["commodity"] == "myanmar_concentrate"]
-cap_myanmar = float(myanmar["max_quantity"].max())
-print(f"Myanmar concentrate available in the base: up to {cap_myanmar:,.0f} t REO per year")
+feed_steps = inst.policies[inst.policies["policy"].str.startswith("myanmar_feed_")]
+cap_block = float(myanmar["max_quantity"].max())
+cap_steps = float(feed_steps.groupby("year")["value"].sum().max())
+print(f"Myanmar concentrate available in the base: {cap_block:,.0f} t REO per year at 2020's price, "
+      f"and up to {cap_steps:,.0f} t more along its supply curve")
 io = inst.process_io
 coef = io.set_index(["process", "commodity", "direction"])["coefficient"]
 heavy_metals = ["dy_metal", "tb_metal"]
@@ -451,12 +455,12 @@ md("""## Deepening the shock: ion-adsorption mining cut too
 With Myanmar feed gone, heavy rare earths come from China's ion-adsorption mining
 (`ionic_mining_quota`), the little Dy and Tb in Bayan Obo ore, recycling and stocks. The sweep
 keeps Myanmar imports at zero and scales the ionic mining quota of every year from 100 % to 0 %."""),
-code("""from rechain.model.scenarios import grid, scale, setter
+code("""from rechain.model.scenarios import grid, scale
 
-no_myanmar = setter("supply", "max_quantity", where={"commodity": "myanmar_concentrate"})(0)
+no_myanmar = inst.scenarios["heavy_re_shock"]["changes"]  # the block and every step of the supply curve
 ionic = scale("policies", "value", where={"policy": "ionic_mining_quota"})
 def ionic_quota(factor):
-    return [no_myanmar, ionic(factor)]
+    return [*no_myanmar, ionic(factor)]
 
 steps = [1.0, 0.75, 0.5, 0.25, 0.0]
 runs = grid(ionic_quota=(ionic_quota, steps))
@@ -761,7 +765,8 @@ def summarise(sw, labels):
                "mined_t_REO": a[a["process"].map(stage) == "mining"]["activity"].sum()}
         for m in mines:
             row[m] = a[a["process"] == m]["activity"].sum()
-        row["myanmar_t_REO"] = sup[sup["commodity"] == "myanmar_concentrate"]["quantity"].sum()
+        row["myanmar_t_REO"] = (sup[sup["commodity"] == "myanmar_concentrate"]["quantity"].sum()
+                                + a[a["process"].str.startswith("myanmar_feed_")]["activity"].sum())
         row["us_t_REO"] = sup[sup["commodity"] == "us_concentrate"]["quantity"].sum()
         row[f"prnd_price_{last}"] = pr["price"].max()
         row["demand_given_up"] = ", ".join(sorted(dd["commodity"].unique())) or "-"
@@ -1030,7 +1035,8 @@ md("""# 07 · Monte Carlo: 1,000 futures of the 2021–25 plan
 
 Four uncertain inputs of the default instance, drawn together 1,000 times from a fixed seed:
 NEV demand (lognormal around the plan view), wind demand (both drive types, uniform), the cap on
-imports of Myanmar ion-adsorption concentrate (uniform) and the capex of magnet sintering
+the Myanmar ion-adsorption feed on offer (2020's block and every step of its supply curve
+scaled together, uniform) and the capex of magnet sintering
 (triangular). Every draw changes numbers only, so the sweep keeps one LP inside HiGHS and changes
 its bounds and costs in place (`rechain.model.params`), warm-starting each re-solve. Out come
 distributions of the sintering capacity, magnet output and the routes to high-coercivity magnets,
@@ -1059,11 +1065,19 @@ last = inst.last_year
 def wind(v):
     return [scale("demand", "quantity", where={"commodity": c})(v) for c in ("wind_direct_drive", "wind_medium_speed")]
 
+
+feed_steps = sorted(p for p in inst.policies["policy"].unique() if p.startswith("myanmar_feed_"))
+
+
+def myanmar_feed(v):
+    return [scale("supply", "max_quantity", where={"commodity": "myanmar_concentrate"})(v),
+            *[scale("policies", "value", where={"policy": p})(v) for p in feed_steps]]
+
 runs = sample(
     1000, seed=7,
     nev=(scale("demand", "quantity", where={"commodity": "nev"}), lognormal(0.0, 0.15)),
     wind=(wind, uniform(0.5, 1.3)),
-    myanmar=(scale("supply", "max_quantity", where={"commodity": "myanmar_concentrate"}), uniform(0.3, 1.2)),
+    myanmar=(myanmar_feed, uniform(0.3, 1.2)),
     sinter_capex=(scale("processes", "capex", where={"process": "magnet_sintering"}), triangular(0.8, 1.0, 1.5)),
 )
 t = time.perf_counter()
@@ -1224,10 +1238,16 @@ lines.append(f"- Deciding what to start in 2021-22 before the future is known: e
              f"VSS {res[2024].vss:,.1f}).")
 first = moved[moved["year"] == inst.first_year].groupby("process")["hedge"].sum()
 if len(first):
-    top = first.abs().idxmax()
-    lines.append(f"- The hedge is timing: in {inst.first_year} the hedged plan starts {first[top]:+,.0f} t/y of {top} against the plan "
-                 f"for the average future (over 2021-22: {hedge.get(top, 0.0):+,.0f} t/y), so the plant is there a year sooner "
-                 "should the heavy-RE feed stop.")
+    more, less = first[first > 0], first[first < 0]
+    parts = [f"{more.max():,.0f} t/y more of {more.idxmax()}"] if len(more) else []
+    parts += [f"{-less.min():,.0f} t/y less of {less.idxmin()}"] if len(less) else []
+    shown = [k for k in (more.idxmax() if len(more) else None, less.idxmin() if len(less) else None) if k]
+    lines.append(f"- The hedge: in {inst.first_year} the hedged plan starts {' and '.join(parts)} than the plan for the "
+                 f"average future (over 2021-22: " + ", ".join(f"{k} {hedge.get(k, 0.0):+,.0f} t/y" for k in shown) + ").")
+costs = r.scenarios.summary.set_index("scenario")
+loss = costs["ev_plan_cost"] - costs["cost"]
+lines.append(f"- The plan for the average future loses most in {loss.idxmax()}: {loss.max():,.1f} CNY million more than the "
+             f"hedged plan there" + (f", and {-loss.min():,.1f} less in {loss.idxmin()}." if loss.min() < 0 else "."))
 sint = r.first_stage[(r.first_stage["process"] == "magnet_sintering") & (r.first_stage["region"] == "inner_mongolia")]["new"].sum()
 lines.append(f"- Inner Mongolia's sintering capacity started by 2022 without the plan target: {sint:,.0f} t/y in the hedged plan.")
 worst = cmp.drop(index="expected").idxmax()["risk-neutral"]
