@@ -178,7 +178,8 @@ def worker_rebuild(n: str, method: str) -> dict:
 
 def _stochastic_scenarios(inst, n):
     """``n`` futures of the default instance drawn with ``sample``: NEV demand x U(0.8, 1.4),
-    direct-drive wind demand x U(0.5, 1.2), Myanmar feed cut off with probability 0.2."""
+    direct-drive wind demand x U(0.5, 1.2), the Myanmar feed's 2020 block (at 2020's price) cut off with
+    probability 0.2, its dearer supply curve left on offer."""
     from rechain.model.scenarios import choice, sample, uniform
 
     return sample(n, seed=2021,
