@@ -109,7 +109,8 @@ def test_balances_use_and_capacity_hold(seed):
     worst = max((abs(v) / scale.get(k, 1.0), k) for k, v in res.items())
     assert worst[0] <= TOL, f"balance of {worst[1]} is off by {worst[0]}"
     # use: activity within available capacity
-    cap = r.capacity.merge(r.activity, on=["process", "region", "year"], how="outer").fillna(0.0)
+    cap = r.capacity.merge(r.activity, on=["process", "region", "year"], how="outer")
+    cap = cap.fillna({c: 0.0 for c in ("new", "residual", "total", "activity")})
     avail = inst.processes.set_index("process")["availability"]
     over = cap["activity"] - avail.reindex(cap["process"]).to_numpy() * cap["total"]
     assert over.max() <= TOL if len(over) else True
