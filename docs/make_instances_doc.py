@@ -64,7 +64,8 @@ GAP_REASON = {
                 "and a Dy-diffused magnet, holding more heavy RE, does about 1 % less per t (`skomski_2016`), so Tb is "
                 "2.2 to 2.5 times Dy in a year both are used below Dy's reach, and stocks carry that ratio to the other "
                 "years; the market ratio was 2.6-5.4 in 2020-24 (Tb also carries the top grades a Dy source cannot "
-                "reach). Known gap: Tb stays below the market in 2022-23.",
+                "reach). Known gap: with demand and Myanmar's feed as they turned out, Tb stays below the market "
+                "in 2021-23, by half in 2022.",
     "la_oxide": "La and Ce are co-products in surplus: the mixed carbonate is stockpiled (`est_stocks`) and split "
                 "only as far as catalysts, polishing, glass, steel, NiMH and exports use it; the implied price is "
                 "the splitting cost less the stockpiling saved, near zero or slightly below where stocks hold it.",
