@@ -23,8 +23,8 @@ import yaml  # noqa: E402
 
 from rechain import instances  # noqa: E402
 from rechain.instances.build import (ALLOYS, DOC_SOURCES, EXISTING, FX, GBD_DY, GBD_SHARE, GBD_TB, MINING_KEPT, MYANMAR_REO,  # noqa: E402
-                                     MYANMAR_REO_2023, MYANMAR_STEPS, SEPARATION_KEPT, STOCKS, USGS_OXIDE_PRICES, diffused_use,
-                                     hc_work, myanmar_step, myanmar_steps, scrap_oxides, write)
+                                     MYANMAR_REO_2023, MYANMAR_STEPS, SEPARATION_KEPT, STOCKS, USGS_OXIDE_PRICES, hc_work,
+                                     myanmar_curve_closed, myanmar_step, myanmar_steps, scrap_oxides, write)
 from rechain.model import load_instance  # noqa: E402
 from rechain.instances.demand_paths import DEFAULT_QUOTAS  # noqa: E402
 from rechain.solvers import price_drivers, solve  # noqa: E402
@@ -471,7 +471,7 @@ DY_STEPS = {"dy_reach": ((1.0, 0.25), (1.5, 0.25), (2.0, 0.25))}  # a variant of
 # uses 30-60 % less, 40-70 %)
 GBD_MORE = {share: {"gbd_scale": share / GBD_SHARE} for share in (1 / 3, 0.5)}
 # the Myanmar feed held at 2020's volume, as first estimated (no steps beyond it)
-NO_CURVE = [{"table": "policies", "where": {"policy": myanmar_step(k)}, "column": "value", "set": 0} for k in range(1, MYANMAR_STEPS + 1)]
+NO_CURVE = myanmar_curve_closed()
 FEED_PRICE = {m: [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "price", "scale": m}]
               + [{"table": "processes", "where": {"process": myanmar_step(k)}, "column": "variable_cost", "scale": m}
                  for k in range(1, MYANMAR_STEPS + 1)] for m in (0.7, 1.5)}
@@ -550,18 +550,17 @@ def feed_margin(inst, res) -> dict:
     """Where each year's purchase of the Myanmar feed ends in a solved default: {year: (step, price)}, step
     0 for below 2020's volume, k for part-way up the k-th step of the curve beyond it; a year whose purchase
     ends where a step does is left out (its price lies between two steps')."""
-    widths = dict(zip((myanmar_step(k) for k in range(1, MYANMAR_STEPS + 1)), (w for w, _ in myanmar_steps())))
-    prices = dict(zip(widths, (p for _, p in myanmar_steps())))
-    a = res.activity[res.activity.process.isin(list(widths))].groupby(["process", "year"]).activity.sum()
+    steps = {myanmar_step(k): step for k, step in enumerate(myanmar_steps(), 1)}  # process: (width, price)
+    a = res.activity[res.activity.process.isin(list(steps))].groupby(["process", "year"]).activity.sum()
     s = inst.supply[inst.supply.commodity == "myanmar_concentrate"].set_index("year")
-    block = feed_bought(res).sub(a.groupby("year").sum(), fill_value=0.0)
+    got = res.supply[res.supply.commodity == "myanmar_concentrate"].groupby("year").quantity.sum()
     out = {}
     for y in inst.years:
-        if 1e-6 < block.get(y, 0.0) < s.max_quantity[y] - 1e-6:
+        if 1e-6 < got.get(y, 0.0) < s.max_quantity[y] - 1e-6:
             out[y] = (0, float(s.price[y]))
-        for k, step in enumerate(widths, 1):
-            if 1e-6 < a.get((step, y), 0.0) < widths[step] - 1e-6:
-                out[y] = (k, prices[step])
+        for k, (step, (width, price)) in enumerate(steps.items(), 1):
+            if 1e-6 < a.get((step, y), 0.0) < width - 1e-6:
+                out[y] = (k, price)
     return out
 
 

@@ -140,19 +140,6 @@ def alloys(gbd_scale: float = 1.0, hc_split: dict[str, float] | None = None) -> 
     return out
 
 
-def diffused_share(gbd_scale: float = 1.0) -> float:
-    """Heavy RE of a Tb-diffused magnet (its base alloy's Dy and the Tb diffused in) over the
-    bulk-alloyed grade's (:data:`HC_HEAVY`)."""
-    return (alloys(gbd_scale)["alloy_gbd"][0]["dy_metal"] + gbd_sources(gbd_scale=gbd_scale)["tb"][1]) / HC_HEAVY
-
-
-def diffused_use(gbd_scale: float = 1.0) -> float:
-    """Heavy RE a Tb-diffused magnet uses per t finished (its base alloy's Dy, lost to swarf with the alloy,
-    and the Tb diffused in) over what a bulk-alloyed one uses (:data:`GBD_SHARE` in the base)."""
-    dy = alloys(gbd_scale)["alloy_gbd"][0]["dy_metal"]
-    return (dy / YIELD + gbd_sources(gbd_scale=gbd_scale)["tb"][1]) / (HC_HEAVY / YIELD)
-
-
 # A heavy-RE atom takes the place of a Pr or Nd atom in the R2Fe14B grains and lowers their polarisation:
 # 1.60 T with Nd, 1.56 T with Pr, 0.71 T with Dy and 0.70 T with Tb (herbst_1991). What a magnet does in
 # a motor or generator, per t, goes with its energy product, which grows as the square of its remanence
@@ -495,6 +482,14 @@ def myanmar_steps(n: int = MYANMAR_STEPS) -> list[tuple[float, float]]:
 def myanmar_step(k: int) -> str:
     """The process (and policy) of the k-th step of the Myanmar feed beyond 2020's volume."""
     return f"myanmar_feed_{k}"
+
+
+def myanmar_curve_closed(year: int | None = None) -> list[dict]:
+    """Scenario changes that close every step of the Myanmar feed's curve beyond 2020's volume, in
+    ``year`` or (None) in every year."""
+    where = {} if year is None else {"year": year}
+    return [{"table": "policies", "where": {"policy": myanmar_step(k), **where}, "column": "value", "set": 0}
+            for k in range(1, MYANMAR_STEPS + 1)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -870,8 +865,7 @@ def scenarios(years, national: bool) -> dict:
                                       for c in PM_WIND]},
         "heavy_re_shock": {"description": "Dy/Tb supply shock: imports of Myanmar ion-adsorption feed cut to zero in every year",
                            "changes": [{"table": "supply", "where": {"commodity": "myanmar_concentrate"}, "column": "max_quantity",
-                                        "set": 0}] + [{"table": "policies", "where": {"policy": myanmar_step(k)}, "column": "value",
-                                                       "set": 0} for k in range(1, MYANMAR_STEPS + 1)]},
+                                        "set": 0}] + myanmar_curve_closed()},
         "no_plan_target": {"description": "no Inner Mongolia magnet-capacity target: where would magnet plants go on cost alone?",
                            "changes": [{"table": "policies", "where": {"policy": "im_magnet_target"}, "column": "value", "set": 0}]},
     }
@@ -906,8 +900,7 @@ def scenarios(years, national: bool) -> dict:
             "changes": [{"table": "supply", "where": {"commodity": "myanmar_concentrate", "year": 2021}, "column": "max_quantity",
                          "set": r6(20_100 * MYANMAR_GRADE)},
                         {"table": "policies", "where": {"policy": "ionic_mining_quota", "year": 2021}, "column": "value",
-                         "set": 12_000}] + [{"table": "policies", "where": {"policy": myanmar_step(k), "year": 2021}, "column": "value",
-                                             "set": 0} for k in range(1, MYANMAR_STEPS + 1)]}
+                         "set": 12_000}] + myanmar_curve_closed(2021)}
     if 2022 in years:
         closure = S["myanmar_closure_2021"]["changes"]
         S["myanmar_closures_2021_2022"] = {
@@ -916,9 +909,7 @@ def scenarios(years, national: bool) -> dict:
                            f"{MYANMAR_GROSS_2022:,.0f} t gross (giti_imports_2023: 2023's imports less their growth over 2022, "
                            "Myanmar's shares as in 2023) and none beyond them",
             "changes": closure + [{"table": "supply", "where": {"commodity": "myanmar_concentrate", "year": 2022}, "column": "max_quantity",
-                                   "set": r6(MYANMAR_GROSS_2022 * MYANMAR_GRADE)}]
-                       + [{"table": "policies", "where": {"policy": myanmar_step(k), "year": 2022}, "column": "value", "set": 0}
-                          for k in range(1, MYANMAR_STEPS + 1)]}
+                                   "set": r6(MYANMAR_GROSS_2022 * MYANMAR_GRADE)}] + myanmar_curve_closed(2022)}
     if 2025 in years:
         S["export_controls_2025"] = {
             "description": "China's export controls on medium and heavy rare earths from April 2025 (mofcom_export_controls_2025): "
